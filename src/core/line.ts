@@ -1,0 +1,15 @@
+/** One complete line read from a followed file. Offsets are exact bytes in the file. */
+export interface Line {
+  /** Per-stream sequence number: consecutive lines have consecutive numbers (display and gap counting only). */
+  seq: number;
+  /** Decoded text without the line terminator (LF or CRLF); invalid UTF-8 shows as U+FFFD. */
+  text: string;
+  /** Byte offset of the first byte of the line. */
+  start: number;
+  /** Byte offset just after the line terminator: where the next line starts. */
+  end: number;
+  /** Opaque cursor naming the position after this line (resume from it to get the next line). */
+  cursor: string;
+  /** Present when the line was longer than the limit: its real length in bytes (text holds only the head). */
+  truncatedFrom?: number;
+}
