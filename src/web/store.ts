@@ -1,0 +1,395 @@
+import type { WireLine } from "../protocol/messages.js";
+
+/**
+ * One stream's lines in memory, held compactly in parallel arrays (no object per line), so a million lines
+ * cost little more than their text. Rows are lines or "gap" rows (lines known to exist but not loaded).
+ *
+ * Rows have an absolute index (`base + i`) that does not change when lines are appended, the oldest are
+ * dropped, or older lines are prepended; only an insert in the middle (filling a gap) renumbers rows, and
+ * that is reported as such so the filter can start over.
+ */
+
+/** Level codes as stored; GAP marks a gap row. */
+export const Lvl = { info: 0, ok: 1, warn: 2, error: 3, gap: 4 } as const;
+export type LvlCode = (typeof Lvl)[keyof typeof Lvl];
+const LEVEL_CODE: Record<string, LvlCode> = { ok: Lvl.ok, warn: Lvl.warn, error: Lvl.error };
+
+export interface GapInfo {
+  /** Cursor of the last line before the gap (null: from the start of the file). */
+  from: string | null;
+  /** Cursor where the lines after the gap continue. */
+  to: string;
+  /** Lines in the gap, when known. */
+  skipped?: number | undefined;
+  reason: string;
+  /** Set once a fill found no more lines between from and to: the file no longer holds them. */
+  unavailable?: boolean;
+}
+
+export type StoreChange =
+  /** `count` rows were appended at the end. */
+  | { kind: "append"; count: number }
+  /** `count` rows were dropped from the start (base moved up). */
+  | { kind: "evict"; count: number }
+  /** `count` rows were inserted at row `at` (0 = prepend; base moved down by count). */
+  | { kind: "insert"; at: number; count: number }
+  /** `count` rows were removed at row `at` (not at the start). */
+  | { kind: "remove"; at: number; count: number }
+  | { kind: "clear" };
+
+export type StoreListener = (change: StoreChange) => void;
+
+export interface StoreOptions {
+  /** Most rows held; beyond it the oldest are dropped (they can be loaded again from the server). */
+  cap?: number;
+}
+
+export const DEFAULT_CAP = 1_000_000;
+const MINUTE = 60_000;
+
+/** A line as handed to the store: the wire shape. */
+export type InLine = Pick<WireLine, "seq" | "text" | "c" | "ts" | "level">;
+
+export class StreamStore {
+  readonly cap: number;
+  // Parallel columns; row i lives at column index start + i. Dropped rows are released lazily (compaction).
+  private texts: string[] = [];
+  private cursors: string[] = [];
+  private seqs: number[] = [];
+  private times: number[] = [];
+  private levels: number[] = [];
+  private start = 0;
+  private gapInfo = new Map<number, GapInfo>();
+  private nextGapId = 1;
+  private listeners = new Set<StoreListener>();
+  /** Absolute index of row 0. */
+  base = 0;
+  /** Cursor just before row 0 (null when unknown or at the start of the file). */
+  headCursor: string | null = null;
+  /** True once paging back reached the start of the file. */
+  atFileStart = false;
+  /** Cursor after the newest live line: where a reconnect resumes. */
+  resumeCursor: string | null = null;
+  /** Entries and errors per minute (key: minute since epoch) over the rows in memory. */
+  readonly minutes = new Map<number, { entries: number; errors: number }>();
+
+  constructor(options: StoreOptions = {}) {
+    const cap = options.cap ?? DEFAULT_CAP;
+    if (!Number.isInteger(cap) || cap < 1)
+      throw new RangeError(`store cap must be a positive integer, got ${cap}`);
+    this.cap = cap;
+  }
+
+  get length(): number {
+    return this.texts.length - this.start;
+  }
+
+  onChange(listener: StoreListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  text(i: number): string {
+    return this.texts[this.start + i] ?? "";
+  }
+  cursor(i: number): string {
+    return this.cursors[this.start + i] ?? "";
+  }
+  seq(i: number): number {
+    return this.seqs[this.start + i] ?? -1;
+  }
+  /** Epoch ms, NaN when the line has no timestamp. */
+  time(i: number): number {
+    return this.times[this.start + i] ?? Number.NaN;
+  }
+  level(i: number): LvlCode {
+    return (this.levels[this.start + i] ?? Lvl.info) as LvlCode;
+  }
+  isGap(i: number): boolean {
+    return this.level(i) === Lvl.gap;
+  }
+  gap(i: number): GapInfo | undefined {
+    return this.isGap(i) ? this.gapInfo.get(this.seq(i)) : undefined;
+  }
+
+  /** Live lines: appended at the end; they advance the resume cursor. */
+  appendLive(lines: readonly InLine[]): void {
+    const last = lines[lines.length - 1];
+    if (!last) return;
+    this.resumeCursor = last.c;
+    this.pushRows(lines);
+  }
+
+  /** A server-reported gap in live delivery: shown as a row; live delivery continues at `to`. */
+  appendGap(info: GapInfo): void {
+    this.resumeCursor = info.to;
+    const id = this.nextGapId++;
+    this.gapInfo.set(id, info);
+    this.texts.push("");
+    this.cursors.push(info.to);
+    this.seqs.push(id);
+    this.times.push(Number.NaN);
+    this.levels.push(Lvl.gap);
+    this.afterPush(1);
+  }
+
+  /**
+   * Older lines (from `before` paging) put in front of row 0. `headCursor` is the cursor before the first of
+   * them (null at the start of the file). Beyond the cap, the newest rows make room and become a gap row.
+   */
+  prepend(lines: readonly InLine[], headCursor: string | null, reachedStart: boolean): void {
+    this.headCursor = headCursor;
+    this.atFileStart = reachedStart;
+    this.insertRows(0, lines);
+    this.trimTail();
+  }
+
+  /**
+   * A block of lines not adjacent to row 0 (e.g. a jump to a time before everything in memory): put in front,
+   * with a gap row between it and the old row 0 so the hole stays visible and fillable.
+   */
+  prependDetached(lines: readonly InLine[], headCursor: string | null, reachedStart: boolean): void {
+    const last = lines[lines.length - 1];
+    if (!last) return;
+    const gapTo = this.headCursor;
+    if (this.length > 0 && gapTo !== null) {
+      const id = this.nextGapId++;
+      this.gapInfo.set(id, { from: last.c, to: gapTo, reason: "not-loaded" });
+      this.insertColumns(0, [""], [gapTo], [id], [Number.NaN], [Lvl.gap]);
+      this.notify({ kind: "insert", at: 0, count: 1 });
+    }
+    this.prepend(lines, headCursor, reachedStart);
+  }
+
+  /**
+   * Lines loaded for the gap at row `row`: they go before it. When `complete`, the gap row is removed,
+   * otherwise it shrinks to start after the last loaded line (or is marked unavailable if nothing came).
+   */
+  fillGap(row: number, lines: readonly InLine[], complete: boolean): void {
+    const info = this.gap(row);
+    if (!info) throw new RangeError(`row ${row} is not a gap`);
+    const last = lines[lines.length - 1];
+    if (complete) {
+      this.gapInfo.delete(this.seq(row));
+      this.removeRows(row, 1);
+    } else if (last) {
+      info.from = last.c;
+      if (info.skipped !== undefined) info.skipped = Math.max(0, info.skipped - lines.length);
+    } else {
+      info.unavailable = true;
+    }
+    if (lines.length > 0) this.insertRows(row, lines);
+    else this.notify({ kind: "remove", at: row, count: 0 });
+    this.trimTail();
+  }
+
+  /** Row of the first line at or after `ms` (binary search; lines without time take a neighbour's). */
+  rowAtTime(ms: number): number {
+    let lo = 0;
+    let hi = this.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.nearTime(mid) < ms) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Oldest and newest timestamp in memory (NaN when none). */
+  timeRange(): [number, number] {
+    return [this.nearTime(0), this.nearTime(this.length - 1)];
+  }
+
+  /** Row holding the line with this cursor, or -1 (newest first: recent lines are looked up most). */
+  rowOfCursor(cursor: string): number {
+    const i = this.cursors.lastIndexOf(cursor);
+    return i < this.start || this.isGap(i - this.start) ? -1 : i - this.start;
+  }
+
+  /** Row of the line with this sequence number, or -1. */
+  rowOfSeq(seq: number): number {
+    for (let i = this.length - 1; i >= 0; i--) if (this.seq(i) === seq && !this.isGap(i)) return i;
+    return -1;
+  }
+
+  clear(): void {
+    this.texts = [];
+    this.cursors = [];
+    this.seqs = [];
+    this.times = [];
+    this.levels = [];
+    this.start = 0;
+    this.gapInfo.clear();
+    this.minutes.clear();
+    this.headCursor = null;
+    this.atFileStart = false;
+    this.notify({ kind: "clear" });
+  }
+
+  // ---- internals ----
+
+  private nearTime(i: number): number {
+    // Scan a little each way for a timestamp; lines without one sit at their neighbour's time.
+    for (let d = 0; d < 64; d++) {
+      const a = this.time(i - d);
+      if (i - d >= 0 && !Number.isNaN(a)) return a;
+      const b = this.time(i + d);
+      if (i + d < this.length && !Number.isNaN(b)) return b;
+    }
+    return Number.NaN;
+  }
+
+  private pushRows(lines: readonly InLine[]): void {
+    for (const l of lines) {
+      const t = l.ts === undefined ? Number.NaN : Date.parse(l.ts);
+      const lvl = (l.level && LEVEL_CODE[l.level]) ?? Lvl.info;
+      this.texts.push(l.text);
+      this.cursors.push(l.c);
+      this.seqs.push(l.seq);
+      this.times.push(t);
+      this.levels.push(lvl);
+      this.count(t, lvl, 1);
+    }
+    this.afterPush(lines.length);
+  }
+
+  private afterPush(count: number): void {
+    this.notify({ kind: "append", count });
+    const excess = this.length - this.cap;
+    if (excess > 0) this.evict(excess);
+  }
+
+  private evict(n: number): void {
+    const end = this.start + n;
+    // The cursor after the last dropped row is where row 0 starts: "load older" pages back from it.
+    this.headCursor = this.cursors[end - 1] ?? null;
+    for (let j = this.start; j < end; j++) {
+      this.count(this.times[j] ?? Number.NaN, this.levels[j] ?? 0, -1);
+      if (this.levels[j] === Lvl.gap) this.gapInfo.delete(this.seqs[j] ?? 0);
+      this.texts[j] = ""; // release the strings now; the slots go at the next compaction
+      this.cursors[j] = "";
+    }
+    this.atFileStart = false;
+    this.start = end;
+    this.base += n;
+    if (this.start > 4096 && this.start * 2 > this.texts.length) this.compact();
+    this.notify({ kind: "evict", count: n });
+  }
+
+  private compact(): void {
+    this.texts.splice(0, this.start);
+    this.cursors.splice(0, this.start);
+    this.seqs.splice(0, this.start);
+    this.times.splice(0, this.start);
+    this.levels.splice(0, this.start);
+    this.start = 0;
+  }
+
+  private insertRows(row: number, lines: readonly InLine[]): void {
+    if (lines.length === 0) return;
+    const n = lines.length;
+    const texts = new Array<string>(n);
+    const cursors = new Array<string>(n);
+    const seqs = new Array<number>(n);
+    const times = new Array<number>(n);
+    const levels = new Array<number>(n);
+    for (let k = 0; k < n; k++) {
+      const l = lines[k] as InLine;
+      const t = l.ts === undefined ? Number.NaN : Date.parse(l.ts);
+      const lvl = (l.level && LEVEL_CODE[l.level]) ?? Lvl.info;
+      texts[k] = l.text;
+      cursors[k] = l.c;
+      seqs[k] = l.seq;
+      times[k] = t;
+      levels[k] = lvl;
+      this.count(t, lvl, 1);
+    }
+    this.insertColumns(row, texts, cursors, seqs, times, levels);
+    this.notify({ kind: "insert", at: row, count: n });
+  }
+
+  private insertColumns(
+    row: number,
+    texts: string[],
+    cursors: string[],
+    seqs: number[],
+    times: number[],
+    levels: number[],
+  ): void {
+    if (row === 0) this.base -= texts.length;
+    const at = this.start + row;
+    spliceIn(this.texts, at, texts);
+    spliceIn(this.cursors, at, cursors);
+    spliceIn(this.seqs, at, seqs);
+    spliceIn(this.times, at, times);
+    spliceIn(this.levels, at, levels);
+  }
+
+  private removeRows(row: number, n: number): void {
+    const at = this.start + row;
+    for (let j = at; j < at + n; j++) this.count(this.times[j] ?? Number.NaN, this.levels[j] ?? 0, -1);
+    this.texts.splice(at, n);
+    this.cursors.splice(at, n);
+    this.seqs.splice(at, n);
+    this.times.splice(at, n);
+    this.levels.splice(at, n);
+    this.notify({ kind: "remove", at: row, count: n });
+  }
+
+  /** Over the cap after an insert: drop the newest rows into one gap row (the live end stays resumable). */
+  private trimTail(): void {
+    const excess = this.length - this.cap;
+    if (excess <= 0) return;
+    const keep = this.cap - 1; // one slot for the gap row
+    const from = keep > 0 ? this.cursor(keep - 1) : this.headCursor;
+    const to = this.cursor(this.length - 1);
+    let skipped = 0;
+    for (let i = keep; i < this.length; i++) {
+      const g = this.gap(i);
+      skipped += g ? (g.skipped ?? 0) : 1;
+    }
+    const n = this.length - keep;
+    for (let i = keep; i < this.length; i++) {
+      const g = this.isGap(i);
+      if (g) this.gapInfo.delete(this.seq(i));
+    }
+    this.removeRows(keep, n);
+    const id = this.nextGapId++;
+    this.gapInfo.set(id, { from, to, skipped, reason: "memory-cap" });
+    this.texts.push("");
+    this.cursors.push(to);
+    this.seqs.push(id);
+    this.times.push(Number.NaN);
+    this.levels.push(Lvl.gap);
+    this.notify({ kind: "append", count: 1 });
+  }
+
+  private count(t: number, lvl: number, delta: 1 | -1): void {
+    if (Number.isNaN(t) || lvl === Lvl.gap) return;
+    const m = Math.floor(t / MINUTE);
+    let b = this.minutes.get(m);
+    if (!b) {
+      if (delta < 0) return;
+      b = { entries: 0, errors: 0 };
+      this.minutes.set(m, b);
+    }
+    b.entries += delta;
+    if (lvl === Lvl.error) b.errors += delta;
+    if (b.entries <= 0) this.minutes.delete(m);
+  }
+
+  private notify(change: StoreChange): void {
+    for (const l of this.listeners) l(change);
+  }
+}
+
+/** Inserts items into arr at index without spreading them as call arguments (safe for large batches). */
+function spliceIn<T>(arr: T[], at: number, items: T[]): void {
+  if (items.length < 10_000) {
+    arr.splice(at, 0, ...items);
+    return;
+  }
+  const tail = arr.splice(at);
+  for (const x of items) arr.push(x);
+  for (const x of tail) arr.push(x);
+}
