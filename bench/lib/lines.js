@@ -1,0 +1,93 @@
+/**
+ * Bench data: ~100-byte audit lines that carry their sequence number and the monotonic write time, so any
+ * client in any process can count lost/duplicated lines and compute write-to-receipt latency.
+ */
+import { closeSync, openSync, writeSync } from "node:fs";
+import { nowMs, sleep } from "./proc.js";
+
+export const LINE_BYTES = 100; // including the newline
+
+const ACTIONS = ["login", "logout", "read", "write", "deploy", "restart", "grant", "revoke"];
+const USERS = ["alice", "bob", "carol", "dave", "erin", "frank"];
+const PAD = "x".repeat(LINE_BYTES);
+const ISO = "2026-01-01T00:00:00Z";
+
+/**
+ * One line (with "\n") of exactly LINE_BYTES bytes unless the extra words make it longer.
+ * @param {number} seq
+ * @param {number} [t] monotonic write time in ms (0 when latency is not measured)
+ * @param {string} [extra] words inserted before the padding (e.g. a rare search term)
+ */
+export function makeLine(seq, t = 0, extra = "") {
+  const head = `[${ISO}] seq=${seq} t=${t.toFixed(3)} user=${USERS[seq % 6]} action=${ACTIONS[seq % 8]} ${extra}`;
+  const padLen = LINE_BYTES - 1 - head.length;
+  return `${head}${padLen > 0 ? PAD.slice(0, padLen) : ""}\n`;
+}
+
+/**
+ * The sequence number and write time in a received line, or null for a line that is not ours.
+ * @param {string} text
+ */
+export function parseLine(text) {
+  const i = text.indexOf(" seq=");
+  if (i < 0) return null;
+  const j = text.indexOf(" ", i + 5);
+  const k = text.indexOf(" ", j + 3);
+  const seq = Number(text.slice(i + 5, j));
+  const t = Number(text.slice(j + 3, k));
+  if (!Number.isInteger(seq)) return null;
+  return { seq, t };
+}
+
+/**
+ * Appends one line every `intervalMs` (absolute schedule, so timer drift does not accumulate), stamping
+ * each with the time right before its write(2).
+ * @param {string} file
+ * @param {{ count: number, intervalMs: number, firstSeq?: number, signal?: AbortSignal }} opts
+ */
+export async function writePaced(file, { count, intervalMs, firstSeq = 0, signal }) {
+  const fd = openSync(file, "a");
+  try {
+    const start = nowMs();
+    for (let i = 0; i < count; i++) {
+      if (signal?.aborted) break;
+      const due = start + i * intervalMs;
+      const wait = due - nowMs();
+      if (wait > 1) await sleep(wait - 0.5);
+      while (nowMs() < due) {
+        // spin the last half millisecond: setTimeout alone is only ms-accurate
+      }
+      writeSync(fd, makeLine(firstSeq + i, nowMs()));
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * `count` lines as one buffer (write time 0), built before a timed burst so building is not timed.
+ * @param {number} count
+ * @param {number} [firstSeq]
+ */
+export function buildBurst(count, firstSeq = 0) {
+  const parts = [];
+  for (let i = 0; i < count; i++) parts.push(makeLine(firstSeq + i));
+  return Buffer.from(parts.join(""));
+}
+
+/**
+ * Append a buffer in fixed-size chunks that ignore line boundaries (so followers see partial lines).
+ * @param {string} file
+ * @param {Buffer} buf
+ * @param {number} [chunk]
+ */
+export function writeBurst(file, buf, chunk = 65536) {
+  const fd = openSync(file, "a");
+  try {
+    for (let off = 0; off < buf.length; off += chunk) {
+      writeSync(fd, buf, off, Math.min(chunk, buf.length - off));
+    }
+  } finally {
+    closeSync(fd);
+  }
+}

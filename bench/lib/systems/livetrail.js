@@ -1,0 +1,79 @@
+/** livetrail under test: `node dist/cli/main.js serve FILE --port P`, JSON protocol at /ws (docs/protocol.md). */
+import { basename, resolve } from "node:path";
+import { canConnect, freePort, startProcess, waitFor } from "../proc.js";
+import { closeWs, openWs } from "./ws-util.js";
+
+const CLI = resolve(import.meta.dirname, "../../../dist/cli/main.js");
+
+/** @type {import("./types.js").System} */
+export const livetrail = {
+  name: "livetrail",
+  async start({ file, poll = false, args = [], nodeArgs = [] }) {
+    const port = await freePort();
+    const extra = poll ? ["--poll"] : [];
+    const proc = startProcess(process.execPath, [
+      ...nodeArgs,
+      CLI,
+      "serve",
+      file,
+      "--port",
+      String(port),
+      ...extra,
+      ...args,
+    ]);
+    await waitFor(
+      async () => (await canConnect(port)) || (proc.child.exitCode !== null && fail(proc.stderr())),
+      {
+        timeoutMs: 30_000,
+        what: "livetrail to listen",
+      },
+    );
+    return {
+      pid: proc.pid,
+      port,
+      target: { port, file, stream: basename(file) },
+      stop: proc.stop,
+      output: proc.stderr,
+    };
+  },
+
+  async connect(target, { onLine, onGap, onClose, tailLines = 0 }) {
+    let stream = target.stream;
+    const ws = await openWs(`ws://127.0.0.1:${target.port}/ws`, {
+      onClose,
+      onMessage(data, recv, sock) {
+        const msg = JSON.parse(data);
+        switch (msg.type) {
+          case "lines":
+            for (const l of msg.lines) onLine(l.text, recv);
+            return false;
+          case "hello": {
+            const def =
+              msg.streams.find((/** @type {{default: boolean}} */ s) => s.default) ?? msg.streams[0];
+            stream =
+              stream && msg.streams.some((/** @type {{name: string}} */ s) => s.name === stream)
+                ? stream
+                : def?.name;
+            sock.send(JSON.stringify({ type: "subscribe", stream, tail: tailLines }));
+            return false;
+          }
+          case "subscribed":
+            return true;
+          case "gap":
+            onGap?.(msg);
+            return false;
+          case "error":
+            throw new Error(`livetrail error frame: ${data}`);
+          default:
+            return false;
+        }
+      },
+    });
+    return { close: () => closeWs(ws), pause: () => ws.pause(), resume: () => ws.resume() };
+  },
+};
+
+/** @param {string} out */
+function fail(out) {
+  throw new Error(`livetrail exited before listening:\n${out}`);
+}

@@ -1,0 +1,78 @@
+/**
+ * 1. Latency: one line appended every 50 ms, 200 lines; write-to-receipt p50/p99/max at one client.
+ * livetrail also runs with its polling fallback forced. Systems are interleaved run by run so that
+ * machine noise falls on all of them alike.
+ */
+import { appendFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ClientPool } from "../lib/client-pool.js";
+import { makeLine, writePaced } from "../lib/lines.js";
+import { summarizeRecords } from "../lib/stats.js";
+import { systems } from "../lib/systems/index.js";
+
+/** @param {import("../lib/context.js").Context} ctx */
+export async function latency(ctx) {
+  const count = ctx.quick ? 60 : 200;
+  const intervalMs = 50;
+  /** @type {{ key: string, system: string, poll?: boolean }[]} */
+  const variants = [];
+  for (const s of ctx.systems) {
+    variants.push({ key: s, system: s });
+    if (s === "livetrail") variants.push({ key: "livetrail-poll", system: s, poll: true });
+  }
+  /** @type {Record<string, Record<string, number>[]>} */
+  const records = Object.fromEntries(variants.map((v) => [v.key, []]));
+  const pool = new ClientPool(1);
+  try {
+    for (let run = 0; run < ctx.runs; run++) {
+      for (const v of variants) {
+        const file = join(ctx.tmp, `latency-${v.key}-${run}.log`);
+        writeFileSync(file, "");
+        const server = await /** @type {import("../lib/systems/types.js").System} */ (
+          systems[v.system]
+        ).start({
+          file,
+          poll: v.poll,
+        });
+        try {
+          const c = await pool.connect(v.system, server.target, 1);
+          if (c.failed) throw new Error(`${v.key}: could not connect: ${c.errorSamples.join("; ")}`);
+          let primer = -1;
+          await pool.primeAll(() => appendFileSync(file, makeLine(primer--)));
+          await pool.track(0, count, { verify: true });
+          const done = pool.allDone(count * intervalMs + 10_000).catch(() => 0);
+          await writePaced(file, { count, intervalMs });
+          await done;
+          const r = await pool.report();
+          const rec = {
+            p50: r.latency.p50,
+            p99: r.latency.p99,
+            max: r.latency.max,
+            lost: r.lost,
+            dup: r.dup,
+            mangled: r.mangled,
+          };
+          records[v.key]?.push(rec);
+          ctx.log(
+            `  latency ${v.key} run ${run + 1}: p50 ${fmt(rec.p50)} p99 ${fmt(rec.p99)} max ${fmt(rec.max)} ms, lost ${r.lost} dup ${r.dup}`,
+          );
+          if (v.system === "livetrail" && (r.lost || r.dup || r.mangled)) {
+            ctx.fail(`latency ${v.key}: lost ${r.lost}, duplicated ${r.dup}, mangled ${r.mangled}`);
+          }
+        } finally {
+          await pool.disconnectAll();
+          await server.stop();
+        }
+      }
+    }
+  } finally {
+    await pool.close();
+  }
+  return {
+    params: { lines: count, intervalMs, runs: ctx.runs },
+    systems: Object.fromEntries(Object.entries(records).map(([k, recs]) => [k, summarizeRecords(recs)])),
+  };
+}
+
+/** @param {number} x */
+const fmt = (x) => x.toFixed(2);
