@@ -124,10 +124,40 @@ export class ClientPool {
     });
   }
 
+  /**
+   * Wait until every client has every tracked line, or until nothing new arrived for `stallMs`
+   * (then the lines are lost), or `timeoutMs`. Resolves with whether all completed and the last receipt time.
+   * @param {{ stallMs?: number, timeoutMs?: number }} [o]
+   */
+  async settle({ stallMs = 5000, timeoutMs = 120_000 } = {}) {
+    let doneAt = 0;
+    const done = this.allDone(timeoutMs).then(
+      (at) => {
+        doneAt = at;
+      },
+      () => {},
+    );
+    const deadline = Date.now() + timeoutMs;
+    let lastGot = -1;
+    let lastChange = Date.now();
+    while (!doneAt && Date.now() < deadline && Date.now() - lastChange < stallMs) {
+      await Promise.race([done, new Promise((r) => setTimeout(r, 200))]);
+      if (doneAt) break;
+      const s = await this.status();
+      if (s.got !== lastGot) {
+        lastGot = s.got;
+        lastChange = Date.now();
+      }
+    }
+    for (const w of this.workers) w.onDone = null;
+    return { complete: doneAt > 0, at: doneAt };
+  }
+
   async status() {
     const rs = await this.all({ op: "status" });
     return {
       primed: rs.reduce((a, r) => a + r.primed, 0),
+      got: rs.reduce((a, r) => a + r.got, 0),
       done: rs.reduce((a, r) => a + r.done, 0),
       clients: rs.reduce((a, r) => a + r.clients, 0),
     };

@@ -220,8 +220,12 @@ process.on("message", async (/** @type {any} */ m) => {
         break;
       case "status": {
         let primed = 0;
-        for (const c of clients) if (c.state.primed) primed++;
-        result = { primed, done: doneClients, clients: clients.length };
+        let got = 0;
+        for (const c of clients) {
+          if (c.state.primed) primed++;
+          got += c.state.got + c.state.dup;
+        }
+        result = { primed, got, done: doneClients, clients: clients.length };
         break;
       }
       case "unprime":
