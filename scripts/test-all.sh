@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
 # Everything a fresh Debian machine (Node >= 20.19, root) needs, then every check and test.
+# This is the README's test command; .ci/run runs exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+node -e 'const [a, b] = process.versions.node.split(".").map(Number);
+  if (a < 20 || (a === 20 && b < 19)) { console.error(`livetrail needs Node >= 20.19, found ${process.version}`); process.exit(1); }'
+
+# System packages: Chromium drives the browser tests (through playwright-core, never a downloaded browser).
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing apt packages: ${missing[*]} (run as root, or: sudo apt-get install -y ${missing[*]})" >&2
+    exit 1
+  fi
   apt-get update
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 fi
