@@ -1,0 +1,84 @@
+/**
+ * Entries: what a line says, for display. Parsing never changes the line; a line that does not match the seed
+ * format `[2025-12-17T17:40:37Z] message` is still an entry, with no timestamp and the whole text as message.
+ */
+export type EntryLevel = "error" | "warn" | "ok" | "info";
+
+export interface Entry {
+  /** The timestamp as written between the brackets (ISO-8601), when the line has one. */
+  ts?: string;
+  /** The timestamp in epoch milliseconds. */
+  tsMs?: number;
+  /** The text after `] ` (or the whole line when there is no timestamp). */
+  message: string;
+  level: EntryLevel;
+}
+
+// Whole seconds as the seed writes them; also fractional seconds and numeric offsets from other writers.
+const STAMPED =
+  /^\[(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})\](?: |$)/;
+
+// An explicit level label written by the appender (`ERROR: ...`) wins over guessing from words.
+const LABEL = /^(ERROR|WARN|WARNING|OK|INFO):/;
+const LABELS: Readonly<Record<string, EntryLevel>> = {
+  ERROR: "error",
+  WARN: "warn",
+  WARNING: "warn",
+  OK: "ok",
+  INFO: "info",
+};
+
+const ERROR_WORDS = /\b(?:error|errors|fail|fails|failed|failure|exception|critical|fatal)\b/i;
+const WARN_WORDS = /\b(?:warn|warning|warnings)\b/i;
+const OK_WORDS = /\b(?:ok|passed|success|successful|succeeded|restored|healthy)\b/i;
+
+export function parseEntry(text: string): Entry {
+  const match = STAMPED.exec(text);
+  if (match) {
+    const tsMs = timestampMs(match);
+    if (tsMs !== undefined) {
+      const message = text.slice(match[0].length);
+      return { ts: text.slice(1, text.indexOf("]")), tsMs, message, level: guessLevel(message) };
+    }
+  }
+  return { message: text, level: guessLevel(text) };
+}
+
+/** Level from an explicit label, else from words (error before warn before ok), else info. */
+export function guessLevel(message: string): EntryLevel {
+  const label = LABEL.exec(message);
+  if (label) return LABELS[label[1] as string] ?? "info";
+  if (ERROR_WORDS.test(message)) return "error";
+  if (WARN_WORDS.test(message)) return "warn";
+  if (OK_WORDS.test(message)) return "ok";
+  return "info";
+}
+
+/** Epoch ms of a matched timestamp, or undefined when a field is out of range (month 13, Feb 30, 24:00). */
+function timestampMs(m: RegExpExecArray): number | undefined {
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i]));
+  const fraction = m[7] ?? "";
+  const zone = m[8] as string;
+  if (month === undefined || day === undefined || hour === undefined || minute === undefined)
+    return undefined;
+  if (year === undefined || second === undefined) return undefined;
+  const ms = fraction === "" ? 0 : Number(fraction.padEnd(3, "0").slice(0, 3));
+  const local = Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  const check = new Date(local);
+  if (
+    check.getUTCFullYear() !== year ||
+    check.getUTCMonth() !== month - 1 ||
+    check.getUTCDate() !== day ||
+    check.getUTCHours() !== hour ||
+    check.getUTCMinutes() !== minute ||
+    check.getUTCSeconds() !== second
+  ) {
+    return undefined;
+  }
+  if (zone === "Z") return local;
+  const sign = zone.startsWith("-") ? -1 : 1;
+  const offHours = Number(zone.slice(1, 3));
+  const offMinutes = Number(zone.slice(4, 6));
+  if (offHours > 23 || offMinutes > 59) return undefined;
+  return local - sign * (offHours * 60 + offMinutes) * 60_000;
+}
