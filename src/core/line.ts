@@ -12,4 +12,10 @@ export interface Line {
   cursor: string;
   /** Present when the line was longer than the limit: its real length in bytes (text holds only the head). */
   truncatedFrom?: number;
+  /**
+   * Present when the file ended for good without a newline after this text (it was rotated away, deleted or
+   * truncated while a line was half written): the bytes are delivered once, marked, instead of being lost.
+   * `end` is then the file's last byte + 1 and there is no terminator.
+   */
+  unterminated?: true;
 }
