@@ -1,0 +1,440 @@
+import type { BigIntStats } from "node:fs";
+import { type FileHandle, open, stat } from "node:fs/promises";
+import { ChangeSource } from "./change-source.js";
+import {
+  type CursorData,
+  CursorError,
+  cursorPrefix,
+  cursorTail,
+  decodeCursor,
+  MAX_FP_LEN,
+} from "./cursor.js";
+import { type FileIdentity, identify, isMissing } from "./file-identity.js";
+import type { FollowerEvent, FollowerListener, GapReason } from "./follower-events.js";
+import type { Line } from "./line.js";
+import { DEFAULT_MAX_LINE_BYTES, type LineSink, LineSplitter } from "./line-splitter.js";
+import { lineStartBefore } from "./reverse-scan.js";
+
+/**
+ * Follows one path and emits batches of complete lines with exact positions, across appends, partial writes,
+ * rename rotation, copytruncate, delete and recreate. See docs/architecture.md for the states.
+ */
+export type StartAt = { from: "end" } | { from: "start" } | { tail: number } | { cursor: string };
+
+export interface FollowerOptions {
+  start: StartAt;
+  /** Fallback stat poll in ms, default 1000; fs.watch is used too unless watch is false. */
+  pollIntervalMs?: number;
+  /** Default true; false = polling only. */
+  watch?: boolean;
+  /** Default 65536; longer lines are emitted truncated with truncatedFrom. */
+  maxLineBytes?: number;
+  /** Default 1 MiB: the most read (and held) at once. */
+  readChunkBytes?: number;
+  /** Default 5000: a burst is emitted as several batches of at most this many lines. */
+  maxBatchLines?: number;
+}
+
+export interface FollowerStats {
+  /** Size of the followed file when last looked at. */
+  size: number;
+  /** Position after the last complete line emitted (the cursor's offset). */
+  offset: number;
+  /** Lines emitted since start. */
+  lines: number;
+  /** Wall-clock ms of the last read that returned bytes, or null. */
+  lastChangeMs: number | null;
+  /** Bytes of the current file consumed, including a partial line held back: offset <= readOffset <= size. */
+  readOffset: number;
+}
+
+const DEFAULT_READ_CHUNK_BYTES = 1024 * 1024;
+const DEFAULT_MAX_BATCH_LINES = 5000;
+
+export class Follower {
+  private readonly listeners = new Set<FollowerListener>();
+  private readonly source: ChangeSource;
+  private readonly splitter: LineSplitter;
+  private readonly readChunkBytes: number;
+  private readonly maxBatchLines: number;
+  private buffer: Buffer | null = null;
+  private handle: FileHandle | null = null;
+  /** Identity of the current file (or of the last one, after it went away: cursors still name it). */
+  private identity: FileIdentity | null = null;
+  private prefix = "";
+  /** Sequence number of the last line emitted. */
+  private seq = 0;
+  private batch: Line[] = [];
+  /** A resume cursor whose file was missing at start: resolved against the first file that appears. */
+  private pendingResume: { data: CursorData; text: string } | null = null;
+  /** The start position could not be resolved because opening failed (not ENOENT): retried by each pass. */
+  private pendingStart = false;
+  private missingReported = false;
+  private lastError: string | null = null;
+  private size = 0;
+  private lines = 0;
+  private lastChangeMs: number | null = null;
+  private closed = false;
+  private startPromise: Promise<void> | null = null;
+  private closePromise: Promise<void> | null = null;
+
+  constructor(
+    readonly path: string,
+    private readonly options: FollowerOptions,
+  ) {
+    this.readChunkBytes = positiveInteger(
+      options.readChunkBytes ?? DEFAULT_READ_CHUNK_BYTES,
+      "readChunkBytes",
+    );
+    this.maxBatchLines = positiveInteger(options.maxBatchLines ?? DEFAULT_MAX_BATCH_LINES, "maxBatchLines");
+    this.splitter = new LineSplitter({ maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES });
+    const sourceOptions = {
+      watch: options.watch ?? true,
+      pollIntervalMs: options.pollIntervalMs ?? 1000,
+      onError: (error: unknown) => this.reportError(error),
+    };
+    this.source = new ChangeSource(path, () => this.pass(), sourceOptions);
+  }
+
+  /** Adds a listener; returns its remover. */
+  on(listener: FollowerListener): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  /**
+   * Resolves the start position, starts watching, and reads what is already there from that position: when the
+   * promise resolves, those lines (e.g. the initial tail) have been emitted. Rejects with CursorError for a
+   * malformed cursor (or one that does not point at a line boundary of its file), RangeError for a bad tail count.
+   */
+  start(): Promise<void> {
+    this.startPromise ??= this.doStart();
+    return this.startPromise;
+  }
+
+  /** Stops watching and polling and closes the file. Idempotent; no event is emitted after it is called. */
+  close(): Promise<void> {
+    this.closePromise ??= this.doClose();
+    return this.closePromise;
+  }
+
+  /** Position after the last emitted line (null before any file was seen). */
+  get cursor(): string | null {
+    if (this.identity) return this.prefix + cursorTail(this.splitter.lineStart, this.seq);
+    return this.pendingResume?.text ?? null;
+  }
+
+  get stats(): FollowerStats {
+    return {
+      size: this.size,
+      offset: this.splitter.lineStart,
+      lines: this.lines,
+      lastChangeMs: this.lastChangeMs,
+      readOffset: this.splitter.offset,
+    };
+  }
+
+  private async doStart(): Promise<void> {
+    if (this.closed) throw new Error("follower is closed");
+    const start = this.options.start;
+    if ("tail" in start && !(Number.isSafeInteger(start.tail) && start.tail >= 0)) {
+      throw new RangeError(`tail must be a non-negative integer, got ${start.tail}`);
+    }
+    const resume = "cursor" in start ? decodeCursor(start.cursor) : null;
+    let handle: FileHandle | null = null;
+    try {
+      handle = await this.openPath();
+    } catch (error) {
+      this.pendingStart = true;
+      this.reportError(error);
+    }
+    if (handle) {
+      try {
+        await this.attachAt(handle, resume, true);
+      } catch (error) {
+        await handle.close();
+        this.handle = null;
+        throw error;
+      }
+    } else if (!this.pendingStart) {
+      if (resume && "cursor" in start) {
+        this.pendingResume = { data: resume, text: start.cursor };
+        this.seq = resume.seq;
+      }
+      this.reportMissing();
+    }
+    if (this.closed) return;
+    this.source.start();
+    this.source.wake();
+    await this.source.idle();
+  }
+
+  private async doClose(): Promise<void> {
+    this.closed = true;
+    await this.startPromise?.catch(() => undefined);
+    await this.source.close();
+    const handle = this.handle;
+    this.handle = null;
+    await handle?.close().catch(() => undefined);
+    this.listeners.clear();
+  }
+
+  /** Attaches to a file for the configured start position (a resume cursor is resolved against this file). */
+  private async attachAt(handle: FileHandle, resume: CursorData | null, strict: boolean): Promise<void> {
+    const start = this.options.start;
+    if (resume && "cursor" in start) {
+      await this.resume(handle, resume, start.cursor, "file-changed", strict);
+      return;
+    }
+    const size = Number((await handle.stat({ bigint: true })).size);
+    let offset = 0;
+    if ("tail" in start) offset = await lineStartBefore(handle, size, start.tail);
+    else if ("from" in start && start.from === "end") offset = await lineStartBefore(handle, size, 0);
+    await this.attach(handle, offset);
+  }
+
+  /**
+   * Continues at the cursor when this is its file and still holds its offset; otherwise reports a gap and follows
+   * this file from its start. Sequence numbers continue from the cursor's either way.
+   */
+  private async resume(
+    handle: FileHandle,
+    data: CursorData,
+    text: string,
+    otherFile: GapReason,
+    strict: boolean,
+  ): Promise<void> {
+    this.seq = data.seq;
+    const same = (await identify(handle, data.fpLen)).fileId === data.fileId;
+    const size = Number((await handle.stat({ bigint: true })).size);
+    if (same && size >= data.offset) {
+      if (await endsLine(handle, data.offset)) {
+        await this.attach(handle, data.offset);
+        return;
+      }
+      if (strict) throw new CursorError(`cursor "${text}" does not point at a line boundary of ${this.path}`);
+    }
+    await this.attach(handle, 0);
+    const reason: GapReason = same && size < data.offset ? "truncated" : otherFile;
+    this.emit({ type: "gap", reason, from: text, to: this.cursor as string });
+  }
+
+  private async attach(handle: FileHandle, offset: number): Promise<void> {
+    this.identity = await identify(handle);
+    this.prefix = cursorPrefix(this.identity.fileId, this.identity.fpLen);
+    this.splitter.reset(offset);
+    this.handle = handle;
+    this.missingReported = false;
+    this.source.anyNameInDirectory = false;
+  }
+
+  /** One look at the path: read what is new, notice truncation, rotation, deletion. Never throws. */
+  private async pass(): Promise<void> {
+    if (this.closed) return;
+    try {
+      if (this.handle) await this.follow(this.handle);
+      else await this.openAppeared();
+      this.lastError = null;
+    } catch (error) {
+      this.reportError(error);
+    }
+  }
+
+  private async follow(handle: FileHandle): Promise<void> {
+    const [pathStat, fileStat] = await Promise.all([statOrNull(this.path), handle.stat({ bigint: true })]);
+    if (this.closed || this.handle !== handle) return;
+    const identity = this.identity as FileIdentity;
+    const replaced = pathStat === null || pathStat.ino !== identity.ino || pathStat.dev !== identity.dev;
+    this.size = Number(fileStat.size);
+    if (this.size < this.splitter.offset) await this.restartTruncated(handle);
+    await this.drain(handle);
+    if (this.closed || this.handle !== handle) return;
+    if (!replaced) {
+      if (identity.fpLen < MAX_FP_LEN && this.splitter.offset > identity.fpLen)
+        await this.refreshIdentity(handle);
+      return;
+    }
+    if (pathStat === null && fileStat.nlink > 0n) {
+      // Renamed away and nothing at the path yet: the writer may still append to it, so keep reading it
+      // (waking on any event in the directory, since its new name is unknown) until a new file appears.
+      this.source.anyNameInDirectory = true;
+      this.reportMissing();
+      return;
+    }
+    // Deleted, or replaced by a new file: the old file is done for good and was just drained.
+    await this.retire();
+    if (pathStat === null) this.reportMissing();
+    else this.source.wake();
+  }
+
+  /** The path was missing (or unreadable): attach to the file that is there now, if any. */
+  private async openAppeared(): Promise<void> {
+    const handle = await this.openPath();
+    if (!handle) {
+      this.reportMissing();
+      return;
+    }
+    if (this.closed) {
+      await handle.close();
+      return;
+    }
+    try {
+      if (this.pendingStart) {
+        await this.attachAt(handle, this.pendingResumeData(), false);
+        this.pendingStart = false;
+      } else if (this.pendingResume) {
+        const { data, text } = this.pendingResume;
+        this.pendingResume = null;
+        await this.resume(handle, data, text, "file-gone", false);
+      } else {
+        await this.attach(handle, 0);
+        this.emit({ type: "rotated", cursor: this.cursor as string });
+      }
+    } catch (error) {
+      if (this.handle !== handle) await handle.close();
+      throw error;
+    }
+    await this.follow(handle);
+  }
+
+  private pendingResumeData(): CursorData | null {
+    const start = this.options.start;
+    return "cursor" in start ? decodeCursor(start.cursor) : null;
+  }
+
+  /** Reads from the current offset to end of file in bounded chunks, emitting lines chunk by chunk. */
+  private async drain(handle: FileHandle): Promise<void> {
+    this.buffer ??= Buffer.allocUnsafe(this.readChunkBytes);
+    const buffer = this.buffer;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.splitter.offset);
+      if (this.closed || this.handle !== handle || bytesRead === 0) return;
+      this.lastChangeMs = Date.now();
+      this.splitter.push(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead), this.sink);
+      this.flushBatch();
+      // A short read was the end of the file a moment ago: later writes wake us again.
+      if (bytesRead < buffer.length) return;
+    }
+  }
+
+  /** copytruncate: the file shrank below what we read. Deliver the partial line, then start over at 0. */
+  private async restartTruncated(handle: FileHandle): Promise<void> {
+    const previousSize = this.splitter.offset;
+    this.flushPartial();
+    this.splitter.reset(0);
+    this.identity = await identify(handle);
+    this.prefix = cursorPrefix(this.identity.fileId, this.identity.fpLen);
+    this.emit({ type: "truncated", previousSize, cursor: this.cursor as string });
+  }
+
+  /** A young file's fingerprint grows with it (up to 256 bytes) so its cursors tell recycled inodes apart. */
+  private async refreshIdentity(handle: FileHandle): Promise<void> {
+    const identity = await identify(handle);
+    if (this.handle !== handle || identity.ino !== this.identity?.ino) return;
+    this.identity = identity;
+    this.prefix = cursorPrefix(identity.fileId, identity.fpLen);
+  }
+
+  /** The current file is finished: deliver a partial last line (marked), close it, keep its identity for cursors. */
+  private async retire(): Promise<void> {
+    this.flushPartial();
+    const handle = this.handle;
+    this.handle = null;
+    this.source.anyNameInDirectory = false;
+    await handle?.close();
+  }
+
+  private flushPartial(): void {
+    if (this.splitter.flushPartial(this.unterminatedSink)) this.flushBatch();
+  }
+
+  private readonly sink: LineSink = (text, start, end, truncatedFrom) => {
+    const seq = ++this.seq;
+    const line: Line = { seq, text, start, end, cursor: this.prefix + cursorTail(end, seq) };
+    if (truncatedFrom !== undefined) line.truncatedFrom = truncatedFrom;
+    this.batch.push(line);
+    if (this.batch.length >= this.maxBatchLines) this.flushBatch();
+  };
+
+  private readonly unterminatedSink: LineSink = (text, start, end, truncatedFrom) => {
+    const seq = ++this.seq;
+    const line: Line = {
+      seq,
+      text,
+      start,
+      end,
+      cursor: this.prefix + cursorTail(end, seq),
+      unterminated: true,
+    };
+    if (truncatedFrom !== undefined) line.truncatedFrom = truncatedFrom;
+    this.batch.push(line);
+  };
+
+  private flushBatch(): void {
+    if (this.batch.length === 0) return;
+    const lines = this.batch;
+    this.batch = [];
+    this.lines += lines.length;
+    this.emit({ type: "lines", lines });
+  }
+
+  private reportMissing(): void {
+    if (this.missingReported) return;
+    this.missingReported = true;
+    this.emit({ type: "missing" });
+  }
+
+  /** Reports an I/O problem once per distinct message (a pass retries every poll interval). */
+  private reportError(error: unknown): void {
+    const err = error instanceof Error ? error : new Error(String(error));
+    if (err.message === this.lastError) return;
+    this.lastError = err.message;
+    this.emit({ type: "error", error: err });
+  }
+
+  /** Listeners must not throw; if one does, the others still get the event and the error is reported. */
+  private emit(event: FollowerEvent): void {
+    if (this.closed) return;
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        if (event.type !== "error") this.reportError(error);
+      }
+    }
+  }
+
+  private async openPath(): Promise<FileHandle | null> {
+    try {
+      return await open(this.path, "r");
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw error;
+    }
+  }
+}
+
+async function statOrNull(path: string): Promise<BigIntStats | null> {
+  try {
+    return await stat(path, { bigint: true });
+  } catch (error) {
+    if (isMissing(error)) return null;
+    throw error;
+  }
+}
+
+/** Whether offset is a line boundary: the start of the file or just after an LF. */
+async function endsLine(handle: FileHandle, offset: number): Promise<boolean> {
+  if (offset === 0) return true;
+  const byte = Buffer.alloc(1);
+  const { bytesRead } = await handle.read(byte, 0, 1, offset - 1);
+  return bytesRead === 1 && byte[0] === 10;
+}
+
+function positiveInteger(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  return value;
+}

@@ -1,0 +1,275 @@
+import { spawn } from "node:child_process";
+import { appendFile, copyFile, mkdir, open, rename, rm, truncate, unlink, writeFile } from "node:fs/promises";
+import { describe, expect, it } from "vitest";
+import { CursorError, decodeCursor } from "../../src/core/cursor.js";
+import { Follower } from "../../src/core/follower.js";
+import { useClosers } from "../helpers/closer.js";
+import { followFile } from "../helpers/follower-harness.js";
+import { useTempDirs } from "../helpers/temp-dir.js";
+import { waitFor } from "../helpers/wait-for.js";
+
+const tempDir = useTempDirs("livetrail-follower-");
+const track = useClosers();
+
+describe("Follower: partial writes and decoding", () => {
+  it("holds a line written in two parts until its newline arrives", async () => {
+    const file = (await tempDir()).file("a.log");
+    await writeFile(file, "");
+    const h = await followFile(file, { start: { from: "start" } }, track);
+    await appendFile(file, "hello ");
+    // The follower has read the first part (proved by its read offset) and emitted nothing.
+    await waitFor(() => h.follower.stats.readOffset === 6, { message: "first part read" });
+    expect(h.lines()).toEqual([]);
+    await appendFile(file, "world\n");
+    const lines = await h.waitForLines(1);
+    expect(lines).toEqual([
+      { seq: 1, text: "hello world", start: 0, end: 12, cursor: expect.any(String) as string },
+    ]);
+    expect(decodeCursor(lines[0]?.cursor as string).offset).toBe(12);
+  });
+
+  it("delivers a multibyte character split across writes intact", async () => {
+    const file = (await tempDir()).file("a.log");
+    await writeFile(file, "");
+    const h = await followFile(file, { start: { from: "start" } }, track);
+    const bytes = Buffer.from("€ and 😀\n");
+    // Split inside the 3-byte euro sign, then inside the 4-byte emoji.
+    await appendFile(file, bytes.subarray(0, 1));
+    await waitFor(() => h.follower.stats.readOffset === 1);
+    await appendFile(file, bytes.subarray(1, 9));
+    await waitFor(() => h.follower.stats.readOffset === 9);
+    await appendFile(file, bytes.subarray(9));
+    await h.waitForLines(1);
+    expect(h.texts()).toEqual(["€ and 😀"]);
+    expect(h.lines()[0]?.end).toBe(bytes.length);
+  });
+
+  it("strips CRLF terminators but keeps offsets exact, and shows invalid UTF-8 as U+FFFD", async () => {
+    const file = (await tempDir()).file("a.log");
+    await writeFile(
+      file,
+      Buffer.concat([Buffer.from("one\r\ntwo\r"), Buffer.from("\nbad \xff\xfe end\n", "latin1")]),
+    );
+    const h = await followFile(file, { start: { from: "start" } }, track);
+    expect(h.texts()).toEqual(["one", "two", "bad \ufffd\ufffd end"]);
+    expect(h.lines().map((l) => [l.start, l.end])).toEqual([
+      [0, 5],
+      [5, 10],
+      [10, 21],
+    ]);
+  });
+
+  it("keeps NUL bytes as they are", async () => {
+    const file = (await tempDir()).file("a.log");
+    await writeFile(file, "a\0b\n\0\0\0\n");
+    const h = await followFile(file, { start: { from: "start" } }, track);
+    expect(h.texts()).toEqual(["a\0b", "\0\0\0"]);
+  });
+
+  it("truncates a 1 MB line to the 64 KiB default and reports its real length", async () => {
+    const file = (await tempDir()).file("a.log");
+    await writeFile(file, "");
+    const h = await followFile(file, { start: { from: "start" }, readChunkBytes: 100_000 }, track);
+    const big = "x".repeat(1024 * 1024);
+    await appendFile(file, `${big}\nafter\n`);
+    await h.waitForLines(2);
+    const [long, after] = h.lines();
+    expect(long?.text).toBe("x".repeat(65_536));
+    expect(long?.truncatedFrom).toBe(1024 * 1024);
+    expect(long?.end).toBe(1024 * 1024 + 1);
+    expect(after).toMatchObject({ text: "after", seq: 2, start: 1024 * 1024 + 1 });
+    expect(after?.truncatedFrom).toBeUndefined();
+  });
+});
+
+describe("Follower: start positions", () => {
+  it("from end skips existing lines but not a partial last line", async () => {
+    const file = (await tempDir()).file("a.log");
+    await writeFile(file, "old 1\nold 2\nhalf");
+    const h = await followFile(file, { start: { from: "end" } }, track);
+    expect(h.follower.stats.offset).toBe(12);
+    await appendFile(file, " done\nnew\n");
+    await h.waitForLines(2);
+    expect(h.texts()).toEqual(["half done", "new"]);
+    expect(h.lines()[0]?.seq).toBe(1);
+  });
+
+  it("tail emits the last N lines before start() resolves", async () => {
+    const file = (await tempDir()).file("a.log");
+    await writeFile(file, Array.from({ length: 100 }, (_, i) => `line ${i}\n`).join(""));
+    const h = await followFile(file, { start: { tail: 3 } }, track);
+    expect(h.texts()).toEqual(["line 97", "line 98", "line 99"]);
+    expect(h.lines().map((l) => l.seq)).toEqual([1, 2, 3]);
+  });
+
+  it("waits for a path whose directory does not exist yet", async () => {
+    const dir = await tempDir();
+    const file = dir.file("later/sub/a.log");
+    const h = await followFile(file, { start: { from: "end" }, pollIntervalMs: 20 }, track);
+    expect(h.kinds()).toEqual(["missing"]);
+    expect(h.follower.cursor).toBeNull();
+    await mkdir(dir.file("later/sub"), { recursive: true });
+    await writeFile(file, "first\n");
+    await h.waitForLines(1);
+    expect(h.kinds()).toEqual(["missing", "rotated", "lines"]);
+    expect(h.texts()).toEqual(["first"]);
+    await appendFile(file, "second\n");
+    await h.waitForLines(2);
+    expect(h.texts()).toEqual(["first", "second"]);
+  });
+
+  it("rejects a malformed cursor with CursorError", async () => {
+    const file = (await tempDir()).file("a.log");
+    await writeFile(file, "x\n");
+    for (const cursor of [
+      "",
+      "garbage",
+      "2.000000000000.0.0.0",
+      "1.zzzzzzzzzzzz.0.0.0",
+      "1.0123456789ab.0.-1.0",
+    ]) {
+      const follower = track(new Follower(file, { start: { cursor } }));
+      await expect(follower.start()).rejects.toBeInstanceOf(CursorError);
+    }
+  });
+});
+
+describe("Follower: rotation", () => {
+  it("copytruncate: emits truncated and restarts at 0", async () => {
+    const dir = await tempDir();
+    const file = dir.file("a.log");
+    await writeFile(file, "a\nb\n");
+    const h = await followFile(file, { start: { from: "start" } }, track);
+    await copyFile(file, dir.file("a.log.1"));
+    await truncate(file, 0);
+    await h.waitForEvent("truncated");
+    await appendFile(file, "c\n");
+    await h.waitForLines(3);
+    expect(h.texts()).toEqual(["a", "b", "c"]);
+    expect(h.kinds()).toEqual(["lines", "truncated", "lines"]);
+    const truncated = h.events.find((e) => e.type === "truncated");
+    expect(truncated).toMatchObject({ previousSize: 4 });
+    expect(h.lines()[2]).toMatchObject({ seq: 3, start: 0, end: 2 });
+  });
+
+  it("rename rotation: drains lines written to the old file after the rename, then follows the new file", async () => {
+    const dir = await tempDir();
+    const file = dir.file("a.log");
+    const writer = await open(file, "a");
+    await writer.write("old 1\n");
+    const h = await followFile(file, { start: { from: "start" } }, track);
+    await rename(file, dir.file("a.log.1"));
+    await writer.write("old 2\n");
+    await writer.write("old 3 partial");
+    await writer.close();
+    await writeFile(file, "new 1\n");
+    await h.waitForLines(4);
+    expect(h.texts()).toEqual(["old 1", "old 2", "old 3 partial", "new 1"]);
+    expect(h.lines()[2]).toMatchObject({ unterminated: true, start: 12, end: 25 });
+    // Whether "missing" shows between the rename and the new file depends on when the follower looked.
+    const kinds = h.kinds().filter((k) => k !== "missing");
+    expect(kinds.filter((k, i) => k !== kinds[i - 1])).toEqual(["lines", "rotated", "lines"]);
+    const rotated = h.events.find((e) => e.type === "rotated");
+    expect(rotated?.type === "rotated" && decodeCursor(rotated.cursor)).toMatchObject({ offset: 0, seq: 3 });
+    expect(h.lines().map((l) => l.seq)).toEqual([1, 2, 3, 4]);
+  });
+
+  it("delete then recreate: missing, then rotated", async () => {
+    const file = (await tempDir()).file("a.log");
+    await writeFile(file, "a\n");
+    const h = await followFile(file, { start: { from: "start" } }, track);
+    await unlink(file);
+    await h.waitForEvent("missing");
+    await writeFile(file, "b\n");
+    await h.waitForLines(2);
+    expect(h.kinds()).toEqual(["lines", "missing", "rotated", "lines"]);
+    expect(h.texts()).toEqual(["a", "b"]);
+  });
+});
+
+describe("Follower: volume and resume", () => {
+  it("delivers 200,000 lines appended as fast as possible, each once, in order", async () => {
+    const file = (await tempDir()).file("a.log");
+    await writeFile(file, "");
+    const h = await followFile(file, { start: { from: "start" } }, track);
+    const count = 200_000;
+    // A separate process writes in uneven chunks, so reads race the writes and lines straddle chunks.
+    const script = `
+      const fs = require("node:fs");
+      const fd = fs.openSync(process.argv[1], "a");
+      let pending = "";
+      for (let i = 0; i < ${count}; i++) {
+        pending += "line " + i + " " + "é".repeat(i % 7) + "\\n";
+        if (pending.length > 1000 + (i % 3000)) { fs.writeSync(fd, pending.slice(0, 777)); pending = pending.slice(777); }
+      }
+      fs.writeSync(fd, pending);
+      fs.closeSync(fd);`;
+    const child = spawn(process.execPath, ["-e", script, file], { stdio: "inherit" });
+    const exit = new Promise((resolve) => child.on("exit", resolve));
+    expect(await exit).toBe(0);
+    await h.waitForLines(count, { timeoutMs: 30_000 });
+    const lines = h.lines();
+    expect(lines.length).toBe(count);
+    for (let i = 0; i < count; i++) {
+      const line = lines[i];
+      if (line?.text !== `line ${i} ${"é".repeat(i % 7)}` || line.seq !== i + 1) {
+        expect.fail(`line ${i} is ${JSON.stringify(line)}`);
+      }
+    }
+  });
+
+  it("resuming from every tenth cursor of a run yields exactly the rest", async () => {
+    const file = (await tempDir()).file("a.log");
+    await writeFile(file, "");
+    const h = await followFile(file, { start: { from: "start" } }, track);
+    const total = 200;
+    for (let i = 0; i < total; i += 7) {
+      await appendFile(
+        file,
+        Array.from({ length: Math.min(7, total - i) }, (_, k) => `entry ${i + k}\n`).join(""),
+      );
+    }
+    const lines = await h.waitForLines(total);
+    for (let i = 9; i < total; i += 10) {
+      const from = lines[i] as (typeof lines)[number];
+      const resumed = track(new Follower(file, { start: { cursor: from.cursor } }));
+      const got: string[] = [];
+      const seqs: number[] = [];
+      resumed.on((e) => {
+        if (e.type !== "lines") return;
+        for (const l of e.lines) {
+          got.push(l.text);
+          seqs.push(l.seq);
+        }
+      });
+      await resumed.start();
+      expect(got).toEqual(lines.slice(i + 1).map((l) => l.text));
+      expect(seqs).toEqual(lines.slice(i + 1).map((l) => l.seq));
+      await resumed.close();
+    }
+  });
+
+  it("resuming with the cursor of a replaced file reports a gap and follows the new file from its start", async () => {
+    const file = (await tempDir()).file("a.log");
+    await writeFile(file, "one\ntwo\n");
+    const first = await followFile(file, { start: { from: "start" } }, track);
+    const cursor = first.follower.cursor as string;
+    await first.follower.close();
+    await rm(file);
+    await writeFile(file, "fresh\n");
+    const h = await followFile(file, { start: { cursor } }, track);
+    expect(h.kinds()).toEqual(["gap", "lines"]);
+    expect(h.events[0]).toMatchObject({ type: "gap", reason: "file-changed", from: cursor });
+    expect(h.texts()).toEqual(["fresh"]);
+    expect(h.lines()[0]?.seq).toBe(3);
+  });
+
+  it("polling only (watch: false) still delivers", async () => {
+    const file = (await tempDir()).file("a.log");
+    await writeFile(file, "");
+    const h = await followFile(file, { start: { from: "start" }, watch: false, pollIntervalMs: 20 }, track);
+    await appendFile(file, "polled\n");
+    await h.waitForLines(1);
+    expect(h.texts()).toEqual(["polled"]);
+  });
+});
