@@ -59,7 +59,7 @@ export function compileFilter(spec: FilterSpec): CompiledFilter {
 }
 
 /**
- * The rows of one store that match a filter, kept up to date as the store changes. New lines cost work
+ * The rows of one store that match a filter (gap rows always count as shown, never as matches), kept up to date as the store changes. New lines cost work
  * proportional to their number; dropping the oldest costs nothing per line. Matches are absolute row indices
  * (store.base + row), ascending.
  */
@@ -67,6 +67,7 @@ export class FilterIndex {
   private matcher: Matcher | null = null;
   private abs: number[] = [];
   private head = 0; // matches before this index were evicted (dropped lazily)
+  private gapAbs: number[] = []; // gap rows among abs (few)
   private unsubscribe: () => void;
   error: string | null = null;
 
@@ -82,6 +83,7 @@ export class FilterIndex {
       this.matcher = null;
       this.abs = [];
       this.head = 0;
+      this.gapAbs = [];
       return compiled.error;
     }
     this.error = null;
@@ -98,9 +100,14 @@ export class FilterIndex {
     return this.matcher;
   }
 
-  /** Matching rows in memory. */
+  /** Rows shown when filtering: matching lines plus gap rows. */
   get count(): number {
     return this.abs.length - this.head;
+  }
+
+  /** Matching lines in memory (gap rows excluded). */
+  get matchCount(): number {
+    return this.count - this.gapAbs.length;
   }
 
   /** Absolute row index of the k-th match. */
@@ -127,6 +134,7 @@ export class FilterIndex {
   private rebuild(): void {
     this.abs = [];
     this.head = 0;
+    this.gapAbs = [];
     if (!this.matcher) return;
     this.scan(0, this.store.length);
   }
@@ -136,7 +144,10 @@ export class FilterIndex {
     if (!m) return;
     const s = this.store;
     for (let i = from; i < to; i++) {
-      if (!s.isGap(i) && m.test(s.text(i))) this.abs.push(s.base + i);
+      if (s.isGap(i)) {
+        this.abs.push(s.base + i);
+        this.gapAbs.push(s.base + i);
+      } else if (m.test(s.text(i))) this.abs.push(s.base + i);
     }
   }
 
@@ -149,6 +160,7 @@ export class FilterIndex {
       case "evict": {
         const base = this.store.base;
         while (this.head < this.abs.length && (this.abs[this.head] as number) < base) this.head++;
+        while (this.gapAbs.length > 0 && (this.gapAbs[0] as number) < base) this.gapAbs.shift();
         if (this.head > 4096 && this.head * 2 > this.abs.length) {
           this.abs.splice(0, this.head);
           this.head = 0;

@@ -74,8 +74,10 @@ describe("FilterIndex", () => {
     s.appendGap({ from: "c1", to: "c3", reason: "slow-client" });
     s.appendLive(mk(["match 4"], 4));
     f.setSpec(spec("match"));
-    expect(f.count).toBe(2);
+    expect(f.matchCount).toBe(2);
+    expect(f.count).toBe(3); // the gap row stays visible: never a silent hole
     s.fillGap(1, mk(["match 2", "nothing"], 2), true);
+    expect(f.matchCount).toBe(3);
     expect(f.count).toBe(3);
     expect(s.text(f.matchAbs(1) - s.base)).toBe("match 2");
   });

@@ -1,0 +1,789 @@
+import type { ServerMessage, WireLine } from "../protocol/messages.js";
+import { ActivityChart } from "./chart.js";
+import { copyText } from "./clipboard.js";
+import { Connection } from "./connection.js";
+import { download, type ExportFormat, exportBlob } from "./export-lines.js";
+import type { FilterSpec } from "./filter.js";
+import { ApiError, fetchLines, searchStream } from "./history-api.js";
+import { installKeyboard } from "./keyboard.js";
+import { StatusView } from "./status-view.js";
+import { DEFAULT_CAP } from "./store.js";
+import { StreamTab } from "./stream-tab.js";
+import { formatTime, type TimeMode } from "./time-format.js";
+import { formatUrlState, readUrlState } from "./url-state.js";
+import { LogView } from "./view/log-view.js";
+import { appendHighlighted } from "./view/row-renderer.js";
+
+/** Lines asked for on first subscribe, per history page, and per gap fill. */
+const TAIL = 5_000;
+const PAGE = 1_000;
+const FILTER_DEBOUNCE_MS = 150;
+
+export interface AppOptions {
+  /** Most lines held per stream (default 1,000,000). */
+  cap?: number;
+}
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`page is missing #${id}`);
+  return el as T;
+};
+
+/** Wires the page: connection -> stores -> filter -> view, and the controls around them. */
+export class App {
+  private readonly tabs = new Map<string, StreamTab>();
+  private active: StreamTab | null = null;
+  private readonly view: LogView;
+  private readonly chart: ActivityChart;
+  private readonly status: StatusView;
+  private readonly conn: Connection;
+  private readonly cap: number;
+  private readonly ui = {
+    tabs: $("tabs"),
+    search: $<HTMLInputElement>("search"),
+    optCase: $("opt-case"),
+    optRegex: $("opt-regex"),
+    optOnly: $("opt-only"),
+    matchCount: $("match-count"),
+    pause: $("pause"),
+    timeMode: $("time-mode"),
+    jumpTime: $<HTMLInputElement>("jump-time"),
+    loadOlder: $<HTMLButtonElement>("load-older"),
+    notice: $("notice"),
+    newLines: $<HTMLButtonElement>("new-lines"),
+    detail: $("detail"),
+    detailMeta: $("detail-meta"),
+    detailText: $("detail-text"),
+    results: $<HTMLDialogElement>("results"),
+    resultsSummary: $("results-summary"),
+    resultsList: $("results-list"),
+    exportMenu: $<HTMLDetailsElement>("export-menu"),
+  };
+  private paused = false;
+  private timeMode: TimeMode = "utc";
+  private filterTimer: ReturnType<typeof setTimeout> | null = null;
+  private chartTimer: ReturnType<typeof setTimeout> | null = null;
+  /** A line named in the URL, selected once its stream has caught up. */
+  private pendingLine: string | null = null;
+  private lastHash = "";
+  private removeKeyboard: () => void = () => {};
+  /** Duration of the last full filter pass (ms), for the debug hook. */
+  lastFilterMs = 0;
+
+  constructor(options: AppOptions = {}) {
+    this.cap = options.cap ?? DEFAULT_CAP;
+    this.view = new LogView($("log"), {
+      onSelect: (row) => this.select(row),
+      onFillGap: (row) => void this.fillGap(row),
+      onRendered: () => this.afterRender(),
+    });
+    this.chart = new ActivityChart($("chart"), (ms) => void this.jumpToTime(ms));
+    this.status = new StatusView({
+      root: $("status"),
+      label: $("status-label"),
+      updated: $("status-updated"),
+      details: $("status-details"),
+      meter: $("status-meter"),
+    });
+    const wsUrl = new URL("ws", document.baseURI);
+    wsUrl.protocol = wsUrl.protocol === "https:" ? "wss:" : "ws:";
+    this.conn = new Connection({
+      url: wsUrl.href,
+      onMessage: (msg) => this.onMessage(msg),
+      onStatus: (s) => {
+        if (s.state !== "open") for (const t of this.tabs.values()) t.subscribed = t.live = false;
+        this.status.update(s);
+      },
+    });
+  }
+
+  start(): void {
+    const url = readUrlState(location.hash);
+    this.lastHash = location.hash;
+    this.pendingLine = url.line;
+    this.pendingStream = url.stream;
+    this.pendingSpec = url.filter;
+    this.applySpecToControls(url.filter);
+    const savedMode = localStorage.getItem("livetrail.timeMode");
+    if (savedMode === "local") this.setTimeMode("local");
+    this.bindControls();
+    this.conn.start();
+  }
+
+  close(): void {
+    this.conn.close();
+    this.view.close();
+    this.chart.close();
+    this.status.close();
+    this.removeKeyboard();
+    if (this.filterTimer) clearTimeout(this.filterTimer);
+    if (this.chartTimer) clearTimeout(this.chartTimer);
+    for (const t of this.tabs.values()) t.close();
+  }
+
+  // ---- read-only facts for the debug hook ----
+  get activeTab(): StreamTab | null {
+    return this.active;
+  }
+  get domRows(): number {
+    return this.view.domRowCount();
+  }
+  get following(): boolean {
+    return this.view.follow;
+  }
+  get isPaused(): boolean {
+    return this.paused;
+  }
+  get connectionStatus() {
+    return { ...this.conn.status };
+  }
+  streamNames(): string[] {
+    return [...this.tabs.keys()];
+  }
+  rowsOf(name: string): number {
+    return this.tabs.get(name)?.store.length ?? 0;
+  }
+
+  private pendingStream: string | null = null;
+  private pendingSpec: FilterSpec | null = null;
+
+  // ---- messages ----
+
+  private onMessage(msg: ServerMessage): void {
+    switch (msg.type) {
+      case "hello":
+        this.onHello(msg.streams);
+        return;
+      case "error":
+        this.notice(`Server: ${msg.message}`);
+        return;
+      case "pong":
+      case "unsubscribed":
+        return;
+    }
+    const tab = this.tabs.get(msg.stream);
+    if (!tab) return;
+    switch (msg.type) {
+      case "subscribed":
+        tab.subscribed = true;
+        break;
+      case "live":
+        tab.live = true;
+        if (tab === this.active) this.onActiveLive();
+        break;
+      case "lines":
+        this.onLines(tab, msg.lines);
+        break;
+      case "gap":
+        tab.store.appendGap({ from: msg.from, to: msg.to, skipped: msg.skipped, reason: msg.reason });
+        this.changed(tab);
+        break;
+      case "truncated":
+      case "rotated":
+        tab.store.appendGap({
+          from: msg.cursor,
+          to: msg.cursor,
+          reason: `marker-${msg.type}`,
+          unavailable: true,
+        });
+        this.changed(tab);
+        break;
+      case "missing":
+        tab.missing = true;
+        if (tab === this.active) this.notice(`Waiting for the file of "${tab.name}" to appear`);
+        break;
+    }
+  }
+
+  private onHello(streams: { name: string; default: boolean }[]): void {
+    for (const s of streams) {
+      if (this.tabs.has(s.name)) continue;
+      const tab = new StreamTab(s.name, s.default, this.cap);
+      this.tabs.set(s.name, tab);
+      this.ui.tabs.append(tab.button);
+    }
+    if (!this.active) {
+      const wanted = this.pendingStream ? this.tabs.get(this.pendingStream) : undefined;
+      const first =
+        wanted ??
+        streams.map((s) => this.tabs.get(s.name)).find((t) => t?.isDefault) ??
+        this.tabs.values().next().value;
+      if (first) this.activate(first);
+      if (first && this.pendingSpec) {
+        this.setSpec(first, this.pendingSpec);
+        this.pendingSpec = null;
+      }
+    }
+    // A new socket: (re)subscribe every stream, resuming after the last line each one holds.
+    for (const tab of this.tabs.values()) {
+      const since = tab.store.resumeCursor;
+      this.conn.send(
+        since !== null
+          ? { type: "subscribe", stream: tab.name, since }
+          : { type: "subscribe", stream: tab.name, tail: TAIL },
+      );
+    }
+  }
+
+  private onLines(tab: StreamTab, lines: WireLine[]): void {
+    // The protocol resumes exactly after our cursor; this only guards against a repeated boundary line.
+    const first = lines[0];
+    const fresh = first && first.c === tab.store.resumeCursor ? lines.slice(1) : lines;
+    if (fresh.length === 0) return;
+    tab.missing = false;
+    tab.store.appendLive(fresh);
+    if (tab === this.active) {
+      this.status.linesArrived(Date.now());
+      if (this.pendingLine && tab.live) this.restoreLine();
+    }
+    this.changed(tab);
+  }
+
+  private changed(tab: StreamTab): void {
+    if (tab !== this.active) return;
+    this.view.invalidate();
+    this.scheduleChart();
+  }
+
+  private onActiveLive(): void {
+    if (this.ui.notice.textContent?.startsWith("Waiting")) this.notice("");
+    if (this.pendingLine) void this.restoreLine();
+  }
+
+  // ---- tabs ----
+
+  private activate(tab: StreamTab): void {
+    if (this.active === tab) return;
+    if (this.active) {
+      this.active.viewState = this.view.saveState();
+      this.active.button.setAttribute("aria-selected", "false");
+    }
+    this.active = tab;
+    tab.button.setAttribute("aria-selected", "true");
+    this.applySpecToControls(tab.spec);
+    this.view.setSource(
+      this.viewSource(tab),
+      tab.viewState ?? { follow: true, anchor: null, selectedAbs: null },
+    );
+    this.updateDetail();
+    this.updateMatchCount();
+    this.notice(tab.missing ? `Waiting for the file of "${tab.name}" to appear` : "");
+    this.chart.update(tab.store);
+    this.syncUrl();
+  }
+
+  private viewSource(tab: StreamTab) {
+    return {
+      store: tab.store,
+      filter: tab.filter,
+      onlyMatching: tab.spec.onlyMatching,
+      limitAbs: tab.pauseAbs,
+    };
+  }
+
+  // ---- filter ----
+
+  private readSpecFromControls(): FilterSpec {
+    return {
+      text: this.ui.search.value,
+      caseSensitive: this.ui.optCase.getAttribute("aria-pressed") === "true",
+      regex: this.ui.optRegex.getAttribute("aria-pressed") === "true",
+      onlyMatching: this.ui.optOnly.getAttribute("aria-pressed") === "true",
+    };
+  }
+
+  private applySpecToControls(spec: FilterSpec): void {
+    this.ui.search.value = spec.text;
+    this.ui.optCase.setAttribute("aria-pressed", String(spec.caseSensitive));
+    this.ui.optRegex.setAttribute("aria-pressed", String(spec.regex));
+    this.ui.optOnly.setAttribute("aria-pressed", String(spec.onlyMatching));
+  }
+
+  private scheduleFilter(delay = FILTER_DEBOUNCE_MS): void {
+    if (this.filterTimer) clearTimeout(this.filterTimer);
+    this.filterTimer = setTimeout(() => {
+      this.filterTimer = null;
+      if (this.active) this.setSpec(this.active, this.readSpecFromControls());
+    }, delay);
+  }
+
+  private setSpec(tab: StreamTab, spec: FilterSpec): void {
+    const prev = tab.spec;
+    tab.spec = spec;
+    if (
+      prev.text !== spec.text ||
+      prev.caseSensitive !== spec.caseSensitive ||
+      prev.regex !== spec.regex ||
+      !tab.filter.active
+    ) {
+      const t0 = performance.now();
+      tab.filter.setSpec(spec);
+      this.lastFilterMs = performance.now() - t0;
+    }
+    if (tab === this.active) {
+      const keep = this.view.saveState();
+      this.view.setSource(this.viewSource(tab), keep.follow ? keep : { ...keep, anchor: null });
+      if (!keep.follow && keep.selectedAbs !== null) {
+        const row = keep.selectedAbs - tab.store.base;
+        if (row >= 0 && row < tab.store.length) this.view.scrollToRow(row);
+      }
+      this.updateMatchCount();
+      this.syncUrl();
+    }
+  }
+
+  private updateMatchCount(): void {
+    const tab = this.active;
+    const el = this.ui.matchCount;
+    if (!tab) return;
+    el.classList.toggle("error", tab.filter.error !== null);
+    this.ui.search.setAttribute("aria-invalid", String(tab.filter.error !== null));
+    if (tab.filter.error !== null) el.textContent = `Invalid regex: ${tab.filter.error}`;
+    else if (tab.filter.active)
+      el.textContent = `${tab.filter.matchCount.toLocaleString("en")} matches in ${tab.store.length.toLocaleString("en")} lines`;
+    else el.textContent = `${tab.store.length.toLocaleString("en")} lines`;
+  }
+
+  /** Selects the next (dir 1) or previous (-1) matching line after the selection or the top of the view. */
+  private stepMatch(dir: 1 | -1): void {
+    const tab = this.active;
+    if (!tab?.filter.active) return;
+    const f = tab.filter;
+    const s = tab.store;
+    const fromAbs = this.view.selectedAbs ?? s.base + Math.max(0, this.view.topRow());
+    let k = dir === 1 ? f.countBelow(fromAbs + 1) : f.countBelow(fromAbs) - 1;
+    while (k >= 0 && k < f.count && s.isGap(f.matchAbs(k) - s.base)) k += dir;
+    if (k < 0 || k >= f.count) {
+      this.notice(dir === 1 ? "No later match in memory" : "No earlier match in memory (try Search file)");
+      return;
+    }
+    this.notice("");
+    const row = f.matchAbs(k) - s.base;
+    this.view.scrollToRow(row, true);
+    this.select(row);
+  }
+
+  // ---- selection, detail, URL ----
+
+  private select(row: number | null): void {
+    const tab = this.active;
+    if (!tab) return;
+    this.view.selectedAbs = row === null ? null : tab.store.base + row;
+    this.view.refresh();
+    this.updateDetail();
+    this.syncUrl();
+  }
+
+  private selectedRow(): number | null {
+    const tab = this.active;
+    if (!tab || this.view.selectedAbs === null) return null;
+    const row = this.view.selectedAbs - tab.store.base;
+    return row >= 0 && row < tab.store.length && !tab.store.isGap(row) ? row : null;
+  }
+
+  private updateDetail(): void {
+    const tab = this.active;
+    const row = this.selectedRow();
+    this.ui.detail.hidden = row === null;
+    if (!tab || row === null) return;
+    const s = tab.store;
+    const ms = s.time(row);
+    const level = ["info", "ok", "warn", "error"][s.level(row)] ?? "info";
+    const when = Number.isNaN(ms)
+      ? "no timestamp"
+      : `${new Date(ms).toISOString()} UTC · ${formatTime(ms, "local").join(" ")} local`;
+    this.ui.detailMeta.textContent = `#${s.seq(row)} · ${level} · ${when}`;
+    this.ui.detailText.replaceChildren();
+    appendHighlighted(this.ui.detailText, s.text(row), 0, tab.filter.matcherOrNull);
+  }
+
+  private linkFor(cursor: string | null): string {
+    const tab = this.active;
+    const hash = formatUrlState({
+      stream: tab?.name ?? null,
+      filter: tab?.spec ?? readUrlState("").filter,
+      line: cursor,
+    });
+    return `${location.origin}${location.pathname}${location.search}${hash}`;
+  }
+
+  private syncUrl(): void {
+    const tab = this.active;
+    if (!tab) return;
+    const row = this.selectedRow();
+    const hash = formatUrlState({
+      stream: tab.name,
+      filter: tab.spec,
+      line: row === null ? null : tab.store.cursor(row),
+    });
+    if (hash === this.lastHash) return;
+    this.lastHash = hash;
+    history.replaceState(null, "", `${location.pathname}${location.search}${hash}`);
+  }
+
+  private onHashChange(): void {
+    if (location.hash === this.lastHash) return;
+    this.lastHash = location.hash;
+    const url = readUrlState(location.hash);
+    const tab = url.stream ? this.tabs.get(url.stream) : this.active;
+    if (!tab) return;
+    this.activate(tab);
+    this.applySpecToControls(url.filter);
+    this.setSpec(tab, url.filter);
+    this.pendingLine = url.line;
+    if (this.pendingLine) void this.restoreLine();
+  }
+
+  /** Selects the line named in the URL: from memory, or loaded from the server's history. */
+  private async restoreLine(): Promise<void> {
+    const cursor = this.pendingLine;
+    const tab = this.active;
+    if (!cursor || !tab) return;
+    this.pendingLine = null;
+    await this.jumpToCursor(tab, cursor);
+  }
+
+  // ---- history ----
+
+  /** Makes sure the store knows the position before its first row (needed to page back from it). */
+  private async ensureHeadCursor(tab: StreamTab): Promise<void> {
+    const s = tab.store;
+    if (s.headCursor !== null || s.atFileStart || s.length === 0 || s.isGap(0)) return;
+    const first = s.cursor(0);
+    const page = await fetchLines(tab.name, { before: first }, 1);
+    const last = page.lines[page.lines.length - 1];
+    if (!last) {
+      s.atFileStart = true;
+      return;
+    }
+    // `before` may include the line ending at the cursor (then page.before is our answer) or stop short of it.
+    if (last.c === first) {
+      s.headCursor = page.before;
+      if (!page.more) s.atFileStart = true;
+    } else s.headCursor = last.c;
+  }
+
+  private async history<T>(tab: StreamTab, what: string, run: () => Promise<T>): Promise<T | undefined> {
+    if (tab.busy) return undefined;
+    tab.busy = true;
+    this.notice(`${what}…`);
+    try {
+      const result = await run();
+      this.notice("");
+      return result;
+    } catch (e) {
+      this.notice(`${what} failed: ${e instanceof ApiError || e instanceof Error ? e.message : String(e)}`);
+      return undefined;
+    } finally {
+      tab.busy = false;
+      this.afterRender();
+    }
+  }
+
+  private async loadOlder(): Promise<void> {
+    const tab = this.active;
+    if (!tab) return;
+    await this.history(tab, "Loading older lines", async () => {
+      await this.ensureHeadCursor(tab);
+      const s = tab.store;
+      if (s.atFileStart && s.headCursor === null) return;
+      const from = s.headCursor;
+      if (from === null) return;
+      const page = await fetchLines(tab.name, { before: from }, PAGE);
+      s.prepend(page.lines, page.before, !page.more || page.lines.length === 0);
+      this.changed(tab);
+    });
+  }
+
+  private async fillGap(row: number): Promise<void> {
+    const tab = this.active;
+    if (!tab) return;
+    const info = tab.store.gap(row);
+    if (!info) return;
+    await this.history(tab, "Loading skipped lines", async () => {
+      const page = await fetchLines(tab.name, { after: info.from }, PAGE);
+      const end = page.lines.findIndex((l) => l.c === info.to);
+      const lines = end >= 0 ? page.lines.slice(0, end + 1) : page.lines;
+      // The gap row may have moved while we waited (lines dropped or prepended): find it again.
+      const at = tab.store.gap(row) === info ? row : findGapRow(tab, info);
+      if (at < 0) return;
+      tab.store.fillGap(at, lines, end >= 0);
+      if (end < 0 && !page.more) {
+        const again = findGapRow(tab, info);
+        if (again >= 0) tab.store.fillGap(again, [], false);
+      }
+      this.changed(tab);
+    });
+  }
+
+  /** Scrolls to the first line at or after a time, loading it from the server when it is older than memory. */
+  private async jumpToTime(ms: number): Promise<void> {
+    const tab = this.active;
+    if (!tab || Number.isNaN(ms)) return;
+    const s = tab.store;
+    const [oldest] = s.timeRange();
+    if (s.length > 0 && !Number.isNaN(oldest) && (ms >= oldest || s.atFileStart)) {
+      const row = s.rowAtTime(ms);
+      if (row >= s.length) this.view.scrollToBottom();
+      else this.view.scrollToRow(row, true);
+      this.select(row < s.length ? row : null);
+      return;
+    }
+    await this.history(tab, "Loading history", async () => {
+      await this.ensureHeadCursor(tab);
+      const page = await fetchLines(tab.name, { at: new Date(ms).toISOString() }, PAGE);
+      if (page.lines.length === 0) {
+        this.view.scrollToBottom();
+        return;
+      }
+      this.placeBlock(tab, page.lines, page.before);
+      const row = tab.store.rowAtTime(ms);
+      this.view.scrollToRow(Math.min(row, tab.store.length - 1), true);
+      this.select(Math.min(row, tab.store.length - 1));
+    });
+  }
+
+  private async jumpToCursor(tab: StreamTab, cursor: string): Promise<void> {
+    const row = tab.store.rowOfCursor(cursor);
+    if (row >= 0) {
+      this.view.scrollToRow(row, true);
+      this.select(row);
+      return;
+    }
+    await this.history(tab, "Loading the linked line", async () => {
+      await this.ensureHeadCursor(tab);
+      const page = await fetchLines(tab.name, { before: cursor }, 200);
+      const end = page.lines.findIndex((l) => l.c === cursor);
+      if (end < 0) throw new Error("that line is no longer in the file");
+      if (!this.placeBlock(tab, page.lines.slice(0, end + 1), page.before)) {
+        throw new Error("that line lies in a skipped range: load the skipped lines first");
+      }
+      const at = tab.store.rowOfCursor(cursor);
+      if (at >= 0) {
+        this.view.scrollToRow(at, true);
+        this.select(at);
+      }
+    });
+  }
+
+  /**
+   * Puts a block of history older than the first row in memory: joined to it when they touch, else in front
+   * with a gap row between. Returns false when the block is not older than what is held.
+   */
+  private placeBlock(tab: StreamTab, lines: WireLine[], before: string | null): boolean {
+    const s = tab.store;
+    const overlap = lines.findIndex((l) => s.rowOfCursor(l.c) >= 0);
+    if (overlap === 0) return true; // already held
+    const older = overlap > 0 ? lines.slice(0, overlap) : lines;
+    const last = older[older.length - 1];
+    const [oldest] = s.timeRange();
+    const lastMs = last?.ts ? Date.parse(last.ts) : Number.NaN;
+    if (overlap < 0 && s.length > 0 && !(lastMs <= oldest)) return false;
+    if (overlap > 0 || (last && last.c === s.headCursor)) s.prepend(older, before, before === null);
+    else s.prependDetached(older, before, before === null);
+    this.changed(tab);
+    return true;
+  }
+
+  // ---- server search ----
+
+  private async searchFile(): Promise<void> {
+    const tab = this.active;
+    if (!tab) return;
+    const spec = this.readSpecFromControls();
+    const { results, resultsSummary, resultsList } = this.ui;
+    resultsList.replaceChildren();
+    if (!results.open) results.showModal();
+    if (spec.text === "") {
+      resultsSummary.textContent = "Type something to search for first.";
+      return;
+    }
+    resultsSummary.textContent = `Searching ${tab.name} for “${spec.text}”…`;
+    try {
+      const r = await searchStream(tab.name, {
+        q: spec.text,
+        regex: spec.regex,
+        caseSensitive: spec.caseSensitive,
+        limit: 500,
+      });
+      const more = r.limited ? " (first ones only)" : r.timedOut ? " (stopped at the time limit)" : "";
+      resultsSummary.textContent = `${r.matches.length} matching lines in the file${more}.`;
+      const matcher = tab.filter.matcherOrNull;
+      for (const m of r.matches) {
+        const li = document.createElement("li");
+        const b = document.createElement("button");
+        b.type = "button";
+        appendHighlighted(b, m.text, 0, matcher);
+        b.addEventListener("click", () => {
+          results.close();
+          void this.jumpToCursor(tab, m.c);
+        });
+        li.append(b);
+        resultsList.append(li);
+      }
+    } catch (e) {
+      resultsSummary.textContent = `Search failed: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  }
+
+  // ---- pause, time, export ----
+
+  togglePause(): void {
+    this.paused = !this.paused;
+    for (const t of this.tabs.values()) t.pauseAbs = this.paused ? t.store.base + t.store.length : null;
+    this.ui.pause.setAttribute("aria-pressed", String(this.paused));
+    if (this.active) {
+      const keep = this.view.saveState();
+      this.view.setSource(this.viewSource(this.active), keep);
+    }
+    this.afterRender();
+  }
+
+  private setTimeMode(mode: TimeMode): void {
+    this.timeMode = mode;
+    this.view.timeMode = mode;
+    this.status.timeMode = mode;
+    this.ui.timeMode.textContent = mode === "utc" ? "UTC" : "Local";
+    this.ui.timeMode.setAttribute("aria-pressed", String(mode === "local"));
+    localStorage.setItem("livetrail.timeMode", mode);
+    this.view.refresh();
+    this.updateDetail();
+  }
+
+  private exportLines(format: ExportFormat): void {
+    const tab = this.active;
+    if (!tab) return;
+    const s = tab.store;
+    const f = tab.filter;
+    const rows = f.active
+      ? (function* () {
+          for (let k = 0; k < f.count; k++) yield f.matchAbs(k) - s.base;
+        })()
+      : (function* () {
+          for (let i = 0; i < s.length; i++) yield i;
+        })();
+    const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, "-");
+    download(exportBlob(s, rows, format), `${tab.name}-${stamp}${f.active ? "-filtered" : ""}.${format}`);
+    this.ui.exportMenu.open = false;
+  }
+
+  // ---- rendering around the list ----
+
+  private afterRender(): void {
+    const tab = this.active;
+    if (!tab) return;
+    const newBelow = this.view.newBelow();
+    this.ui.newLines.hidden = newBelow === 0 || this.paused;
+    this.ui.newLines.textContent = `${newBelow.toLocaleString("en")} new line${newBelow === 1 ? "" : "s"} ↓`;
+    if (this.paused) {
+      const held = tab.pauseAbs === null ? 0 : tab.store.base + tab.store.length - tab.pauseAbs;
+      this.ui.pause.textContent = held > 0 ? `Resume (${held.toLocaleString("en")} new)` : "Resume";
+    } else this.ui.pause.textContent = "Pause";
+    const s = tab.store;
+    this.ui.loadOlder.disabled =
+      tab.busy || s.length === 0 || (s.atFileStart && s.headCursor === null) || s.isGap(0);
+    this.ui.loadOlder.textContent =
+      s.atFileStart && s.headCursor === null ? "Start of file" : "Load older lines";
+    this.updateMatchCount();
+  }
+
+  private scheduleChart(): void {
+    if (this.chartTimer) return;
+    this.chartTimer = setTimeout(() => {
+      this.chartTimer = null;
+      if (this.active) this.chart.update(this.active.store);
+    }, 1000);
+  }
+
+  private notice(text: string): void {
+    this.ui.notice.textContent = text;
+  }
+
+  // ---- controls ----
+
+  private bindControls(): void {
+    const { ui } = this;
+    ui.tabs.addEventListener("click", (ev) => {
+      const name = ev.target instanceof HTMLElement ? ev.target.dataset.stream : undefined;
+      const tab = name ? this.tabs.get(name) : undefined;
+      if (tab) this.activate(tab);
+    });
+    ui.search.addEventListener("input", () => this.scheduleFilter());
+    ui.search.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter") {
+        ev.preventDefault();
+        if (this.filterTimer) this.scheduleFilter(0);
+        else this.stepMatch(ev.shiftKey ? -1 : 1);
+      }
+    });
+    for (const b of [ui.optCase, ui.optRegex, ui.optOnly]) {
+      b.addEventListener("click", () => {
+        b.setAttribute("aria-pressed", String(b.getAttribute("aria-pressed") !== "true"));
+        this.scheduleFilter(0);
+      });
+    }
+    $("match-prev").addEventListener("click", () => this.stepMatch(-1));
+    $("match-next").addEventListener("click", () => this.stepMatch(1));
+    $("search-file").addEventListener("click", () => void this.searchFile());
+    $("results-close").addEventListener("click", () => ui.results.close());
+    ui.pause.addEventListener("click", () => this.togglePause());
+    ui.timeMode.addEventListener("click", () => this.setTimeMode(this.timeMode === "utc" ? "local" : "utc"));
+    $("jump-go").addEventListener("click", () => {
+      // datetime-local is in local time; UTC mode reads the same digits as UTC.
+      const v = ui.jumpTime.value;
+      if (!v) return;
+      const ms =
+        this.timeMode === "utc" ? Date.parse(`${v.length === 16 ? `${v}:00` : v}Z`) : new Date(v).getTime();
+      void this.jumpToTime(ms);
+    });
+    ui.loadOlder.addEventListener("click", () => void this.loadOlder());
+    ui.newLines.addEventListener("click", () => this.view.scrollToBottom());
+    $("to-end").addEventListener("click", () => this.toEnd());
+    $("export-log").addEventListener("click", () => this.exportLines("log"));
+    $("export-json").addEventListener("click", () => this.exportLines("json"));
+    $("copy-line").addEventListener("click", () => {
+      const row = this.selectedRow();
+      if (row !== null && this.active)
+        void copyText(this.active.store.text(row)).then((ok) =>
+          this.notice(ok ? "Line copied" : "Copy failed"),
+        );
+    });
+    $("copy-link").addEventListener("click", () => {
+      const row = this.selectedRow();
+      if (row !== null && this.active) {
+        void copyText(this.linkFor(this.active.store.cursor(row))).then((ok) =>
+          this.notice(ok ? "Link copied" : "Copy failed"),
+        );
+      }
+    });
+    $("detail-close").addEventListener("click", () => this.select(null));
+    window.addEventListener("hashchange", () => this.onHashChange());
+    matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => this.chart.restyle());
+    this.removeKeyboard = installKeyboard({
+      focusSearch: () => {
+        ui.search.focus();
+        ui.search.select();
+      },
+      clearSearch: () => {
+        if (ui.results.open) return;
+        ui.search.value = "";
+        this.scheduleFilter(0);
+        ui.search.blur();
+      },
+      togglePause: () => this.togglePause(),
+      toEnd: () => this.toEnd(),
+    });
+  }
+
+  private toEnd(): void {
+    if (this.paused) this.togglePause();
+    this.view.scrollToBottom();
+  }
+}
+
+function findGapRow(tab: StreamTab, info: object): number {
+  const s = tab.store;
+  for (let i = s.length - 1; i >= 0; i--) if (s.gap(i) === info) return i;
+  return -1;
+}

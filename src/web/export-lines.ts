@@ -1,0 +1,43 @@
+import type { StreamStore } from "./store.js";
+
+/** Export of loaded lines (all, or the given rows) as a `.log` or `.json` file, built in memory as a Blob. */
+
+export type ExportFormat = "log" | "json";
+
+/** Rows to export, in order; gap rows are skipped (they hold no text). */
+export function exportBlob(store: StreamStore, rows: Iterable<number>, format: ExportFormat): Blob {
+  if (format === "log") {
+    const parts: string[] = [];
+    for (const r of rows) if (!store.isGap(r)) parts.push(store.text(r), "\n");
+    return new Blob(parts, { type: "text/plain;charset=utf-8" });
+  }
+  const parts: string[] = ["["];
+  let first = true;
+  for (const r of rows) {
+    if (store.isGap(r)) continue;
+    const ms = store.time(r);
+    const entry = {
+      seq: store.seq(r),
+      time: Number.isNaN(ms) ? null : new Date(ms).toISOString(),
+      level: ["info", "ok", "warn", "error"][store.level(r)] ?? "info",
+      text: store.text(r),
+      cursor: store.cursor(r),
+    };
+    parts.push(first ? "\n" : ",\n", JSON.stringify(entry));
+    first = false;
+  }
+  parts.push("\n]\n");
+  return new Blob(parts, { type: "application/json" });
+}
+
+export function download(blob: Blob, filename: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  // Give the browser time to start the download before releasing the data.
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

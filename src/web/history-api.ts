@@ -1,0 +1,73 @@
+import type { HttpError, LinesPage, SearchResult, StreamSummary } from "../protocol/messages.js";
+
+/** The server's HTTP history and search API (see docs/protocol.md), relative to the page's location. */
+
+export class ApiError extends Error {
+  override readonly name = "ApiError";
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  const res = await fetch(new URL(path, document.baseURI), {
+    signal: signal ?? null,
+    credentials: "same-origin",
+  });
+  if (!res.ok) {
+    let message = `${res.status} ${res.statusText}`;
+    try {
+      const body = (await res.json()) as HttpError;
+      if (body.message) message = body.message;
+    } catch {
+      // not JSON: keep the status line
+    }
+    throw new ApiError(res.status, message);
+  }
+  return (await res.json()) as T;
+}
+
+const enc = encodeURIComponent;
+
+export function listStreams(signal?: AbortSignal): Promise<StreamSummary[]> {
+  return getJson<StreamSummary[]>("api/streams", signal);
+}
+
+export type PageQuery = { before: string } | { after: string | null } | { at: string };
+
+export function fetchLines(
+  stream: string,
+  query: PageQuery,
+  limit: number,
+  signal?: AbortSignal,
+): Promise<LinesPage> {
+  const params = new URLSearchParams({ limit: String(limit) });
+  if ("before" in query) params.set("before", query.before);
+  else if ("at" in query) params.set("at", query.at);
+  else if (query.after !== null) params.set("after", query.after);
+  return getJson<LinesPage>(`api/streams/${enc(stream)}/lines?${params}`, signal);
+}
+
+export interface SearchQuery {
+  q: string;
+  regex: boolean;
+  caseSensitive: boolean;
+  limit: number;
+}
+
+export function searchStream(
+  stream: string,
+  query: SearchQuery,
+  signal?: AbortSignal,
+): Promise<SearchResult> {
+  const params = new URLSearchParams({
+    q: query.q,
+    regex: query.regex ? "1" : "0",
+    case: query.caseSensitive ? "1" : "0",
+    limit: String(query.limit),
+  });
+  return getJson<SearchResult>(`api/streams/${enc(stream)}/search?${params}`, signal);
+}

@@ -1,0 +1,35 @@
+import { App } from "./app.js";
+
+/**
+ * Entry point. Also exposes a small read-only debug hook for benchmarks and troubleshooting:
+ * `window.__livetrail` (documented in docs/dashboard.md). It only reads state; it changes nothing.
+ */
+const params = new URLSearchParams(location.search);
+const capParam = Number(params.get("cap"));
+const app = new App(Number.isInteger(capParam) && capParam > 0 ? { cap: capParam } : {});
+app.start();
+
+const hook = Object.freeze({
+  version: 1,
+  /** Rows (lines and gap rows) held for the shown stream. */
+  lineCount: () => app.activeTab?.store.length ?? 0,
+  /** Rows held per stream. */
+  lineCounts: () => Object.fromEntries(app.streamNames().map((n) => [n, app.rowsOf(n)])),
+  /** Row elements in the DOM now (the virtual list draws only what is in view). */
+  domRowCount: () => app.domRows,
+  /** Matching lines for the shown stream's filter (0 without a filter). */
+  matchCount: () => app.activeTab?.filter.matchCount ?? 0,
+  /** Duration of the last full filter pass in ms. */
+  lastFilterMs: () => app.lastFilterMs,
+  /** Connection state, RTT, lines/s. */
+  connection: () => app.connectionStatus,
+  stream: () => app.activeTab?.name ?? null,
+  following: () => app.following,
+  paused: () => app.isPaused,
+  /** The newest row's text (for checks that a line arrived). */
+  lastLine: () => {
+    const s = app.activeTab?.store;
+    return s && s.length > 0 ? s.text(s.length - 1) : null;
+  },
+});
+Object.defineProperty(window, "__livetrail", { value: hook, enumerable: false });

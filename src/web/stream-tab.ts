@@ -1,0 +1,44 @@
+import { EMPTY_FILTER, FilterIndex, type FilterSpec } from "./filter.js";
+import { StreamStore } from "./store.js";
+
+/** One stream as the page holds it: its lines, its filter and where the user was looking. */
+export class StreamTab {
+  readonly store: StreamStore;
+  readonly filter: FilterIndex;
+  spec: FilterSpec = { ...EMPTY_FILTER };
+  /** Scroll state saved while another tab is shown. */
+  viewState: {
+    follow: boolean;
+    anchor: { abs: number; offset: number } | null;
+    selectedAbs: number | null;
+  } | null = null;
+  /** Subscribed on the current socket. */
+  subscribed = false;
+  /** Catch-up done on the current socket. */
+  live = false;
+  /** The server says the file does not exist (yet). */
+  missing = false;
+  /** Paused at this absolute row (rows from here on are held back). */
+  pauseAbs: number | null = null;
+  /** A history request is running (one at a time per tab). */
+  busy = false;
+  readonly button: HTMLButtonElement;
+
+  constructor(
+    readonly name: string,
+    readonly isDefault: boolean,
+    cap: number,
+  ) {
+    this.store = new StreamStore({ cap });
+    this.filter = new FilterIndex(this.store);
+    this.button = document.createElement("button");
+    this.button.type = "button";
+    this.button.setAttribute("role", "tab");
+    this.button.textContent = name;
+    this.button.dataset.stream = name;
+  }
+
+  close(): void {
+    this.filter.close();
+  }
+}

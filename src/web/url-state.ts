@@ -1,0 +1,35 @@
+import { EMPTY_FILTER, type FilterSpec } from "./filter.js";
+
+/** The shareable part of the view, kept in the URL hash: `#stream=…&q=…&case=1&re=1&all=1&line=CURSOR`. */
+export interface UrlState {
+  stream: string | null;
+  filter: FilterSpec;
+  /** Cursor of the selected line. */
+  line: string | null;
+}
+
+export function readUrlState(hash: string): UrlState {
+  const p = new URLSearchParams(hash.replace(/^#/, ""));
+  return {
+    stream: p.get("stream"),
+    filter: {
+      text: p.get("q") ?? "",
+      caseSensitive: p.get("case") === "1",
+      regex: p.get("re") === "1",
+      onlyMatching: p.get("all") !== "1",
+    },
+    line: p.get("line"),
+  };
+}
+
+export function formatUrlState(state: UrlState): string {
+  const p = new URLSearchParams();
+  if (state.stream) p.set("stream", state.stream);
+  if (state.filter.text) p.set("q", state.filter.text);
+  if (state.filter.caseSensitive) p.set("case", "1");
+  if (state.filter.regex) p.set("re", "1");
+  if (state.filter.onlyMatching !== EMPTY_FILTER.onlyMatching) p.set("all", "1");
+  if (state.line) p.set("line", state.line);
+  const s = p.toString();
+  return s ? `#${s}` : "";
+}

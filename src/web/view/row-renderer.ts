@@ -1,0 +1,113 @@
+import type { Matcher } from "../filter.js";
+import { Lvl, type LvlCode, type StreamStore } from "../store.js";
+import { formatTime, type TimeMode } from "../time-format.js";
+
+/** Builds one row's DOM from a store row. Text only ever goes in as text nodes: lines are never HTML. */
+
+const LEVEL_CLASS: Record<LvlCode, string> = {
+  [Lvl.info]: "row lvl-info",
+  [Lvl.ok]: "row lvl-ok",
+  [Lvl.warn]: "row lvl-warn",
+  [Lvl.error]: "row lvl-error",
+  [Lvl.gap]: "row gap",
+};
+
+export interface RowContext {
+  matcher: Matcher | null;
+  timeMode: TimeMode;
+  selected: boolean;
+}
+
+/** Where the message starts: after a leading `[timestamp] ` (shown in its own column). */
+export function messageStart(text: string, hasTime: boolean): number {
+  if (!hasTime || text.charCodeAt(0) !== 91 /* [ */) return 0;
+  const close = text.indexOf("]");
+  if (close < 0 || close > 48) return 0;
+  return text.charCodeAt(close + 1) === 32 ? close + 2 : close + 1;
+}
+
+export function fillRow(el: HTMLElement, store: StreamStore, row: number, ctx: RowContext): void {
+  const level = store.level(row);
+  el.className = ctx.selected ? `${LEVEL_CLASS[level]} selected` : LEVEL_CLASS[level];
+  if (level === Lvl.gap) {
+    fillGapRow(el, store, row);
+    return;
+  }
+  const ms = store.time(row);
+  const [date, time] = formatTime(ms, ctx.timeMode);
+  const ts = document.createElement("span");
+  ts.className = "ts";
+  const d = document.createElement("span");
+  d.className = "ts-date";
+  d.textContent = date;
+  const t = document.createElement("span");
+  t.className = "ts-time";
+  t.textContent = time;
+  ts.append(d, t);
+  const msg = document.createElement("span");
+  msg.className = "msg";
+  const text = store.text(row);
+  appendHighlighted(msg, text, messageStart(text, !Number.isNaN(ms)), ctx.matcher);
+  el.replaceChildren(ts, msg);
+}
+
+/** Appends text[from..] to parent, wrapping matches in <mark> (ranges are over the whole text). */
+export function appendHighlighted(
+  parent: HTMLElement,
+  text: string,
+  from: number,
+  matcher: Matcher | null,
+): void {
+  const ranges = matcher ? matcher.ranges(text) : [];
+  let pos = from;
+  for (let k = 0; k < ranges.length; k += 2) {
+    const start = Math.max(ranges[k] as number, from);
+    const end = ranges[k + 1] as number;
+    if (end <= start) continue;
+    if (start > pos) parent.append(document.createTextNode(text.slice(pos, start)));
+    const mark = document.createElement("mark");
+    mark.textContent = text.slice(start, end);
+    parent.append(mark);
+    pos = end;
+  }
+  if (pos < text.length) parent.append(document.createTextNode(text.slice(pos)));
+}
+
+function fillGapRow(el: HTMLElement, store: StreamStore, row: number): void {
+  const info = store.gap(row);
+  const label = document.createElement("span");
+  label.className = "gap-label";
+  if (!info) {
+    el.replaceChildren(label);
+    return;
+  }
+  if (info.reason === "marker-rotated" || info.reason === "marker-truncated") {
+    label.textContent =
+      info.reason === "marker-rotated"
+        ? "log file rotated: following the new file"
+        : "log file truncated: following it from the start";
+    el.replaceChildren(label);
+    return;
+  }
+  const n = info.skipped !== undefined ? `${info.skipped.toLocaleString("en")} lines` : "Lines";
+  const why: Record<string, string> = {
+    "slow-client": "skipped while this page fell behind",
+    "memory-cap": "not held in memory",
+    "not-loaded": "not loaded",
+    "file-changed": "skipped: the file changed",
+    "file-gone": "skipped: the file was replaced",
+    truncated: "skipped: the file was truncated",
+    "offset-beyond-end": "skipped",
+  };
+  label.textContent = `${n} ${why[info.reason] ?? "skipped"}`;
+  if (info.unavailable) {
+    label.textContent += " (no longer in the file)";
+    el.replaceChildren(label);
+    return;
+  }
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "gap-fill";
+  button.textContent = "Load them";
+  el.replaceChildren(label, button);
+}
