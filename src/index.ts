@@ -1,4 +1,6 @@
 // The livetrail library: what Node programs import from "livetrail". Re-exports only.
+
+// Writing entries.
 export {
   type AppendOptions,
   type AppendResult,
@@ -23,3 +25,15 @@ export {
   type VerifyReport,
   verifyAuditFile,
 } from "./append/verify.js";
+// Following a file.
+export {
+  type CursorData,
+  CursorError,
+  decodeCursor,
+  encodeCursor,
+  StaleCursorError,
+} from "./core/cursor.js";
+export { type Entry, guessLevel, parseEntry } from "./core/entry.js";
+export { Follower, type FollowerOptions, type FollowerStats, type StartAt } from "./core/follower.js";
+export type { FollowerEvent, FollowerListener, GapReason } from "./core/follower-events.js";
+export type { Line } from "./core/line.js";

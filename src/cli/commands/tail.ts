@@ -1,13 +1,163 @@
+import { stat } from "node:fs/promises";
 import type { Command } from "commander";
+import { escapeMessage } from "../../append/entry-format.js";
+import { CursorError } from "../../core/cursor.js";
+import { parseEntry } from "../../core/entry.js";
+import { Follower, type StartAt } from "../../core/follower.js";
+import type { FollowerEvent } from "../../core/follower-events.js";
+import type { Line } from "../../core/line.js";
+import { resolveAuditFile } from "../audit-file.js";
 import { CliError } from "../cli-error.js";
 
-// Replaced by the real command once the core follower is committed.
+interface TailOptions {
+  lines: string;
+  since?: string;
+  follow: boolean;
+  json?: boolean;
+  poll: string;
+}
+
 export function registerTail(program: Command): void {
   program
     .command("tail")
     .summary("print entries of an audit file live")
-    .argument("[file]")
-    .action(() => {
-      throw new CliError("tail is not implemented yet", 1);
+    .description(
+      "Print the last lines of a file, then each new line as it is written, following the file by name like " +
+        "`tail -F`: rotation by rename or copytruncate, deletion and re-creation are handled and reported on " +
+        "stderr. --since prints exactly the lines after a cursor from an earlier --json run. FILE defaults to " +
+        "$LIVETRAIL_FILE, else ./status/AUTO_REPAIR_AUDIT.log. On a terminal, control characters in lines are " +
+        "shown escaped (\\x1b).",
+    )
+    .argument("[file]", "file to follow")
+    .option("-n, --lines <n>", "start with the last N lines (0: only new lines)", "10")
+    .option("--since <cursor>", "start right after this cursor instead")
+    .option("--no-follow", "print what is there and exit")
+    .option("--json", "one JSON object per line: {type:'line', seq, cursor, text, ts?, level}; events too")
+    .option("--poll <ms>", "fallback stat poll interval, for file systems without change events", "1000")
+    .addHelpText(
+      "after",
+      "\nExit status: 0 stopped (end of file with --no-follow, or SIGINT/SIGTERM); 1 error; 2 usage.",
+    )
+    .action(async (fileArg: string | undefined, options: TailOptions, command: Command) => {
+      const start = startFrom(options, command.getOptionValueSource("lines") === "cli");
+      const pollIntervalMs = Number(options.poll);
+      if (!Number.isInteger(pollIntervalMs) || pollIntervalMs < 10) {
+        throw new CliError(`--poll needs a whole number of milliseconds >= 10, got "${options.poll}"`, 2);
+      }
+      const file = resolveAuditFile(fileArg);
+      if (!options.follow) await mustExist(file);
+      await tail(file, start, pollIntervalMs, options);
     });
+}
+
+function startFrom(options: TailOptions, linesGiven: boolean): StartAt {
+  if (options.since !== undefined) {
+    if (linesGiven) throw new CliError("use either -n or --since, not both", 2);
+    return { cursor: options.since };
+  }
+  const n = Number(options.lines);
+  if (options.lines.trim() === "" || !Number.isSafeInteger(n) || n < 0) {
+    throw new CliError(`-n needs a whole number >= 0, got "${options.lines}"`, 2);
+  }
+  return { tail: n };
+}
+
+async function mustExist(file: string): Promise<void> {
+  try {
+    if ((await stat(file)).isDirectory()) throw new CliError(`${file}: is a directory`, 1);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new CliError(`${file}: no such file`, 1);
+    throw error;
+  }
+}
+
+async function tail(
+  file: string,
+  start: StartAt,
+  pollIntervalMs: number,
+  options: TailOptions,
+): Promise<void> {
+  const follower = new Follower(file, { start, pollIntervalMs });
+  const print = options.json ? printJson : printText(file, process.stdout.isTTY === true);
+  follower.on(print);
+  // Registered before start so a signal during the initial read still closes the follower.
+  const stopped = new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  try {
+    await follower.start();
+    if (options.follow) await stopped;
+    else {
+      const { offset, readOffset } = follower.stats;
+      if (readOffset > offset) {
+        process.stderr.write(`livetrail: ${file}: the last line has no newline yet; not shown\n`);
+      }
+    }
+  } catch (error) {
+    if (error instanceof CursorError) throw new CliError(`--since: ${error.message}`, 2);
+    throw error;
+  } finally {
+    await follower.close();
+  }
+}
+
+function printJson(event: FollowerEvent): void {
+  if (event.type === "lines") {
+    let out = "";
+    for (const line of event.lines) out += `${JSON.stringify(jsonLine(line))}\n`;
+    process.stdout.write(out);
+  } else if (event.type === "error") {
+    process.stdout.write(`${JSON.stringify({ type: "error", message: event.error.message })}\n`);
+  } else {
+    process.stdout.write(`${JSON.stringify(event)}\n`);
+  }
+}
+
+function jsonLine(line: Line): Record<string, unknown> {
+  const entry = parseEntry(line.text);
+  return {
+    type: "line",
+    seq: line.seq,
+    cursor: line.cursor,
+    text: line.text,
+    ...(entry.ts === undefined ? {} : { ts: entry.ts }),
+    level: entry.level,
+    ...(line.truncatedFrom === undefined ? {} : { truncatedFrom: line.truncatedFrom }),
+  };
+}
+
+/** Lines on stdout; what happened to the file on stderr, in the words of `tail -F`. */
+function printText(file: string, terminal: boolean): (event: FollowerEvent) => void {
+  const say = (text: string): void => {
+    process.stderr.write(`livetrail: ${file}: ${text}\n`);
+  };
+  let missing = false;
+  return (event) => {
+    const wasMissing = missing;
+    missing = event.type === "missing";
+    switch (event.type) {
+      case "lines": {
+        let out = "";
+        for (const line of event.lines) {
+          // A log line must not be able to drive the terminal (escape sequences, cursor movement).
+          out += terminal ? escapeMessage(line.text) : line.text;
+          if (line.truncatedFrom !== undefined) out += ` [... line truncated: ${line.truncatedFrom} bytes]`;
+          out += "\n";
+        }
+        process.stdout.write(out);
+        return;
+      }
+      case "truncated":
+        return say("file truncated; following from the start");
+      case "rotated":
+        return say(wasMissing ? "file appeared; following it" : "file replaced; following the new file");
+      case "missing":
+        return say("no such file; waiting for it to appear");
+      case "gap":
+        return say(`lines cannot be delivered (${event.reason}); continuing at ${event.to}`);
+      case "error":
+        return say(event.error.message);
+    }
+  };
 }

@@ -1,0 +1,51 @@
+import { readFile } from "node:fs/promises";
+import { describe, expect, it } from "vitest";
+import { useClosers } from "../helpers/closer.js";
+import { useTempDirs } from "../helpers/temp-dir.js";
+import { waitForEvent } from "../helpers/wait-for.js";
+
+const tempDir = useTempDirs();
+const track = useClosers();
+
+// The package's own entry point, as a Node program gets it with `import ... from "livetrail"` (dist/index.js,
+// built by the global setup). Typed from the source, so typechecking does not depend on a build.
+const specifier = "livetrail";
+const lib = (await import(specifier)) as typeof import("../../src/index.js");
+
+describe('import from "livetrail"', () => {
+  it("exports the appender, verify, the follower, parseEntry and the cursor codec", () => {
+    for (const name of [
+      "appendEntries",
+      "formatEntry",
+      "escapeMessage",
+      "verifyAuditFile",
+      "Follower",
+      "parseEntry",
+      "encodeCursor",
+      "decodeCursor",
+      "CursorError",
+    ]) {
+      expect(typeof (lib as Record<string, unknown>)[name], name).toBe("function");
+    }
+  });
+
+  it("appends with the library and follows the file with the library", async () => {
+    const dir = await tempDir();
+    const file = dir.file("audit.log");
+    await lib.appendEntries(file, ["before"], { now: new Date("2025-12-17T17:40:37Z") });
+    const follower = track(new lib.Follower(file, { start: { tail: 1 } }));
+    const seen: string[] = [];
+    follower.on((event) => {
+      if (event.type === "lines") seen.push(...event.lines.map((line) => line.text));
+    });
+    await follower.start();
+    expect(seen).toEqual(["[2025-12-17T17:40:37Z] before"]);
+    const arrived = waitForEvent(follower.on.bind(follower), (e) => e.type === "lines", {
+      message: "the new line",
+    });
+    await lib.appendEntries(file, [{ message: "after", level: "error" }]);
+    await arrived;
+    expect(lib.parseEntry(seen[1] ?? "")).toMatchObject({ message: "ERROR: after", level: "error" });
+    expect(lib.decodeCursor(follower.cursor ?? "").offset).toBe((await readFile(file)).length);
+  });
+});
