@@ -150,6 +150,11 @@ async function churn(systemName, target, cycles, concurrency) {
   return { cycles, failed, ms: nowMs() - t0, errorSamples };
 }
 
+/** @param {ClientState} s */
+function summaryOf(s) {
+  return { got: s.got, lost: count - s.got, dup: s.dup, gaps: s.gaps, closed: s.closed };
+}
+
 function report() {
   let complete = 0;
   let lost = 0;
@@ -191,6 +196,7 @@ function report() {
     firstDone: Number.isFinite(firstDone) ? firstDone : 0,
     lastDone,
     hist: hist.dump(),
+    last: clients.length ? summaryOf(/** @type {Slot} */ (clients.at(-1)).state) : null,
     errors,
     errorSamples,
   };

@@ -40,24 +40,27 @@ export function parseLine(text) {
 }
 
 /**
- * Appends one line every `intervalMs` (absolute schedule, so timer drift does not accumulate), stamping
- * each with the time right before its write(2).
+ * Appends `batch` lines (one write) every `intervalMs`, `count` times, on an absolute schedule so timer
+ * drift does not accumulate; each line is stamped with the time right before its write(2).
  * @param {string} file
- * @param {{ count: number, intervalMs: number, firstSeq?: number, signal?: AbortSignal }} opts
+ * @param {{ count: number, intervalMs: number, firstSeq?: number, batch?: number, extra?: string }} opts
  */
-export async function writePaced(file, { count, intervalMs, firstSeq = 0, signal }) {
+export async function writePaced(file, { count, intervalMs, firstSeq = 0, batch = 1, extra = "" }) {
   const fd = openSync(file, "a");
   try {
     const start = nowMs();
+    let seq = firstSeq;
     for (let i = 0; i < count; i++) {
-      if (signal?.aborted) break;
       const due = start + i * intervalMs;
       const wait = due - nowMs();
       if (wait > 1) await sleep(wait - 0.5);
       while (nowMs() < due) {
         // spin the last half millisecond: setTimeout alone is only ms-accurate
       }
-      writeSync(fd, makeLine(firstSeq + i, nowMs()));
+      const t = nowMs();
+      let text = "";
+      for (let k = 0; k < batch; k++) text += makeLine(seq++, t, extra);
+      writeSync(fd, text);
     }
   } finally {
     closeSync(fd);

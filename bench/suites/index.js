@@ -1,7 +1,10 @@
 /** The suites, in the order `npm run bench` runs them. */
+
+import { churn } from "./churn.js";
 import { fanout } from "./fanout.js";
 import { latency } from "./latency.js";
+import { slowClients } from "./slow-clients.js";
 import { throughput } from "./throughput.js";
 
 /** @type {Record<string, (ctx: import("../lib/context.js").Context) => Promise<object>>} */
-export const suites = { latency, throughput, fanout };
+export const suites = { latency, throughput, fanout, churn, "slow-clients": slowClients };
