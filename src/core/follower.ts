@@ -13,7 +13,7 @@ import { type FileIdentity, identify, isMissing } from "./file-identity.js";
 import type { FollowerEvent, FollowerListener, GapReason } from "./follower-events.js";
 import type { Line } from "./line.js";
 import { DEFAULT_MAX_LINE_BYTES, type LineSink, LineSplitter } from "./line-splitter.js";
-import { lineStartBefore } from "./reverse-scan.js";
+import { isLineBoundary, lineStartBefore } from "./reverse-scan.js";
 
 /**
  * Follows one path and emits batches of complete lines with exact positions, across appends, partial writes,
@@ -210,7 +210,7 @@ export class Follower {
     const same = (await identify(handle, data.fpLen)).fileId === data.fileId;
     const size = Number((await handle.stat({ bigint: true })).size);
     if (same && size >= data.offset) {
-      if (await endsLine(handle, data.offset)) {
+      if (await isLineBoundary(handle, data.offset)) {
         await this.attach(handle, data.offset);
         return;
       }
@@ -423,14 +423,6 @@ async function statOrNull(path: string): Promise<BigIntStats | null> {
     if (isMissing(error)) return null;
     throw error;
   }
-}
-
-/** Whether offset is a line boundary: the start of the file or just after an LF. */
-async function endsLine(handle: FileHandle, offset: number): Promise<boolean> {
-  if (offset === 0) return true;
-  const byte = Buffer.alloc(1);
-  const { bytesRead } = await handle.read(byte, 0, 1, offset - 1);
-  return bytesRead === 1 && byte[0] === 10;
 }
 
 function positiveInteger(value: number, name: string): number {

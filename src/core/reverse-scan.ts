@@ -38,3 +38,11 @@ export async function lineStartBefore(
   }
   return 0;
 }
+
+/** Whether offset is a line boundary: the start of the file or just after an LF (a valid cursor position). */
+export async function isLineBoundary(handle: FileHandle, offset: number): Promise<boolean> {
+  if (offset === 0) return true;
+  const byte = Buffer.alloc(1);
+  const { bytesRead } = await handle.read(byte, 0, 1, offset - 1);
+  return bytesRead === 1 && byte[0] === LF;
+}

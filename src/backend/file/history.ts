@@ -1,0 +1,206 @@
+import { type FileHandle, open } from "node:fs/promises";
+import {
+  type CursorData,
+  CursorError,
+  cursorPrefix,
+  cursorTail,
+  decodeCursor,
+  StaleCursorError,
+} from "../../core/cursor.js";
+import { identify, isMissing } from "../../core/file-identity.js";
+import type { Line } from "../../core/line.js";
+import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from "../../core/line-splitter.js";
+import { isLineBoundary, lineStartBefore } from "../../core/reverse-scan.js";
+
+/**
+ * History from the file itself: stateless reads after, before, or at the end of a position. Every cursor is
+ * checked against the file's identity first, so a page never mixes two files. Only complete lines are returned
+ * (a partial last line is still being written); memory is bounded by `limit` lines of at most maxLineBytes each.
+ * Lines carry seq numbers relative to the cursor they page from; their cursors name the current file.
+ */
+export interface HistoryOptions {
+  /** Longer lines are cut and marked with truncatedFrom (default 65536, as the follower). */
+  maxLineBytes?: number;
+  /** Bytes per read (default 64 KiB). */
+  readChunkBytes?: number;
+}
+
+export interface ReadAfterPage {
+  lines: Line[];
+  /** Position after the last line returned (the starting position when none). */
+  cursor: string;
+  /** More complete lines exist after `cursor` right now. */
+  more: boolean;
+}
+
+export interface ReadBeforePage {
+  lines: Line[];
+  /** Position before the first line returned (the given cursor when none). */
+  cursor: string;
+  /** More lines exist before `cursor`. */
+  more: boolean;
+}
+
+export interface TailPage {
+  lines: Line[];
+  /** Position after the last complete line of the file (seq = number of lines returned). */
+  cursor: string;
+}
+
+const DEFAULT_CHUNK_BYTES = 64 * 1024;
+
+/** Up to `limit` lines after the cursor (null: from the start of the file, numbered from 1). */
+export async function readAfter(
+  path: string,
+  cursor: string | null,
+  limit: number,
+  options: HistoryOptions = {},
+): Promise<ReadAfterPage> {
+  checkLimit(limit);
+  const at = cursor === null ? null : decodeCursor(cursor);
+  return withFile(path, at, cursor, async (file) => {
+    const from = at?.offset ?? 0;
+    const seq = at?.seq ?? 0;
+    const { lines, more } = await readForward(file, from, file.size, limit, seq + 1, options);
+    const last = lines[lines.length - 1];
+    return { lines, cursor: last ? last.cursor : file.prefix + cursorTail(from, seq), more };
+  });
+}
+
+/** Up to `limit` lines just before the cursor, in file order; the last one has the cursor's seq. */
+export async function readBefore(
+  path: string,
+  cursor: string,
+  limit: number,
+  options: HistoryOptions = {},
+): Promise<ReadBeforePage> {
+  checkLimit(limit);
+  const at = decodeCursor(cursor);
+  return withFile(path, at, cursor, async (file) => {
+    const start = await lineStartBefore(file.handle, at.offset, limit, options.readChunkBytes);
+    const { lines } = await readForward(file, start, at.offset, limit, at.seq - limit + 1, options);
+    // Fewer lines than limit only happens at the start of the file: renumber so the last has the cursor's seq.
+    const shift = limit - lines.length;
+    if (shift > 0) for (const line of lines) renumber(line, line.seq + shift, file.prefix);
+    const first = lines[0];
+    return {
+      lines,
+      cursor: first ? file.prefix + cursorTail(first.start, first.seq - 1) : cursor,
+      more: start > 0,
+    };
+  });
+}
+
+/** The last `n` complete lines, numbered 1..n, and the cursor after them. Reads backwards from the end only. */
+export async function readTail(path: string, n: number, options: HistoryOptions = {}): Promise<TailPage> {
+  checkLimit(n);
+  return withFile(path, null, null, async (file) => {
+    const start = await lineStartBefore(file.handle, file.size, n, options.readChunkBytes);
+    const { lines } = await readForward(file, start, file.size, n, 1, options);
+    const last = lines[lines.length - 1];
+    return { lines, cursor: last ? last.cursor : file.prefix + cursorTail(start, 0) };
+  });
+}
+
+interface OpenFile {
+  handle: FileHandle;
+  size: number;
+  /** Cursor prefix of the file's current identity. */
+  prefix: string;
+}
+
+/**
+ * Opens the file and checks the cursor names it (same identity, offset within it, at a line boundary).
+ * A missing file with no cursor rethrows the ENOENT error.
+ */
+async function withFile<T>(
+  path: string,
+  at: CursorData | null,
+  text: string | null,
+  body: (file: OpenFile) => Promise<T>,
+): Promise<T> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, "r");
+  } catch (error) {
+    if (at && isMissing(error)) throw new StaleCursorError(`cursor "${text}": ${path} is gone`, "file-gone");
+    throw error;
+  }
+  try {
+    const size = Number((await handle.stat()).size);
+    if (at) {
+      const then = await identify(handle, at.fpLen);
+      if (then.fileId !== at.fileId) {
+        throw new StaleCursorError(
+          `cursor "${text}" names another file than the one now at ${path}`,
+          "file-changed",
+        );
+      }
+      if (size < at.offset) {
+        throw new StaleCursorError(
+          `cursor "${text}" is beyond the end of ${path}: it was truncated`,
+          "truncated",
+        );
+      }
+      if (!(await isLineBoundary(handle, at.offset))) {
+        throw new CursorError(`cursor "${text}" does not point at a line boundary of ${path}`);
+      }
+    }
+    const now = await identify(handle);
+    return await body({ handle, size, prefix: cursorPrefix(now.fileId, now.fpLen) });
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Complete lines in [from, to), at most `limit`, numbered from firstSeq; `more` tells whether another complete
+ * line follows within [from, to).
+ */
+async function readForward(
+  file: OpenFile,
+  from: number,
+  to: number,
+  limit: number,
+  firstSeq: number,
+  options: HistoryOptions,
+): Promise<{ lines: Line[]; more: boolean }> {
+  const lines: Line[] = [];
+  let more = false;
+  let seq = firstSeq;
+  const splitter = new LineSplitter({
+    maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+    startOffset: from,
+  });
+  const buffer = Buffer.allocUnsafe(
+    Math.max(1, Math.min(options.readChunkBytes ?? DEFAULT_CHUNK_BYTES, to - from)),
+  );
+  const sink = (text: string, start: number, end: number, truncatedFrom: number | undefined): void => {
+    if (lines.length >= limit) {
+      more = true;
+      return;
+    }
+    const line: Line = { seq, text, start, end, cursor: file.prefix + cursorTail(end, seq) };
+    if (truncatedFrom !== undefined) line.truncatedFrom = truncatedFrom;
+    lines.push(line);
+    seq++;
+  };
+  let pos = from;
+  while (pos < to && !more) {
+    const { bytesRead } = await file.handle.read(buffer, 0, Math.min(buffer.length, to - pos), pos);
+    if (bytesRead === 0) break;
+    splitter.push(buffer.subarray(0, bytesRead), sink);
+    pos += bytesRead;
+  }
+  return { lines, more };
+}
+
+function renumber(line: Line, seq: number, prefix: string): void {
+  line.seq = seq;
+  line.cursor = prefix + cursorTail(line.end, seq);
+}
+
+function checkLimit(limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 0)
+    throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
+}
