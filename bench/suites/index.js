@@ -1,10 +1,20 @@
 /** The suites, in the order `npm run bench` runs them. */
 
 import { churn } from "./churn.js";
+import { coldStart } from "./cold-start.js";
 import { fanout } from "./fanout.js";
 import { latency } from "./latency.js";
+import { search } from "./search.js";
 import { slowClients } from "./slow-clients.js";
 import { throughput } from "./throughput.js";
 
 /** @type {Record<string, (ctx: import("../lib/context.js").Context) => Promise<object>>} */
-export const suites = { latency, throughput, fanout, churn, "slow-clients": slowClients };
+export const suites = {
+  latency,
+  throughput,
+  fanout,
+  churn,
+  "slow-clients": slowClients,
+  "cold-start": coldStart,
+  search,
+};

@@ -1,0 +1,75 @@
+/**
+ * 7. History search: the server's search API over the whole 1 GB file for a rare word (literal) and for a
+ * regex, in MB/s of file scanned. The peers have no server-side search; GNU grep on the same file is shown
+ * as a yardstick of what the disk cache and one core allow. Every answer must hold every rare line.
+ */
+import { execFileSync } from "node:child_process";
+import { basename } from "node:path";
+import { bigFile, RARE } from "../lib/big-file.js";
+import { nowMs } from "../lib/proc.js";
+import { summarizeRecords } from "../lib/stats.js";
+import { systems } from "../lib/systems/index.js";
+import { BIG_BYTES } from "./cold-start.js";
+
+/** @param {import("../lib/context.js").Context} ctx */
+export async function search(ctx) {
+  const big = await bigFile(ctx.tmp, ctx.quick ? 100 * 2 ** 20 : BIG_BYTES);
+  const mb = big.bytes / 1e6;
+  /** @type {Record<string, Record<string, number>[]>} */
+  const records = { livetrail: [], grep: [] };
+  const queries = {
+    literal: { q: RARE, regex: "0" },
+    regex: { q: `zanz[a-z]+qu{2}x`, regex: "1" },
+  };
+  const server = ctx.systems.includes("livetrail")
+    ? await systems.livetrail?.start({ file: big.path })
+    : null;
+  try {
+    for (let run = 0; run < ctx.runs; run++) {
+      /** @type {Record<string, number>} */
+      const rec = {};
+      if (server) {
+        for (const [kind, p] of Object.entries(queries)) {
+          const url = `http://127.0.0.1:${server.port}/api/streams/${encodeURIComponent(basename(big.path))}/search?q=${encodeURIComponent(p.q)}&regex=${p.regex}&limit=100`;
+          const t0 = nowMs();
+          const res = await fetch(url);
+          const body = /** @type {any} */ (await res.json());
+          const s = (nowMs() - t0) / 1000;
+          const found = Array.isArray(body.matches) ? body.matches.length : -1;
+          rec[`${kind}MBps`] = body.timedOut || res.status !== 200 ? Number.NaN : mb / s;
+          rec[`${kind}Seconds`] = s;
+          rec[`${kind}Found`] = found;
+          ctx.log(
+            `  search livetrail ${kind} run ${run + 1}: HTTP ${res.status}, ${found}/${big.rareCount} found in ${s.toFixed(2)} s ` +
+              `(${(mb / s).toFixed(0)} MB/s)${body.timedOut ? ", TIMED OUT" : ""}`,
+          );
+          if (res.status === 200 && !body.timedOut && found !== big.rareCount) {
+            ctx.fail(`search ${kind}: livetrail found ${found} of ${big.rareCount} lines`);
+          }
+        }
+        records.livetrail?.push(rec);
+      }
+      const g = {};
+      for (const [kind, args] of Object.entries({
+        literal: ["-c", "-F", RARE],
+        regex: ["-c", "-E", queries.regex.q],
+      })) {
+        const t0 = nowMs();
+        const out = execFileSync("grep", [...args, big.path])
+          .toString()
+          .trim();
+        const s = (nowMs() - t0) / 1000;
+        /** @type {Record<string, number>} */ (g)[`${kind}MBps`] = mb / s;
+        /** @type {Record<string, number>} */ (g)[`${kind}Found`] = Number(out);
+      }
+      records.grep?.push(g);
+      ctx.log(`  search grep run ${run + 1}: ${JSON.stringify(g)}`);
+    }
+  } finally {
+    await server?.stop();
+  }
+  return {
+    params: { fileBytes: big.bytes, word: RARE, regex: queries.regex.q, runs: ctx.runs, pageCache: "warm" },
+    systems: Object.fromEntries(Object.entries(records).map(([k, recs]) => [k, summarizeRecords(recs)])),
+  };
+}
