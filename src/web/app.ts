@@ -7,7 +7,7 @@ import type { FilterSpec } from "./filter.js";
 import { ApiError, fetchLines, searchStream } from "./history-api.js";
 import { installKeyboard } from "./keyboard.js";
 import { StatusView } from "./status-view.js";
-import { DEFAULT_CAP } from "./store.js";
+import { DEFAULT_CAP, samePosition } from "./store.js";
 import { StreamTab } from "./stream-tab.js";
 import { formatTime, type TimeMode } from "./time-format.js";
 import { formatUrlState, readUrlState } from "./url-state.js";
@@ -52,6 +52,7 @@ export class App {
     loadOlder: $<HTMLButtonElement>("load-older"),
     notice: $("notice"),
     newLines: $<HTMLButtonElement>("new-lines"),
+    toEnd: $<HTMLButtonElement>("to-end"),
     detail: $("detail"),
     detailMeta: $("detail-meta"),
     detailText: $("detail-text"),
@@ -229,7 +230,7 @@ export class App {
   private onLines(tab: StreamTab, lines: WireLine[]): void {
     // The protocol resumes exactly after our cursor; this only guards against a repeated boundary line.
     const first = lines[0];
-    const fresh = first && first.c === tab.store.resumeCursor ? lines.slice(1) : lines;
+    const fresh = first && samePosition(first.c, tab.store.resumeCursor) ? lines.slice(1) : lines;
     if (fresh.length === 0) return;
     tab.missing = false;
     tab.store.appendLive(fresh);
@@ -393,7 +394,7 @@ export class App {
     const when = Number.isNaN(ms)
       ? "no timestamp"
       : `${new Date(ms).toISOString()} UTC · ${formatTime(ms, "local").join(" ")} local`;
-    this.ui.detailMeta.textContent = `#${s.seq(row)} · ${level} · ${when}`;
+    this.ui.detailMeta.textContent = `${level} · ${when}`;
     this.ui.detailText.replaceChildren();
     appendHighlighted(this.ui.detailText, s.text(row), 0, tab.filter.matcherOrNull);
   }
@@ -458,7 +459,7 @@ export class App {
       return;
     }
     // `before` may include the line ending at the cursor (then page.before is our answer) or stop short of it.
-    if (last.c === first) {
+    if (samePosition(last.c, first)) {
       s.headCursor = page.before;
       if (!page.more) s.atFileStart = true;
     } else s.headCursor = last.c;
@@ -503,7 +504,7 @@ export class App {
     if (!info) return;
     await this.history(tab, "Loading skipped lines", async () => {
       const page = await fetchLines(tab.name, { after: info.from }, PAGE);
-      const end = page.lines.findIndex((l) => l.c === info.to);
+      const end = page.lines.findIndex((l) => samePosition(l.c, info.to));
       const lines = end >= 0 ? page.lines.slice(0, end + 1) : page.lines;
       // The gap row may have moved while we waited (lines dropped or prepended): find it again.
       const at = tab.store.gap(row) === info ? row : findGapRow(tab, info);
@@ -554,7 +555,7 @@ export class App {
     await this.history(tab, "Loading the linked line", async () => {
       await this.ensureHeadCursor(tab);
       const page = await fetchLines(tab.name, { before: cursor }, 200);
-      const end = page.lines.findIndex((l) => l.c === cursor);
+      const end = page.lines.findIndex((l) => samePosition(l.c, cursor));
       if (end < 0) throw new Error("that line is no longer in the file");
       if (!this.placeBlock(tab, page.lines.slice(0, end + 1), page.before)) {
         throw new Error("that line lies in a skipped range: load the skipped lines first");
@@ -580,7 +581,8 @@ export class App {
     const [oldest] = s.timeRange();
     const lastMs = last?.ts ? Date.parse(last.ts) : Number.NaN;
     if (overlap < 0 && s.length > 0 && !(lastMs <= oldest)) return false;
-    if (overlap > 0 || (last && last.c === s.headCursor)) s.prepend(older, before, before === null);
+    if (overlap > 0 || (last && samePosition(last.c, s.headCursor)))
+      s.prepend(older, before, before === null);
     else s.prependDetached(older, before, before === null);
     this.changed(tab);
     return true;
@@ -647,6 +649,8 @@ export class App {
     this.ui.timeMode.textContent = mode === "utc" ? "UTC" : "Local";
     this.ui.timeMode.setAttribute("aria-pressed", String(mode === "local"));
     localStorage.setItem("livetrail.timeMode", mode);
+    this.chart.utc = mode === "utc";
+    this.chart.restyle();
     this.view.refresh();
     this.updateDetail();
   }
@@ -675,6 +679,7 @@ export class App {
     if (!tab) return;
     const newBelow = this.view.newBelow();
     this.ui.newLines.hidden = newBelow === 0 || this.paused;
+    this.ui.toEnd.hidden = this.view.follow && !this.paused;
     this.ui.newLines.textContent = `${newBelow.toLocaleString("en")} new line${newBelow === 1 ? "" : "s"} ↓`;
     if (this.paused) {
       const held = tab.pauseAbs === null ? 0 : tab.store.base + tab.store.length - tab.pauseAbs;
@@ -739,7 +744,7 @@ export class App {
     });
     ui.loadOlder.addEventListener("click", () => void this.loadOlder());
     ui.newLines.addEventListener("click", () => this.view.scrollToBottom());
-    $("to-end").addEventListener("click", () => this.toEnd());
+    ui.toEnd.addEventListener("click", () => this.toEnd());
     $("export-log").addEventListener("click", () => this.exportLines("log"));
     $("export-json").addEventListener("click", () => this.exportLines("json"));
     $("copy-line").addEventListener("click", () => {

@@ -1,5 +1,6 @@
 import uPlot from "uplot";
 import type { StreamStore } from "./store.js";
+import { formatTime } from "./time-format.js";
 
 /**
  * Entries and errors per minute over the lines in memory, as bars (uPlot). Clicking a bar asks to jump to that
@@ -14,6 +15,8 @@ export class ActivityChart {
   private plot: uPlot | null = null;
   private readonly resize: ResizeObserver;
   private xs: number[] = [];
+  /** Axis labels in UTC (as the file writes times) or the browser's zone. */
+  utc = true;
 
   constructor(
     private readonly container: HTMLElement,
@@ -32,13 +35,14 @@ export class ActivityChart {
     const nowMin = Math.floor(now / MINUTE);
     const end = newest === Number.NEGATIVE_INFINITY || nowMin - newest < WINDOW_MIN ? nowMin : newest;
     const xs: number[] = [];
-    const entries: number[] = [];
-    const errors: number[] = [];
+    const entries: (number | null)[] = [];
+    const errors: (number | null)[] = [];
     for (let m = end - WINDOW_MIN + 1; m <= end; m++) {
       const b = store.minutes.get(m);
       xs.push((m * MINUTE) / 1000);
-      entries.push(b ? b.entries : 0);
-      errors.push(b ? b.errors : 0);
+      // null, not 0: uPlot would draw a flat bar for a zero.
+      entries.push(b && b.entries > 0 ? b.entries : null);
+      errors.push(b && b.errors > 0 ? b.errors : null);
     }
     this.xs = xs;
     const data: uPlot.AlignedData = [xs, entries, errors];
@@ -46,7 +50,7 @@ export class ActivityChart {
     else this.plot.setData(data);
   }
 
-  /** Colours come from CSS custom properties; call again when the colour scheme changes. */
+  /** Colours come from CSS custom properties: call again when the colour scheme or time zone changes. */
   restyle(): void {
     const plot = this.plot;
     if (!plot) return;
@@ -80,7 +84,16 @@ export class ActivityChart {
       cursor: { y: false, points: { show: false } },
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
       axes: [
-        { stroke: fg, grid: { show: false }, ticks: { stroke: grid }, size: 24, font: "11px system-ui" },
+        {
+          stroke: fg,
+          grid: { show: false },
+          ticks: { stroke: grid, size: 4 },
+          size: 22,
+          font: "11px system-ui",
+          // 24-hour HH:MM in the chosen zone (uPlot's default is 12-hour local time).
+          values: (_u, splits) =>
+            splits.map((s) => formatTime(s * 1000, this.utc ? "utc" : "local")[1].slice(0, 5)),
+        },
         { stroke: fg, grid: { stroke: grid }, ticks: { show: false }, size: 36, font: "11px system-ui" },
       ],
       series: [

@@ -17,7 +17,6 @@ export function exportBlob(store: StreamStore, rows: Iterable<number>, format: E
     if (store.isGap(r)) continue;
     const ms = store.time(r);
     const entry = {
-      seq: store.seq(r),
       time: Number.isNaN(ms) ? null : new Date(ms).toISOString(),
       level: ["info", "ok", "warn", "error"][store.level(r)] ?? "info",
       text: store.text(r),

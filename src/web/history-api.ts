@@ -36,6 +36,7 @@ export function listStreams(signal?: AbortSignal): Promise<StreamSummary[]> {
   return getJson<StreamSummary[]>("api/streams", signal);
 }
 
+/** `after: null` reads from the start of the file. */
 export type PageQuery = { before: string } | { after: string | null } | { at: string };
 
 export function fetchLines(
@@ -47,7 +48,7 @@ export function fetchLines(
   const params = new URLSearchParams({ limit: String(limit) });
   if ("before" in query) params.set("before", query.before);
   else if ("at" in query) params.set("at", query.at);
-  else if (query.after !== null) params.set("after", query.after);
+  else params.set("after", query.after ?? "start");
   return getJson<LinesPage>(`api/streams/${enc(stream)}/lines?${params}`, signal);
 }
 

@@ -33,7 +33,10 @@ export class StatusView {
   }
 
   linesArrived(at: number): void {
+    const last = this.lastLineAt;
     this.lastLineAt = at;
+    // The shown time has one-second resolution: redraw once per second at most, not per batch.
+    if (last === null || Math.floor(last / 1000) !== Math.floor(at / 1000)) this.render();
   }
 
   render(): void {

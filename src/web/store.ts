@@ -9,6 +9,18 @@ import type { WireLine } from "../protocol/messages.js";
  * that is reported as such so the filter can start over.
  */
 
+/**
+ * Whether two cursors name the same position. Cursors are opaque, but the same line read live and read from
+ * history carries a different (display-only) sequence number in its last dot-separated field, so that field is
+ * ignored here. See src/core/cursor.ts for the layout.
+ */
+export function samePosition(a: string | null, b: string | null): boolean {
+  if (a === null || b === null) return false;
+  if (a === b) return true;
+  const i = a.lastIndexOf(".");
+  return i > 0 && i === b.lastIndexOf(".") && a.startsWith(b.slice(0, i + 1));
+}
+
 /** Level codes as stored; GAP marks a gap row. */
 export const Lvl = { info: 0, ok: 1, warn: 2, error: 3, gap: 4 } as const;
 export type LvlCode = (typeof Lvl)[keyof typeof Lvl];
@@ -200,10 +212,12 @@ export class StreamStore {
     return [this.nearTime(0), this.nearTime(this.length - 1)];
   }
 
-  /** Row holding the line with this cursor, or -1 (newest first: recent lines are looked up most). */
+  /** Row holding the line at this cursor's position, or -1 (newest first: recent lines are looked up most). */
   rowOfCursor(cursor: string): number {
-    const i = this.cursors.lastIndexOf(cursor);
-    return i < this.start || this.isGap(i - this.start) ? -1 : i - this.start;
+    for (let i = this.length - 1; i >= 0; i--) {
+      if (samePosition(this.cursors[this.start + i] ?? null, cursor) && !this.isGap(i)) return i;
+    }
+    return -1;
   }
 
   /** Row of the line with this sequence number, or -1. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type InLine, Lvl, StreamStore } from "../../src/web/store.js";
+import { type InLine, Lvl, StreamStore, samePosition } from "../../src/web/store.js";
 
 function lines(from: number, n: number, minute = 0): InLine[] {
   return Array.from({ length: n }, (_, k) => {
@@ -128,5 +128,20 @@ describe("StreamStore", () => {
 
   it("rejects a bad cap clearly", () => {
     expect(() => new StreamStore({ cap: 0 })).toThrow(/positive integer/);
+  });
+});
+
+describe("samePosition", () => {
+  it("ignores the display-only sequence field of a cursor", () => {
+    expect(samePosition("1.e393dc7b6dee.74.s8ib.1", "1.e393dc7b6dee.74.s8ib.9f")).toBe(true);
+    expect(samePosition("1.e393dc7b6dee.74.s8ib.1", "1.e393dc7b6dee.74.s8ic.1")).toBe(false);
+    expect(samePosition("1.aaaaaaaaaaaa.74.s8ib.1", "1.e393dc7b6dee.74.s8ib.1")).toBe(false);
+    expect(samePosition(null, "x")).toBe(false);
+  });
+
+  it("finds a row by position whatever its sequence number", () => {
+    const s = new StreamStore();
+    s.appendLive([{ seq: 5, text: "a", c: "1.e393dc7b6dee.74.s8ib.5" }]);
+    expect(s.rowOfCursor("1.e393dc7b6dee.74.s8ib.1")).toBe(0);
   });
 });

@@ -77,6 +77,8 @@ export class LogView {
     scroller.append(this.spacer);
     this.virtualizer = new Virtualizer(this.options(0));
     this.unmount = this.virtualizer._didMount();
+    // Only real scrolling decides following; resizes (the virtualizer's onChange) just redraw.
+    scroller.addEventListener("scroll", () => this.onScroll(), { passive: true });
     scroller.addEventListener("click", (ev) => this.onClick(ev));
     scroller.addEventListener("mouseover", (ev) => this.onHover(ev));
   }
@@ -214,7 +216,7 @@ export class LogView {
       observeElementRect,
       observeElementOffset,
       overscan: 0,
-      onChange: () => this.onScroll(),
+      onChange: () => this.invalidate(),
     };
   }
 
