@@ -1,6 +1,6 @@
 /**
- * The WebSocket protocol at `/ws`, shared by the server and the web client (no runtime imports here).
- * Described for humans in docs/protocol.md; keep both in step.
+ * The WebSocket protocol at `/ws` and the JSON shapes of the HTTP API, shared by the server and the web client
+ * (no runtime imports here). Described for humans in docs/protocol.md; keep both in step.
  */
 export const PROTOCOL_VERSION = 1;
 
@@ -8,7 +8,7 @@ export type Level = "error" | "warn" | "ok" | "info";
 
 /** A line as it travels to clients. */
 export interface WireLine {
-  /** Per-stream sequence number (consecutive for consecutive lines). */
+  /** Per-stream sequence number (consecutive for consecutive lines; display only, see docs/protocol.md). */
   seq: number;
   /** The line text, never HTML. */
   text: string;
@@ -34,9 +34,17 @@ export type ClientMessage =
   | { type: "ping"; t?: number };
 
 // ---- server -> client ----
+export type GapReason = "file-changed" | "file-gone" | "truncated" | "offset-beyond-end" | "slow-client";
+
 export type ServerMessage =
   | { type: "hello"; v: number; server: string; streams: StreamInfo[]; heartbeatMs: number }
+  /** Subscription accepted; `cursor` is where delivery starts (the `since` cursor, or null for "before the tail"). */
   | { type: "subscribed"; stream: string; id?: string; cursor: string | null }
+  /**
+   * Catch-up (tail or resume) is complete: every line after this is live. `cursor` is the position after the last
+   * line delivered so far (null when the file does not exist yet). Sent once per subscription.
+   */
+  | { type: "live"; stream: string; cursor: string | null }
   | { type: "unsubscribed"; stream: string; id?: string }
   | { type: "lines"; stream: string; lines: WireLine[] }
   | { type: "truncated"; stream: string; cursor: string }
@@ -45,7 +53,7 @@ export type ServerMessage =
   | {
       type: "gap";
       stream: string;
-      reason: "file-changed" | "file-gone" | "truncated" | "offset-beyond-end" | "slow-client";
+      reason: GapReason;
       /** Last cursor the client got (null when unknown). */
       from: string | null;
       /** Where delivery continues; lines between from and to can be fetched over HTTP while the file holds them. */
@@ -64,7 +72,9 @@ export type ErrorCode =
   | "already_subscribed"
   | "not_subscribed"
   | "too_many_subscriptions"
-  | "rate_limited";
+  | "rate_limited"
+  /** Reading history for a subscription failed (I/O error); the subscription is dropped, retry later. */
+  | "read_failed";
 
 /** WebSocket close codes used by the server (4000-4999 are application codes). */
 export const CloseCode = {
@@ -79,3 +89,51 @@ export const CloseCode = {
   /** Too many messages per second from this client. */
   rateLimited: 4029,
 } as const;
+
+// ---- HTTP API (JSON bodies) ----
+
+/** `GET /api/streams` item. */
+export interface StreamSummary {
+  name: string;
+  default: boolean;
+  /** Current file size in bytes (0 when the file is missing). */
+  size: number;
+  /** Lines read by the server since it started following (the file may hold more). */
+  lines: number;
+  /** ISO time of the last change the server saw, null when none yet. */
+  lastUpdate: string | null;
+  /** Position after the last line read, null when the file does not exist. */
+  cursor: string | null;
+  /** Clients subscribed to this stream now (WebSocket and SSE). */
+  clients: number;
+}
+
+/** `GET /api/streams/:name/lines` response. */
+export interface LinesPage {
+  stream: string;
+  lines: WireLine[];
+  /** Pass as `before=` to get the page before this one (position before the first line); null when empty. */
+  before: string | null;
+  /** Pass as `after=` to get the page after this one (position after the last line). */
+  after: string | null;
+  /** More lines exist in the direction read (`before` paging: older lines; else: newer lines). */
+  more: boolean;
+}
+
+/** `GET /api/streams/:name/search` response. */
+export interface SearchResult {
+  stream: string;
+  matches: WireLine[];
+  /** True when `limit` matches were found before the end of the file (more may exist). */
+  limited: boolean;
+  /** True when the search was stopped at its time limit (pathological regex or huge file). */
+  timedOut: boolean;
+  /** Bytes of the file examined. */
+  scannedBytes: number;
+}
+
+/** Every HTTP error body. */
+export interface HttpError {
+  error: string;
+  message: string;
+}

@@ -1,0 +1,214 @@
+import { Worker } from "node:worker_threads";
+import { encodeCursor } from "../../core/cursor.js";
+import { identify, isMissing } from "../../core/file-identity.js";
+import type { Line } from "../../core/line.js";
+import { type SearchOutcome, type SearchQuery, SearchQueryError } from "../backend.js";
+
+/** Bytes read per step while scanning; bounds the worker's memory whatever the file size. */
+const CHUNK_BYTES = 1 << 20;
+/** Longest line examined in full; longer lines are matched on their head (the follower cuts them the same way). */
+const MAX_LINE_BYTES = 65536;
+
+/**
+ * The scan runs in a worker thread so a pathological regex (catastrophic backtracking) can be stopped: at the
+ * time limit the worker is terminated, which interrupts even a regex stuck in one line. Literal case-sensitive
+ * queries use Buffer.indexOf on raw bytes and decode only matching lines.
+ *
+ * The worker is plain JavaScript evaluated from this string so it runs the same from src (tests) and dist.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require("node:worker_threads");
+const fs = require("node:fs");
+const { path, q, regex, caseSensitive, limit, chunkBytes, maxLineBytes } = workerData;
+const NL = 10;
+const decoder = new TextDecoder("utf-8");
+const needle = Buffer.from(q, "utf8");
+const lower = q.toLowerCase();
+const re = regex ? new RegExp(q, caseSensitive ? "u" : "iu") : null;
+const literalBytes = !regex && caseSensitive;
+let found = 0;
+let lineNo = 0;
+let pending = [];
+function textOf(buf, start, end) {
+  let stop = end;
+  if (stop > start && buf[stop - 1] === 13) stop--;
+  if (stop - start > maxLineBytes) stop = start + maxLineBytes;
+  return decoder.decode(buf.subarray(start, stop));
+}
+function test(text) {
+  return re ? re.test(text) : text.toLowerCase().includes(lower);
+}
+function emit(start, end, text) {
+  pending.push({ seq: lineNo, start, end, text });
+  found++;
+  if (pending.length >= 200) flush();
+}
+function flush() {
+  if (pending.length > 0) parentPort.postMessage({ type: "matches", matches: pending });
+  pending = [];
+}
+function countLines(buf, from, to) {
+  for (let i = buf.indexOf(NL, from); i >= 0 && i < to; i = buf.indexOf(NL, i + 1)) lineNo++;
+}
+// Scans the complete lines in buf[0..stop) (base = file offset of buf[0]); true when the limit is reached.
+function scan(buf, stop, base) {
+  let pos = 0;
+  if (literalBytes) {
+    while (pos < stop) {
+      const hit = buf.indexOf(needle, pos);
+      if (hit < 0 || hit >= stop) break;
+      const lineStart = hit === 0 ? 0 : buf.lastIndexOf(NL, hit - 1) + 1;
+      const lineEnd = buf.indexOf(NL, hit);
+      if (lineEnd < 0 || lineEnd >= stop) break;
+      countLines(buf, pos, lineStart);
+      lineNo++;
+      emit(base + lineStart, base + lineEnd + 1, textOf(buf, lineStart, lineEnd));
+      pos = lineEnd + 1;
+      if (found >= limit) return true;
+    }
+    countLines(buf, pos, stop);
+    return false;
+  }
+  while (pos < stop) {
+    const lineEnd = buf.indexOf(NL, pos);
+    if (lineEnd < 0 || lineEnd >= stop) break;
+    lineNo++;
+    const text = textOf(buf, pos, lineEnd);
+    if (test(text)) {
+      emit(base + pos, base + lineEnd + 1, text);
+      if (found >= limit) return true;
+    }
+    pos = lineEnd + 1;
+  }
+  return false;
+}
+const fd = fs.openSync(path, "r");
+let filePos = 0;
+let carry = null;
+let carryAt = 0;
+let huge = null; // a line longer than maxLineBytes: its start and head, while reading on to its end
+let scanned = 0;
+let limited = false;
+try {
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(chunkBytes);
+    const n = fs.readSync(fd, chunk, 0, chunkBytes, filePos);
+    if (n === 0) break;
+    const chunkAt = filePos;
+    filePos += n;
+    let data = chunk.subarray(0, n);
+    let dataAt = chunkAt;
+    if (huge !== null) {
+      const k = data.indexOf(NL);
+      if (k < 0) continue;
+      lineNo++;
+      const text = textOf(huge.head, 0, huge.head.length);
+      if (literalBytes ? huge.head.indexOf(needle) >= 0 : test(text)) emit(huge.start, chunkAt + k + 1, text);
+      huge = null;
+      if (found >= limit) { limited = true; scanned = chunkAt + k + 1; break; }
+      data = data.subarray(k + 1);
+      dataAt = chunkAt + k + 1;
+    }
+    const buf = carry !== null ? Buffer.concat([carry, data]) : data;
+    const base = carry !== null ? carryAt : dataAt;
+    const stop = buf.lastIndexOf(NL) + 1;
+    if (scan(buf, stop, base)) { limited = true; scanned = base + stop; break; }
+    scanned = base + stop;
+    const rest = buf.subarray(stop);
+    carry = null;
+    if (rest.length > maxLineBytes) huge = { start: base + stop, head: Buffer.from(rest.subarray(0, maxLineBytes)) };
+    else if (rest.length > 0) { carry = Buffer.from(rest); carryAt = base + stop; }
+    parentPort.postMessage({ type: "progress", scanned });
+  }
+} finally {
+  fs.closeSync(fd);
+}
+flush();
+parentPort.postMessage({ type: "done", limited, scanned });
+`;
+
+interface RawMatch {
+  seq: number;
+  start: number;
+  end: number;
+  text: string;
+}
+
+type WorkerMessage =
+  | { type: "matches"; matches: RawMatch[] }
+  | { type: "progress"; scanned: number }
+  | { type: "done"; limited: boolean; scanned: number };
+
+/** Validates the query up front so a bad regex is the caller's error (400), not a failed scan. */
+export function checkQuery(query: SearchQuery): void {
+  if (query.q.length === 0) throw new SearchQueryError("empty query");
+  if (!query.regex) return;
+  try {
+    new RegExp(query.q, query.caseSensitive ? "u" : "iu");
+  } catch (error) {
+    throw new SearchQueryError(`invalid regular expression: ${(error as Error).message}`);
+  }
+}
+
+/** Searches the whole file for lines matching `query`; matches carry cursors (seq = line number in the file). */
+export async function searchFile(path: string, query: SearchQuery): Promise<SearchOutcome> {
+  checkQuery(query);
+  let identity: Awaited<ReturnType<typeof identify>>;
+  try {
+    identity = await identify(path);
+  } catch (error) {
+    if (isMissing(error)) return { matches: [], limited: false, timedOut: false, scannedBytes: 0 };
+    throw error;
+  }
+  const toLine = (m: RawMatch): Line => ({
+    seq: m.seq,
+    text: m.text,
+    start: m.start,
+    end: m.end,
+    cursor: encodeCursor({ fileId: identity.fileId, fpLen: identity.fpLen, offset: m.end, seq: m.seq }),
+    ...(m.end - m.start - 1 > MAX_LINE_BYTES ? { truncatedFrom: m.end - m.start - 1 } : {}),
+  });
+
+  return new Promise<SearchOutcome>((resolve, reject) => {
+    const matches: Line[] = [];
+    let scanned = 0;
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: {
+        path,
+        q: query.q,
+        regex: query.regex,
+        caseSensitive: query.caseSensitive,
+        limit: query.limit,
+        chunkBytes: CHUNK_BYTES,
+        maxLineBytes: MAX_LINE_BYTES,
+      },
+      resourceLimits: { maxOldGenerationSizeMb: 128 },
+      stdout: false,
+      stderr: false,
+    });
+    let settled = false;
+    const finish = (outcome: SearchOutcome | Error): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      void worker.terminate();
+      if (outcome instanceof Error) reject(outcome);
+      else resolve(outcome);
+    };
+    const timer = setTimeout(() => {
+      finish({ matches, limited: false, timedOut: true, scannedBytes: scanned });
+    }, query.timeoutMs);
+    worker.on("message", (message: WorkerMessage) => {
+      if (message.type === "matches") {
+        for (const m of message.matches) if (matches.length < query.limit) matches.push(toLine(m));
+      } else if (message.type === "progress") {
+        scanned = message.scanned;
+      } else {
+        finish({ matches, limited: message.limited, timedOut: false, scannedBytes: message.scanned });
+      }
+    });
+    worker.on("error", (error) => finish(error));
+    worker.on("exit", () => finish(new Error("search worker exited without a result")));
+  });
+}

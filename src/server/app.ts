@@ -1,0 +1,165 @@
+import { readFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import fastifyWebsocket from "@fastify/websocket";
+import Fastify, { type FastifyInstance } from "fastify";
+import type { StreamBackend } from "../backend/backend.js";
+import { FileBackend } from "../backend/file/file-backend.js";
+import { CloseCode } from "../protocol/messages.js";
+import { Connections } from "./connections.js";
+import type { ServerContext } from "./context.js";
+import { Heartbeat } from "./heartbeat.js";
+import { Hub } from "./hub.js";
+import { createMetrics } from "./metrics.js";
+import { type ResolvedOptions, resolveOptions, type ServerOptions } from "./options.js";
+import { registerApiRoutes } from "./routes/api.js";
+import { registerCompatRoutes } from "./routes/compat.js";
+import { registerDashboard } from "./routes/dashboard.js";
+import { registerHealthRoutes } from "./routes/health.js";
+import { sendError } from "./routes/http-errors.js";
+import { registerSseRoute } from "./routes/sse.js";
+import { registerWebSocketRoutes } from "./routes/ws.js";
+import { Streams } from "./streams.js";
+
+export interface ServerAddress {
+  host: string;
+  port: number;
+  /** http://host:port (IPv6 hosts in brackets). */
+  url: string;
+}
+
+export interface LivetrailServer {
+  /** Starts following every stream, then listens. Resolves with the bound address. */
+  listen(): Promise<ServerAddress>;
+  /**
+   * Graceful stop: WebSocket clients get close code 1001, SSE responses end, followers stop. Idempotent; also
+   * safe before listen().
+   */
+  close(): Promise<void>;
+  /** The bound address, null when not listening. */
+  address(): ServerAddress | null;
+  readonly app: FastifyInstance;
+  readonly streams: Streams;
+  readonly connections: Connections;
+  readonly options: ResolvedOptions;
+}
+
+// Works from src/server (tests) and dist/server (installed): both are two levels below the package root.
+const PACKAGE_ROOT = new URL("../../", import.meta.url);
+const DEFAULT_STATIC_DIR = fileURLToPath(new URL("dist/web/", PACKAGE_ROOT));
+
+function serverName(): string {
+  try {
+    const { version } = JSON.parse(readFileSync(new URL("package.json", PACKAGE_ROOT), "utf8")) as {
+      version: string;
+    };
+    return `livetrail/${version}`;
+  } catch {
+    return "livetrail";
+  }
+}
+
+/** Builds a server (nothing runs until listen()). Throws TypeError for invalid options. */
+export function createServer(input: ServerOptions): LivetrailServer {
+  const options = resolveOptions(input, DEFAULT_STATIC_DIR);
+  const app = Fastify({
+    logger: options.logger,
+    // Long-lived SSE responses must not hold shutdown hostage; idle keep-alive sockets are closed on close().
+    forceCloseConnections: "idle",
+  });
+  const streams = new Streams();
+  input.streams.forEach((spec, i) => {
+    const backend: StreamBackend =
+      spec.backend ??
+      new FileBackend(spec.name, spec.file as string, {
+        pollIntervalMs: options.pollIntervalMs,
+        watch: options.watch,
+      });
+    streams.add(
+      new Hub(spec.name, backend, i === 0, {
+        windowLines: options.windowLines,
+        windowBytes: options.windowBytes,
+        maxFrameBytes: options.maxFrameBytes,
+        onError:
+          options.onStreamError ??
+          ((stream, error) => app.log.warn({ stream, err: error }, "stream read problem (still following)")),
+      }),
+    );
+  });
+  const connections = new Connections();
+  const ctx: ServerContext = {
+    options,
+    streams,
+    connections,
+    heartbeat: new Heartbeat(options.heartbeatMs),
+    metrics: createMetrics(streams, connections),
+    serverName: serverName(),
+    searches: 0,
+    closing: false,
+  };
+
+  const ready = (async () => {
+    await app.register(fastifyWebsocket, {
+      options: { perMessageDeflate: false, maxPayload: options.maxMessageBytes, clientTracking: false },
+      // Clients are closed by close() with 1001 before Fastify shuts down; the plugin only stops accepting.
+      preClose(done) {
+        done();
+      },
+    });
+    const authorize = options.authorize;
+    if (authorize !== undefined) {
+      // The one place a request (HTTP or WebSocket upgrade) is admitted.
+      app.addHook("onRequest", async (request, reply) => {
+        if (!(await authorize(request)))
+          return sendError(reply, 401, "unauthorized", "authentication required");
+      });
+    }
+    registerWebSocketRoutes(app, ctx);
+    registerApiRoutes(app, ctx);
+    registerSseRoute(app, ctx);
+    registerCompatRoutes(app, ctx);
+    registerHealthRoutes(app, ctx);
+    await registerDashboard(app, options.staticDir);
+  })();
+
+  let listening: Promise<ServerAddress> | null = null;
+  let closing: Promise<void> | null = null;
+  let bound: ServerAddress | null = null;
+
+  const server: LivetrailServer = {
+    app,
+    streams,
+    connections,
+    options,
+    listen() {
+      if (closing !== null) return Promise.reject(new Error("server is closed"));
+      listening ??= (async () => {
+        await ready;
+        for (const hub of streams.all()) await hub.start();
+        await app.listen({ host: options.host, port: options.port });
+        const address = app.server.address() as AddressInfo;
+        const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+        bound = { host: address.address, port: address.port, url: `http://${host}:${address.port}` };
+        return bound;
+      })();
+      return listening;
+    },
+    close() {
+      closing ??= (async () => {
+        ctx.closing = true;
+        await listening?.catch(() => undefined);
+        await ready.catch(() => undefined);
+        await connections.closeAll(CloseCode.goingAway, "server shutting down", options.closeGraceMs);
+        ctx.heartbeat.close();
+        await app.close();
+        await Promise.all(streams.all().map((hub) => hub.close()));
+        bound = null;
+      })();
+      return closing;
+    },
+    address() {
+      return bound;
+    },
+  };
+  return server;
+}

@@ -1,0 +1,19 @@
+import type { Registry } from "prom-client";
+import type { Connections } from "./connections.js";
+import type { Heartbeat } from "./heartbeat.js";
+import type { ResolvedOptions } from "./options.js";
+import type { Streams } from "./streams.js";
+
+/** What the routes share: the streams, the open connections, the one heartbeat, settings. */
+export interface ServerContext {
+  readonly options: ResolvedOptions;
+  readonly streams: Streams;
+  readonly connections: Connections;
+  readonly heartbeat: Heartbeat;
+  readonly metrics: Registry;
+  readonly serverName: string;
+  /** Searches running now (bounded by options.maxConcurrentSearches). */
+  searches: number;
+  /** Set when shutdown begins: new streaming connections are refused. */
+  closing: boolean;
+}

@@ -1,0 +1,170 @@
+import type { LiveFeed, StreamBackend } from "../backend/backend.js";
+import type { FollowerEvent } from "../core/follower-events.js";
+import type { Line } from "../core/line.js";
+import type { GapReason, ServerMessage } from "../protocol/messages.js";
+import { Batch, splitByBytes, toWindowLine } from "./frames.js";
+import { RecentWindow } from "./recent-window.js";
+
+export interface HubOptions {
+  /** Recent lines kept in memory for instant catch-up (count and byte budget). */
+  windowLines: number;
+  windowBytes: number;
+  /** A follower batch larger than this (source bytes) is sent as several frames. */
+  maxFrameBytes: number;
+  /** Non-fatal follower problems (I/O errors); the hub keeps going. */
+  onError?: (stream: string, error: Error) => void;
+}
+
+/** What the hub needs from anything that receives its stream (a WebSocket subscription, an SSE response). */
+export interface HubSubscriber {
+  /** Deliver one batch if live; returns the bytes queued for the client (0 when skipped). */
+  onBatch(batch: Batch): number;
+  /** A stream event; `generationChanged` means positions before it belong to another file (or content). */
+  onEvent(message: ServerMessage, generationChanged: boolean): void;
+}
+
+export interface HubCounters {
+  linesRead: number;
+  linesSent: number;
+  bytesSent: number;
+  gaps: Map<GapReason, number>;
+  slowClientCloses: number;
+}
+
+/**
+ * One stream: a single live feed from the backend shared by every subscriber, the recent window, and the fan-out.
+ * Each batch is serialised once per format and the same buffer goes to every client.
+ */
+export class Hub {
+  /** Incremented whenever positions stop being comparable (truncation, rotation, a follower gap). */
+  generation = 0;
+  /** Source position after the last line read, null while the source does not exist. */
+  position: number | null = null;
+  cursor: string | null = null;
+  lastChangeMs: number | null = null;
+  readonly window: RecentWindow;
+  readonly counters: HubCounters = {
+    linesRead: 0,
+    linesSent: 0,
+    bytesSent: 0,
+    gaps: new Map(),
+    slowClientCloses: 0,
+  };
+  private readonly subscribers = new Set<HubSubscriber>();
+  private feed: LiveFeed | null = null;
+  private closed = false;
+
+  constructor(
+    readonly name: string,
+    readonly backend: StreamBackend,
+    readonly isDefault: boolean,
+    private readonly options: HubOptions,
+  ) {
+    this.window = new RecentWindow(options.windowLines, options.windowBytes);
+  }
+
+  get clientCount(): number {
+    return this.subscribers.size;
+  }
+
+  async start(): Promise<void> {
+    const feed = await this.backend.follow({ tail: this.options.windowLines }, (event) =>
+      this.onFeedEvent(event),
+    );
+    if (this.closed) {
+      await feed.close();
+      return;
+    }
+    this.feed = feed;
+    if (this.cursor === null && feed.cursor !== null) this.setCursor(feed.cursor);
+  }
+
+  add(subscriber: HubSubscriber): void {
+    this.subscribers.add(subscriber);
+  }
+
+  remove(subscriber: HubSubscriber): void {
+    this.subscribers.delete(subscriber);
+  }
+
+  countGap(reason: GapReason): void {
+    this.counters.gaps.set(reason, (this.counters.gaps.get(reason) ?? 0) + 1);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.subscribers.clear();
+    await this.feed?.close();
+  }
+
+  private onFeedEvent(event: FollowerEvent): void {
+    if (this.closed) return;
+    switch (event.type) {
+      case "lines":
+        this.onLines(event.lines);
+        return;
+      case "truncated":
+      case "rotated":
+        this.newGeneration(event.cursor);
+        this.broadcast({ type: event.type, stream: this.name, cursor: event.cursor }, true);
+        return;
+      case "gap":
+        this.newGeneration(event.to);
+        this.countGap(event.reason);
+        this.broadcast(
+          { type: "gap", stream: this.name, reason: event.reason, from: event.from, to: event.to },
+          true,
+        );
+        return;
+      case "missing":
+        this.lastChangeMs = Date.now();
+        this.broadcast({ type: "missing", stream: this.name }, false);
+        return;
+      case "error":
+        this.options.onError?.(this.name, event.error);
+        return;
+    }
+  }
+
+  private onLines(lines: readonly Line[]): void {
+    if (lines.length === 0) return;
+    const converted = lines.map(toWindowLine);
+    this.window.push(converted);
+    const last = converted[converted.length - 1] as (typeof converted)[number];
+    this.position = last.end;
+    this.cursor = last.wire.c;
+    this.lastChangeMs = Date.now();
+    this.counters.linesRead += converted.length;
+    for (const group of splitByBytes(converted, this.options.maxFrameBytes)) {
+      const batch = new Batch(this.name, group);
+      let delivered = 0;
+      let bytes = 0;
+      for (const subscriber of this.subscribers) {
+        const sent = subscriber.onBatch(batch);
+        if (sent > 0) {
+          delivered++;
+          bytes += sent;
+        }
+      }
+      this.counters.linesSent += delivered * batch.count;
+      this.counters.bytesSent += bytes;
+    }
+  }
+
+  private newGeneration(cursor: string): void {
+    this.generation++;
+    this.setCursor(cursor);
+    this.window.reset(this.position);
+    this.lastChangeMs = Date.now();
+  }
+
+  private setCursor(cursor: string): void {
+    this.cursor = cursor;
+    this.position = this.backend.positionOf(cursor);
+  }
+
+  private broadcast(message: ServerMessage, generationChanged: boolean): void {
+    for (const subscriber of this.subscribers) subscriber.onEvent(message, generationChanged);
+  }
+}

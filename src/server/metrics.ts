@@ -1,0 +1,140 @@
+import { Counter, Gauge, Registry } from "prom-client";
+import type { Connections, Transport } from "./connections.js";
+import type { Streams } from "./streams.js";
+
+/**
+ * Prometheus metrics, read from the hubs' plain counters at scrape time: the hot path only increments numbers,
+ * and each server has its own registry (several servers can live in one process, as in tests).
+ */
+export function createMetrics(streams: Streams, connections: Connections): Registry {
+  const register = new Registry();
+  const transports: Transport[] = ["ws", "sse", "ws-audit"];
+
+  new Gauge({
+    name: "livetrail_clients",
+    help: "Connected clients by transport.",
+    labelNames: ["transport"],
+    registers: [register],
+    collect() {
+      for (const t of transports) this.set({ transport: t }, connections.count(t));
+    },
+  });
+  new Gauge({
+    name: "livetrail_stream_subscribers",
+    help: "Subscriptions per stream (WebSocket and SSE).",
+    labelNames: ["stream"],
+    registers: [register],
+    collect() {
+      for (const hub of streams.all()) this.set({ stream: hub.name }, hub.clientCount);
+    },
+  });
+  new Gauge({
+    name: "livetrail_stream_lag_bytes",
+    help: "Bytes in the stream's file not yet read by the server (file size minus read position).",
+    labelNames: ["stream"],
+    registers: [register],
+    async collect() {
+      for (const hub of streams.all()) {
+        const info = await hub.backend.info().catch(() => null);
+        const lag = info === null || hub.position === null ? 0 : Math.max(0, info.size - hub.position);
+        this.set({ stream: hub.name }, lag);
+      }
+    },
+  });
+  new Gauge({
+    name: "livetrail_stream_last_change_seconds",
+    help: "Unix time of the last change the server saw in the stream (0: none yet).",
+    labelNames: ["stream"],
+    registers: [register],
+    collect() {
+      for (const hub of streams.all()) this.set({ stream: hub.name }, (hub.lastChangeMs ?? 0) / 1000);
+    },
+  });
+  monotonic(
+    register,
+    "livetrail_lines_read_total",
+    "Lines read from the stream's source (once per stream).",
+    ["stream"],
+    (emit) => {
+      for (const hub of streams.all()) emit({ stream: hub.name }, hub.counters.linesRead);
+    },
+  );
+  monotonic(
+    register,
+    "livetrail_lines_sent_total",
+    "Lines sent to clients (each client counted).",
+    ["stream"],
+    (emit) => {
+      for (const hub of streams.all()) emit({ stream: hub.name }, hub.counters.linesSent);
+    },
+  );
+  monotonic(register, "livetrail_bytes_sent_total", "Frame bytes queued for clients.", ["stream"], (emit) => {
+    for (const hub of streams.all()) emit({ stream: hub.name }, hub.counters.bytesSent);
+  });
+  monotonic(
+    register,
+    "livetrail_gaps_total",
+    "Gaps reported to clients, by reason.",
+    ["stream", "reason"],
+    (emit) => {
+      for (const hub of streams.all()) {
+        for (const [reason, n] of hub.counters.gaps) emit({ stream: hub.name, reason }, n);
+      }
+    },
+  );
+  monotonic(
+    register,
+    "livetrail_slow_client_closes_total",
+    "Clients closed for being too slow (compat feed).",
+    ["stream"],
+    (emit) => {
+      for (const hub of streams.all()) emit({ stream: hub.name }, hub.counters.slowClientCloses);
+    },
+  );
+  monotonic(
+    register,
+    "livetrail_heartbeat_timeouts_total",
+    "Clients dropped for not answering pings.",
+    [],
+    (emit) => {
+      emit({}, connections.heartbeatTimeouts);
+    },
+  );
+  new Gauge({
+    name: "livetrail_process_resident_memory_bytes",
+    help: "Resident set size of the server process.",
+    registers: [register],
+    collect() {
+      this.set(process.memoryUsage.rss());
+    },
+  });
+  return register;
+}
+
+type Labels = Record<string, string>;
+
+/** A counter whose value lives elsewhere: at scrape time it advances by the difference. */
+function monotonic(
+  register: Registry,
+  name: string,
+  help: string,
+  labelNames: string[],
+  read: (emit: (labels: Labels, value: number) => void) => void,
+): void {
+  const seen = new Map<string, number>();
+  new Counter({
+    name,
+    help,
+    labelNames,
+    registers: [register],
+    collect() {
+      read((labels, value) => {
+        const key = JSON.stringify(labels);
+        const previous = seen.get(key) ?? 0;
+        seen.set(key, value);
+        // inc(0) on first sight makes the series visible before anything happened.
+        this.inc(labels, Math.max(0, value - previous));
+      });
+    },
+  });
+}

@@ -1,0 +1,129 @@
+import type { FastifyRequest } from "fastify";
+import type { StreamBackend } from "../backend/backend.js";
+
+export interface StreamSpec {
+  /** Stream name used in URLs and messages. */
+  name: string;
+  /** The log file (ignored when `backend` is given). */
+  file?: string;
+  /** A ready backend (e.g. a future Redis one); default: a FileBackend on `file`. */
+  backend?: StreamBackend;
+}
+
+/**
+ * Decides whether a request (HTTP or WebSocket upgrade) may proceed. The one place authentication plugs in;
+ * without it every request is allowed.
+ */
+export type Authorize = (request: FastifyRequest) => boolean | Promise<boolean>;
+
+export interface ServerOptions {
+  /** The streams; the first is the default (used by `/api/audit` and `/ws/audit`). At least one. */
+  streams: StreamSpec[];
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 8080; 0 picks a free port. */
+  port?: number;
+  /** Follower fallback stat poll (ms). Default 1000. */
+  pollIntervalMs?: number;
+  /** Use fs.watch as well as polling. Default true. */
+  watch?: boolean;
+  /** Recent lines kept per stream for instant catch-up. Default 10,000 lines / 8 MiB. */
+  windowLines?: number;
+  windowBytes?: number;
+  /** Bytes queued for one client before live delivery to it stops (gap). Default 4 MiB. */
+  maxBufferedBytes?: number;
+  /** Source bytes per lines frame. Default 256 KiB. */
+  maxFrameBytes?: number;
+  /** Server ping interval (ms); a client that misses a whole interval is dropped. Default 15,000 (<= 20 s). */
+  heartbeatMs?: number;
+  /** Streams one WebSocket may subscribe to. Default 32. */
+  maxSubscriptions?: number;
+  /** Largest client WebSocket message (bytes); larger ones close the socket with 1009. Default 64 KiB. */
+  maxMessageBytes?: number;
+  /** Lines per history read while a client catches up. Default 5,000. */
+  catchUpChunkLines?: number;
+  /** Search time limit (ms). Default 5,000. */
+  searchTimeoutMs?: number;
+  /** Concurrent searches; more get 503. Default 2. */
+  maxConcurrentSearches?: number;
+  /** How long shutdown waits for clients to complete the close handshake before cutting them off. Default 2,000. */
+  closeGraceMs?: number;
+  /** Built dashboard to serve at `/`; default dist/web of this package; null disables. */
+  staticDir?: string | null;
+  /** Request authorisation hook (see Authorize). */
+  authorize?: Authorize;
+  /** Fastify logger setting. Default false. */
+  logger?: boolean | { level: string };
+  /** Non-fatal problems of a stream (I/O errors while following). Default: the Fastify logger. */
+  onStreamError?: (stream: string, error: Error) => void;
+}
+
+export type ResolvedOptions = Required<
+  Omit<ServerOptions, "authorize" | "onStreamError" | "staticDir" | "logger">
+> &
+  Pick<ServerOptions, "authorize" | "onStreamError"> & {
+    staticDir: string | null;
+    logger: boolean | { level: string };
+  };
+
+const DEFAULTS = {
+  host: "127.0.0.1",
+  port: 8080,
+  pollIntervalMs: 1000,
+  watch: true,
+  windowLines: 10_000,
+  windowBytes: 8 * 1024 * 1024,
+  maxBufferedBytes: 4 * 1024 * 1024,
+  maxFrameBytes: 256 * 1024,
+  heartbeatMs: 15_000,
+  maxSubscriptions: 32,
+  maxMessageBytes: 64 * 1024,
+  catchUpChunkLines: 5_000,
+  searchTimeoutMs: 5_000,
+  maxConcurrentSearches: 2,
+  closeGraceMs: 2_000,
+} as const;
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Fills defaults and rejects impossible settings with a clear message (never a crash later). */
+export function resolveOptions(options: ServerOptions, defaultStaticDir: string): ResolvedOptions {
+  if (!Array.isArray(options.streams) || options.streams.length === 0) {
+    throw new TypeError("at least one stream is required");
+  }
+  const names = new Set<string>();
+  for (const spec of options.streams) {
+    if (!NAME.test(spec.name)) {
+      throw new TypeError(
+        `invalid stream name "${spec.name}": use letters, digits, ".", "_" or "-" (max 64)`,
+      );
+    }
+    if (names.has(spec.name)) throw new TypeError(`duplicate stream name "${spec.name}"`);
+    names.add(spec.name);
+    if (spec.backend === undefined && (typeof spec.file !== "string" || spec.file === "")) {
+      throw new TypeError(`stream "${spec.name}" needs a file`);
+    }
+  }
+  const resolved: ResolvedOptions = {
+    ...DEFAULTS,
+    ...definedOnly(options),
+    streams: options.streams,
+    staticDir: options.staticDir === undefined ? defaultStaticDir : options.staticDir,
+    logger: options.logger ?? false,
+  } as ResolvedOptions;
+  for (const key of Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]) {
+    const value = resolved[key];
+    if (key === "host" || key === "watch") continue;
+    const min = key === "port" || key === "windowLines" ? 0 : 1;
+    if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
+      throw new TypeError(`option ${key} must be an integer >= ${min} (got ${String(value)})`);
+    }
+  }
+  if (resolved.port > 65535) throw new TypeError(`option port must be at most 65535 (got ${resolved.port})`);
+  if (resolved.heartbeatMs > 20_000) throw new TypeError("option heartbeatMs must be at most 20000");
+  return resolved;
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

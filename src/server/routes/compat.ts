@@ -1,0 +1,22 @@
+import type { FastifyInstance } from "fastify";
+import type { ServerContext } from "../context.js";
+import { sendError } from "./http-errors.js";
+
+/** `GET /api/audit` (and HEAD): the default stream's file as plain text, as the old dashboard loaded it. */
+export function registerCompatRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  app.get("/api/audit", async (request, reply) => {
+    const backend = ctx.streams.default.backend;
+    if (request.method === "HEAD") {
+      const info = await backend.info();
+      if (!info.exists) return sendError(reply, 404, "no_file", "the audit log does not exist (yet)");
+      return reply
+        .type("text/plain; charset=utf-8")
+        .header("content-length", String(info.size))
+        .header("cache-control", "no-store")
+        .send();
+    }
+    const body = await backend.openRaw();
+    if (body === null) return sendError(reply, 404, "no_file", "the audit log does not exist (yet)");
+    return reply.type("text/plain; charset=utf-8").header("cache-control", "no-store").send(body);
+  });
+}

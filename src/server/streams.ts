@@ -1,0 +1,26 @@
+import type { Hub } from "./hub.js";
+
+/** The server's streams by name; the first one added is the default stream. */
+export class Streams {
+  private readonly byName = new Map<string, Hub>();
+  private first: Hub | null = null;
+
+  add(hub: Hub): void {
+    if (this.byName.has(hub.name)) throw new Error(`duplicate stream name "${hub.name}"`);
+    this.byName.set(hub.name, hub);
+    this.first ??= hub;
+  }
+
+  get(name: string): Hub | undefined {
+    return this.byName.get(name);
+  }
+
+  get default(): Hub {
+    if (this.first === null) throw new Error("no streams configured");
+    return this.first;
+  }
+
+  all(): Hub[] {
+    return [...this.byName.values()];
+  }
+}

@@ -1,0 +1,189 @@
+import type { RawData, WebSocket } from "ws";
+import { parseClientMessage } from "../protocol/client-message.js";
+import {
+  type ClientMessage,
+  CloseCode,
+  type ErrorCode,
+  PROTOCOL_VERSION,
+  type ServerMessage,
+} from "../protocol/messages.js";
+import type { Connection } from "./connections.js";
+import type { Beating } from "./heartbeat.js";
+import type { Streams } from "./streams.js";
+import { Subscription } from "./subscription.js";
+import { WsSink } from "./ws-sink.js";
+
+export interface WsSessionOptions {
+  serverName: string;
+  heartbeatMs: number;
+  maxBufferedBytes: number;
+  maxSubscriptions: number;
+  catchUpChunkLines: number;
+  maxFrameBytes: number;
+  /** Called once when the socket is gone, so the server can forget the session. */
+  onClose: (session: WsSession) => void;
+  /** A client stopped answering pings and was dropped. */
+  onHeartbeatTimeout: () => void;
+}
+
+/**
+ * One `/ws` client: parses its messages, holds its subscriptions (several streams on one socket), answers the
+ * heartbeat. A bad message gets an error frame and the connection stays usable.
+ */
+export class WsSession implements Beating, Connection {
+  readonly transport = "ws" as const;
+  private alive = true;
+  private closed = false;
+  private readonly subscriptions = new Map<string, Subscription>();
+  private readonly sink: WsSink;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly streams: Streams,
+    private readonly options: WsSessionOptions,
+  ) {
+    this.sink = new WsSink(ws, "json", options.maxBufferedBytes, () =>
+      ws.close(CloseCode.slowClient, "slow client"),
+    );
+  }
+
+  start(): void {
+    this.ws.on("message", (data, isBinary) => this.onMessage(data, isBinary));
+    this.ws.on("pong", () => {
+      this.alive = true;
+    });
+    this.ws.on("close", () => this.dispose());
+    this.send({
+      type: "hello",
+      v: PROTOCOL_VERSION,
+      server: this.options.serverName,
+      streams: this.streams.all().map((hub) => ({ name: hub.name, default: hub.isDefault })),
+      heartbeatMs: this.options.heartbeatMs,
+    });
+  }
+
+  get subscriptionCount(): number {
+    return this.subscriptions.size;
+  }
+
+  beat(): void {
+    if (!this.alive) {
+      this.options.onHeartbeatTimeout();
+      this.ws.terminate();
+      return;
+    }
+    this.alive = false;
+    this.ws.ping();
+  }
+
+  /** Server shutdown or policy close; the close frame carries `code`. */
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    this.alive = true;
+    if (isBinary) {
+      this.error("bad_message", "send JSON text frames, not binary");
+      return;
+    }
+    const parsed = parseClientMessage(rawToString(data));
+    if (!parsed.ok) {
+      this.error(parsed.code, parsed.message, parsed.id);
+      return;
+    }
+    this.handle(parsed.message);
+  }
+
+  private handle(message: ClientMessage): void {
+    switch (message.type) {
+      case "ping":
+        this.send(message.t === undefined ? { type: "pong" } : { type: "pong", t: message.t });
+        return;
+      case "subscribe": {
+        const hub = this.streams.get(message.stream);
+        if (hub === undefined) {
+          this.error("unknown_stream", `no stream named "${message.stream}"`, message.id, message.stream);
+          return;
+        }
+        if (this.subscriptions.has(hub.name)) {
+          this.error("already_subscribed", `already subscribed to "${hub.name}"`, message.id, hub.name);
+          return;
+        }
+        if (this.subscriptions.size >= this.options.maxSubscriptions) {
+          this.error(
+            "too_many_subscriptions",
+            `at most ${this.options.maxSubscriptions} subscriptions per connection`,
+            message.id,
+            hub.name,
+          );
+          return;
+        }
+        if (message.since !== undefined) {
+          try {
+            hub.backend.positionOf(message.since);
+          } catch (error) {
+            this.error("bad_cursor", (error as Error).message, message.id, hub.name);
+            return;
+          }
+        }
+        const subscription = new Subscription(hub, this.sink, {
+          catchUpChunkLines: this.options.catchUpChunkLines,
+          maxFrameBytes: this.options.maxFrameBytes,
+          ...(message.id === undefined ? {} : { id: message.id }),
+          onEnd: () => {
+            if (this.subscriptions.get(hub.name) === subscription) this.subscriptions.delete(hub.name);
+          },
+        });
+        this.subscriptions.set(hub.name, subscription);
+        const request = message.since !== undefined ? { since: message.since } : { tail: message.tail ?? 0 };
+        void subscription.start(request);
+        return;
+      }
+      case "unsubscribe": {
+        const subscription = this.subscriptions.get(message.stream);
+        if (subscription === undefined) {
+          this.error("not_subscribed", `not subscribed to "${message.stream}"`, message.id, message.stream);
+          return;
+        }
+        subscription.close();
+        this.subscriptions.delete(message.stream);
+        this.send(
+          message.id === undefined
+            ? { type: "unsubscribed", stream: message.stream }
+            : { type: "unsubscribed", stream: message.stream, id: message.id },
+        );
+        return;
+      }
+    }
+  }
+
+  private error(code: ErrorCode, message: string, id?: string, stream?: string): void {
+    const frame: ServerMessage = { type: "error", code, message };
+    if (id !== undefined) frame.id = id;
+    if (stream !== undefined) frame.stream = stream;
+    this.send(frame);
+  }
+
+  private send(message: ServerMessage): void {
+    this.sink.send(JSON.stringify(message));
+  }
+
+  private dispose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const subscription of this.subscriptions.values()) subscription.close();
+    this.subscriptions.clear();
+    this.options.onClose(this);
+  }
+}
+
+function rawToString(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString("utf8");
+  return data.toString("utf8");
+}

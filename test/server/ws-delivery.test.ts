@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { useClosers } from "../helpers/closer.js";
+import { useTempDirs } from "../helpers/temp-dir.js";
+import { appendLines, makeLines, startServer, TestClient, writeLines } from "./harness.js";
+
+const track = useClosers();
+const tempDir = useTempDirs("livetrail-server-");
+
+describe("WebSocket delivery", () => {
+  it("delivers every appended line exactly once to each of several clients", async () => {
+    const dir = await tempDir();
+    const file = dir.file("audit.log");
+    await writeLines(file, makeLines(0, 5, "old"));
+    const { wsUrl } = track(await startServer([{ name: "audit", file }]));
+    const clients = await Promise.all([1, 2, 3].map(() => TestClient.connect(`${wsUrl}/ws`)));
+    for (const c of clients) track(c);
+    for (const c of clients) await c.subscribe("audit");
+
+    const appended = makeLines(1, 300, "new");
+    // Several writes of different sizes, including one split mid-line.
+    await appendLines(file, appended.slice(0, 1));
+    await appendLines(file, appended.slice(1, 150));
+    const next = `${appended.slice(150).join("\n")}\n`;
+    const { appendFile } = await import("node:fs/promises");
+    await appendFile(file, next.slice(0, 37));
+    await appendFile(file, next.slice(37));
+    // A marker after everything: once it has arrived, any duplicate would have arrived before it.
+    await appendLines(file, ["[2025-12-17T17:41:00Z] END"]);
+
+    for (const c of clients) {
+      await c.waitFor((m) => m.type === "lines" && m.lines.some((l) => l.text.endsWith("END")));
+      const texts = c.texts("audit");
+      expect(texts).toEqual([...appended, "[2025-12-17T17:41:00Z] END"]);
+      const seqs = c.lines("audit").map((l) => l.seq);
+      for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBe((seqs[i - 1] as number) + 1);
+    }
+  });
+
+  it("sends the tail, then live lines, with levels and timestamps parsed", async () => {
+    const dir = await tempDir();
+    const file = dir.file("audit.log");
+    await writeLines(file, [
+      "[2025-12-17T17:40:37Z] backup failed",
+      "plain line",
+      "[2025-12-17T17:40:38Z] ok",
+    ]);
+    const { wsUrl } = track(await startServer([{ name: "audit", file }]));
+    const client = track(await TestClient.connect(`${wsUrl}/ws`));
+    await client.subscribe("audit", { tail: 2 });
+    expect(client.texts()).toEqual(["plain line", "[2025-12-17T17:40:38Z] ok"]);
+    await appendLines(file, ["[2025-12-17T17:40:39Z] disk warning"]);
+    await client.waitForLines(3);
+    const last = client.lines()[2];
+    expect(last).toMatchObject({ ts: "2025-12-17T17:40:39Z", level: "warn" });
+    expect(client.lines()[1]).toMatchObject({ level: "ok" });
+    expect(client.lines()[0]?.level).toBeUndefined();
+  });
+});
