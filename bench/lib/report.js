@@ -1,10 +1,536 @@
-/** Renders bench/results/latest.json as the Markdown table in docs/benchmarks.md. */
-import { writeFileSync } from "node:fs";
+/**
+ * Renders bench/results/latest.json as docs/benchmarks.md: one table (figure, livetrail, frontail,
+ * websocketd, target, lead, met?) and the method behind each row. Every cell is the median of the runs with
+ * their min-max spread; the lead is the median over runs of the per-run ratio (systems run interleaved,
+ * so each ratio compares runs made minutes apart on the same machine). bench/analysis.md, hand-written,
+ * is appended as it is.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { median } from "./stats.js";
+
+/** @typedef {{ median: number, min: number, max: number, runs: number[] }} Summary */
+/**
+ * @typedef {{
+ *   figure: string, bench: string, field: string, unit: string, digits?: number,
+ *   keys: { livetrail?: string, frontail?: string, websocketd?: string }, better: "lower" | "higher" | "zero",
+ *   target: string, met?: (lt: number, peers: { frontail?: number, websocketd?: number }) => boolean | null,
+ *   none?: string,
+ * }} Row
+ */
+
+/** @type {Row[]} */
+const ROWS = [
+  {
+    figure: "latency p50, 20 lines/s",
+    bench: "latency",
+    field: "p50",
+    unit: "ms",
+    digits: 2,
+    keys: { livetrail: "livetrail", frontail: "frontail", websocketd: "websocketd" },
+    better: "lower",
+    target: "≤ 1 ms, below frontail",
+    met: (lt, p) => lt <= 1 && (p.frontail === undefined || lt < p.frontail),
+  },
+  {
+    figure: "latency p99, 20 lines/s",
+    bench: "latency",
+    field: "p99",
+    unit: "ms",
+    digits: 2,
+    keys: { livetrail: "livetrail", frontail: "frontail", websocketd: "websocketd" },
+    better: "lower",
+    target: "≤ 3 ms, below frontail",
+    met: (lt, p) => lt <= 3 && (p.frontail === undefined || lt < p.frontail),
+  },
+  {
+    figure: "latency max, 20 lines/s",
+    bench: "latency",
+    field: "max",
+    unit: "ms",
+    digits: 1,
+    keys: { livetrail: "livetrail", frontail: "frontail", websocketd: "websocketd" },
+    better: "lower",
+    target: "—",
+  },
+  {
+    figure: "latency p50 / polling fallback forced",
+    bench: "latency",
+    field: "p50",
+    unit: "ms",
+    digits: 1,
+    keys: { livetrail: "livetrail-poll" },
+    better: "lower",
+    target: "— (bounded by the poll interval)",
+  },
+  {
+    figure: "latency p99 / polling fallback forced",
+    bench: "latency",
+    field: "p99",
+    unit: "ms",
+    digits: 1,
+    keys: { livetrail: "livetrail-poll" },
+    better: "lower",
+    target: "—",
+  },
+  {
+    figure: "burst 200k lines to one client",
+    bench: "throughput",
+    field: "linesPerSec",
+    unit: "lines/s",
+    digits: 0,
+    keys: { livetrail: "livetrail", frontail: "frontail", websocketd: "websocketd" },
+    better: "higher",
+    target: "≥ 1M lines/s, ≥ 10× frontail",
+    met: (lt, p) => lt >= 1e6 && (p.frontail === undefined || lt >= 10 * p.frontail),
+  },
+  {
+    figure: "burst 1M lines to one client",
+    bench: "throughput",
+    field: "linesPerSec",
+    unit: "lines/s",
+    digits: 0,
+    keys: { livetrail: "livetrail-1m" },
+    better: "higher",
+    target: "≥ 1M lines/s",
+    met: (lt) => lt >= 1e6,
+  },
+  {
+    figure: "burst: lines lost + duplicated + mangled",
+    bench: "throughput",
+    field: "lossSum",
+    unit: "",
+    digits: 0,
+    keys: { livetrail: "livetrail-1m", frontail: "frontail", websocketd: "websocketd" },
+    better: "zero",
+    target: "0",
+    met: (lt) => lt === 0,
+  },
+  {
+    figure: "burst: server peak RSS",
+    bench: "throughput",
+    field: "peakRssMB",
+    unit: "MB",
+    digits: 0,
+    keys: { livetrail: "livetrail-1m", frontail: "frontail", websocketd: "websocketd" },
+    better: "lower",
+    target: "< 150 MB (1M lines)",
+    met: (lt) => lt < 150,
+  },
+  {
+    figure: "burst 200k: server CPU",
+    bench: "throughput",
+    field: "cpuSeconds",
+    unit: "s",
+    digits: 2,
+    keys: { livetrail: "livetrail", frontail: "frontail", websocketd: "websocketd" },
+    better: "lower",
+    target: "—",
+  },
+  {
+    figure: "RSS per idle connection (1,000 clients)",
+    bench: "fanout",
+    field: "rssPerConnKB",
+    unit: "KB",
+    digits: 1,
+    keys: { livetrail: "livetrail-1000", frontail: "frontail-1000", websocketd: "websocketd-1000" },
+    better: "lower",
+    target: "≤ 16 KB",
+    met: (lt) => lt <= 16,
+  },
+  {
+    figure: "RSS per idle connection (10,000 clients)",
+    bench: "fanout",
+    field: "rssPerConnKB",
+    unit: "KB",
+    digits: 1,
+    keys: { livetrail: "livetrail-10000" },
+    better: "lower",
+    target: "≤ 16 KB, 10,000 clients on 2 cores",
+    met: (lt) => lt <= 16,
+  },
+  {
+    figure: "1,000 clients × 1,000-line burst: all complete after",
+    bench: "fanout",
+    field: "burstSeconds",
+    unit: "s",
+    digits: 2,
+    keys: { livetrail: "livetrail-1000", frontail: "frontail-1000", websocketd: "websocketd-1000" },
+    better: "lower",
+    target: "< 1 s, every client complete",
+    met: (lt) => lt < 1,
+  },
+  {
+    figure: "1,000 clients × 1,000-line burst: peak RSS",
+    bench: "fanout",
+    field: "burstPeakRssMB",
+    unit: "MB",
+    digits: 0,
+    keys: { livetrail: "livetrail-1000", frontail: "frontail-1000", websocketd: "websocketd-1000" },
+    better: "lower",
+    target: "< 200 MB",
+    met: (lt) => lt < 200,
+  },
+  {
+    figure: "10,000 clients × 1,000-line burst: all complete after",
+    bench: "fanout",
+    field: "burstSeconds",
+    unit: "s",
+    digits: 2,
+    keys: { livetrail: "livetrail-10000" },
+    better: "lower",
+    target: "—",
+  },
+  {
+    figure: "1,000 clients, 100 lines/s: latency p50",
+    bench: "fanout",
+    field: "steadyP50",
+    unit: "ms",
+    digits: 1,
+    keys: { livetrail: "livetrail-1000", frontail: "frontail-1000", websocketd: "websocketd-1000" },
+    better: "lower",
+    target: "—",
+  },
+  {
+    figure: "1,000 clients, 100 lines/s: latency p99",
+    bench: "fanout",
+    field: "steadyP99",
+    unit: "ms",
+    digits: 1,
+    keys: { livetrail: "livetrail-1000", frontail: "frontail-1000", websocketd: "websocketd-1000" },
+    better: "lower",
+    target: "—",
+  },
+  {
+    figure: "10,000 clients, 100 lines/s: latency p50 / p99",
+    bench: "fanout",
+    field: "steadyP99",
+    unit: "ms",
+    digits: 1,
+    keys: { livetrail: "livetrail-10000" },
+    better: "lower",
+    target: "—",
+  },
+  {
+    figure: "fan-out: clients missing lines (all phases)",
+    bench: "fanout",
+    field: "incomplete",
+    unit: "",
+    digits: 0,
+    keys: { livetrail: "livetrail-1000", frontail: "frontail-1000", websocketd: "websocketd-1000" },
+    better: "zero",
+    target: "0",
+    met: (lt) => lt === 0,
+  },
+  {
+    figure: "churn: RSS growth over a second round of cycles",
+    bench: "churn",
+    field: "rssGrowth2MB",
+    unit: "MB",
+    digits: 1,
+    keys: { livetrail: "livetrail", frontail: "frontail", websocketd: "websocketd" },
+    better: "lower",
+    target: "≈ 0 (no leak)",
+    met: (lt) => lt < 2,
+  },
+  {
+    figure: "churn: open fds after vs before",
+    bench: "churn",
+    field: "fdGrowth",
+    unit: "",
+    digits: 0,
+    keys: { livetrail: "livetrail", frontail: "frontail", websocketd: "websocketd" },
+    better: "zero",
+    target: "0",
+    met: (lt) => lt <= 0,
+  },
+  {
+    figure: "churn: connect/subscribe/close cycles per second",
+    bench: "churn",
+    field: "cyclesPerSec",
+    unit: "/s",
+    digits: 0,
+    keys: { livetrail: "livetrail", frontail: "frontail", websocketd: "websocketd" },
+    better: "higher",
+    target: "—",
+  },
+  {
+    figure: "10 stalled clients: normal client p99, 2nd half",
+    bench: "slow-clients",
+    field: "normalP99Second",
+    unit: "ms",
+    digits: 1,
+    keys: { livetrail: "livetrail", frontail: "frontail", websocketd: "websocketd" },
+    better: "lower",
+    target: "flat (≈ 1st half)",
+  },
+  {
+    figure: "10 stalled clients: server RSS growth, 2nd half",
+    bench: "slow-clients",
+    field: "rssGrowthSecondHalfMB",
+    unit: "MB",
+    digits: 1,
+    keys: { livetrail: "livetrail", frontail: "frontail", websocketd: "websocketd" },
+    better: "lower",
+    target: "flat (≈ 0)",
+    met: (lt) => lt < 10,
+  },
+  {
+    figure: "cold start, 1 GB: spawn → last 1,000 lines at a client",
+    bench: "cold-start",
+    field: "ms",
+    unit: "ms",
+    digits: 0,
+    keys: { livetrail: "livetrail", frontail: "frontail", websocketd: "websocketd" },
+    better: "lower",
+    target: "< 100 ms",
+    met: (lt) => lt < 100,
+  },
+  {
+    figure: "cold start, 1 GB: listening → last 1,000 lines",
+    bench: "cold-start",
+    field: "afterListenMs",
+    unit: "ms",
+    digits: 0,
+    keys: { livetrail: "livetrail", frontail: "frontail", websocketd: "websocketd" },
+    better: "lower",
+    target: "< 100 ms",
+    met: (lt) => lt < 100,
+  },
+  {
+    figure: "cold start: RSS, 1 GB file minus 10 MB file",
+    bench: "cold-start",
+    field: "rssBigMinusSmallMB",
+    unit: "MB",
+    digits: 1,
+    keys: { livetrail: "livetrail", frontail: "frontail", websocketd: "websocketd" },
+    better: "zero",
+    target: "≈ 0 (independent of size)",
+    met: (lt) => Math.abs(lt) < 10,
+  },
+  {
+    figure: "search 1 GB, literal rare word",
+    bench: "search",
+    field: "literalMBps",
+    unit: "MB/s",
+    digits: 0,
+    keys: { livetrail: "livetrail" },
+    none: "none",
+    better: "higher",
+    target: "≥ 1,000 MB/s",
+    met: (lt) => lt >= 1000,
+  },
+  {
+    figure: "search 1 GB, regex",
+    bench: "search",
+    field: "regexMBps",
+    unit: "MB/s",
+    digits: 0,
+    keys: { livetrail: "livetrail" },
+    none: "none",
+    better: "higher",
+    target: "RE2-class (linear time)",
+  },
+  {
+    figure: "browser: page answers while 5,000 lines/s stream in (p99)",
+    bench: "browser",
+    field: "evalP99Ms",
+    unit: "ms",
+    digits: 1,
+    keys: { livetrail: "livetrail", frontail: "frontail" },
+    better: "lower",
+    target: "< 50 ms",
+    met: (lt) => lt < 50,
+  },
+  {
+    figure: "browser: lines held after 1,000,000 streamed",
+    bench: "browser",
+    field: "linesHeld",
+    unit: "",
+    digits: 0,
+    keys: { livetrail: "livetrail", frontail: "frontail" },
+    better: "higher",
+    target: "1,000,000",
+    met: (lt) => lt >= 1e6,
+  },
+  {
+    figure: "browser: JS heap with 1,000,000 lines",
+    bench: "browser",
+    field: "heapMB",
+    unit: "MB",
+    digits: 0,
+    keys: { livetrail: "livetrail" },
+    better: "lower",
+    target: "< 300 MB",
+    met: (lt) => lt < 300,
+  },
+  {
+    figure: "browser: DOM nodes with 1,000,000 lines",
+    bench: "browser",
+    field: "domNodes",
+    unit: "",
+    digits: 0,
+    keys: { livetrail: "livetrail" },
+    better: "lower",
+    target: "bounded (virtualised)",
+  },
+  {
+    figure: "browser: apply a filter over 1,000,000 lines",
+    bench: "browser",
+    field: "filterMs",
+    unit: "ms",
+    digits: 0,
+    keys: { livetrail: "livetrail" },
+    better: "lower",
+    target: "< 200 ms",
+    met: (lt) => lt < 200,
+  },
+  {
+    figure: "browser: render after scrolling to the middle",
+    bench: "browser",
+    field: "scrollRenderMs",
+    unit: "ms",
+    digits: 1,
+    keys: { livetrail: "livetrail" },
+    better: "lower",
+    target: "one frame (≤ 16 ms)",
+    met: (lt) => lt <= 16.7,
+  },
+];
+
+/**
+ * @param {number} x
+ * @param {number} digits
+ */
+function num(x, digits) {
+  if (!Number.isFinite(x)) return "n/a";
+  return x.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/**
+ * @param {Summary | undefined} s
+ * @param {Row} row
+ */
+function cell(s, row) {
+  if (!s) return "—";
+  const d = row.digits ?? 1;
+  const unit = row.unit ? ` ${row.unit}` : "";
+  if (s.runs.length < 2 || s.min === s.max) return `${num(s.median, d)}${unit}`;
+  return `${num(s.median, d)}${unit} (${num(s.min, d)}–${num(s.max, d)})`;
+}
+
+/**
+ * Median over runs of the per-run ratio, oriented so that > 1 means livetrail is ahead.
+ * @param {Summary | undefined} lt
+ * @param {Summary | undefined} peer
+ * @param {Row["better"]} better
+ */
+function lead(lt, peer, better) {
+  if (!lt || !peer || better === "zero") return null;
+  const n = Math.min(lt.runs.length, peer.runs.length);
+  const ratios = [];
+  for (let i = 0; i < n; i++) {
+    const a = /** @type {number} */ (lt.runs[i]);
+    const b = /** @type {number} */ (peer.runs[i]);
+    if (a > 0 && b > 0) ratios.push(better === "lower" ? b / a : a / b);
+  }
+  const r = median(ratios);
+  return Number.isFinite(r) ? r : null;
+}
 
 /**
  * @param {any} results
  * @param {string} path
  */
 export function writeReport(results, path) {
-  writeFileSync(path, `# Benchmarks\n\n\`\`\`json\n${JSON.stringify(results.meta, null, 2)}\n\`\`\`\n`);
+  const b = results.benches ?? {};
+  const lines = [
+    "# Benchmarks",
+    "",
+    "Generated by `npm run bench` from `bench/results/latest.json`; do not edit by hand (the analysis at the end",
+    "comes from `bench/analysis.md`). Every cell is the median of the runs with the min–max spread in brackets.",
+    "**lead** is how far livetrail is ahead of frontail / websocketd: the median over runs of the per-run ratio",
+    "(> 1× means livetrail is better). All systems run on the same machine, in the same bench run, on the same",
+    "generated files, interleaved run by run; clients live in separate processes from every server.",
+    "",
+    `Machine: ${results.meta?.cores ?? "?"} × ${results.meta?.cpu ?? "?"}, ${results.meta?.memGiB ?? "?"} GiB, Node ${results.meta?.node ?? "?"}. ` +
+      `Peers: frontail 4.9.2 (npm), websocketd 0.4.1 (Debian). Last run: ${results.meta?.at ?? "?"} at commit ${results.meta?.commit ?? "?"} ` +
+      `(${(results.meta?.lastRun?.suites ?? []).join(", ")}: ${results.meta?.lastRun?.seconds ?? "?"} s).`,
+    "",
+    "| figure | livetrail | frontail | websocketd | target | lead (× frontail / websocketd) | met? |",
+    "|---|---|---|---|---|---|---|",
+  ];
+  for (const row of ROWS) {
+    const sys = b[row.bench]?.systems;
+    if (!sys && !b[row.bench]?.error) continue;
+    const get = (/** @type {"livetrail"|"frontail"|"websocketd"} */ k) =>
+      row.keys[k] ? sys?.[/** @type {string} */ (row.keys[k])]?.[row.field] : undefined;
+    const lt = get("livetrail");
+    const fr = get("frontail");
+    const wd = get("websocketd");
+    const peerCell = (/** @type {"frontail"|"websocketd"} */ k, /** @type {Summary | undefined} */ s) =>
+      row.keys[k] ? cell(s, row) : (row.none ?? "—");
+    const leads = [lead(lt, fr, row.better), lead(lt, wd, row.better)].map((r) =>
+      r === null ? "—" : `${num(r, r >= 10 ? 0 : 1)}×`,
+    );
+    let met = "—";
+    if (b[row.bench]?.error) met = `**bench crashed**: ${b[row.bench].error}`;
+    else if (!lt) met = "**not measured**";
+    else if (row.met) {
+      const ok = row.met(lt.median, { frontail: fr?.median, websocketd: wd?.median });
+      met = ok === null ? "—" : ok ? "yes" : "**no**";
+    }
+    lines.push(
+      `| ${row.figure} | ${cell(lt, row)} | ${peerCell("frontail", fr)} | ${peerCell("websocketd", wd)} | ${row.target} | ${leads.join(" / ")} | ${met} |`,
+    );
+  }
+  lines.push("", "## Method and parameters of the last run of each bench", "");
+  for (const [name, r] of Object.entries(b)) {
+    const res = /** @type {any} */ (r);
+    if (res.error) {
+      lines.push(`- **${name}**: crashed at ${res.at}: ${res.error}`);
+      continue;
+    }
+    lines.push(
+      `- **${name}** (${res.at}, commit ${res.commit}, ${res.seconds} s${res.quick ? ", quick mode" : ""}): ` +
+        `${METHOD[name] ?? ""}${extra(name, res)} Parameters: \`${JSON.stringify(res.params)}\`.` +
+        (res.failures?.length ? ` **Correctness failures:** ${res.failures.join("; ")}.` : ""),
+    );
+  }
+  const analysis = join(import.meta.dirname, "../analysis.md");
+  if (existsSync(analysis)) lines.push("", readFileSync(analysis, "utf8").trim());
+  writeFileSync(path, `${lines.join("\n")}\n`);
 }
+
+/**
+ * Figures that belong in the method line rather than the table.
+ * @param {string} name
+ * @param {any} res
+ */
+function extra(name, res) {
+  if (name === "search" && res.systems?.grep) {
+    const g = res.systems.grep;
+    return ` GNU grep here: ${num(g.literalMBps?.median, 0)} MB/s for the literal (-F), ${num(g.regexMBps?.median, 0)} MB/s for the regex (-E).`;
+  }
+  return "";
+}
+
+/** @type {Record<string, string>} */
+const METHOD = {
+  latency:
+    "one ~100-byte line appended every 50 ms (absolute schedule; each line carries its monotonic write time), one client; write(2) to receipt in the client process. The polling variant starts livetrail with file watching off, so only its stat poll finds new data.",
+  throughput:
+    "the whole burst is built first, then appended in 64 KiB writes that cut lines anywhere; time from the first write until the client holds every line, each line's text checked byte for byte. Peak RSS and CPU are read from /proc for the server and every process it started (frontail's `tail`, websocketd's per-client `tail`). Peers get 200k lines (they need seconds per 100k).",
+  fanout:
+    "clients spread over two client processes; RSS per connection = (tree RSS with N idle subscribed clients − RSS before) / N. Burst: 1,000 lines in one write, time until the last client has all. Steady: 100 lines/s, latency over every line at every client, every client checked complete. websocketd forks a `tail` per client; past fs.inotify.max_user_instances (128 here) those `tail -F` fall back to 1 s polling.",
+  churn:
+    "after a warm-up, two rounds of connect → subscribe (acknowledged) → close, 100 in flight; fds (/proc/PID/fd) and RSS of the server tree after each round, once the fd count stops falling. Growth in round two is what a leak looks like; round one includes heap growth the GC keeps.",
+  "slow-clients":
+    "10 clients connect, subscribe and then stop reading (socket paused), one normal client keeps reading, while 1,000-byte lines arrive at 5,000 lines/s (5 MB/s per client). Latency of the normal client and server RSS at the end of each half.",
+  "cold-start":
+    "the server is spawned on an existing file; a client connects as soon as the port accepts and asks for the last 1,000 lines (livetrail: subscribe tail 1000; frontail: `-n 1000`; websocketd: `tail -n1000 -F`). Timed from spawn; the file is in the page cache (no root to drop it).",
+  search:
+    "GET /api/streams/NAME/search over the whole file (rare word at 4 known lines: the answer must hold all 4); MB/s = file size / request time. GNU grep -c on the same file is the yardstick in the JSON.",
+  browser:
+    "headless Chromium (playwright-core, /usr/bin/chromium) on the dashboard; lines streamed by appending to the file.",
+};

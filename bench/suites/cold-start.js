@@ -33,6 +33,7 @@ export async function coldStart(ctx) {
         const rec = {
           ms: onBig.ms,
           listenMs: onBig.listenMs,
+          afterListenMs: onBig.ms - onBig.listenMs,
           rssMB: onBig.rss / 2 ** 20,
           smallFileMs: onSmall.ms,
           smallFileRssMB: onSmall.rss / 2 ** 20,

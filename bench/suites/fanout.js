@@ -119,6 +119,7 @@ async function fanoutRun(ctx, v, run, { steadyRate, steadySeconds }) {
     rec.steadyLost = r.lost;
     rec.steadyDup = r.dup;
     rec.steadyCpuSeconds = res.cpuS;
+    rec.incomplete = v.clients - Math.min(rec.burstComplete, r.complete);
     rec.steadyPeakRssMB = res.peakRss / 2 ** 20;
     ctx.log(
       `  fanout ${v.key} run ${run + 1}: steady ${steadyRate}/s x ${steadySeconds} s: p50 ${rec.steadyP50.toFixed(2)} ` +

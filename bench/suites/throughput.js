@@ -57,6 +57,7 @@ export async function throughput(ctx) {
             lost: r.lost,
             dup: r.dup,
             mangled: r.mangled,
+            lossSum: r.lost + r.dup + r.mangled,
             peakRssMB: Math.max(res.peakRss, hwm) / 2 ** 20,
             cpuSeconds: res.cpuS,
           };
