@@ -48,6 +48,11 @@ export class LineSplitter {
     return this.pending;
   }
 
+  /** Bytes of memory held for the partial line (its buffer's capacity): never more than maxLineBytes. */
+  get retainedBytes(): number {
+    return this.carry.length;
+  }
+
   /** Forget any partial line and expect bytes from `offset` on (after truncation or a new file). */
   reset(offset: number): void {
     this.held = 0;
