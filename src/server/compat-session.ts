@@ -77,6 +77,10 @@ export class CompatSession implements Connection, Beating {
     this.ws.terminate();
   }
 
+  bufferedBytes(): number {
+    return this.ws.bufferedAmount;
+  }
+
   /** The recent whole lines that fit in INITIAL_CHARS, and the cursor after them. */
   private async initial(): Promise<{ exists: boolean; text: string; cursor: string | null }> {
     let lines: { text: string; c: string }[];

@@ -7,6 +7,8 @@ export interface Connection {
   close(code: number, reason: string): void;
   /** Cut the connection now. */
   terminate(): void;
+  /** Bytes queued in this process for the client and not yet handed to the OS. */
+  bufferedBytes(): number;
 }
 
 /** Every open client connection, for shutdown and metrics. */
@@ -32,6 +34,13 @@ export class Connections {
     let n = 0;
     for (const c of this.open) if (c.transport === transport) n++;
     return n;
+  }
+
+  /** The largest per-client queue right now (backpressure keeps it near maxBufferedBytes at most). */
+  maxBufferedBytes(): number {
+    let max = 0;
+    for (const c of this.open) max = Math.max(max, c.bufferedBytes());
+    return max;
   }
 
   /** Closes everyone with `code`, waits up to `graceMs` for the handshakes, then cuts off whoever is left. */

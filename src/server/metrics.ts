@@ -20,6 +20,14 @@ export function createMetrics(streams: Streams, connections: Connections): Regis
     },
   });
   new Gauge({
+    name: "livetrail_client_buffered_bytes_max",
+    help: "Largest number of bytes queued for one client right now.",
+    registers: [register],
+    collect() {
+      this.set(connections.maxBufferedBytes());
+    },
+  });
+  new Gauge({
     name: "livetrail_stream_subscribers",
     help: "Subscriptions per stream (WebSocket and SSE).",
     labelNames: ["stream"],

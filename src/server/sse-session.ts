@@ -63,6 +63,10 @@ export class SseSession implements Connection, Beating {
     this.res.destroy();
   }
 
+  bufferedBytes(): number {
+    return this.res.writableLength;
+  }
+
   private dispose(): void {
     if (this.closed) return;
     this.closed = true;

@@ -85,6 +85,10 @@ export class WsSession implements Beating, Connection {
     this.ws.terminate();
   }
 
+  bufferedBytes(): number {
+    return this.ws.bufferedAmount;
+  }
+
   private onMessage(data: RawData, isBinary: boolean): void {
     this.alive = true;
     if (isBinary) {

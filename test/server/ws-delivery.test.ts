@@ -1,3 +1,4 @@
+import { appendFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { useClosers } from "../helpers/closer.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
@@ -21,7 +22,6 @@ describe("WebSocket delivery", () => {
     await appendLines(file, appended.slice(0, 1));
     await appendLines(file, appended.slice(1, 150));
     const next = `${appended.slice(150).join("\n")}\n`;
-    const { appendFile } = await import("node:fs/promises");
     await appendFile(file, next.slice(0, 37));
     await appendFile(file, next.slice(37));
     // A marker after everything: once it has arrived, any duplicate would have arrived before it.

@@ -1,0 +1,104 @@
+import type { Socket } from "node:net";
+import { describe, expect, it } from "vitest";
+import type { LinesPage, ServerMessage, WireLine } from "../../src/protocol/messages.js";
+import { useClosers } from "../helpers/closer.js";
+import { useTempDirs } from "../helpers/temp-dir.js";
+import { waitFor } from "../helpers/wait-for.js";
+import { appendLines, makeLines, startServer, TestClient, writeLines } from "./harness.js";
+
+const track = useClosers();
+const tempDir = useTempDirs("livetrail-slow-");
+
+type Gap = Extract<ServerMessage, { type: "gap" }>;
+
+/** The client's TCP socket (ws keeps it in a private field): pausing it makes the client stop reading. */
+function socketOf(client: TestClient): Socket {
+  return (client.ws as unknown as { _socket: Socket })._socket;
+}
+
+describe("a slow client", () => {
+  it("gets a gap naming what it missed, while a fast client gets everything and the server's queue stays bounded", async () => {
+    const dir = await tempDir();
+    const file = dir.file("audit.log");
+    await writeLines(file, []);
+    const cap = 256 * 1024;
+    const { server, url, wsUrl } = track(
+      await startServer([{ name: "audit", file }], { maxBufferedBytes: cap, maxFrameBytes: 32 * 1024 }),
+    );
+    const fast = track(await TestClient.connect(`${wsUrl}/ws`));
+    const slow = track(await TestClient.connect(`${wsUrl}/ws`));
+    let largestFrame = 0;
+    fast.ws.on("message", (data: Buffer) => {
+      largestFrame = Math.max(largestFrame, data.length);
+    });
+    await fast.subscribe("audit");
+    await slow.subscribe("audit");
+    socketOf(slow).pause();
+
+    // Enough data to fill the kernel's socket buffers on both ends and then the server's queue several times.
+    const chunks = 60;
+    const perChunk = 1000;
+    const all: string[] = [];
+    let maxQueued = 0;
+    for (let i = 0; i < chunks; i++) {
+      const lines = makeLines(i * perChunk, perChunk, `chunk ${i} ${"x".repeat(60)}`);
+      all.push(...lines);
+      await appendLines(file, lines);
+      maxQueued = Math.max(maxQueued, server.connections.maxBufferedBytes());
+      if (i % 10 === 9) {
+        await waitFor(
+          () => {
+            maxQueued = Math.max(maxQueued, server.connections.maxBufferedBytes());
+            return fast.lines().length >= all.length;
+          },
+          { timeoutMs: 30_000, message: "fast client to keep up" },
+        );
+      }
+    }
+    await fast.waitForLines(all.length, undefined, 30_000);
+    expect(fast.texts()).toEqual(all);
+    // The server never queued more than the cap plus one frame for the paused client.
+    expect(maxQueued).toBeLessThanOrEqual(cap + largestFrame);
+    expect(maxQueued).toBeGreaterThan(0);
+
+    // The slow client reads again: it drains, then learns what it missed.
+    socketOf(slow).resume();
+    const gap = await slow.waitFor<Gap>((m) => m.type === "gap", { timeoutMs: 30_000 });
+    expect(gap.reason).toBe("slow-client");
+    await appendLines(file, ["END"]);
+    await slow.waitFor((m) => m.type === "lines" && m.lines.some((l) => l.text === "END"), {
+      timeoutMs: 30_000,
+    });
+
+    const gapIndex = slow.messages.indexOf(gap);
+    const before: WireLine[] = [];
+    const after: WireLine[] = [];
+    slow.messages.forEach((m, i) => {
+      if (m.type === "lines") (i < gapIndex ? before : after).push(...m.lines);
+    });
+    // Before the gap: a prefix of everything, ending at gap.from.
+    expect(before.map((l) => l.text)).toEqual(all.slice(0, before.length));
+    expect(gap.from).toBe(before.length === 0 ? null : (before[before.length - 1] as WireLine).c);
+    expect(before.length).toBeLessThan(all.length);
+    // After the gap: continues exactly at gap.to.
+    const fastLines = fast.lines();
+    const toIndex = fastLines.findIndex((l) => l.c === gap.to);
+    expect(toIndex).toBeGreaterThanOrEqual(before.length - 1);
+    expect(after.map((l) => l.text)).toEqual([...all.slice(toIndex + 1), "END"]);
+    expect(gap.skipped).toBe(toIndex + 1 - before.length);
+
+    // The missed lines can be fetched over HTTP from gap.from up to gap.to.
+    const missed: string[] = [];
+    let cursor = gap.from ?? "start";
+    while (missed.length < toIndex + 1 - before.length) {
+      const page = (await (
+        await fetch(`${url}/api/streams/audit/lines?after=${encodeURIComponent(cursor)}&limit=5000`)
+      ).json()) as LinesPage;
+      expect(page.lines.length).toBeGreaterThan(0);
+      missed.push(...page.lines.map((l) => l.text));
+      cursor = page.after as string;
+    }
+    expect(missed.slice(0, toIndex + 1 - before.length)).toEqual(all.slice(before.length, toIndex + 1));
+    expect(slow.closeCode).toBeNull();
+  }, 120_000);
+});
