@@ -78,16 +78,19 @@ async function tail(
   options: TailOptions,
 ): Promise<void> {
   const follower = new Follower(file, { start, pollIntervalMs });
-  const print = options.json ? printJson : printText(file, process.stdout.isTTY === true);
-  follower.on(print);
+  const text = options.json ? null : new TextPrinter(file, process.stdout.isTTY === true);
+  follower.on(text ? (event) => text.print(event) : printJson);
   // Registered before start so a signal during the initial read still closes the follower.
-  const stopped = new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-  });
+  const stopped =
+    options.follow &&
+    new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
   try {
     await follower.start();
-    if (options.follow) await stopped;
+    if (text && follower.cursor !== null) text.waitingForFile = false;
+    if (stopped) await stopped;
     else {
       const { offset, readOffset } = follower.stats;
       if (readOffset > offset) {
@@ -128,36 +131,46 @@ function jsonLine(line: Line): Record<string, unknown> {
 }
 
 /** Lines on stdout; what happened to the file on stderr, in the words of `tail -F`. */
-function printText(file: string, terminal: boolean): (event: FollowerEvent) => void {
-  const say = (text: string): void => {
-    process.stderr.write(`livetrail: ${file}: ${text}\n`);
-  };
-  let missing = false;
-  return (event) => {
-    const wasMissing = missing;
-    missing = event.type === "missing";
-    switch (event.type) {
-      case "lines": {
-        let out = "";
-        for (const line of event.lines) {
-          // A log line must not be able to drive the terminal (escape sequences, cursor movement).
-          out += terminal ? escapeMessage(line.text) : line.text;
-          if (line.truncatedFrom !== undefined) out += ` [... line truncated: ${line.truncatedFrom} bytes]`;
-          out += "\n";
-        }
-        process.stdout.write(out);
-        return;
+class TextPrinter {
+  /** No file seen yet: the next file is one that appeared, not a replacement. */
+  waitingForFile = true;
+
+  constructor(
+    private readonly file: string,
+    private readonly terminal: boolean,
+  ) {}
+
+  print(event: FollowerEvent): void {
+    if (event.type === "lines") {
+      this.waitingForFile = false;
+      let out = "";
+      for (const line of event.lines) {
+        // A log line must not be able to drive the terminal (escape sequences, cursor movement).
+        out += this.terminal ? escapeMessage(line.text) : line.text;
+        if (line.truncatedFrom !== undefined) out += ` [... line truncated: ${line.truncatedFrom} bytes]`;
+        out += "\n";
       }
-      case "truncated":
-        return say("file truncated; following from the start");
-      case "rotated":
-        return say(wasMissing ? "file appeared; following it" : "file replaced; following the new file");
-      case "missing":
-        return say("no such file; waiting for it to appear");
-      case "gap":
-        return say(`lines cannot be delivered (${event.reason}); continuing at ${event.to}`);
-      case "error":
-        return say(event.error.message);
+      process.stdout.write(out);
+    } else {
+      process.stderr.write(`livetrail: ${this.file}: ${this.notice(event)}\n`);
     }
-  };
+  }
+
+  private notice(event: Exclude<FollowerEvent, { type: "lines" }>): string {
+    switch (event.type) {
+      case "truncated":
+        return "file truncated; following from the start";
+      case "rotated": {
+        const appeared = this.waitingForFile;
+        this.waitingForFile = false;
+        return appeared ? "file appeared; following it" : "file replaced; following the new file";
+      }
+      case "missing":
+        return "no such file; waiting for it to appear";
+      case "gap":
+        return `lines cannot be delivered (${event.reason}); continuing at ${event.to}`;
+      case "error":
+        return event.error.message;
+    }
+  }
 }
