@@ -1,14 +1,248 @@
+import { readFile } from "node:fs/promises";
+import { basename, dirname, resolve } from "node:path";
 import type { Command } from "commander";
+import { createServer } from "../../server/app.js";
+import type { ServerOptions, StreamSpec } from "../../server/options.js";
+import { resolveAuditFile } from "../audit-file.js";
 import { CliError } from "../cli-error.js";
+import { startDemo } from "../demo.js";
 
-// Placeholder until the server lands: the server helper replaces this file (same export).
+interface ServeFlags {
+  port?: string;
+  host?: string;
+  config?: string;
+  pollInterval?: string;
+  demo?: boolean;
+}
+
+/** Settings a --config file may hold (JSON); command-line flags win over it. */
+const CONFIG_KEYS = new Set([
+  "streams",
+  "host",
+  "port",
+  "pollIntervalMs",
+  "watch",
+  "windowLines",
+  "windowBytes",
+  "maxBufferedBytes",
+  "maxFrameBytes",
+  "heartbeatMs",
+  "maxSubscriptions",
+  "maxMessageBytes",
+  "catchUpChunkLines",
+  "searchTimeoutMs",
+  "maxConcurrentSearches",
+  "closeGraceMs",
+  "staticDir",
+]);
+
+const HELP = `
+NAME
+  livetrail serve - serve audit logs live to browsers
+
+SYNOPSIS
+  livetrail serve [options] [FILE | NAME=FILE]...
+  livetrail serve --demo
+
+DESCRIPTION
+  Follows each FILE (a stream, named NAME or after the file's base name; the first is the default stream) and
+  serves the dashboard, a WebSocket feed, history and search over HTTP, and Server-Sent Events. Every appended
+  line is read once and delivered to every subscribed client exactly once; a client that reconnects with its
+  last cursor gets exactly the lines after it, also across server restarts.
+
+  With no FILE: $LIVETRAIL_FILE, else ./status/AUTO_REPAIR_AUDIT.log. A file that does not exist yet is
+  waited for.
+
+ENDPOINTS
+  /                                    the dashboard (when built into dist/web)
+  WS  /ws                              JSON protocol, see docs/protocol.md
+  GET /api/streams                     streams with size, lines, last update
+  GET /api/streams/NAME/lines          ?before=C | after=C|start | at=ISO-TIME, &limit=N
+  GET /api/streams/NAME/search         ?q=TEXT&regex=0|1&case=0|1&limit=N
+  GET /api/streams/NAME/events         Server-Sent Events (Last-Event-ID resumes)
+  GET /api/audit, WS /ws/audit         the old dashboard's endpoints (default stream, raw text)
+  GET /healthz, GET /metrics           health and Prometheus metrics
+
+CONFIG FILE
+  JSON with any of: streams ({"NAME": "FILE"} or [{"name","file"}]; relative to the config file), host, port,
+  pollIntervalMs, watch, windowLines, windowBytes, maxBufferedBytes, maxFrameBytes, heartbeatMs,
+  maxSubscriptions, maxMessageBytes, catchUpChunkLines, searchTimeoutMs, maxConcurrentSearches, closeGraceMs,
+  staticDir. Options on the command line win.
+
+SECURITY
+  Listens on 127.0.0.1 by default. There is no authentication yet: binding another address exposes the logs to
+  anyone who can reach the port (a warning is printed).
+
+SIGNALS
+  SIGINT, SIGTERM   stop gracefully: clients get close code 1001 (going away) and reconnect elsewhere/later.
+
+EXIT STATUS
+  0 stopped by a signal; 1 could not start (port in use, unreadable config); 2 usage error.
+
+EXAMPLES
+  livetrail serve ./status/AUTO_REPAIR_AUDIT.log
+  livetrail serve audit=/var/log/audit.log app=/var/log/app.log --port 9000
+  livetrail serve --demo
+`;
+
 export function registerServe(program: Command): void {
   program
     .command("serve")
-    .summary("serve the live dashboard (not implemented yet)")
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action(() => {
-      throw new CliError("serve is not implemented yet", 1);
+    .summary("serve audit logs live to browsers (dashboard, WebSocket, SSE, HTTP API)")
+    .description("Follow log files and stream them to browsers. See below for endpoints and settings.")
+    .argument("[streams...]", "FILE or NAME=FILE, one per stream (first = default)")
+    .option("-p, --port <port>", "TCP port (0: any free port)", "8080")
+    .option("-H, --host <address>", "address to listen on", "127.0.0.1")
+    .option("-c, --config <file>", "JSON file with the same settings (see CONFIG FILE)")
+    .option("--poll-interval <ms>", "fallback stat poll interval in milliseconds", "1000")
+    .option("--demo", "serve a demo audit log that keeps growing (nothing to set up)")
+    .addHelpText("after", HELP)
+    .action(async (args: string[], flags: ServeFlags, command: Command) => {
+      const fromCli = (name: string): boolean => command.getOptionValueSource(name) === "cli";
+      const config: ConfigFile = flags.config === undefined ? {} : await readConfig(flags.config);
+      const options: ServerOptions = { ...config, streams: config.streams ?? [] };
+      if (fromCli("port") || config.port === undefined) options.port = parsePort(flags.port ?? "8080");
+      if (fromCli("host") || config.host === undefined) options.host = flags.host ?? "127.0.0.1";
+      if (fromCli("pollInterval") || config.pollIntervalMs === undefined) {
+        options.pollIntervalMs = parseMs(flags.pollInterval ?? "1000", "--poll-interval");
+      }
+
+      let demo: Awaited<ReturnType<typeof startDemo>> | null = null;
+      if (flags.demo) {
+        if (args.length > 0) throw new CliError("--demo serves its own file: give no FILE with it", 2);
+        demo = await startDemo();
+        options.streams = [{ name: "audit", file: demo.file }];
+      } else if (args.length > 0) {
+        options.streams = streamsFromArgs(args);
+      } else if (options.streams.length === 0) {
+        const file = resolveAuditFile();
+        options.streams = [{ name: streamName(file), file }];
+      }
+
+      let server: ReturnType<typeof createServer>;
+      try {
+        server = createServer(options);
+      } catch (error) {
+        await demo?.close();
+        if (error instanceof TypeError) throw new CliError(error.message, 2);
+        throw error;
+      }
+      const stopped = new Promise<string>((resolveSignal) => {
+        process.once("SIGINT", () => resolveSignal("SIGINT"));
+        process.once("SIGTERM", () => resolveSignal("SIGTERM"));
+      });
+      try {
+        const address = await server.listen();
+        if (!isLoopback(server.options.host)) {
+          process.stderr.write(
+            `livetrail: warning: listening on ${server.options.host} without authentication: anyone who can ` +
+              "reach this port can read these logs\n",
+          );
+        }
+        const list = options.streams.map((s) => `${s.name}=${s.file}`).join(", ");
+        process.stdout.write(`livetrail: serving ${list} at ${address.url}\n`);
+        const signal = await stopped;
+        process.stderr.write(`livetrail: ${signal}: shutting down\n`);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "EADDRINUSE") throw new CliError(`port ${options.port} is already in use`, 1);
+        if (code === "EACCES") throw new CliError(`not allowed to listen on port ${options.port}`, 1);
+        if (code === "EADDRNOTAVAIL") throw new CliError(`cannot listen on address ${options.host}`, 1);
+        throw error;
+      } finally {
+        await server.close();
+        await demo?.close();
+      }
     });
+}
+
+function streamsFromArgs(args: string[]): StreamSpec[] {
+  const streams: StreamSpec[] = [];
+  const used = new Set<string>();
+  for (const arg of args) {
+    const eq = arg.indexOf("=");
+    // NAME=FILE only when the part before "=" is a valid name (a path may contain "=").
+    const named = eq > 0 && /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(arg.slice(0, eq));
+    const file = resolveAuditFile(named ? arg.slice(eq + 1) : arg);
+    let name = named ? arg.slice(0, eq) : streamName(file);
+    if (used.has(name)) {
+      if (named) throw new CliError(`stream name "${name}" is given twice`, 2);
+      let n = 2;
+      while (used.has(`${name}-${n}`)) n++;
+      name = `${name}-${n}`;
+    }
+    used.add(name);
+    streams.push({ name, file });
+  }
+  return streams;
+}
+
+/** A stream name from a file's base name, reduced to the allowed characters. */
+function streamName(file: string): string {
+  const cleaned = basename(file)
+    .replace(/[^A-Za-z0-9._-]/g, "-")
+    .replace(/^[^A-Za-z0-9]+/, "")
+    .slice(0, 64);
+  return cleaned === "" ? "stream" : cleaned;
+}
+
+type ConfigFile = Partial<ServerOptions>;
+
+async function readConfig(path: string): Promise<ConfigFile> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new CliError(`--config ${path}: ${(error as Error).message}`, 1);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new CliError(`--config ${path}: not valid JSON: ${(error as Error).message}`, 2);
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new CliError(`--config ${path}: must be a JSON object`, 2);
+  }
+  const config = raw as Record<string, unknown>;
+  for (const key of Object.keys(config)) {
+    if (!CONFIG_KEYS.has(key)) throw new CliError(`--config ${path}: unknown setting "${key}"`, 2);
+  }
+  const base = dirname(resolve(path));
+  const out = { ...config } as ConfigFile;
+  if (config.streams !== undefined) {
+    const list = Array.isArray(config.streams)
+      ? config.streams
+      : typeof config.streams === "object" && config.streams !== null
+        ? Object.entries(config.streams).map(([name, file]) => ({ name, file }))
+        : null;
+    if (list === null) throw new CliError(`--config ${path}: "streams" must be an object or an array`, 2);
+    out.streams = list.map((entry: unknown) => {
+      const e = entry as { name?: unknown; file?: unknown };
+      if (typeof e?.file !== "string" || e.file === "") {
+        throw new CliError(`--config ${path}: every stream needs a "file" string`, 2);
+      }
+      const file = resolve(base, e.file);
+      return { name: typeof e.name === "string" ? e.name : streamName(file), file };
+    });
+  }
+  if (typeof out.staticDir === "string") out.staticDir = resolve(base, out.staticDir);
+  return out;
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\d{1,5}$/.test(text) || port > 65535) throw new CliError(`--port needs 0..65535, got "${text}"`, 2);
+  return port;
+}
+
+function parseMs(text: string, flag: string): number {
+  const ms = Number(text);
+  if (!/^\d{1,7}$/.test(text) || ms < 10)
+    throw new CliError(`${flag} needs whole milliseconds >= 10, got "${text}"`, 2);
+  return ms;
+}
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\./.test(host);
 }
