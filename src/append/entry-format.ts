@@ -100,7 +100,9 @@ function escapeOne(ch: string): string {
 export function formatEntry(message: string, options: EntryOptions = {}): string {
   if (message.trim() === "") throw new EntryError("empty-message", "empty message: an entry needs some text");
   const { level, category } = options;
-  if (level !== undefined && !(level in LEVEL_LABELS)) parseLevel(String(level));
+  if (level !== undefined && !Object.hasOwn(LEVEL_LABELS, level)) {
+    throw new EntryError("bad-level", `unknown level "${String(level)}": use error, warn, ok or info`);
+  }
   if (category !== undefined && !isCategory(category)) {
     throw new EntryError(
       "bad-category",

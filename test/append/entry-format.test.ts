@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   EntryError,
+  type EntryLevel,
   escapeMessage,
   formatEntry,
   formatTimestamp,
@@ -35,6 +36,14 @@ describe("formatEntry", () => {
     for (const message of ["", " ", "\t\n", "\u00a0\u3000"]) {
       expect(() => formatEntry(message, { time })).toThrow(
         expect.objectContaining({ name: "EntryError", code: "empty-message" }),
+      );
+    }
+  });
+
+  it("rejects a level that is not one of the four (library callers pass strings too)", () => {
+    for (const level of ["Error", "fatal", "toString", ""]) {
+      expect(() => formatEntry("m", { time, level: level as EntryLevel })).toThrow(
+        expect.objectContaining({ code: "bad-level" }),
       );
     }
   });
