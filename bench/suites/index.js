@@ -1,5 +1,6 @@
 /** The suites, in the order `npm run bench` runs them. */
 
+import { browser } from "./browser.js";
 import { churn } from "./churn.js";
 import { coldStart } from "./cold-start.js";
 import { fanout } from "./fanout.js";
@@ -17,4 +18,5 @@ export const suites = {
   "slow-clients": slowClients,
   "cold-start": coldStart,
   search,
+  browser,
 };

@@ -1,0 +1,267 @@
+/**
+ * 8. The browser: the dashboard in headless Chromium (playwright-core driving /usr/bin/chromium).
+ * livetrail: stream 1,000,000 lines in, then read JS heap (after a GC) and DOM node count, time a filter
+ * over them, time the render after scrolling to the middle, and measure how fast the page answers an
+ * evaluate() call while 5,000 lines/s keep streaming in. frontail: the same responsiveness test on its page.
+ * Uses the dashboard's read-only `window.__livetrail` debug hook (src/web/main.ts).
+ */
+import { appendFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { buildBurst, makeLine, writeBurst, writePaced } from "../lib/lines.js";
+import { nowMs, sleep, waitFor } from "../lib/proc.js";
+import { Histogram, summarizeRecords } from "../lib/stats.js";
+import { systems } from "../lib/systems/index.js";
+
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+const STREAM_RATE = 5000;
+
+/** @param {import("../lib/context.js").Context} ctx */
+export async function browser(ctx) {
+  const total = ctx.quick ? 100_000 : 1_000_000;
+  const streamSeconds = ctx.quick ? 3 : 8;
+  /** @type {Record<string, Record<string, number>[]>} */
+  const records = {};
+  const runs = Math.min(ctx.runs, 2);
+  const chrome = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  try {
+    for (let run = 0; run < runs; run++) {
+      for (const s of ctx.systems.filter((x) => x !== "websocketd")) {
+        const rec =
+          s === "livetrail"
+            ? await livetrailRun(ctx, chrome, run, total, streamSeconds)
+            : await frontailRun(ctx, chrome, run, streamSeconds);
+        (records[s] ??= []).push(rec);
+      }
+    }
+  } finally {
+    await chrome.close();
+  }
+  return {
+    params: { lines: total, streamLinesPerSec: STREAM_RATE, streamSeconds, evalEveryMs: 100, runs },
+    systems: Object.fromEntries(Object.entries(records).map(([k, recs]) => [k, summarizeRecords(recs)])),
+  };
+}
+
+/**
+ * evaluate() round trips every 100 ms while `work` runs; their latency histogram.
+ * @param {import("playwright-core").Page} page
+ * @param {Promise<unknown>} work
+ */
+async function probeWhile(page, work) {
+  const h = new Histogram();
+  let done = false;
+  work.finally(() => {
+    done = true;
+  });
+  while (!done) {
+    const t0 = nowMs();
+    await page.evaluate(() => 1);
+    h.add(nowMs() - t0);
+    await sleep(100);
+  }
+  await work;
+  return h.summary();
+}
+
+/**
+ * @param {import("playwright-core").Page} page
+ */
+async function heapAndNodes(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("HeapProfiler.collectGarbage");
+  await cdp.send("Performance.enable");
+  const { metrics } = await cdp.send("Performance.getMetrics");
+  await cdp.detach();
+  const m = Object.fromEntries(metrics.map((x) => [x.name, x.value]));
+  const domNodes = await page.evaluate(() => document.getElementsByTagName("*").length);
+  return { heapMB: (m.JSHeapUsedSize ?? Number.NaN) / 2 ** 20, domNodes };
+}
+
+/**
+ * @param {import("../lib/context.js").Context} ctx
+ * @param {import("playwright-core").Browser} chrome
+ * @param {number} run
+ * @param {number} total
+ * @param {number} streamSeconds
+ */
+async function livetrailRun(ctx, chrome, run, total, streamSeconds) {
+  const file = join(ctx.tmp, `browser-livetrail-${run}.log`);
+  writeFileSync(file, "");
+  const server = await /** @type {import("../lib/systems/types.js").System} */ (systems.livetrail).start({
+    file,
+  });
+  const page = await chrome.newPage({ viewport: { width: 1280, height: 800 } });
+  try {
+    await page.goto(`http://127.0.0.1:${server.port}/`);
+    // Subscribed once a primer line written now shows up.
+    await waitFor(
+      async () => {
+        appendFileSync(file, makeLine(-1));
+        return page.evaluate(() => /** @type {any} */ (window).__livetrail?.lastLine()?.includes("seq=-1 "));
+      },
+      { timeoutMs: 30_000, intervalMs: 250, what: "the dashboard to show a primer line" },
+    );
+    // Stream the lines in: 20,000-line appends every 50 ms (400k lines/s), the browser reads as fast as it can.
+    const chunk = 20_000;
+    const t0 = nowMs();
+    for (let first = 0; first < total; first += chunk) {
+      writeBurst(file, buildBurst(Math.min(chunk, total - first), first));
+      await sleep(50);
+    }
+    const lastText = `seq=${total - 1} `;
+    await page.waitForFunction(
+      (t) => /** @type {any} */ (window).__livetrail.lastLine()?.includes(t),
+      lastText,
+      {
+        timeout: 180_000,
+        polling: 200,
+      },
+    );
+    const ingestSeconds = (nowMs() - t0) / 1000;
+    ctx.log(
+      `  browser livetrail run ${run + 1}: ${total} lines in the page after ${ingestSeconds.toFixed(1)} s`,
+    );
+    const linesHeld = await page.evaluate(() => /** @type {any} */ (window).__livetrail.lineCount());
+    const mem = await heapAndNodes(page);
+
+    const filter = await page.evaluate(async () => {
+      const h = /** @type {any} */ (window).__livetrail;
+      const input = /** @type {HTMLInputElement} */ (document.getElementById("search"));
+      const before = h.lastFilterMs();
+      const beforeMatches = h.matchCount();
+      const t = performance.now();
+      input.value = "action=deploy";
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+      await new Promise((resolve) => {
+        const tick = () =>
+          h.lastFilterMs() !== before || h.matchCount() !== beforeMatches
+            ? requestAnimationFrame(() => resolve(undefined))
+            : setTimeout(tick, 1);
+        tick();
+      });
+      return { wallMs: performance.now() - t, passMs: h.lastFilterMs(), matches: h.matchCount() };
+    });
+    await page.evaluate(async () => {
+      const input = /** @type {HTMLInputElement} */ (document.getElementById("search"));
+      input.value = "";
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+      await new Promise((r) => setTimeout(r, 400));
+    });
+
+    const scroll = await page.evaluate(
+      async (mid) => {
+        const el = /** @type {HTMLElement} */ (document.getElementById("log"));
+        const t = performance.now();
+        el.scrollTop = el.scrollHeight / 2;
+        // Rendered when a row near the middle is in the DOM and a frame has been produced.
+        const near = () => {
+          for (const m of el.textContent?.matchAll(/seq=(\d+) /g) ?? []) {
+            if (Math.abs(Number(m[1]) - mid) < 5000) return true;
+          }
+          return false;
+        };
+        await new Promise((resolve) => {
+          const tick = () => (near() ? resolve(undefined) : requestAnimationFrame(tick));
+          requestAnimationFrame(tick);
+        });
+        return { ms: performance.now() - t, rows: /** @type {any} */ (window).__livetrail.domRowCount() };
+      },
+      Math.floor(total / 2),
+    );
+
+    // Back to the bottom (follow), then stream at 5,000 lines/s while probing.
+    await page.keyboard.press("End");
+    const eval_ = await probeWhile(
+      page,
+      writePaced(file, {
+        count: (STREAM_RATE / 100) * streamSeconds,
+        intervalMs: 10,
+        firstSeq: total,
+        batch: STREAM_RATE / 100,
+      }),
+    );
+    const after = await heapAndNodes(page);
+    const rec = {
+      ingestSeconds,
+      linesHeld,
+      heapMB: mem.heapMB,
+      domNodes: mem.domNodes,
+      filterMs: filter.passMs,
+      filterWallMs: filter.wallMs,
+      filterMatches: filter.matches,
+      scrollRenderMs: scroll.ms,
+      scrollDomRows: scroll.rows,
+      evalP50Ms: eval_.p50,
+      evalP99Ms: eval_.p99,
+      evalMaxMs: eval_.max,
+      heapAfterStreamMB: after.heapMB,
+    };
+    ctx.log(
+      `  browser livetrail run ${run + 1}: ${linesHeld} lines held after ${ingestSeconds.toFixed(1)} s, heap ` +
+        `${rec.heapMB.toFixed(0)} MB, ${rec.domNodes} DOM nodes; filter pass ${rec.filterMs.toFixed(0)} ms ` +
+        `(keystroke→painted ${rec.filterWallMs.toFixed(0)} ms, ${filter.matches} matches); scroll-to-middle render ` +
+        `${rec.scrollRenderMs.toFixed(1)} ms; evaluate() at ${STREAM_RATE} lines/s p50/p99/max ` +
+        `${eval_.p50.toFixed(1)}/${eval_.p99.toFixed(1)}/${eval_.max.toFixed(1)} ms`,
+    );
+    return rec;
+  } finally {
+    await page.close();
+    await server.stop();
+  }
+}
+
+/**
+ * @param {import("../lib/context.js").Context} ctx
+ * @param {import("playwright-core").Browser} chrome
+ * @param {number} run
+ * @param {number} streamSeconds
+ */
+async function frontailRun(ctx, chrome, run, streamSeconds) {
+  const file = join(ctx.tmp, `browser-frontail-${run}.log`);
+  writeFileSync(file, "");
+  const server = await /** @type {import("../lib/systems/types.js").System} */ (systems.frontail).start({
+    file,
+  });
+  const page = await chrome.newPage({ viewport: { width: 1280, height: 800 } });
+  try {
+    await page.goto(`http://127.0.0.1:${server.port}/`);
+    // Wait until the page's socket receives lines (frontail shows each as a div.line).
+    await waitFor(
+      async () => {
+        writeBurst(file, buildBurst(1, 0));
+        return (await page.evaluate(() => document.querySelectorAll(".line").length)) > 0;
+      },
+      { timeoutMs: 30_000, intervalMs: 200, what: "frontail's page to show a line" },
+    );
+    const eval_ = await probeWhile(
+      page,
+      writePaced(file, {
+        count: (STREAM_RATE / 100) * streamSeconds,
+        intervalMs: 10,
+        firstSeq: 1,
+        batch: STREAM_RATE / 100,
+      }),
+    );
+    const linesHeld = await page.evaluate(() => document.querySelectorAll(".line").length);
+    const mem = await heapAndNodes(page);
+    const rec = { evalP50Ms: eval_.p50, evalP99Ms: eval_.p99, evalMaxMs: eval_.max, linesHeld, ...mem };
+    ctx.log(
+      `  browser frontail run ${run + 1}: evaluate() at ${STREAM_RATE} lines/s p50/p99/max ` +
+        `${eval_.p50.toFixed(1)}/${eval_.p99.toFixed(1)}/${eval_.max.toFixed(1)} ms; ${linesHeld} lines held, heap ` +
+        `${mem.heapMB.toFixed(0)} MB, ${mem.domNodes} DOM nodes`,
+    );
+    return rec;
+  } finally {
+    await page.close();
+    await server.stop();
+  }
+}
