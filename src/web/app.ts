@@ -210,11 +210,11 @@ export class App {
         wanted ??
         streams.map((s) => this.tabs.get(s.name)).find((t) => t?.isDefault) ??
         this.tabs.values().next().value;
-      if (first) this.activate(first);
       if (first && this.pendingSpec) {
         this.setSpec(first, this.pendingSpec);
         this.pendingSpec = null;
       }
+      if (first) this.activate(first);
     }
     // A new socket: (re)subscribe every stream, resuming after the last line each one holds.
     for (const tab of this.tabs.values()) {

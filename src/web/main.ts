@@ -26,6 +26,21 @@ const hook = Object.freeze({
   stream: () => app.activeTab?.name ?? null,
   following: () => app.following,
   paused: () => app.isPaused,
+  /** Rows of the shown stream whose text contains `part` (exactly-once checks). */
+  countText: (part: string) => {
+    const s = app.activeTab?.store;
+    let n = 0;
+    if (s) for (let i = 0; i < s.length; i++) if (!s.isGap(i) && s.text(i).includes(part)) n++;
+    return n;
+  },
+  /** Texts of the newest `limit` rows of the shown stream, oldest first (gap rows as null). */
+  lineTexts: (limit = 10_000) => {
+    const s = app.activeTab?.store;
+    if (!s) return [];
+    const out: (string | null)[] = [];
+    for (let i = Math.max(0, s.length - limit); i < s.length; i++) out.push(s.isGap(i) ? null : s.text(i));
+    return out;
+  },
   /** The newest row's text (for checks that a line arrived). */
   lastLine: () => {
     const s = app.activeTab?.store;

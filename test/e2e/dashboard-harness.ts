@@ -1,0 +1,131 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { build } from "vite";
+import { appendEntries } from "../../src/append/appender.js";
+import { createServer, type LivetrailServer } from "../../src/server/app.js";
+import { makeTempDir, type TempDir } from "../helpers/temp-dir.js";
+import { waitFor } from "../helpers/wait-for.js";
+
+/**
+ * Real parts for the dashboard's browser tests: the web app built by Vite from the current source (into a temp
+ * dir, so dist/ is left alone), a real server on 127.0.0.1, a real log file, and Debian's headless Chromium.
+ */
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+/** Builds the dashboard into `dir` (the production build, as `npm run build` makes it). */
+export async function buildWeb(dir: string): Promise<void> {
+  await build({
+    configFile: join(ROOT, "vite.config.ts"),
+    logLevel: "error",
+    build: { outDir: dir, emptyOutDir: true, sourcemap: false },
+  });
+}
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+}
+
+export interface Stack {
+  dir: TempDir;
+  file: string;
+  server: LivetrailServer;
+  url: string;
+  port: number;
+  /** Stops the server (idempotent) and can start a new one on the same port. */
+  restart(between?: () => Promise<void>): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A server following a fresh log file (with `initial` entries) and serving the built app from `webDir`. */
+export async function startStack(webDir: string, initial: string[] = []): Promise<Stack> {
+  const dir = await makeTempDir("livetrail-e2e-");
+  const file = dir.file("audit.log");
+  if (initial.length > 0) await appendEntries(file, initial);
+  else await appendEntries(file, ["dashboard test started"]);
+  const make = (port: number) =>
+    createServer({ streams: [{ name: "audit", file }], port, staticDir: webDir, pollIntervalMs: 200 });
+  let server = make(0);
+  const address = await server.listen();
+  const stack: Stack = {
+    dir,
+    file,
+    server,
+    url: `${address.url}/`,
+    port: address.port,
+    async restart(between) {
+      await server.close();
+      await between?.();
+      server = make(address.port);
+      stack.server = server;
+      await server.listen();
+    },
+    async close() {
+      await server.close();
+      await dir.remove();
+    },
+  };
+  return stack;
+}
+
+export function append(file: string, ...messages: string[]): Promise<unknown> {
+  return appendEntries(file, messages);
+}
+
+/** Opens the dashboard and waits until it is connected and holds the file's lines. */
+export async function openDashboard(browser: Browser, url: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  const page = await context.newPage();
+  await page.goto(url);
+  await waitFor(() => page.evaluate(() => window.__livetrail?.connection().state === "open"), {
+    message: "the dashboard to connect",
+  });
+  return page;
+}
+
+/** Rows of the shown stream containing `part` (from the page's store, not just what is in view). */
+export function countText(page: Page, part: string): Promise<number> {
+  return page.evaluate((p) => window.__livetrail.countText(p), part);
+}
+
+/** Texts of the row elements currently in the DOM, top to bottom. */
+export function visibleRowTexts(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const rows = [...document.querySelectorAll<HTMLElement>("#log .row")].filter((r) => !r.hidden);
+    const top = (r: HTMLElement) => new DOMMatrix(getComputedStyle(r).transform).m42;
+    return rows.sort((a, b) => top(a) - top(b)).map((r) => r.textContent ?? "");
+  });
+}
+
+export async function readDownload(path: string | null): Promise<string> {
+  if (path === null) throw new Error("download failed");
+  return readFile(path, "utf8");
+}
+
+declare global {
+  interface Window {
+    __livetrail: {
+      lineCount(): number;
+      domRowCount(): number;
+      matchCount(): number;
+      countText(part: string): number;
+      lineTexts(limit?: number): (string | null)[];
+      lastLine(): string | null;
+      following(): boolean;
+      paused(): boolean;
+      connection(): { state: string };
+    };
+  }
+}

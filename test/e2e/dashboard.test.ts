@@ -1,0 +1,222 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { useClosers } from "../helpers/closer.js";
+import { makeTempDir, type TempDir } from "../helpers/temp-dir.js";
+import { waitFor } from "../helpers/wait-for.js";
+import {
+  append,
+  buildWeb,
+  countText,
+  launchBrowser,
+  openDashboard,
+  readDownload,
+  type Stack,
+  startStack,
+  visibleRowTexts,
+} from "./dashboard-harness.js";
+
+const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+
+let web: TempDir;
+let browser: Browser;
+
+beforeAll(async () => {
+  web = await makeTempDir("livetrail-web-");
+  await buildWeb(web.path);
+  browser = await launchBrowser();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await web?.remove();
+});
+
+describe("dashboard in a real browser", () => {
+  const track = useClosers();
+  const stack = async (initial: string[] = []): Promise<Stack> => track(await startStack(web.path, initial));
+  const open = async (url: string): Promise<Page> => {
+    const page = await openDashboard(browser, url);
+    track({ close: () => page.context().close() });
+    return page;
+  };
+
+  it("shows an entry written with `livetrail log` without reload, exactly once in each of two pages", async () => {
+    const s = await stack(["first entry"]);
+    const [a, b] = [await open(s.url), await open(s.url)];
+    await waitFor(
+      async () => (await countText(a, "first entry")) === 1 && (await countText(b, "first entry")) === 1,
+    );
+    await promisify(execFile)(process.execPath, [CLI, "log", "--file", s.file, "deploy finished on web-1"]);
+    for (const page of [a, b]) {
+      await waitFor(
+        async () => (await visibleRowTexts(page)).some((t) => t.includes("deploy finished on web-1")),
+        {
+          message: "the new entry on screen",
+        },
+      );
+    }
+    // A later line proves delivery moved on; the entry is still held exactly once by both pages.
+    await append(s.file, "marker after deploy");
+    for (const page of [a, b]) {
+      await waitFor(() => countText(page, "marker after deploy"));
+      expect(await countText(page, "deploy finished on web-1")).toBe(1);
+      expect(await countText(page, "first entry")).toBe(1);
+    }
+  });
+
+  it("filters as you type, highlights matches, and highlights a new matching line", async () => {
+    const s = await stack(["alpha needle one", "beta hay", "gamma NEEDLE two", "delta hay"]);
+    const page = await open(s.url);
+    await waitFor(async () => (await countText(page, "hay")) === 2);
+    await page.fill("#search", "needle");
+    await waitFor(async () => (await visibleRowTexts(page)).length === 2, { message: "only matching rows" });
+    const texts = await visibleRowTexts(page);
+    expect(texts.every((t) => /needle/i.test(t))).toBe(true);
+    expect(await page.locator("#match-count").textContent()).toContain("2 matches");
+    expect(await page.locator("#log mark").allTextContents()).toEqual(["needle", "NEEDLE"]);
+
+    await append(s.file, "epsilon hay", "zeta needle three");
+    await waitFor(async () => (await visibleRowTexts(page)).some((t) => t.includes("zeta needle three")));
+    expect((await visibleRowTexts(page)).some((t) => t.includes("epsilon"))).toBe(false);
+    const marks = await page.locator("#log .row", { hasText: "zeta" }).locator("mark").allTextContents();
+    expect(marks).toEqual(["needle"]);
+
+    // An invalid regex shows its error and leaves the page working.
+    await page.click("#opt-regex");
+    await page.fill("#search", "needle(");
+    await waitFor(async () =>
+      (await page.locator("#match-count").textContent())?.startsWith("Invalid regex"),
+    );
+    await page.fill("#search", "");
+    await waitFor(async () => (await visibleRowTexts(page)).some((t) => t.includes("epsilon")));
+  });
+
+  it("keeps a scrolled-up view still as lines arrive and offers a new-lines button", async () => {
+    const s = await stack(Array.from({ length: 300 }, (_, i) => `history line ${i}`));
+    const page = await open(s.url);
+    await waitFor(async () => (await countText(page, "history line")) === 300);
+    await page.locator("#log").hover();
+    await page.mouse.wheel(0, -2000);
+    await waitFor(() => page.evaluate(() => !window.__livetrail.following()), {
+      message: "view to stop following",
+    });
+    const before = await page.evaluate(() => document.getElementById("log")?.scrollTop);
+    const topBefore = (await visibleRowTexts(page)).slice(0, 12);
+    await append(s.file, "new while scrolled 1", "new while scrolled 2", "new while scrolled 3");
+    await waitFor(async () => (await page.locator("#new-lines").textContent())?.includes("3 new lines"), {
+      message: "the new-lines button",
+    });
+    expect(await page.locator("#new-lines").isVisible()).toBe(true);
+    expect(await page.evaluate(() => document.getElementById("log")?.scrollTop)).toBe(before);
+    expect((await visibleRowTexts(page)).slice(0, 12)).toEqual(topBefore);
+
+    await page.click("#new-lines");
+    await waitFor(async () => (await visibleRowTexts(page)).some((t) => t.includes("new while scrolled 3")));
+    await waitFor(() => page.evaluate(() => window.__livetrail.following()));
+    expect(await page.locator("#new-lines").isVisible()).toBe(false);
+  });
+
+  it("reconnects after a server restart and shows every line written meanwhile exactly once", async () => {
+    const s = await stack(["before restart"]);
+    const page = await open(s.url);
+    await waitFor(() => countText(page, "before restart"));
+    await s.restart(async () => {
+      await waitFor(() => page.evaluate(() => window.__livetrail.connection().state !== "open"), {
+        message: "the page to notice the server is gone",
+      });
+      await append(s.file, "while down 1", "while down 2");
+    });
+    await append(s.file, "after restart");
+    await waitFor(async () => (await countText(page, "after restart")) === 1, {
+      timeoutMs: 30_000,
+      message: "the line written after the restart",
+    });
+    const texts = (await page.evaluate(() => window.__livetrail.lineTexts())).map((t) =>
+      t?.replace(/^\[[^\]]*\] /, ""),
+    );
+    expect(texts).toEqual(["before restart", "while down 1", "while down 2", "after restart"]);
+  });
+
+  it("renders an HTML line as text and runs nothing", async () => {
+    const s = await stack();
+    const page = await open(s.url);
+    let dialogs = 0;
+    page.on("dialog", (d) => {
+      dialogs++;
+      void d.dismiss();
+    });
+    const evil = "<img src=x onerror=alert(1)><script>alert(2)</script>";
+    await append(s.file, evil);
+    await waitFor(async () => (await visibleRowTexts(page)).some((t) => t.includes(evil)), {
+      message: "the HTML line shown as text",
+    });
+    expect(await page.locator("#log img, #log script").count()).toBe(0);
+    // Selecting it shows the whole line as text in the detail panel too.
+    await page.locator("#log .row", { hasText: "onerror" }).click();
+    expect(await page.locator("#detail-text").textContent()).toContain(evil);
+    expect(await page.locator("#detail img").count()).toBe(0);
+    expect(dialogs).toBe(0);
+  });
+
+  it("pauses (Space) while counting arrivals, and shows them all on resume", async () => {
+    const s = await stack(["start"]);
+    const page = await open(s.url);
+    await waitFor(() => countText(page, "start"));
+    await page.locator("body").press("Space");
+    await waitFor(() => page.evaluate(() => window.__livetrail.paused()));
+    await append(s.file, "held 1", "held 2", "held 3");
+    await waitFor(async () => (await page.locator("#pause").textContent()) === "Resume (3 new)", {
+      message: "the pause button to count 3 new lines",
+    });
+    expect((await visibleRowTexts(page)).some((t) => t.includes("held"))).toBe(false);
+    await page.click("#pause");
+    await waitFor(async () => (await visibleRowTexts(page)).filter((t) => t.includes("held")).length === 3);
+    expect(await page.locator("#pause").textContent()).toBe("Pause");
+  });
+
+  it("exports the filtered lines with their timestamps", async () => {
+    const s = await stack(["keep: one", "drop: two", "keep: three"]);
+    const page = await open(s.url);
+    await waitFor(async () => (await countText(page, "keep:")) === 2);
+    await page.fill("#search", "keep:");
+    await waitFor(async () => (await visibleRowTexts(page)).length === 2);
+    await page.click("#export-menu summary");
+    const [log] = await Promise.all([page.waitForEvent("download"), page.click("#export-log")]);
+    const text = await readDownload(await log.path());
+    expect(log.suggestedFilename()).toMatch(/^audit-.*-filtered\.log$/);
+    expect(text.trimEnd().split("\n")).toEqual([
+      expect.stringMatching(/^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\] keep: one$/),
+      expect.stringMatching(/^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\] keep: three$/),
+    ]);
+    await page.click("#export-menu summary");
+    const [json] = await Promise.all([page.waitForEvent("download"), page.click("#export-json")]);
+    const entries = JSON.parse(await readDownload(await json.path())) as { time: string; text: string }[];
+    expect(entries.map((e) => e.text.replace(/^\[[^\]]*\] /, ""))).toEqual(["keep: one", "keep: three"]);
+    expect(entries.every((e) => /^\d{4}-\d\d-\d\dT/.test(e.time))).toBe(true);
+  });
+
+  it("restores stream, filter and options from a shared URL, and links a selected line", async () => {
+    const s = await stack(["Login alice", "login bob", "logout carol"]);
+    const page = await open(`${s.url}#stream=audit&q=Login&case=1`);
+    await waitFor(async () => (await countText(page, "logout carol")) === 1);
+    await waitFor(async () => (await visibleRowTexts(page)).length === 1, {
+      message: "the shared filter applied",
+    });
+    expect(await page.inputValue("#search")).toBe("Login");
+    expect(await page.getAttribute("#opt-case", "aria-pressed")).toBe("true");
+    expect((await visibleRowTexts(page))[0]).toContain("Login alice");
+
+    // Selecting a line puts it in the URL; opening that URL selects it again.
+    await page.locator("#log .row", { hasText: "Login alice" }).click();
+    await waitFor(() => page.evaluate(() => location.hash.includes("line=")));
+    const shared = page.url();
+    const other = await open(shared);
+    await waitFor(async () => (await other.locator("#detail-text").textContent())?.includes("Login alice"), {
+      message: "the linked line selected",
+    });
+    expect(await other.locator("#log .row.selected").textContent()).toContain("Login alice");
+  });
+});
