@@ -105,6 +105,16 @@ describe("livetrail tail --no-follow", () => {
     ).toEqual([4]);
   });
 
+  it("ends quietly when the reader goes away (tail | head)", async () => {
+    const dir = await tempDir();
+    const file = dir.file("a.log");
+    await writeFile(file, numbered(1, 200_000));
+    const child = start(process.execPath, [CLI, "tail", "-n", "200000", "--no-follow", file]);
+    const result = finished(child);
+    child.stdout?.once("data", () => child.stdout?.destroy());
+    expect(await result).toMatchObject({ code: 0, stderr: "" });
+  });
+
   it("exits with a clear message for a missing file, a bad cursor or bad options", async () => {
     const dir = await tempDir();
     const file = dir.file("a.log");
