@@ -52,48 +52,35 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ServerContext): voi
       if (limit === null)
         return sendError(reply, 400, "bad_request", `limit must be an integer 1..${MAX_PAGE}`);
       const backend = hub.backend;
-      const page = (
-        lines: Line[],
-        beforeCursor: string | null,
-        afterCursor: string | null,
-        more: boolean,
-      ) => {
-        const body: LinesPage = {
+      // The cursor to page backwards from: before the first line, null when the page starts the file.
+      const page = (lines: Line[], after: string | null, more: boolean): LinesPage => {
+        const first = lines[0];
+        return {
           stream: hub.name,
           lines: lines.map(toWireLine),
-          before: beforeCursor,
-          after: afterCursor,
+          before: first !== undefined && first.start > 0 ? backend.cursorBefore(first) : null,
+          after,
           more,
         };
-        return body;
       };
       try {
         if (before !== undefined) {
           const r = await backend.readBefore(before, limit);
-          return page(r.lines, r.lines.length > 0 ? r.cursor : before, before, r.more);
+          return page(r.lines, before, r.more);
         }
         if (after !== undefined) {
-          const fromStart = after === "start";
-          const r = await backend.readAfter(fromStart ? null : after, limit);
-          const first = r.lines[0];
-          const beforeCursor = first === undefined ? null : fromStart ? null : after;
-          return page(r.lines, beforeCursor, r.cursor, r.more);
+          const r = await backend.readAfter(after === "start" ? null : after, limit);
+          return page(r.lines, r.cursor, r.more);
         }
         if (at !== undefined) {
           const atMs = Date.parse(at);
           if (Number.isNaN(atMs)) return sendError(reply, 400, "bad_time", `"at" must be an ISO-8601 time`);
           const r = await backend.seek(atMs, limit);
-          const first = r.lines[0];
-          return page(r.lines, first === undefined ? null : backend.cursorBefore(first), r.cursor, r.more);
+          return page(r.lines, r.cursor, r.more);
         }
         const r = await backend.tail(limit);
         const first = r.lines[0];
-        return page(
-          r.lines,
-          first === undefined ? null : backend.cursorBefore(first),
-          r.cursor,
-          first !== undefined && first.start > 0,
-        );
+        return page(r.lines, r.cursor, first !== undefined && first.start > 0);
       } catch (error) {
         return sendReadError(reply, error);
       }

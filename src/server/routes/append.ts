@@ -1,0 +1,113 @@
+import type { FastifyError, FastifyInstance } from "fastify";
+import { appendEntries, type EntryInput } from "../../append/appender.js";
+import { EntryError, type EntryLevel } from "../../append/entry-format.js";
+import type { ServerContext } from "../context.js";
+import type { ResolvedSecurity } from "../security/security-options.js";
+import { sendError } from "./http-errors.js";
+
+interface AppendBody {
+  message?: string;
+  entries?: { message: string; level?: EntryLevel; category?: string }[];
+  level?: EntryLevel;
+  category?: string;
+}
+
+const LEVEL = { type: "string", enum: ["error", "warn", "ok", "info"] } as const;
+const CATEGORY = { type: "string", pattern: "^[A-Za-z][A-Za-z0-9_.-]{0,31}$" } as const;
+// Strings only: no coercion of numbers or arrays into messages.
+const MESSAGE = { type: "string", minLength: 1 } as const;
+
+/**
+ * `POST /api/streams/:name/entries` (registered only when a write token is configured): appends `{message}` or
+ * `{entries: [...]}` to the stream's file through the same appender as `livetrail log`: one line per entry,
+ * control characters and newlines made visible, at most 64 KiB per line, nothing written if any entry is bad.
+ * Only a bearer write token may call it; read tokens, session cookies and proxy identities get 403.
+ */
+export function registerAppendRoute(
+  app: FastifyInstance,
+  ctx: ServerContext,
+  security: ResolvedSecurity,
+): void {
+  const files = new Map<string, string>();
+  for (const spec of ctx.options.streams)
+    if (spec.backend === undefined && spec.file) files.set(spec.name, spec.file);
+
+  app.post<{ Params: { name: string }; Body: AppendBody }>(
+    "/api/streams/:name/entries",
+    {
+      bodyLimit: security.maxBodyBytes,
+      schema: {
+        body: {
+          type: "object",
+          properties: {
+            message: MESSAGE,
+            entries: {
+              type: "array",
+              minItems: 1,
+              maxItems: security.maxEntriesPerRequest,
+              items: {
+                type: "object",
+                required: ["message"],
+                properties: { message: MESSAGE, level: LEVEL, category: CATEGORY },
+              },
+            },
+            level: LEVEL,
+            category: CATEGORY,
+          },
+        },
+      },
+      // Checked before the body is read: a reader cannot make the server parse a large upload.
+      onRequest: async (request, reply) => {
+        const principal = request.principal;
+        if (principal === null) return sendError(reply, 401, "unauthorized", "a write token is required");
+        if (principal.scope !== "write" || principal.via !== "bearer") {
+          return sendError(reply, 403, "forbidden", "appending needs a write token (Authorization: Bearer)");
+        }
+      },
+      errorHandler: (error: FastifyError, _request, reply) => {
+        if (error.validation !== undefined) {
+          return sendError(reply, 400, "bad_request", error.message.slice(0, 300));
+        }
+        if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+          return sendError(
+            reply,
+            413,
+            "body_too_large",
+            `the body is larger than ${security.maxBodyBytes} bytes`,
+          );
+        }
+        if (error.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
+          return sendError(reply, 415, "unsupported_media_type", "send application/json");
+        }
+        if (error.statusCode === 400) return sendError(reply, 400, "bad_json", "the body is not valid JSON");
+        throw error;
+      },
+    },
+    async (request, reply) => {
+      const { name } = request.params;
+      const file = files.get(name);
+      if (ctx.streams.get(name) === undefined) {
+        return sendError(reply, 404, "unknown_stream", `no stream named "${name}"`);
+      }
+      if (file === undefined)
+        return sendError(reply, 409, "not_appendable", `stream "${name}" is not a file`);
+      const body = request.body;
+      if ((body.message === undefined) === (body.entries === undefined)) {
+        return sendError(reply, 400, "bad_request", 'give either "message" or "entries"');
+      }
+      const entries: EntryInput[] = body.entries ?? [
+        { message: body.message as string, level: body.level, category: body.category },
+      ];
+      try {
+        const result = await appendEntries(file, entries, { level: body.level, category: body.category });
+        return reply.code(201).send({ stream: name, entries: result.entries, bytes: result.bytes });
+      } catch (error) {
+        if (error instanceof EntryError) {
+          const status = error.code === "entry-too-large" ? 413 : 400;
+          return sendError(reply, status, error.code.replaceAll("-", "_"), error.message);
+        }
+        throw error;
+      }
+    },
+  );
+}
