@@ -156,7 +156,10 @@ export class Follower {
       } catch (error) {
         await handle.close();
         this.handle = null;
-        throw error;
+        if (error instanceof CursorError) throw error;
+        // An I/O problem (EISDIR, EIO): report it and let the passes retry the same start position.
+        this.pendingStart = true;
+        this.reportError(error);
       }
     } else if (!this.pendingStart) {
       if (resume && "cursor" in start) {
@@ -397,13 +400,15 @@ export class Follower {
   /** Listeners must not throw; if one does, the others still get the event and the error is reported. */
   private emit(event: FollowerEvent): void {
     if (this.closed) return;
+    let failure: unknown;
     for (const listener of this.listeners) {
       try {
         listener(event);
       } catch (error) {
-        if (event.type !== "error") this.reportError(error);
+        failure ??= error;
       }
     }
+    if (failure !== undefined && event.type !== "error") this.reportError(failure);
   }
 
   private async openPath(): Promise<FileHandle | null> {

@@ -1,7 +1,8 @@
 import { spawn } from "node:child_process";
+import { readdirSync, readlinkSync } from "node:fs";
 import { appendFile, copyFile, mkdir, open, rename, rm, truncate, unlink, writeFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { CursorError, decodeCursor } from "../../src/core/cursor.js";
+import { CursorError, decodeCursor, encodeCursor } from "../../src/core/cursor.js";
 import { Follower } from "../../src/core/follower.js";
 import { useClosers } from "../helpers/closer.js";
 import { followFile } from "../helpers/follower-harness.js";
@@ -273,3 +274,155 @@ describe("Follower: volume and resume", () => {
     expect(h.texts()).toEqual(["polled"]);
   });
 });
+
+describe("Follower: resume edge cases", () => {
+  it("a cursor whose file is missing waits, then reports file-gone when another file appears", async () => {
+    const file = (await tempDir()).file("a.log");
+    await writeFile(file, "one\n");
+    const first = await followFile(file, { start: { from: "start" } }, track);
+    const cursor = first.follower.cursor as string;
+    await first.follower.close();
+    await rm(file);
+    const h = await followFile(file, { start: { cursor }, pollIntervalMs: 20 }, track);
+    expect(h.kinds()).toEqual(["missing"]);
+    expect(h.follower.cursor).toBe(cursor);
+    await writeFile(file, "two\n");
+    await h.waitForLines(1);
+    expect(h.kinds()).toEqual(["missing", "gap", "lines"]);
+    expect(h.events[1]).toMatchObject({ type: "gap", reason: "file-gone", from: cursor });
+    expect(h.lines()[0]).toMatchObject({ text: "two", seq: 2 });
+  });
+
+  it("a cursor beyond the end of its (truncated) file reports a truncated gap", async () => {
+    const file = (await tempDir()).file("a.log");
+    const head = `${"h".repeat(300)}\n`;
+    await writeFile(file, `${head}more\nand more\n`);
+    const first = await followFile(file, { start: { from: "start" } }, track);
+    const cursor = first.follower.cursor as string;
+    await first.follower.close();
+    await truncate(file, head.length);
+    const h = await followFile(file, { start: { cursor } }, track);
+    expect(h.kinds()).toEqual(["gap", "lines"]);
+    expect(h.events[0]).toMatchObject({ type: "gap", reason: "truncated" });
+    expect(h.lines()).toMatchObject([{ text: "h".repeat(300), seq: 4 }]);
+  });
+
+  it("rejects a well-formed cursor that does not point at a line boundary", async () => {
+    const file = (await tempDir()).file("a.log");
+    await writeFile(file, "abc\ndef\n");
+    const first = await followFile(file, { start: { tail: 1 } }, track);
+    const at = decodeCursor(first.follower.cursor as string);
+    const follower = track(new Follower(file, { start: { cursor: encodeCursor({ ...at, offset: 2 }) } }));
+    await expect(follower.start()).rejects.toThrow(/line boundary/);
+  });
+
+  it("resumes at the end with nothing new, then delivers new lines", async () => {
+    const file = (await tempDir()).file("a.log");
+    await writeFile(file, "a\nb\n");
+    const first = await followFile(file, { start: { from: "start" } }, track);
+    const cursor = first.follower.cursor as string;
+    const h = await followFile(file, { start: { cursor } }, track);
+    expect(h.events).toEqual([]);
+    expect(h.follower.cursor).toBe(cursor);
+    await appendFile(file, "c\n");
+    await h.waitForLines(1);
+    expect(h.lines()[0]).toMatchObject({ text: "c", seq: 3, start: 4 });
+  });
+});
+
+describe("Follower: robustness", () => {
+  it("splits a burst into batches of at most maxBatchLines", async () => {
+    const file = (await tempDir()).file("a.log");
+    await writeFile(file, "x\n".repeat(2500));
+    const h = await followFile(file, { start: { from: "start" }, maxBatchLines: 1000 }, track);
+    const sizes = h.events.map((e) => (e.type === "lines" ? e.lines.length : -1));
+    expect(sizes).toEqual([1000, 1000, 500]);
+  });
+
+  it("reports an I/O error, keeps trying, and recovers", async () => {
+    const dir = await tempDir();
+    const file = dir.file("a.log");
+    await mkdir(file); // a directory where the file should be: reads fail with EISDIR
+    const h = await followFile(file, { start: { from: "start" }, pollIntervalMs: 20 }, track);
+    expect(h.kinds()).toEqual(["error"]);
+    await rm(file, { recursive: true });
+    await writeFile(file, "finally\n");
+    await h.waitForLines(1);
+    expect(h.texts()).toEqual(["finally"]);
+    // One error report per distinct problem, not one per poll.
+    expect(h.events.filter((e) => e.type === "error").length).toBe(1);
+  });
+
+  it("a throwing listener does not stop delivery to the others", async () => {
+    const file = (await tempDir()).file("a.log");
+    await writeFile(file, "");
+    const follower = track(new Follower(file, { start: { from: "start" } }));
+    const seen: string[] = [];
+    follower.on((e) => {
+      if (e.type === "lines") throw new Error("listener bug");
+    });
+    follower.on((e) => {
+      seen.push(e.type === "error" ? `error:${e.error.message}` : e.type);
+    });
+    await follower.start();
+    await appendFile(file, "x\n");
+    await waitFor(() => seen.length >= 2);
+    expect(seen).toEqual(["lines", "error:listener bug"]);
+  });
+
+  it("close() is idempotent and leaves no timer, watcher or open file behind", async () => {
+    const file = (await tempDir()).file("a.log");
+    await writeFile(file, "");
+    const before = liveResources();
+    const follower = new Follower(file, { start: { from: "start" }, pollIntervalMs: 10 });
+    const events: string[] = [];
+    follower.on((e) => events.push(e.type));
+    await follower.start();
+    expect(liveResources()).toEqual({
+      ...before,
+      Timeout: (before.Timeout ?? 0) + 1,
+      FSEventWrap: (before.FSEventWrap ?? 0) + 1,
+    });
+    expect(openDescriptorsOf(file)).toBe(1);
+    await Promise.all([follower.close(), follower.close()]);
+    await follower.close();
+    expect(liveResources()).toEqual(before);
+    expect(openDescriptorsOf(file)).toBe(0);
+    // With nothing left to wake it, the closed follower cannot deliver this.
+    await appendFile(file, "late\n");
+    expect(events).toEqual([]);
+  });
+
+  it("rejects bad options", () => {
+    expect(() => new Follower("/tmp/x", { start: { from: "end" }, readChunkBytes: 0 })).toThrow(RangeError);
+    expect(() => new Follower("/tmp/x", { start: { from: "end" }, maxBatchLines: 1.5 })).toThrow(RangeError);
+    expect(() => new Follower("/tmp/x", { start: { from: "end" }, pollIntervalMs: 0 })).toThrow(RangeError);
+  });
+
+  it("rejects a negative tail", async () => {
+    const follower = track(new Follower("/tmp/x", { start: { tail: -1 } }));
+    await expect(follower.start()).rejects.toBeInstanceOf(RangeError);
+  });
+});
+
+/** Counts of the resource kinds a follower may hold: timers and fs.watch watchers. */
+function liveResources(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const kind of process.getActiveResourcesInfo()) {
+    if (kind === "Timeout" || kind === "FSEventWrap") counts[kind] = (counts[kind] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** How many of this process's file descriptors point at path (Linux /proc/self/fd). */
+function openDescriptorsOf(path: string): number {
+  let count = 0;
+  for (const fd of readdirSync("/proc/self/fd")) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) === path) count++;
+    } catch {
+      // closed while we looked
+    }
+  }
+  return count;
+}
