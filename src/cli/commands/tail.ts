@@ -14,7 +14,7 @@ interface TailOptions {
   since?: string;
   follow: boolean;
   json?: boolean;
-  poll: string;
+  pollInterval: string;
 }
 
 export function registerTail(program: Command): void {
@@ -33,16 +33,23 @@ export function registerTail(program: Command): void {
     .option("--since <cursor>", "start right after this cursor instead")
     .option("--no-follow", "print what is there and exit")
     .option("--json", "one JSON object per line: {type:'line', seq, cursor, text, ts?, level}; events too")
-    .option("--poll <ms>", "fallback stat poll interval, for file systems without change events", "1000")
+    .option(
+      "--poll-interval <ms>",
+      "fallback stat poll interval, for file systems without change events",
+      "1000",
+    )
     .addHelpText(
       "after",
       "\nExit status: 0 stopped (end of file with --no-follow, or SIGINT/SIGTERM); 1 error; 2 usage.",
     )
     .action(async (fileArg: string | undefined, options: TailOptions, command: Command) => {
       const start = startFrom(options, command.getOptionValueSource("lines") === "cli");
-      const pollIntervalMs = Number(options.poll);
+      const pollIntervalMs = Number(options.pollInterval);
       if (!Number.isInteger(pollIntervalMs) || pollIntervalMs < 10) {
-        throw new CliError(`--poll needs a whole number of milliseconds >= 10, got "${options.poll}"`, 2);
+        throw new CliError(
+          `--poll-interval needs a whole number of milliseconds >= 10, got "${options.pollInterval}"`,
+          2,
+        );
       }
       const file = resolveAuditFile(fileArg);
       if (!options.follow) await mustExist(file);
