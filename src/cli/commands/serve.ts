@@ -1,7 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
 import type { Command } from "commander";
-import { createServer } from "../../server/app.js";
 import type { ServerOptions, StreamSpec } from "../../server/options.js";
 import { resolveAuditFile } from "../audit-file.js";
 import { CliError } from "../cli-error.js";
@@ -119,6 +118,8 @@ export function registerServe(program: Command): void {
         options.streams = [{ name: streamName(file), file }];
       }
 
+      // Loaded here, not at the top: `livetrail log` and `tail` should not pay for loading the web server.
+      const { createServer } = await import("../../server/app.js");
       let server: ReturnType<typeof createServer>;
       try {
         server = createServer(options);
