@@ -4,19 +4,22 @@ import { sendError } from "./http-errors.js";
 
 /** `GET /api/audit` (and HEAD): the default stream's file as plain text, as the old dashboard loaded it. */
 export function registerCompatRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  app.get("/api/audit", async (request, reply) => {
-    const backend = ctx.streams.default.backend;
-    if (request.method === "HEAD") {
-      const info = await backend.info();
-      if (!info.exists) return sendError(reply, 404, "no_file", "the audit log does not exist (yet)");
-      return reply
-        .type("text/plain; charset=utf-8")
-        .header("content-length", String(info.size))
-        .header("cache-control", "no-store")
-        .send();
-    }
-    const body = await backend.openRaw();
+  const backend = () => ctx.streams.default.backend;
+
+  app.get("/api/audit", { exposeHeadRoute: false }, async (_request, reply) => {
+    const body = await backend().openRaw();
     if (body === null) return sendError(reply, 404, "no_file", "the audit log does not exist (yet)");
     return reply.type("text/plain; charset=utf-8").header("cache-control", "no-store").send(body);
+  });
+
+  // Its own route: Fastify's automatic HEAD would read the whole file and report no length.
+  app.head("/api/audit", async (_request, reply) => {
+    const info = await backend().info();
+    if (!info.exists) return reply.code(404).send();
+    return reply
+      .type("text/plain; charset=utf-8")
+      .header("content-length", String(info.size))
+      .header("cache-control", "no-store")
+      .send();
   });
 }
