@@ -1,0 +1,145 @@
+import fastifyCookie from "@fastify/cookie";
+import fastifyRateLimit from "@fastify/rate-limit";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { ServerContext } from "../context.js";
+import { registerAppendRoute } from "../routes/append.js";
+import { sendError } from "../routes/http-errors.js";
+import { clientAddress, isLoopback } from "./client-address.js";
+import { ConnectionCaps } from "./connection-caps.js";
+import { authenticate } from "./credentials.js";
+import { LOGIN_PATHS, registerLoginRoutes } from "./login-routes.js";
+import { limitMessageRate } from "./message-rate.js";
+import { checkOrigin } from "./origin-check.js";
+import { registerSecurityHeaders } from "./security-headers.js";
+import { SessionStore } from "./session-store.js";
+
+const SSE_ROUTE = "/api/streams/:name/events";
+const SEARCH_ROUTE = "/api/streams/:name/search";
+/** The API's default search page (routes/api.ts): lowered to the cap when the cap is smaller. */
+const DEFAULT_SEARCH_LIMIT = 200;
+const PUBLIC_PATHS = new Set(["/healthz"]);
+
+/**
+ * Everything between the network and the routes: security headers, rate limits, the WebSocket origin check,
+ * authentication, connection caps, per-socket message rate, search caps, the sign-in and append routes.
+ * Registered on the root instance before any route so its hooks see every request, upgrades included.
+ */
+export async function registerSecurity(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  const security = ctx.options.security;
+  const sessions = new SessionStore(security.sessionTtlMs, security.maxSessions);
+  const caps = new ConnectionCaps(
+    security.maxConnections,
+    security.maxConnectionsPerAddress,
+    security.limitLoopback,
+  );
+
+  await app.register(fastifyCookie);
+  await registerSecurityHeaders(app, security);
+  await app.register(fastifyRateLimit, { global: false });
+  const httpLimit = app.createRateLimit({ max: security.httpPerMinute, timeWindow: 60_000 });
+  const upgradeLimit = app.createRateLimit({ max: security.upgradesPerMinute, timeWindow: 60_000 });
+  const loginLimit = app.createRateLimit({ max: security.loginPerMinute, timeWindow: 60_000 });
+  app.decorateRequest("principal", null);
+  app.addHook("onClose", async () => sessions.close());
+
+  const loginPage = security.tokens.size > 0;
+
+  const unauthorized = (request: FastifyRequest, reply: FastifyReply, presented: boolean): FastifyReply => {
+    const path = request.url.split("?")[0] ?? "/";
+    const wantsPage =
+      loginPage &&
+      !request.ws &&
+      request.method === "GET" &&
+      !path.startsWith("/api/") &&
+      (request.headers.accept ?? "").includes("text/html");
+    if (wantsPage) return reply.redirect(`/login?next=${encodeURIComponent(request.url)}`, 302);
+    reply.header(
+      "www-authenticate",
+      presented ? 'Bearer realm="livetrail", error="invalid_token"' : 'Bearer realm="livetrail"',
+    );
+    return sendError(
+      reply,
+      401,
+      "unauthorized",
+      presented ? "the credentials are not valid" : "authentication required",
+    );
+  };
+
+  app.addHook("onRequest", async (request, reply) => {
+    const address = clientAddress(request);
+    const route = request.routeOptions.url;
+    const sse = route === SSE_ROUTE;
+
+    if (security.limitLoopback || !isLoopback(address)) {
+      const verdict = await (request.ws ? upgradeLimit : httpLimit)(request);
+      if (!verdict.isAllowed && verdict.isExceeded) {
+        reply.header("retry-after", String(verdict.ttlInSeconds));
+        return sendError(
+          reply,
+          429,
+          "rate_limited",
+          `too many ${request.ws ? "WebSocket upgrades" : "requests"}; retry later`,
+        );
+      }
+    }
+
+    if (security.allowedHosts !== null && !security.allowedHosts.has(request.hostname.toLowerCase())) {
+      return sendError(
+        reply,
+        421,
+        "unknown_host",
+        "this server does not answer for that Host (see --allowed-host)",
+      );
+    }
+
+    const origin = request.ws ? checkOrigin(request, security.allowOrigins) : null;
+    if (origin === "foreign")
+      return sendError(reply, 403, "bad_origin", "WebSocket from a foreign origin refused");
+
+    if (
+      security.authRequired &&
+      !(route !== undefined && (PUBLIC_PATHS.has(route) || (loginPage && LOGIN_PATHS.has(route))))
+    ) {
+      const auth = authenticate(request, security, sessions, request.ws || sse);
+      if (!auth.ok) return unauthorized(request, reply, auth.presented);
+      // A cookie is sent by the browser on its own; only a matching Origin proves the page asking is ours.
+      if (auth.principal.via === "cookie" && request.ws && origin === "missing") {
+        return sendError(reply, 403, "bad_origin", "a session cookie needs the page's Origin header");
+      }
+      request.principal = auth.principal;
+    }
+
+    if (request.ws || sse) {
+      const cap = caps.acquire(address);
+      if (!cap.ok) {
+        return cap.reason === "total"
+          ? sendError(reply, 503, "server_full", "too many open connections; retry later")
+          : sendError(reply, 429, "too_many_connections", "too many open connections from this address");
+      }
+      if (request.ws) request.raw.socket.once("close", cap.release);
+      else reply.raw.once("close", cap.release);
+    }
+  });
+
+  app.addHook("preValidation", async (request, reply) => {
+    if (request.routeOptions.url !== SEARCH_ROUTE) return;
+    const query = request.query as Record<string, string | undefined>;
+    if (query.limit === undefined) {
+      if (security.maxSearchResults < DEFAULT_SEARCH_LIMIT) query.limit = String(security.maxSearchResults);
+    } else if (/^\d+$/.test(query.limit) && Number(query.limit) > security.maxSearchResults) {
+      return sendError(reply, 400, "limit_too_large", `limit is at most ${security.maxSearchResults}`);
+    }
+  });
+
+  app.websocketServer.on("connection", (ws) => limitMessageRate(ws, security.messagesPerSecond));
+
+  if (loginPage) {
+    await registerLoginRoutes(app, security, sessions, async (request) => {
+      const verdict = await loginLimit(request);
+      return verdict.isAllowed || !verdict.isExceeded
+        ? { allowed: true, retryAfterS: 0 }
+        : { allowed: false, retryAfterS: verdict.ttlInSeconds };
+    });
+  }
+  if (security.tokens.hasWriteTokens) registerAppendRoute(app, ctx, security);
+}
