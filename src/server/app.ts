@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import type { Server as SecureServer } from "node:tls";
 import { fileURLToPath } from "node:url";
 import fastifyWebsocket from "@fastify/websocket";
 import Fastify, { type FastifyInstance } from "fastify";
@@ -19,6 +20,8 @@ import { registerHealthRoutes } from "./routes/health.js";
 import { sendError } from "./routes/http-errors.js";
 import { registerSseRoute } from "./routes/sse.js";
 import { registerWebSocketRoutes } from "./routes/ws.js";
+import { registerSecurity } from "./security/security-plugin.js";
+import { securityServerOptions } from "./security/server-options.js";
 import { Streams } from "./streams.js";
 
 export interface ServerAddress {
@@ -63,7 +66,7 @@ function serverName(): string {
 export function createServer(input: ServerOptions): LivetrailServer {
   const options = resolveOptions(input, DEFAULT_STATIC_DIR);
   const app = Fastify({
-    logger: options.logger,
+    ...securityServerOptions(options.security, options.logger),
     // Long-lived SSE responses must not hold shutdown hostage; idle keep-alive sockets are closed on close().
     forceCloseConnections: "idle",
   });
@@ -106,6 +109,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
         done();
       },
     });
+    await registerSecurity(app, ctx);
     const authorize = options.authorize;
     if (authorize !== undefined) {
       // The one place a request (HTTP or WebSocket upgrade) is admitted.
@@ -136,10 +140,16 @@ export function createServer(input: ServerOptions): LivetrailServer {
       listening ??= (async () => {
         await ready;
         for (const hub of streams.all()) await hub.start();
+        const tls = await options.security.tls?.load();
+        if (tls !== undefined) (app.server as unknown as SecureServer).setSecureContext(tls);
         await app.listen({ host: options.host, port: options.port });
         const address = app.server.address() as AddressInfo;
         const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-        bound = { host: address.address, port: address.port, url: `http://${host}:${address.port}` };
+        bound = {
+          host: address.address,
+          port: address.port,
+          url: `${tls ? "https" : "http"}://${host}:${address.port}`,
+        };
         return bound;
       })();
       return listening;

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from "fastify";
 import type { StreamBackend } from "../backend/backend.js";
+import { type ResolvedSecurity, resolveSecurity, type SecurityOptions } from "./security/security-options.js";
 
 export interface StreamSpec {
   /** Stream name used in URLs and messages. */
@@ -56,14 +57,17 @@ export interface ServerOptions {
   logger?: boolean | { level: string };
   /** Non-fatal problems of a stream (I/O errors while following). Default: the Fastify logger. */
   onStreamError?: (stream: string, error: Error) => void;
+  /** Tokens, TLS, origins and limits (docs/security.md). Default: no authentication, default limits. */
+  security?: SecurityOptions;
 }
 
 export type ResolvedOptions = Required<
-  Omit<ServerOptions, "authorize" | "onStreamError" | "staticDir" | "logger">
+  Omit<ServerOptions, "authorize" | "onStreamError" | "staticDir" | "logger" | "security">
 > &
   Pick<ServerOptions, "authorize" | "onStreamError"> & {
     staticDir: string | null;
     logger: boolean | { level: string };
+    security: ResolvedSecurity;
   };
 
 const DEFAULTS = {
@@ -110,6 +114,7 @@ export function resolveOptions(options: ServerOptions, defaultStaticDir: string)
     streams: options.streams,
     staticDir: options.staticDir === undefined ? defaultStaticDir : options.staticDir,
     logger: options.logger ?? false,
+    security: resolveSecurity(options.security),
   } as ResolvedOptions;
   for (const key of Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]) {
     const value = resolved[key];
