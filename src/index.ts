@@ -25,6 +25,7 @@ export {
   type VerifyReport,
   verifyAuditFile,
 } from "./append/verify.js";
+export { type Demo, type DemoOptions, startDemo } from "./cli/demo.js";
 // Following a file.
 export {
   type CursorData,
@@ -37,3 +38,6 @@ export { type Entry, guessLevel, parseEntry } from "./core/entry.js";
 export { Follower, type FollowerOptions, type FollowerStats, type StartAt } from "./core/follower.js";
 export type { FollowerEvent, FollowerListener, GapReason } from "./core/follower-events.js";
 export type { Line } from "./core/line.js";
+// Serving streams.
+export { createServer, type LivetrailServer, type ServerAddress } from "./server/app.js";
+export type { ServerOptions, StreamSpec } from "./server/options.js";

@@ -13,7 +13,7 @@ const specifier = "livetrail";
 const lib = (await import(specifier)) as typeof import("../../src/index.js");
 
 describe('import from "livetrail"', () => {
-  it("exports the appender, verify, the follower, parseEntry and the cursor codec", () => {
+  it("exports the appender, verify, the follower, parseEntry, the cursor codec, the server and the demo", () => {
     for (const name of [
       "appendEntries",
       "formatEntry",
@@ -24,6 +24,8 @@ describe('import from "livetrail"', () => {
       "encodeCursor",
       "decodeCursor",
       "CursorError",
+      "createServer",
+      "startDemo",
     ]) {
       expect(typeof (lib as Record<string, unknown>)[name], name).toBe("function");
     }
@@ -47,5 +49,16 @@ describe('import from "livetrail"', () => {
     await arrived;
     expect(lib.parseEntry(seen[1] ?? "")).toMatchObject({ message: "ERROR: after", level: "error" });
     expect(lib.decodeCursor(follower.cursor ?? "").offset).toBe((await readFile(file)).length);
+  });
+
+  it("serves a file written with the library from a server made with the library", async () => {
+    const dir = await tempDir();
+    const file = dir.file("audit.log");
+    await lib.appendEntries(file, ["Auto-repair: Restarted Grafana container"]);
+    const server = track(lib.createServer({ streams: [{ name: "audit", file }], port: 0, staticDir: null }));
+    const { url } = await server.listen();
+    const response = await fetch(`${url}/api/audit`);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe(await readFile(file, "utf8"));
   });
 });
