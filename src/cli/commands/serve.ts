@@ -5,8 +5,9 @@ import type { ServerOptions, StreamSpec } from "../../server/options.js";
 import { resolveAuditFile } from "../audit-file.js";
 import { CliError } from "../cli-error.js";
 import { startDemo } from "../demo.js";
+import { addSecurityFlags, type SecurityFlags, securityFromFlags } from "../security-flags.js";
 
-interface ServeFlags {
+interface ServeFlags extends SecurityFlags {
   port?: string;
   host?: string;
   config?: string;
@@ -69,8 +70,10 @@ CONFIG FILE
   staticDir. Options on the command line win.
 
 SECURITY
-  Listens on 127.0.0.1 by default. There is no authentication yet: binding another address exposes the logs to
-  anyone who can reach the port (a warning is printed).
+  Listens on 127.0.0.1 by default, with no authentication unless tokens are given: --read-token/--write-token
+  (or LIVETRAIL_READ_TOKENS / LIVETRAIL_WRITE_TOKENS, comma-separated, or --token-file), TLS with --tls-cert and
+  --tls-key or --tls-self-signed, other WebSocket origins with --allow-origin, limits with --rate-limit and the
+  --max-* flags. Write tokens enable POST /api/streams/NAME/entries. See docs/security.md and docs/deploy.md.
 
 SIGNALS
   SIGINT, SIGTERM   stop gracefully: clients get close code 1001 (going away) and reconnect elsewhere/later.
@@ -85,8 +88,7 @@ EXAMPLES
 `;
 
 export function registerServe(program: Command): void {
-  program
-    .command("serve")
+  addSecurityFlags(program.command("serve"))
     .summary("serve audit logs live to browsers (dashboard, WebSocket, SSE, HTTP API)")
     .description("Follow log files and stream them to browsers. See below for endpoints and settings.")
     .argument("[streams...]", "FILE or NAME=FILE, one per stream (first = default)")
@@ -100,6 +102,7 @@ export function registerServe(program: Command): void {
       const fromCli = (name: string): boolean => command.getOptionValueSource(name) === "cli";
       const config: ConfigFile = flags.config === undefined ? {} : await readConfig(flags.config);
       const options: ServerOptions = { ...config, streams: config.streams ?? [] };
+      Object.assign(options, await securityFromFlags(flags));
       if (fromCli("port") || config.port === undefined) options.port = parsePort(flags.port ?? "8080");
       if (fromCli("host") || config.host === undefined) options.host = flags.host ?? "127.0.0.1";
       if (fromCli("pollInterval") || config.pollIntervalMs === undefined) {
@@ -134,7 +137,7 @@ export function registerServe(program: Command): void {
       });
       try {
         const address = await server.listen();
-        if (!isLoopback(server.options.host)) {
+        if (!isLoopback(server.options.host) && !server.options.security.authRequired) {
           process.stderr.write(
             `livetrail: warning: listening on ${server.options.host} without authentication: anyone who can ` +
               "reach this port can read these logs\n",
@@ -142,6 +145,9 @@ export function registerServe(program: Command): void {
         }
         const list = options.streams.map((s) => `${s.name}=${s.file}`).join(", ");
         process.stdout.write(`livetrail: serving ${list} at ${address.url}\n`);
+        const tls = server.options.security.tls;
+        if (tls?.selfSigned)
+          process.stderr.write(`livetrail: self-signed certificate SHA-256 ${tls.fingerprint()}\n`);
         const signal = await stopped;
         process.stderr.write(`livetrail: ${signal}: shutting down\n`);
       } catch (error) {
