@@ -16,29 +16,48 @@ export interface FileIdentity {
 }
 
 /**
- * Computes the identity of an open file or a path. With fpLen given, fingerprints exactly that many head bytes;
- * a file now shorter than that yields an identity that matches no cursor made with fpLen (fileId of "short").
+ * Computes the identity of an open file or a path, fingerprinting fpLen head bytes (default min(size, 256)).
+ * A file now shorter than a requested fpLen is fingerprinted over the bytes it has, and fpLen says so: its
+ * fileId then matches no cursor made with the longer fpLen.
  */
 export async function identify(file: FileHandle | string, fpLen?: number): Promise<FileIdentity> {
   if (typeof file === "string") {
     const handle = await open(file, "r");
     try {
-      return await identify(handle, fpLen);
+      return (await fingerprint(handle, fpLen)).identity;
     } finally {
       await handle.close();
     }
   }
-  const stat = await file.stat({ bigint: true });
-  const want = fpLen ?? Math.min(Number(stat.size), MAX_FP_LEN);
-  const head = Buffer.alloc(want);
+  return (await fingerprint(file, fpLen)).identity;
+}
+
+/** The identity and the head bytes it was computed from (a follower compares them to notice a rewritten head). */
+export async function fingerprint(
+  handle: FileHandle,
+  fpLen?: number,
+): Promise<{ identity: FileIdentity; head: Buffer }> {
+  const stat = await handle.stat({ bigint: true });
+  const head = await readHead(handle, fpLen ?? Math.min(Number(stat.size), MAX_FP_LEN));
+  const identity = {
+    dev: stat.dev,
+    ino: stat.ino,
+    fpLen: head.length,
+    fileId: computeFileId(stat.dev, stat.ino, head),
+  };
+  return { identity, head };
+}
+
+/** Up to `length` bytes from the start of the file (fewer when it is shorter). */
+export async function readHead(handle: FileHandle, length: number): Promise<Buffer> {
+  const head = Buffer.alloc(length);
   let got = 0;
-  while (got < want) {
-    const { bytesRead } = await file.read(head, got, want - got, got);
+  while (got < length) {
+    const { bytesRead } = await handle.read(head, got, length - got, got);
     if (bytesRead === 0) break;
     got += bytesRead;
   }
-  const fileId = got === want ? computeFileId(stat.dev, stat.ino, head) : "short";
-  return { dev: stat.dev, ino: stat.ino, fpLen: want, fileId };
+  return got === length ? head : head.subarray(0, got);
 }
 
 export function computeFileId(dev: bigint, ino: bigint, head: Uint8Array): string {

@@ -9,7 +9,7 @@ import {
   decodeCursor,
   MAX_FP_LEN,
 } from "./cursor.js";
-import { type FileIdentity, identify, isMissing } from "./file-identity.js";
+import { type FileIdentity, fingerprint, identify, isMissing, readHead } from "./file-identity.js";
 import type { FollowerEvent, FollowerListener, GapReason } from "./follower-events.js";
 import type { Line } from "./line.js";
 import { DEFAULT_MAX_LINE_BYTES, type LineSink, LineSplitter } from "./line-splitter.js";
@@ -62,6 +62,8 @@ export class Follower {
   /** Identity of the current file (or of the last one, after it went away: cursors still name it). */
   private identity: FileIdentity | null = null;
   private prefix = "";
+  /** The head bytes the identity's fingerprint covers. */
+  private head: Buffer = Buffer.alloc(0);
   /** Sequence number of the last line emitted. */
   private seq = 0;
   private batch: Line[] = [];
@@ -225,8 +227,7 @@ export class Follower {
   }
 
   private async attach(handle: FileHandle, offset: number): Promise<void> {
-    this.identity = await identify(handle);
-    this.prefix = cursorPrefix(this.identity.fileId, this.identity.fpLen);
+    await this.setIdentity(handle);
     this.splitter.reset(offset);
     this.handle = handle;
     this.missingReported = false;
@@ -246,17 +247,23 @@ export class Follower {
   }
 
   private async follow(handle: FileHandle): Promise<void> {
-    const [pathStat, fileStat] = await Promise.all([statOrNull(this.path), handle.stat({ bigint: true })]);
+    // Three small independent looks, in parallel: which file the path names, how big ours is, and its head.
+    const [pathStat, fileStat, head] = await Promise.all([
+      statOrNull(this.path),
+      handle.stat({ bigint: true }),
+      this.head.length > 0 ? readHead(handle, this.head.length) : this.head,
+    ]);
     if (this.closed || this.handle !== handle) return;
     const identity = this.identity as FileIdentity;
     const replaced = pathStat === null || pathStat.ino !== identity.ino || pathStat.dev !== identity.dev;
     this.size = Number(fileStat.size);
-    if (this.size < this.splitter.offset) await this.restartTruncated(handle);
+    // Shrunk below what we read, or grown again with other first bytes before we looked (truncated, rewritten).
+    if (this.size < this.splitter.offset || !head.equals(this.head)) await this.restartTruncated(handle);
     await this.drain(handle);
     if (this.closed || this.handle !== handle) return;
     if (!replaced) {
       if (identity.fpLen < MAX_FP_LEN && this.splitter.offset > identity.fpLen)
-        await this.refreshIdentity(handle);
+        await this.setIdentity(handle);
       return;
     }
     if (pathStat === null && fileStat.nlink > 0n) {
@@ -327,16 +334,18 @@ export class Follower {
     const previousSize = this.splitter.offset;
     this.flushPartial();
     this.splitter.reset(0);
-    this.identity = await identify(handle);
-    this.prefix = cursorPrefix(this.identity.fileId, this.identity.fpLen);
+    await this.setIdentity(handle);
     this.emit({ type: "truncated", previousSize, cursor: this.cursor as string });
   }
 
-  /** A young file's fingerprint grows with it (up to 256 bytes) so its cursors tell recycled inodes apart. */
-  private async refreshIdentity(handle: FileHandle): Promise<void> {
-    const identity = await identify(handle);
-    if (this.handle !== handle || identity.ino !== this.identity?.ino) return;
+  /**
+   * Fingerprints the file as it is now. A young file's fingerprint is refreshed as it grows (up to 256 bytes) so
+   * its cursors tell recycled inodes apart and a rewritten head is noticed.
+   */
+  private async setIdentity(handle: FileHandle): Promise<void> {
+    const { identity, head } = await fingerprint(handle);
     this.identity = identity;
+    this.head = head;
     this.prefix = cursorPrefix(identity.fileId, identity.fpLen);
   }
 

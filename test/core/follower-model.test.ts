@@ -8,7 +8,7 @@ import { waitFor } from "../helpers/wait-for.js";
 
 /**
  * Model-based test: random sequences of writes, partial writes, writes to a renamed-away file, rename rotation,
- * copytruncate and delete run against a real file and a follower, and against an in-memory model of what the
+ * copytruncate (also with an immediate rewrite) and delete run against a real file and a follower, and against an in-memory model of what the
  * follower must report. After every step the test waits until the follower has caught up (never sleeps), then
  * the reported lines and events must equal the model's exactly.
  */
@@ -18,6 +18,7 @@ type Op =
   | { kind: "writeOld"; text: string }
   | { kind: "rename" }
   | { kind: "copytruncate" }
+  | { kind: "copytruncateAndWrite"; text: string }
   | { kind: "delete" };
 
 const decoder = new TextDecoder();
@@ -39,6 +40,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: text.map((t): Op => ({ kind: "writeOld", text: t })) },
   { weight: 1, arbitrary: fc.constant<Op>({ kind: "rename" }) },
   { weight: 1, arbitrary: fc.constant<Op>({ kind: "copytruncate" }) },
+  { weight: 1, arbitrary: text.map((t): Op => ({ kind: "copytruncateAndWrite", text: t })) },
   { weight: 1, arbitrary: fc.constant<Op>({ kind: "delete" }) },
 );
 
@@ -180,6 +182,20 @@ async function runScenario(ops: Op[], watch: boolean): Promise<void> {
           model.followedSize = 0;
           model.seen.push({ event: "truncated" });
           break;
+        case "copytruncateAndWrite": {
+          // The file regrows at once, possibly beyond the old offset before the follower looks: its different
+          // first bytes (a marker no other write uses) must still reveal the truncation.
+          if (!model.exists || model.followedSize === 0) continue;
+          const data = `#${++rotations}${step.text}`;
+          await copyFile(path, `${path}.${rotations}`);
+          await truncate(path, 0);
+          await appendFile(path, data);
+          model.flushCarry();
+          model.followedSize = 0;
+          model.seen.push({ event: "truncated" });
+          model.append(data);
+          break;
+        }
         case "delete":
           if (!model.exists) continue;
           await unlink(path);

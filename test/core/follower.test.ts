@@ -153,6 +153,20 @@ describe("Follower: rotation", () => {
     expect(h.lines()[2]).toMatchObject({ seq: 3, start: 0, end: 2 });
   });
 
+  it("copytruncate noticed even when the file regrew past the old offset before the follower looked", async () => {
+    const dir = await tempDir();
+    const file = dir.file("a.log");
+    await writeFile(file, "[10:00] first\n");
+    // Polling only, slowly: the truncation and the rewrite land between two looks (or, rarely, not; same result).
+    const h = await followFile(file, { start: { from: "start" }, watch: false, pollIntervalMs: 200 }, track);
+    await copyFile(file, dir.file("a.log.1"));
+    await truncate(file, 0);
+    await appendFile(file, "[10:05] after the rotation, longer than before\n");
+    await h.waitForLines(2);
+    expect(h.kinds()).toEqual(["lines", "truncated", "lines"]);
+    expect(h.texts()).toEqual(["[10:00] first", "[10:05] after the rotation, longer than before"]);
+  });
+
   it("rename rotation: drains lines written to the old file after the rename, then follows the new file", async () => {
     const dir = await tempDir();
     const file = dir.file("a.log");
