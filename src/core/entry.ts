@@ -28,9 +28,11 @@ const LABELS: Readonly<Record<string, EntryLevel>> = {
   INFO: "info",
 };
 
-const ERROR_WORDS = /\b(?:error|errors|fail|fails|failed|failure|exception|critical|fatal)\b/i;
-const WARN_WORDS = /\b(?:warn|warning|warnings)\b/i;
-const OK_WORDS = /\b(?:ok|passed|success|successful|succeeded|restored|healthy)\b/i;
+// Matched against the lower-cased message: one cheap lower-casing beats three case-insensitive scans (hot path:
+// every line the server sends).
+const ERROR_WORDS = /\b(?:error|errors|fail|fails|failed|failure|exception|critical|fatal)\b/;
+const WARN_WORDS = /\b(?:warn|warning|warnings)\b/;
+const OK_WORDS = /\b(?:ok|passed|success|successful|succeeded|restored|healthy)\b/;
 
 export function parseEntry(text: string): Entry {
   const match = STAMPED.exec(text);
@@ -48,37 +50,40 @@ export function parseEntry(text: string): Entry {
 export function guessLevel(message: string): EntryLevel {
   const label = LABEL.exec(message);
   if (label) return LABELS[label[1] as string] ?? "info";
-  if (ERROR_WORDS.test(message)) return "error";
-  if (WARN_WORDS.test(message)) return "warn";
-  if (OK_WORDS.test(message)) return "ok";
+  const lower = message.toLowerCase();
+  if (ERROR_WORDS.test(lower)) return "error";
+  if (WARN_WORDS.test(lower)) return "warn";
+  if (OK_WORDS.test(lower)) return "ok";
   return "info";
 }
 
 /** Epoch ms of a matched timestamp, or undefined when a field is out of range (month 13, Feb 30, 24:00). */
 function timestampMs(m: RegExpExecArray): number | undefined {
-  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i]));
+  // Plain range checks instead of a Date round trip: this runs for every line the server sends.
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = Number(m[4]);
+  const minute = Number(m[5]);
+  const second = Number(m[6]);
+  // Date.UTC maps years 0-99 to 1900-1999: such a stamp would not mean what it says.
+  if (year < 100 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
   const fraction = m[7] ?? "";
   const zone = m[8] as string;
-  if (month === undefined || day === undefined || hour === undefined || minute === undefined)
-    return undefined;
-  if (year === undefined || second === undefined) return undefined;
   const ms = fraction === "" ? 0 : Number(fraction.padEnd(3, "0").slice(0, 3));
   const local = Date.UTC(year, month - 1, day, hour, minute, second, ms);
-  const check = new Date(local);
-  if (
-    check.getUTCFullYear() !== year ||
-    check.getUTCMonth() !== month - 1 ||
-    check.getUTCDate() !== day ||
-    check.getUTCHours() !== hour ||
-    check.getUTCMinutes() !== minute ||
-    check.getUTCSeconds() !== second
-  ) {
-    return undefined;
-  }
   if (zone === "Z") return local;
   const sign = zone.startsWith("-") ? -1 : 1;
   const offHours = Number(zone.slice(1, 3));
   const offMinutes = Number(zone.slice(4, 6));
   if (offHours > 23 || offMinutes > 59) return undefined;
   return local - sign * (offHours * 60 + offMinutes) * 60_000;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) return 29;
+  return DAYS_IN_MONTH[month - 1] as number;
 }
