@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import type { ServerOptions, StreamSpec } from "../../server/options.js";
 import { resolveAuditFile } from "../audit-file.js";
 import { CliError } from "../cli-error.js";
@@ -12,6 +12,8 @@ interface ServeFlags extends SecurityFlags {
   host?: string;
   config?: string;
   pollInterval?: string;
+  watch: boolean;
+  poll?: boolean;
   demo?: boolean;
 }
 
@@ -96,6 +98,8 @@ export function registerServe(program: Command): void {
     .option("-H, --host <address>", "address to listen on", "127.0.0.1")
     .option("-c, --config <file>", "JSON file with the same settings (see CONFIG FILE)")
     .option("--poll-interval <ms>", "fallback stat poll interval in milliseconds", "1000")
+    .option("--no-watch", "do not use file change events; find changes by polling only")
+    .addOption(new Option("--poll", "same as --no-watch").hideHelp())
     .option("--demo", "serve a demo audit log that keeps growing (nothing to set up)")
     .addHelpText("after", HELP)
     .action(async (args: string[], flags: ServeFlags, command: Command) => {
@@ -108,6 +112,8 @@ export function registerServe(program: Command): void {
       if (fromCli("pollInterval") || config.pollIntervalMs === undefined) {
         options.pollIntervalMs = parseMs(flags.pollInterval ?? "1000", "--poll-interval");
       }
+
+      if (!flags.watch || flags.poll) options.watch = false;
 
       let demo: Awaited<ReturnType<typeof startDemo>> | null = null;
       if (flags.demo) {
