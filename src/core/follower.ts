@@ -17,7 +17,18 @@ import { isLineBoundary, lineStartBefore } from "./reverse-scan.js";
 
 /**
  * Follows one path and emits batches of complete lines with exact positions, across appends, partial writes,
- * rename rotation, copytruncate, delete and recreate. See docs/architecture.md for the states.
+ * rename rotation, copytruncate, delete and recreate.
+ *
+ * Each look (a wake-up from the change source) compares the path's inode with the open file's, and the file's
+ * size and head bytes with what was read:
+ * - same file, grown: read to the end in bounded chunks; a partial last line is held back;
+ * - shrunk below the read offset, or other head bytes (copytruncate): `truncated`, restart at 0;
+ * - renamed away, nothing at the path: drain, `missing`, and keep reading the old file (a writer may still hold
+ *   it) until a new file appears;
+ * - deleted (no links left): drain, `missing`, close it;
+ * - a new file at the path: drain the old one, then `rotated` and follow the new one from offset 0.
+ * A file that ends for good with a partial line (rotated away, deleted, truncated) has that line delivered
+ * once, marked `unterminated`, so no byte is lost. A file that appears after `missing` is read from its start.
  */
 export type StartAt = { from: "end" } | { from: "start" } | { tail: number } | { cursor: string };
 

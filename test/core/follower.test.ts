@@ -189,6 +189,20 @@ describe("Follower: rotation", () => {
     expect(h.lines().map((l) => l.seq)).toEqual([1, 2, 3, 4]);
   });
 
+  it("delete: the rest of the deleted file is drained (a partial last line marked) before missing", async () => {
+    const file = (await tempDir()).file("a.log");
+    await writeFile(file, "");
+    const h = await followFile(file, { start: { from: "start" } }, track);
+    await appendFile(file, "written\nthen deleted at once");
+    await unlink(file);
+    await h.waitForEvent("missing");
+    expect(h.kinds()).toEqual(["lines", "missing"]);
+    expect(h.lines()).toMatchObject([
+      { text: "written" },
+      { text: "then deleted at once", unterminated: true },
+    ]);
+  });
+
   it("delete then recreate: missing, then rotated", async () => {
     const file = (await tempDir()).file("a.log");
     await writeFile(file, "a\n");
