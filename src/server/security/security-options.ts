@@ -36,6 +36,8 @@ export interface SecurityOptions {
   upgradesPerMinute?: number;
   /** Sign-in attempts per minute per client address, loopback included (429). Default 20. */
   loginPerMinute?: number;
+  /** The window of the three rate limits above (ms). Default 60,000. */
+  rateWindowMs?: number;
   /** Apply the per-address limits to loopback clients too. Default false (see docs/security.md). */
   limitLoopback?: boolean;
   /** Streaming connections (WebSocket and SSE) in total (503). Default 20,000. */
@@ -68,6 +70,7 @@ export interface ResolvedSecurity {
   httpPerMinute: number;
   upgradesPerMinute: number;
   loginPerMinute: number;
+  rateWindowMs: number;
   limitLoopback: boolean;
   maxConnections: number;
   maxConnectionsPerAddress: number;
@@ -83,6 +86,7 @@ const LIMIT_DEFAULTS = {
   httpPerMinute: 1_200,
   upgradesPerMinute: 120,
   loginPerMinute: 20,
+  rateWindowMs: 60_000,
   maxConnections: 20_000,
   maxConnectionsPerAddress: 64,
   messagesPerSecond: 50,

@@ -36,9 +36,12 @@ export async function registerSecurity(app: FastifyInstance, ctx: ServerContext)
   await app.register(fastifyCookie);
   await registerSecurityHeaders(app, security);
   await app.register(fastifyRateLimit, { global: false });
-  const httpLimit = app.createRateLimit({ max: security.httpPerMinute, timeWindow: 60_000 });
-  const upgradeLimit = app.createRateLimit({ max: security.upgradesPerMinute, timeWindow: 60_000 });
-  const loginLimit = app.createRateLimit({ max: security.loginPerMinute, timeWindow: 60_000 });
+  const httpLimit = app.createRateLimit({ max: security.httpPerMinute, timeWindow: security.rateWindowMs });
+  const upgradeLimit = app.createRateLimit({
+    max: security.upgradesPerMinute,
+    timeWindow: security.rateWindowMs,
+  });
+  const loginLimit = app.createRateLimit({ max: security.loginPerMinute, timeWindow: security.rateWindowMs });
   app.decorateRequest("principal", null);
   app.addHook("onClose", async () => sessions.close());
 
