@@ -1,9 +1,10 @@
+import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { verifyAuditFile } from "../../src/append/verify.js";
-import { CLI, finished, killStrays, start } from "../cli/run-cli.js";
+import { CLI, finished, killStrays, type RunResult, start } from "../cli/run-cli.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
 
 const WRITER = fileURLToPath(new URL("./fixtures/concurrent-writer.mjs", import.meta.url));
@@ -48,14 +49,19 @@ describe("concurrent writers", () => {
   it(`${WRITERS} processes appending ${ENTRIES} entries each, one write per entry, give ${WRITERS * ENTRIES} whole lines`, async () => {
     const dir = await tempDir();
     const file = dir.file("logs/audit.log");
-    const go = dir.file("go");
-    const children = Array.from({ length: WRITERS }, (_, w) =>
-      start(process.execPath, [WRITER, file, go, String(w), String(ENTRIES)]),
-    );
-    const results = children.map((child) => finished(child, 120_000));
-    // All writers are up and waiting before any of them writes.
-    await Promise.all(children.map((child) => once(child.stdout ?? child, "data")));
-    await writeFile(go, "");
+    // Started one after another (a burst of 50 Node start-ups would starve other test files), each waiting idle
+    // until all are up; then all write at once.
+    const children: ChildProcess[] = [];
+    const results: Promise<RunResult>[] = [];
+    for (let w = 0; w < WRITERS; w++) {
+      const child = start(process.execPath, [WRITER, file, String(w), String(ENTRIES)]);
+      children.push(child);
+      const result = finished(child, 120_000);
+      results.push(result);
+      const exited = result.then((r) => Promise.reject(new Error(`writer ${w} exited early: ${r.stderr}`)));
+      await Promise.race([once(child.stdout ?? child, "data"), exited]);
+    }
+    for (const child of children) child.stdin?.end("go");
     for (const result of await Promise.all(results)) expect(result).toMatchObject({ code: 0, stderr: "" });
     await expectAllEntriesWhole(file);
   }, 180_000);

@@ -28,7 +28,10 @@ describe("startDemo", () => {
     expect(Math.min(...times)).toBeGreaterThanOrEqual(Math.floor((before - 6 * 3600_000) / 1000) * 1000);
     expect(Math.max(...times)).toBeLessThanOrEqual(Date.now());
 
-    await waitFor(async () => (await lineCount(demo.file)) >= 205, { message: "5 live demo entries" });
+    await waitFor(async () => (await lineCount(demo.file)) >= 205, {
+      message: "5 live demo entries",
+      timeoutMs: 60_000,
+    });
     await demo.close();
     await demo.close();
     const report = await verifyAuditFile(demo.file, { maxSkewMs: 0 });
@@ -43,7 +46,10 @@ describe("startDemo", () => {
     const head = (await readFile(first.file, "utf8")).split("\n")[0];
     const count = await lineCount(first.file);
     const second = track(await startDemo(dir.path, fast));
-    await waitFor(async () => (await lineCount(second.file)) > count, { message: "a live entry" });
+    await waitFor(async () => (await lineCount(second.file)) > count, {
+      message: "a live entry",
+      timeoutMs: 60_000,
+    });
     await second.close();
     expect((await readFile(second.file, "utf8")).split("\n")[0]).toBe(head);
     expect((await verifyAuditFile(second.file, { maxSkewMs: 0 })).ok).toBe(true);

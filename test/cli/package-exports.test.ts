@@ -1,8 +1,11 @@
 import { readFile } from "node:fs/promises";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { useClosers } from "../helpers/closer.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
 import { waitForEvent } from "../helpers/wait-for.js";
+
+// Each test runs real processes; on a shared, busy machine one can take many seconds to start.
+vi.setConfig({ testTimeout: 180_000 });
 
 const tempDir = useTempDirs();
 const track = useClosers();
@@ -44,6 +47,7 @@ describe('import from "livetrail"', () => {
     expect(seen).toEqual(["[2025-12-17T17:40:37Z] before"]);
     const arrived = waitForEvent(follower.on.bind(follower), (e) => e.type === "lines", {
       message: "the new line",
+      timeoutMs: 60_000,
     });
     await lib.appendEntries(file, [{ message: "after", level: "error" }]);
     await arrived;

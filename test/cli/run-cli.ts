@@ -17,7 +17,7 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** Written to stdin, which is then closed; without it stdin is closed at once. */
   input?: string | Buffer;
-  /** Kill the process (by its PID) if it has not exited by then; default 20 s. */
+  /** Kill the process (by its PID) if it has not exited by then; default 90 s (machines are shared and busy). */
   timeoutMs?: number;
 }
 
@@ -51,7 +51,7 @@ export function withoutLivetrailEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.Proce
 }
 
 /** Waits for a started process to exit and returns what it printed. */
-export function finished(child: ChildProcess, timeoutMs = 20_000): Promise<RunResult> {
+export function finished(child: ChildProcess, timeoutMs = 90_000): Promise<RunResult> {
   let stdout = "";
   let stderr = "";
   child.stdout?.setEncoding("utf8").on("data", (d: string) => {

@@ -1,10 +1,13 @@
 import type { ChildProcess } from "node:child_process";
 import { appendFile, rename, writeFile } from "node:fs/promises";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { appendEntries } from "../../src/append/appender.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
 import { CLI, finished, killStrays, runCli, start } from "./run-cli.js";
+
+// Each test runs real processes; on a shared, busy machine one can take many seconds to start.
+vi.setConfig({ testTimeout: 180_000 });
 
 const tempDir = useTempDirs();
 killStrays();
@@ -139,36 +142,49 @@ describe("livetrail tail (following)", () => {
     const file = dir.file("a.log");
     await writeFile(file, numbered(1, 5));
     const tail = follow(["-n", "2", file]);
-    await waitFor(() => tail.out() === numbered(4, 5), { message: "the initial two lines" });
+    await waitFor(() => tail.out() === numbered(4, 5), {
+      message: "the initial two lines",
+      timeoutMs: 60_000,
+    });
 
     await appendFile(file, numbered(6, 7));
-    await waitFor(() => tail.out().endsWith(numbered(6, 7)), { message: "appended lines" });
+    await waitFor(() => tail.out().endsWith(numbered(6, 7)), {
+      message: "appended lines",
+      timeoutMs: 60_000,
+    });
 
     // Half a line is held back until its newline arrives.
     await appendFile(file, "line 8 first ha");
     await appendFile(file, "lf, second half\n");
     await waitFor(() => tail.out().endsWith("line 8 first half, second half\n"), {
       message: "the joined line",
+      timeoutMs: 60_000,
     });
 
     // Rename rotation: a line written to the old file after the rename still arrives, then the new file's.
     await rename(file, dir.file("a.log.1"));
     await appendFile(dir.file("a.log.1"), "line 9 (old file, after rename)\n");
     await writeFile(file, "line 10 (new file)\n");
-    await waitFor(() => tail.out().includes("line 10 (new file)\n"), { message: "the new file's line" });
+    await waitFor(() => tail.out().includes("line 10 (new file)\n"), {
+      message: "the new file's line",
+      timeoutMs: 60_000,
+    });
     expect(tail.out()).toContain("line 9 (old file, after rename)\nline 10 (new file)\n");
     await waitFor(() => tail.err().includes("file replaced; following the new file"), {
       message: "rotation notice",
+      timeoutMs: 60_000,
     });
 
     // copytruncate.
     await writeFile(file, "");
     await waitFor(() => tail.err().includes("file truncated; following from the start"), {
       message: "truncation",
+      timeoutMs: 60_000,
     });
     await appendFile(file, "line 11 (after truncation)\n");
     await waitFor(() => tail.out().endsWith("line 11 (after truncation)\n"), {
       message: "line after truncation",
+      timeoutMs: 60_000,
     });
 
     const exit = finished(tail.child);
@@ -193,9 +209,13 @@ describe("livetrail tail (following)", () => {
     const tail = follow([file]);
     await waitFor(() => tail.err().includes("no such file; waiting for it to appear"), {
       message: "waiting notice",
+      timeoutMs: 60_000,
     });
     await appendEntries(file, ["it exists now"]);
-    await waitFor(() => tail.out().includes("] it exists now\n"), { message: "the first line" });
+    await waitFor(() => tail.out().includes("] it exists now\n"), {
+      message: "the first line",
+      timeoutMs: 60_000,
+    });
     expect(tail.err()).toContain("file appeared; following it");
     const exit = finished(tail.child);
     tail.child.kill("SIGTERM");

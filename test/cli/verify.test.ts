@@ -1,8 +1,11 @@
 import { writeFile } from "node:fs/promises";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { appendEntries } from "../../src/append/appender.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
 import { killStrays, runCli, withoutLivetrailEnv } from "./run-cli.js";
+
+// Each test runs real processes; on a shared, busy machine one can take many seconds to start.
+vi.setConfig({ testTimeout: 180_000 });
 
 const tempDir = useTempDirs();
 killStrays();
