@@ -1,3 +1,4 @@
+import { isMissing } from "../core/file-identity.js";
 import type { Line } from "../core/line.js";
 import type { ServerMessage } from "../protocol/messages.js";
 import { Batch, controlFrame, splitByBytes, toWindowLine, type WindowLine } from "./frames.js";
@@ -132,7 +133,17 @@ export class Subscription implements HubSubscriber {
         return;
       }
     }
-    const result = await this.hub.backend.tail(n);
+    let result: Awaited<ReturnType<typeof this.hub.backend.tail>>;
+    try {
+      result = await this.hub.backend.tail(n);
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+      if (this.closed) return;
+      // No file yet: nothing to catch up; its lines arrive live once it appears.
+      this.control({ type: "missing", stream: this.stream });
+      this.goLive(null, announce);
+      return;
+    }
     if (this.closed) return;
     this.sendLines(result.lines.map(toWindowLine));
     if (result.lines.length === 0 && this.hub.position === null) {

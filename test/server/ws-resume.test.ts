@@ -134,3 +134,70 @@ describe("file events reach clients", () => {
     expect(client.texts()).toEqual([...makeLines(0, 5, "pre"), ...makeLines(0, 4, "rotated"), "END"]);
   });
 });
+
+describe("a stream whose file does not exist yet", () => {
+  it("accepts subscriptions, says the file is missing, and delivers lines once it appears", async () => {
+    const dir = await tempDir();
+    const file = dir.file("later.log");
+    const { wsUrl } = track(await startServer([{ name: "later", file }]));
+    const tailer = track(await TestClient.connect(`${wsUrl}/ws`));
+    await tailer.subscribe("later", { tail: 10 });
+    expect(tailer.messages.some((m) => m.type === "error")).toBe(false);
+    const liveOnly = track(await TestClient.connect(`${wsUrl}/ws`));
+    await liveOnly.subscribe("later");
+    await writeLines(file, makeLines(0, 3, "born"));
+    await appendLines(file, ["END"]);
+    for (const c of [tailer, liveOnly]) {
+      await c.waitFor((m) => m.type === "lines" && m.lines.some((l) => l.text === "END"));
+      expect(c.texts()).toEqual([...makeLines(0, 3, "born"), "END"]);
+    }
+  });
+});
+
+describe("resume while lines keep arriving", () => {
+  it("switches from catch-up to live without a gap or a duplicate", async () => {
+    const dir = await tempDir();
+    const file = dir.file("busy.log");
+    const initial = makeLines(0, 3000, "base");
+    await writeLines(file, initial);
+    // A small window and small catch-up reads force many file reads racing with live batches.
+    const { wsUrl, url } = track(
+      await startServer([{ name: "busy", file }], { windowLines: 50, catchUpChunkLines: 100 }),
+    );
+    const page = (await (await fetch(`${url}/api/streams/busy/lines?after=start&limit=3000`)).json()) as {
+      lines: WireLine[];
+    };
+    expect(page.lines).toHaveLength(3000);
+
+    let writing = true;
+    const written: string[] = [];
+    const writer = (async () => {
+      let i = 0;
+      while (writing) {
+        const lines = makeLines(i, 1 + (i % 7), "live");
+        i += lines.length;
+        written.push(...lines);
+        await appendLines(file, lines);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    const starts = [0, 1, 500, 1234, 2000, 2900, 2950, 2990, 2999];
+    const clients = await Promise.all(
+      starts.map(async (k) => {
+        const c = track(await TestClient.connect(`${wsUrl}/ws`));
+        await c.subscribe("busy", { since: (page.lines[k] as WireLine).c });
+        return { c, k };
+      }),
+    );
+    writing = false;
+    await writer;
+    await appendLines(file, ["END"]);
+    for (const { c, k } of clients) {
+      await c.waitFor((m) => m.type === "lines" && m.lines.some((l) => l.text === "END"), {
+        timeoutMs: 30_000,
+      });
+      expect(c.texts()).toEqual([...initial.slice(k + 1), ...written, "END"]);
+      expect(c.messages.some((m) => m.type === "gap")).toBe(false);
+    }
+  }, 60_000);
+});
