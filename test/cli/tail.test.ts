@@ -108,6 +108,21 @@ describe("livetrail tail --no-follow", () => {
     ).toEqual([4]);
   });
 
+  it("says so when the file of a --since cursor was replaced, then prints the new file", async () => {
+    const dir = await tempDir();
+    const file = dir.file("a.log");
+    await writeFile(file, numbered(1, 3));
+    const first = await runCli(["tail", "--json", "--no-follow", file]);
+    const cursor = JSON.parse(first.stdout.trim().split("\n")[1] ?? "").cursor as string;
+    await rename(file, dir.file("a.log.1"));
+    await writeFile(file, "fresh 1\nfresh 2\n");
+    const result = await runCli(["tail", "--since", cursor, "--no-follow", file]);
+    expect(result).toMatchObject({ code: 0, stdout: "fresh 1\nfresh 2\n" });
+    expect(result.stderr).toMatch(
+      /^livetrail: .*a\.log: lines cannot be delivered \(file-changed\); continuing at 1\./,
+    );
+  });
+
   it("ends quietly when the reader goes away (tail | head)", async () => {
     const dir = await tempDir();
     const file = dir.file("a.log");
