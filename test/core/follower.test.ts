@@ -321,6 +321,23 @@ describe("Follower: resume edge cases", () => {
     expect(h.lines()[0]).toMatchObject({ text: "two", seq: 2 });
   });
 
+  it("a cursor whose file was moved away and comes back continues without a gap", async () => {
+    const dir = await tempDir();
+    const file = dir.file("a.log");
+    await writeFile(file, "one\n");
+    const first = await followFile(file, { start: { from: "start" } }, track);
+    const cursor = first.follower.cursor as string;
+    await first.follower.close();
+    await rename(file, dir.file("elsewhere"));
+    const h = await followFile(file, { start: { cursor }, pollIntervalMs: 20 }, track);
+    expect(h.kinds()).toEqual(["missing"]);
+    await appendFile(dir.file("elsewhere"), "two\n");
+    await rename(dir.file("elsewhere"), file);
+    await h.waitForLines(1);
+    expect(h.kinds()).toEqual(["missing", "lines"]);
+    expect(h.lines()).toMatchObject([{ text: "two", seq: 2, start: 4 }]);
+  });
+
   it("a cursor beyond the end of its (truncated) file reports a truncated gap", async () => {
     const file = (await tempDir()).file("a.log");
     const head = `${"h".repeat(300)}\n`;
