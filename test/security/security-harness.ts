@@ -36,7 +36,14 @@ export async function sha256(file: string): Promise<string> {
 }
 
 export type Upgrade =
-  | { ok: true; ws: WebSocket; messages: ServerMessage[]; closed: Promise<{ code: number; reason: string }> }
+  | {
+      ok: true;
+      ws: WebSocket;
+      messages: ServerMessage[];
+      /** Frames that are not JSON (the /ws/audit feed). */
+      raw: string[];
+      closed: Promise<{ code: number; reason: string }>;
+    }
   | { ok: false; status: number; body: string };
 
 /**
@@ -55,11 +62,18 @@ export function openWs(
       ...(options.ca === undefined ? {} : { ca: options.ca }),
     });
     const messages: ServerMessage[] = [];
+    const raw: string[] = [];
     const closed = new Promise<{ code: number; reason: string }>((done) => {
       ws.on("close", (code, reason) => done({ code, reason: reason.toString() }));
     });
     ws.on("message", (data, isBinary) => {
-      if (!isBinary) messages.push(JSON.parse(data.toString()) as ServerMessage);
+      // /ws/audit sends raw text lines, /ws JSON frames.
+      if (isBinary) return;
+      try {
+        messages.push(JSON.parse(data.toString()) as ServerMessage);
+      } catch {
+        raw.push(data.toString());
+      }
     });
     ws.once("unexpected-response", (_req, res) => {
       const chunks: Buffer[] = [];
@@ -70,12 +84,12 @@ export function openWs(
       });
     });
     ws.once("open", () => {
-      if (options.waitHello === false || url.endsWith("/ws/audit")) {
-        resolve({ ok: true, ws, messages, closed });
+      if (options.waitHello === false || new URL(url).pathname === "/ws/audit") {
+        resolve({ ok: true, ws, messages, raw, closed });
         return;
       }
       const check = () => {
-        if (messages.some((m) => m.type === "hello")) resolve({ ok: true, ws, messages, closed });
+        if (messages.some((m) => m.type === "hello")) resolve({ ok: true, ws, messages, raw, closed });
         else ws.once("message", check);
       };
       check();
