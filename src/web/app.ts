@@ -340,10 +340,11 @@ export class App {
     if (!tab) return;
     el.classList.toggle("error", tab.filter.error !== null);
     this.ui.search.setAttribute("aria-invalid", String(tab.filter.error !== null));
-    if (tab.filter.error !== null) el.textContent = `Invalid regex: ${tab.filter.error}`;
+    const n = tab.store.length.toLocaleString("en");
+    if (tab.filter.error !== null) setText(el, `Invalid regex: ${tab.filter.error}`);
     else if (tab.filter.active)
-      el.textContent = `${tab.filter.matchCount.toLocaleString("en")} matches in ${tab.store.length.toLocaleString("en")} lines`;
-    else el.textContent = `${tab.store.length.toLocaleString("en")} lines`;
+      setText(el, `${tab.filter.matchCount.toLocaleString("en")} matches in ${n} lines`);
+    else setText(el, `${n} lines`);
   }
 
   /** Selects the next (dir 1) or previous (-1) matching line after the selection or the top of the view. */
@@ -678,20 +679,27 @@ export class App {
     const tab = this.active;
     if (!tab) return;
     const newBelow = this.view.newBelow();
-    this.ui.newLines.hidden = newBelow === 0 || this.paused;
-    this.ui.toEnd.hidden = this.view.follow && !this.paused;
-    this.ui.newLines.textContent = `${newBelow.toLocaleString("en")} new line${newBelow === 1 ? "" : "s"} ↓`;
+    setHidden(this.ui.newLines, newBelow === 0 || this.paused);
+    setHidden(this.ui.toEnd, this.view.follow && !this.paused);
+    if (newBelow > 0)
+      setText(this.ui.newLines, `${newBelow.toLocaleString("en")} new line${newBelow === 1 ? "" : "s"} ↓`);
     if (this.paused) {
       const held = tab.pauseAbs === null ? 0 : tab.store.base + tab.store.length - tab.pauseAbs;
-      this.ui.pause.textContent = held > 0 ? `Resume (${held.toLocaleString("en")} new)` : "Resume";
-    } else this.ui.pause.textContent = "Pause";
+      setText(this.ui.pause, held > 0 ? `Resume (${held.toLocaleString("en")} new)` : "Resume");
+    } else setText(this.ui.pause, "Pause");
     const s = tab.store;
-    this.ui.loadOlder.disabled =
-      tab.busy || s.length === 0 || (s.atFileStart && s.headCursor === null) || s.isGap(0);
-    this.ui.loadOlder.textContent =
-      s.atFileStart && s.headCursor === null ? "Start of file" : "Load older lines";
-    this.updateMatchCount();
+    const disabled = tab.busy || s.length === 0 || (s.atFileStart && s.headCursor === null) || s.isGap(0);
+    if (this.ui.loadOlder.disabled !== disabled) this.ui.loadOlder.disabled = disabled;
+    setText(this.ui.loadOlder, s.atFileStart && s.headCursor === null ? "Start of file" : "Load older lines");
+    // The line count changes with every batch; rewriting it each frame costs a toolbar layout: 4 times a second.
+    const now = performance.now();
+    if (now - this.countShownAt > 250) {
+      this.countShownAt = now;
+      this.updateMatchCount();
+    }
   }
+
+  private countShownAt = 0;
 
   private scheduleChart(): void {
     if (this.chartTimer) return;
@@ -785,6 +793,15 @@ export class App {
     if (this.paused) this.togglePause();
     this.view.scrollToBottom();
   }
+}
+
+/** DOM writes only when something changed: an unchanged write still costs a layout. */
+function setText(el: HTMLElement, text: string): void {
+  if (el.textContent !== text) el.textContent = text;
+}
+
+function setHidden(el: HTMLElement, hidden: boolean): void {
+  if (el.hidden !== hidden) el.hidden = hidden;
 }
 
 function findGapRow(tab: StreamTab, info: object): number {

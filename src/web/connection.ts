@@ -50,6 +50,15 @@ export interface ConnectionOptions {
 
 const OPEN = 1;
 
+/**
+ * Exponential backoff with "equal jitter": the step doubles per attempt up to max, and the wait is between half
+ * the step and the step, so many clients dropped at once do not all come back in the same instant.
+ */
+export function backoffDelay(attempt: number, minMs: number, maxMs: number, random: number): number {
+  const step = Math.min(maxMs, minMs * 2 ** attempt);
+  return Math.round(step / 2 + (step / 2) * random);
+}
+
 export class Connection {
   private socket: SocketLike | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
@@ -248,8 +257,12 @@ export class Connection {
       this.setState("offline");
       return;
     }
-    const exp = Math.min(this.opts.maxDelayMs, this.opts.minDelayMs * 2 ** this.status.attempt);
-    const delay = Math.round(exp / 2 + (exp / 2) * this.opts.random());
+    const delay = backoffDelay(
+      this.status.attempt,
+      this.opts.minDelayMs,
+      this.opts.maxDelayMs,
+      this.opts.random(),
+    );
     this.status.attempt++;
     this.status.retryAt = Date.now() + delay;
     this.opts.log(`disconnected (${why}); reconnecting in ${(delay / 1000).toFixed(1)} s`);

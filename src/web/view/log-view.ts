@@ -52,6 +52,8 @@ export class LogView {
   private readonly spacer: HTMLElement;
   private readonly pool: HTMLElement[] = [];
   private readonly poolKeys: string[] = [];
+  private readonly poolTops: number[] = [];
+  private spacerHeight = -1;
   private readonly virtualizer: Virtualizer<HTMLElement, HTMLElement>;
   private readonly unmount: () => void;
   private source: ViewSource | null = null;
@@ -265,7 +267,10 @@ export class LogView {
     this.virtualizer.setOptions(this.options(blocks, count));
     this.virtualizer._willUpdate();
     const total = count * ROW_HEIGHT;
-    this.spacer.style.height = `${total}px`;
+    if (total !== this.spacerHeight) {
+      this.spacer.style.height = `${total}px`;
+      this.spacerHeight = total;
+    }
     const height = this.scroller.clientHeight;
     if (this.follow) {
       this.setTop(Math.max(0, total - height));
@@ -291,25 +296,30 @@ export class LogView {
     this.hooks.onRendered();
   }
 
+  /**
+   * Row v is drawn by pool element v % pool size, so when the window moves by a few rows (new lines while
+   * following) only those few elements get new content; the others keep theirs and at most move.
+   */
   private drawRows(s: ViewSource, first: number, last: number): void {
     const n = last - first;
-    while (this.pool.length < n) {
-      const el = document.createElement("div");
-      this.spacer.append(el);
-      this.pool.push(el);
-      this.poolKeys.push("");
-    }
-    const matcher = s.filter.matcherOrNull;
-    for (let k = 0; k < this.pool.length; k++) {
-      const el = this.pool[k] as HTMLElement;
-      if (k >= n) {
-        if (this.poolKeys[k] !== "hidden") {
-          el.hidden = true;
-          this.poolKeys[k] = "hidden";
-        }
-        continue;
+    if (this.pool.length < n) {
+      while (this.pool.length < n + 16) {
+        const el = document.createElement("div");
+        el.hidden = true;
+        this.spacer.append(el);
+        this.pool.push(el);
       }
-      const v = first + k;
+      // A new pool size changes which element draws which row: start over.
+      this.poolKeys.length = 0;
+      this.poolTops.length = 0;
+    }
+    const size = this.pool.length;
+    const used = new Uint8Array(size);
+    const matcher = s.filter.matcherOrNull;
+    for (let v = first; v < last; v++) {
+      const k = v % size;
+      used[k] = 1;
+      const el = this.pool[k] as HTMLElement;
       const row = this.rowAt(v);
       const abs = s.store.base + row;
       const selected = abs === this.selectedAbs;
@@ -317,11 +327,16 @@ export class LogView {
       if (this.poolKeys[k] !== key) {
         fillRow(el, s.store, row, { matcher, timeMode: this.timeMode, selected });
         el.dataset.abs = String(abs);
-        el.hidden = false;
         this.poolKeys[k] = key;
       }
-      el.style.transform = `translateY(${v * ROW_HEIGHT}px)`;
+      if (el.hidden) el.hidden = false;
+      if (this.poolTops[k] !== v) {
+        el.style.transform = `translateY(${v * ROW_HEIGHT}px)`;
+        this.poolTops[k] = v;
+      }
     }
+    for (let k = 0; k < size; k++)
+      if (used[k] === 0 && !this.pool[k]?.hidden) (this.pool[k] as HTMLElement).hidden = true;
     this.shown = n;
   }
 
