@@ -25,8 +25,10 @@ import { isLineBoundary, lineStartBefore } from "./reverse-scan.js";
  * - shrunk below the read offset, or other head bytes (copytruncate): `truncated`, restart at 0;
  * - renamed away, nothing at the path: drain, `missing`, and keep reading the old file (a writer may still hold
  *   it) until a new file appears;
+ * - renamed away and a new, still empty file at the path: keep reading the old file, since the writer has not
+ *   moved to the new one yet;
  * - deleted (no links left): drain, `missing`, close it;
- * - a new file at the path: drain the old one, then `rotated` and follow the new one from offset 0.
+ * - a new file with bytes at the path: drain the old one, then `rotated` and follow the new one from offset 0.
  * A file that ends for good with a partial line (rotated away, deleted, truncated) has that line delivered
  * once, marked `unterminated`, so no byte is lost. A file that appears after `missing` is read from its start.
  */
@@ -277,11 +279,13 @@ export class Follower {
         await this.setIdentity(handle);
       return;
     }
-    if (pathStat === null && fileStat.nlink > 0n) {
-      // Renamed away and nothing at the path yet: the writer may still append to it, so keep reading it
-      // (waking on any event in the directory, since its new name is unknown) until a new file appears.
+    if (fileStat.nlink > 0n && (pathStat === null || pathStat.size === 0n)) {
+      // Renamed away, and the path is empty or holds a still-empty new file: the writer has not reopened yet
+      // and may still append to the old file (logrotate creates the new file before the writer is told). Keep
+      // reading the old one, waking on any event in the directory since its new name is unknown, until the new
+      // file gets its first bytes.
       this.source.anyNameInDirectory = true;
-      this.reportMissing();
+      if (pathStat === null) this.reportMissing();
       return;
     }
     // Deleted, or replaced by a new file: the old file is done for good and was just drained.

@@ -1,4 +1,4 @@
-import { appendFile, copyFile, rename, truncate, unlink, writeFile } from "node:fs/promises";
+import { appendFile, copyFile, link, rename, truncate, unlink, writeFile } from "node:fs/promises";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Follower } from "../../src/core/follower.js";
@@ -7,16 +7,18 @@ import { makeTempDir } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 /**
- * Model-based test: random sequences of writes, partial writes, writes to a renamed-away file, rename rotation,
- * copytruncate (also with an immediate rewrite) and delete run against a real file and a follower, and against an in-memory model of what the
- * follower must report. After every step the test waits until the follower has caught up (never sleeps), then
- * the reported lines and events must equal the model's exactly.
+ * Model-based test: random sequences of writes, split writes, writes to a renamed-away file, rename rotation (with
+ * and without an empty new file created at once, as logrotate does), copytruncate (also with an immediate
+ * rewrite) and delete run against a real file and a follower, and against an in-memory model of what the
+ * follower must report. After every step the test waits until the follower has caught up (never sleeps); the
+ * reported lines and events must then equal the model's exactly.
  */
 type Op =
   | { kind: "write"; text: string }
   | { kind: "splitWrite"; text: string; cut: number }
   | { kind: "writeOld"; text: string }
   | { kind: "rename" }
+  | { kind: "renameCreateEmpty" }
   | { kind: "copytruncate" }
   | { kind: "copytruncateAndWrite"; text: string }
   | { kind: "delete" };
@@ -37,8 +39,9 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     weight: 2,
     arbitrary: fc.tuple(text, fc.nat()).map(([t, n]): Op => ({ kind: "splitWrite", text: t, cut: n })),
   },
-  { weight: 1, arbitrary: text.map((t): Op => ({ kind: "writeOld", text: t })) },
+  { weight: 2, arbitrary: text.map((t): Op => ({ kind: "writeOld", text: t })) },
   { weight: 1, arbitrary: fc.constant<Op>({ kind: "rename" }) },
+  { weight: 1, arbitrary: fc.constant<Op>({ kind: "renameCreateEmpty" }) },
   { weight: 1, arbitrary: fc.constant<Op>({ kind: "copytruncate" }) },
   { weight: 1, arbitrary: text.map((t): Op => ({ kind: "copytruncateAndWrite", text: t })) },
   { weight: 1, arbitrary: fc.constant<Op>({ kind: "delete" }) },
@@ -51,10 +54,16 @@ class Model {
   carry: Buffer = Buffer.alloc(0);
   /** Whether the path names a file. */
   exists = true;
-  /** The followed file was renamed away and the path is empty: writes to "old" still reach the follower. */
+  /** The follower still reads a file renamed away from the path (a writer may still append to it). */
   detached = false;
-  /** Bytes in the file the follower reads (the renamed one while detached). */
+  /** While detached: bytes in the new file at the path (the follower moves to it once it has any). */
+  newFile: Buffer = Buffer.alloc(0);
+  /** The followed file was deleted: the follower has no file until one appears. */
+  waiting = false;
+  /** Bytes in the file the follower reads. */
   followedSize = 0;
+  /** "missing" is reported once until the follower attaches to a file again. */
+  missingReported = false;
 
   /** Bytes, not characters: a character cut in two is only part of a line once both halves are in. */
   append(data: Buffer | string): void {
@@ -62,8 +71,8 @@ class Model {
     this.followedSize += bytes.length;
     let all = Buffer.concat([this.carry, bytes]);
     for (let lf = all.indexOf(10); lf >= 0; lf = all.indexOf(10)) {
-      const text = decoder.decode(all.subarray(0, lf));
-      this.seen.push({ line: text.endsWith("\r") ? text.slice(0, -1) : text });
+      const line = decoder.decode(all.subarray(0, lf));
+      this.seen.push({ line: line.endsWith("\r") ? line.slice(0, -1) : line });
       all = all.subarray(lf + 1);
     }
     this.carry = Buffer.from(all);
@@ -74,13 +83,36 @@ class Model {
     this.carry = Buffer.alloc(0);
   }
 
-  /** A new file appears at the path (created by a write). */
-  appeared(): void {
-    if (this.detached) this.flushCarry();
-    this.detached = false;
+  missing(): void {
+    if (this.missingReported) return;
+    this.missingReported = true;
+    this.seen.push({ event: "missing" });
+  }
+
+  /** Bytes were appended to the path. */
+  pathWrite(bytes: Buffer): void {
     this.exists = true;
-    this.followedSize = 0;
+    if (this.detached) {
+      this.newFile = Buffer.concat([this.newFile, bytes]);
+      if (this.newFile.length === 0) return;
+      this.flushCarry();
+      this.attachNew();
+      this.append(this.newFile);
+      this.detached = false;
+      this.newFile = Buffer.alloc(0);
+    } else if (this.waiting) {
+      this.waiting = false;
+      this.attachNew();
+      this.append(bytes);
+    } else {
+      this.append(bytes);
+    }
+  }
+
+  private attachNew(): void {
     this.seen.push({ event: "rotated" });
+    this.followedSize = 0;
+    this.missingReported = false;
   }
 }
 
@@ -129,13 +161,9 @@ async function runScenario(ops: Op[], watch: boolean): Promise<void> {
   const model = new Model();
   const settle = (what: string) =>
     waitFor(
-      () => {
-        const seen = observe(events);
-        return (
-          JSON.stringify(seen) === JSON.stringify(model.seen) &&
-          (!model.exists && !model.detached ? true : follower.stats.readOffset === model.followedSize)
-        );
-      },
+      () =>
+        JSON.stringify(observe(events)) === JSON.stringify(model.seen) &&
+        (model.waiting || follower.stats.readOffset === model.followedSize),
       { timeoutMs: 10_000, message: `follower to match the model after ${what}` },
     ).catch((error: unknown) => {
       // Show the difference, not only the timeout.
@@ -150,14 +178,12 @@ async function runScenario(ops: Op[], watch: boolean): Promise<void> {
         case "splitWrite": {
           const bytes = Buffer.from(step.text);
           const cut = step.kind === "splitWrite" ? step.cut % (bytes.length + 1) : bytes.length;
-          const appearing = !model.exists;
           await appendFile(path, bytes.subarray(0, cut));
-          if (appearing) model.appeared();
-          model.append(bytes.subarray(0, cut));
+          model.pathWrite(bytes.subarray(0, cut));
           if (cut < bytes.length) {
             await settle(`first part of a split write ${JSON.stringify(step.text)}`);
             await appendFile(path, bytes.subarray(cut));
-            model.append(bytes.subarray(cut));
+            model.pathWrite(bytes.subarray(cut));
           }
           break;
         }
@@ -168,40 +194,54 @@ async function runScenario(ops: Op[], watch: boolean): Promise<void> {
           break;
         case "rename":
           if (!model.exists) continue;
-          oldPath = `${path}.${++rotations}`;
-          await rename(path, oldPath);
+          // While detached, the path holds only the new empty file: moving it away leaves the followed file alone.
+          await rename(path, `${path}.${++rotations}`);
+          if (!model.detached) oldPath = `${path}.${rotations}`;
           model.exists = false;
           model.detached = true;
-          model.seen.push({ event: "missing" });
+          model.newFile = Buffer.alloc(0);
+          model.missing();
           break;
+        case "renameCreateEmpty": {
+          // logrotate's way: the old file gets a new name and an empty file takes its place in one step (no
+          // moment without a file at the path); the writer keeps appending to the old file until it reopens.
+          if (!model.exists || model.detached || model.waiting) continue;
+          oldPath = `${path}.${++rotations}`;
+          await link(path, oldPath);
+          await writeFile(`${path}.new`, "");
+          await rename(`${path}.new`, path);
+          model.detached = true;
+          model.newFile = Buffer.alloc(0);
+          break;
+        }
         case "copytruncate":
-          if (!model.exists || model.followedSize === 0) continue;
+        case "copytruncateAndWrite": {
+          if (!model.exists || model.detached || model.waiting || model.followedSize === 0) continue;
           await copyFile(path, `${path}.${++rotations}`);
           await truncate(path, 0);
           model.flushCarry();
           model.followedSize = 0;
           model.seen.push({ event: "truncated" });
-          break;
-        case "copytruncateAndWrite": {
-          // The file regrows at once, possibly beyond the old offset before the follower looks: its different
-          // first bytes (a marker no other write uses) must still reveal the truncation.
-          if (!model.exists || model.followedSize === 0) continue;
-          const data = `#${++rotations}${step.text}`;
-          await copyFile(path, `${path}.${rotations}`);
-          await truncate(path, 0);
-          await appendFile(path, data);
-          model.flushCarry();
-          model.followedSize = 0;
-          model.seen.push({ event: "truncated" });
-          model.append(data);
+          if (step.kind === "copytruncateAndWrite") {
+            // The file regrows at once, possibly beyond the old offset before the follower looks: its different
+            // first bytes (a marker no other write uses) must still reveal the truncation.
+            const data = Buffer.from(`#${rotations}${step.text}`);
+            await appendFile(path, data);
+            model.pathWrite(data);
+          }
           break;
         }
         case "delete":
           if (!model.exists) continue;
           await unlink(path);
           model.exists = false;
-          model.flushCarry();
-          model.seen.push({ event: "missing" });
+          if (model.detached) {
+            model.newFile = Buffer.alloc(0);
+          } else {
+            model.flushCarry();
+            model.waiting = true;
+          }
+          model.missing();
           break;
       }
       await settle(JSON.stringify(step));
@@ -214,7 +254,7 @@ async function runScenario(ops: Op[], watch: boolean): Promise<void> {
 }
 
 describe("Follower model", () => {
-  it("matches the model over random write / partial write / rotate / truncate / delete sequences", async () => {
+  it("matches the model over random write / split write / rotate / truncate / delete sequences", async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 25 }), fc.boolean(), (ops, watch) =>
         runScenario(ops, watch),

@@ -189,6 +189,26 @@ describe("Follower: rotation", () => {
     expect(h.lines().map((l) => l.seq)).toEqual([1, 2, 3, 4]);
   });
 
+  it("logrotate create: lines the writer appends to the old file until it reopens still arrive, in order", async () => {
+    const dir = await tempDir();
+    const file = dir.file("a.log");
+    const writer = await open(file, "a");
+    await writer.write("before rotation\n");
+    const h = await followFile(file, { start: { from: "start" } }, track);
+    // Rename, and an empty new file at once (logrotate "create"); the writer has not been told yet.
+    await rename(file, dir.file("a.log.1"));
+    await writeFile(file, "");
+    await writer.write("still to the old file\n");
+    await h.waitForLines(2);
+    // The writer reopens and writes to the new file: only now does the follower move to it.
+    await writer.close();
+    await appendFile(file, "to the new file\n");
+    await h.waitForLines(3);
+    expect(h.texts()).toEqual(["before rotation", "still to the old file", "to the new file"]);
+    const kinds = h.kinds().filter((k) => k !== "missing");
+    expect(kinds.filter((k, i) => k !== kinds[i - 1])).toEqual(["lines", "rotated", "lines"]);
+  });
+
   it("delete: the rest of the deleted file is drained (a partial last line marked) before missing", async () => {
     const file = (await tempDir()).file("a.log");
     await writeFile(file, "");
