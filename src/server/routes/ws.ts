@@ -1,4 +1,7 @@
-import type { FastifyInstance } from "fastify";
+import type { ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { WebSocket } from "ws";
 import { CloseCode } from "../../protocol/messages.js";
 import { CompatSession } from "../compat-session.js";
 import type { ServerContext } from "../context.js";
@@ -11,30 +14,36 @@ export function registerWebSocketRoutes(app: FastifyInstance, ctx: ServerContext
     connections.heartbeatTimeouts++;
   };
 
-  app.get("/ws", { websocket: true }, (socket) => {
+  // One options object for every session (no per-connection closures).
+  const sessionOptions = {
+    serverName: ctx.serverName,
+    heartbeatMs: options.heartbeatMs,
+    maxBufferedBytes: options.maxBufferedBytes,
+    maxSubscriptions: options.maxSubscriptions,
+    catchUpChunkLines: options.catchUpChunkLines,
+    maxFrameBytes: options.maxFrameBytes,
+    onClose: (s: WsSession) => {
+      connections.delete(s);
+      heartbeat.delete(s);
+    },
+    onHeartbeatTimeout,
+  };
+
+  app.get("/ws", { websocket: true }, (socket, request) => {
+    releaseUpgrade(socket, request);
     if (ctx.closing) {
       socket.close(CloseCode.goingAway, "server shutting down");
       return;
     }
-    const session = new WsSession(socket, ctx.streams, {
-      serverName: ctx.serverName,
-      heartbeatMs: options.heartbeatMs,
-      maxBufferedBytes: options.maxBufferedBytes,
-      maxSubscriptions: options.maxSubscriptions,
-      catchUpChunkLines: options.catchUpChunkLines,
-      maxFrameBytes: options.maxFrameBytes,
-      onClose: (s) => {
-        connections.delete(s);
-        heartbeat.delete(s);
-      },
-      onHeartbeatTimeout,
-    });
+    const session = new WsSession(socket, ctx.streams, sessionOptions);
     connections.add(session);
     heartbeat.add(session);
     session.start();
   });
 
   app.get("/ws/audit", { websocket: true }, (socket, request) => {
+    const log = request.log;
+    releaseUpgrade(socket, request);
     if (ctx.closing) {
       socket.close(CloseCode.goingAway, "server shutting down");
       return;
@@ -52,8 +61,24 @@ export function registerWebSocketRoutes(app: FastifyInstance, ctx: ServerContext
     connections.add(session);
     heartbeat.add(session);
     session.start().catch((error: Error) => {
-      request.log.warn({ err: error }, "ws/audit start failed");
+      log.warn({ err: error }, "ws/audit start failed");
       socket.close(1011, "could not read the audit log");
     });
   });
+}
+
+/**
+ * After the upgrade nothing needs the HTTP request and response any more, but the plugin's per-socket error
+ * listener and the response's hold on the socket keep them (and their headers) alive for the connection's whole
+ * life: a few KB per idle client. Swap in a listener that holds nothing and detach the response.
+ */
+function releaseUpgrade(socket: WebSocket, request: FastifyRequest): void {
+  socket.removeAllListeners("error");
+  socket.on("error", terminateOnError);
+  const raw = request.raw.socket as Socket & { _httpMessage?: ServerResponse | null };
+  raw._httpMessage?.detachSocket(raw);
+}
+
+function terminateOnError(this: WebSocket): void {
+  this.terminate();
 }
