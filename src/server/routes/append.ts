@@ -14,7 +14,6 @@ interface AppendBody {
 
 const LEVEL = { type: "string", enum: ["error", "warn", "ok", "info"] } as const;
 const CATEGORY = { type: "string", pattern: "^[A-Za-z][A-Za-z0-9_.-]{0,31}$" } as const;
-// Strings only: no coercion of numbers or arrays into messages.
 const MESSAGE = { type: "string", minLength: 1 } as const;
 
 /**
@@ -62,6 +61,20 @@ export function registerAppendRoute(
         if (principal === null) return sendError(reply, 401, "unauthorized", "a write token is required");
         if (principal.scope !== "write" || principal.via !== "bearer") {
           return sendError(reply, 403, "forbidden", "appending needs a write token (Authorization: Bearer)");
+        }
+        const type = request.headers["content-type"]?.split(";")[0]?.trim().toLowerCase();
+        if (type !== "application/json") {
+          return sendError(reply, 415, "unsupported_media_type", "send application/json");
+        }
+      },
+      // Fastify's validator coerces scalars (42 -> "42"); a message must be sent as a string.
+      preValidation: async (request, reply) => {
+        const body = request.body as Record<string, unknown> | null;
+        if (typeof body !== "object" || body === null) return;
+        const items = Array.isArray(body.entries) ? body.entries : [];
+        const texts = [body.message, ...items.map((e) => (e as Record<string, unknown> | null)?.message)];
+        if (texts.some((t) => t !== undefined && typeof t !== "string")) {
+          return sendError(reply, 400, "bad_request", "messages must be JSON strings");
         }
       },
       errorHandler: (error: FastifyError, _request, reply) => {
