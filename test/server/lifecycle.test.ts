@@ -146,3 +146,31 @@ describe("livetrail serve", () => {
     expect(stderr).toContain("--port");
   });
 });
+
+describe("heartbeat", () => {
+  it("drops a client that stops answering pings and keeps one that answers", async () => {
+    const dir = await tempDir();
+    const file = dir.file("audit.log");
+    await writeLines(file, []);
+    const { server, url, wsUrl } = track(await startServer([{ name: "audit", file }], { heartbeatMs: 1000 }));
+    const { WebSocket } = await import("ws");
+    const mute = new WebSocket(`${wsUrl}/ws`, { autoPong: false });
+    let muteCode: number | null = null;
+    mute.on("close", (code) => {
+      muteCode = code;
+    });
+    track({ close: async () => mute.terminate() });
+    const healthy = track(await TestClient.connect(`${wsUrl}/ws`));
+    await waitFor(() => muteCode !== null, { message: "the mute client to be dropped" });
+    expect(muteCode).toBe(1006);
+    // The answering client is still connected several intervals later (generous interval: a loaded machine
+    // must not make a healthy client miss a pong).
+    let pings = 0;
+    healthy.ws.on("ping", () => pings++);
+    await waitFor(() => pings >= 3, { message: "three more pings" });
+    expect(healthy.closeCode).toBeNull();
+    expect(server.connections.size).toBe(1);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toContain("livetrail_heartbeat_timeouts_total 1");
+  });
+});

@@ -102,3 +102,54 @@ describe("a slow client", () => {
     expect(slow.closeCode).toBeNull();
   }, 120_000);
 });
+
+describe("the old /ws/audit feed", () => {
+  it("closes a client that stops reading with 4008, while others keep getting every line", async () => {
+    const dir = await tempDir();
+    const file = dir.file("audit.log");
+    await writeLines(file, []);
+    const { wsUrl } = track(
+      await startServer([{ name: "audit", file }], { maxBufferedBytes: 64 * 1024, maxFrameBytes: 16 * 1024 }),
+    );
+    const { WebSocket } = await import("ws");
+    const open = async () => {
+      const ws = new WebSocket(`${wsUrl}/ws/audit`);
+      const frames: string[] = [];
+      let code: number | null = null;
+      ws.on("message", (d) => frames.push(d.toString()));
+      ws.on("close", (c) => {
+        code = c;
+      });
+      await new Promise<void>((resolve, reject) => {
+        ws.once("open", () => resolve());
+        ws.once("error", reject);
+      });
+      track({ close: async () => ws.terminate() });
+      await waitFor(() => frames.length >= 1, { message: "initial frame" });
+      return { ws, frames, closeCode: () => code };
+    };
+    const reader = await open();
+    const stalled = await open();
+    (stalled.ws as unknown as { _socket: Socket })._socket.pause();
+    const all: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const lines = makeLines(i * 1000, 1000, `old feed ${"y".repeat(60)}`);
+      all.push(...lines);
+      await appendLines(file, lines);
+      if (i % 10 === 9) {
+        await waitFor(() => reader.frames.join("").length >= all.join("\n").length, { timeoutMs: 30_000 });
+      }
+    }
+    await waitFor(() => reader.frames.slice(1).join("") === `${all.join("\n")}\n`, { timeoutMs: 30_000 });
+    (stalled.ws as unknown as { _socket: Socket })._socket.resume();
+    await waitFor(() => stalled.closeCode() !== null, {
+      timeoutMs: 30_000,
+      message: "stalled client closed",
+    });
+    expect(stalled.closeCode()).toBe(4008);
+    // What it did get before being closed is whole lines, in order, without duplicates.
+    const got = stalled.frames.slice(1).join("");
+    expect(got.endsWith("\n") || got === "").toBe(true);
+    expect(`${all.join("\n")}\n`.startsWith(got)).toBe(true);
+  }, 120_000);
+});
