@@ -16,7 +16,7 @@ import { appendHighlighted } from "./view/row-renderer.js";
 
 /** Lines asked for on first subscribe, per history page, and per gap fill. */
 const TAIL = 5_000;
-const PAGE = 1_000;
+const MAX_PAGE = 1_000;
 const FILTER_DEBOUNCE_MS = 150;
 
 export interface AppOptions {
@@ -39,6 +39,8 @@ export class App {
   private readonly status: StatusView;
   private readonly conn: Connection;
   private readonly cap: number;
+  /** History page size: a page must fit in memory beside what is held. */
+  private readonly page: number;
   private readonly ui = {
     tabs: $("tabs"),
     search: $<HTMLInputElement>("search"),
@@ -74,6 +76,7 @@ export class App {
 
   constructor(options: AppOptions = {}) {
     this.cap = options.cap ?? DEFAULT_CAP;
+    this.page = Math.max(1, Math.min(MAX_PAGE, Math.floor(this.cap / 4)));
     this.view = new LogView($("log"), {
       onSelect: (row) => this.select(row),
       onFillGap: (row) => void this.fillGap(row),
@@ -222,7 +225,7 @@ export class App {
       this.conn.send(
         since !== null
           ? { type: "subscribe", stream: tab.name, since }
-          : { type: "subscribe", stream: tab.name, tail: TAIL },
+          : { type: "subscribe", stream: tab.name, tail: Math.min(TAIL, this.cap) },
       );
     }
   }
@@ -492,7 +495,7 @@ export class App {
       if (s.atFileStart && s.headCursor === null) return;
       const from = s.headCursor;
       if (from === null) return;
-      const page = await fetchLines(tab.name, { before: from }, PAGE);
+      const page = await fetchLines(tab.name, { before: from }, this.page);
       s.prepend(page.lines, page.before, !page.more || page.lines.length === 0);
       this.changed(tab);
     });
@@ -504,7 +507,7 @@ export class App {
     const info = tab.store.gap(row);
     if (!info) return;
     await this.history(tab, "Loading skipped lines", async () => {
-      const page = await fetchLines(tab.name, { after: info.from }, PAGE);
+      const page = await fetchLines(tab.name, { after: info.from }, this.page);
       const end = page.lines.findIndex((l) => samePosition(l.c, info.to));
       const lines = end >= 0 ? page.lines.slice(0, end + 1) : page.lines;
       // The gap row may have moved while we waited (lines dropped or prepended): find it again.
@@ -534,7 +537,7 @@ export class App {
     }
     await this.history(tab, "Loading history", async () => {
       await this.ensureHeadCursor(tab);
-      const page = await fetchLines(tab.name, { at: new Date(ms).toISOString() }, PAGE);
+      const page = await fetchLines(tab.name, { at: new Date(ms).toISOString() }, this.page);
       if (page.lines.length === 0) {
         this.view.scrollToBottom();
         return;

@@ -220,12 +220,6 @@ export class StreamStore {
     return -1;
   }
 
-  /** Row of the line with this sequence number, or -1. */
-  rowOfSeq(seq: number): number {
-    for (let i = this.length - 1; i >= 0; i--) if (this.seq(i) === seq && !this.isGap(i)) return i;
-    return -1;
-  }
-
   clear(): void {
     this.texts = [];
     this.cursors = [];

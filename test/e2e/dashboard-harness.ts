@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { build } from "vite";
-import { appendEntries } from "../../src/append/appender.js";
+import { appendEntries, type EntryInput } from "../../src/append/appender.js";
 import { createServer, type LivetrailServer } from "../../src/server/app.js";
 import { makeTempDir, type TempDir } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -50,7 +50,7 @@ export interface Stack {
 }
 
 /** A server following a fresh log file (with `initial` entries) and serving the built app from `webDir`. */
-export async function startStack(webDir: string, initial: string[] = []): Promise<Stack> {
+export async function startStack(webDir: string, initial: (string | EntryInput)[] = []): Promise<Stack> {
   const dir = await makeTempDir("livetrail-e2e-");
   const file = dir.file("audit.log");
   if (initial.length > 0) await appendEntries(file, initial);

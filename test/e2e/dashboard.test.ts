@@ -219,4 +219,43 @@ describe("dashboard in a real browser", () => {
     });
     expect(await other.locator("#log .row.selected").textContent()).toContain("Login alice");
   });
+
+  it("pages back through history, jumps to an older time, and fills the hole it leaves", async () => {
+    // One line a second; the page subscribes with a tail of 5,000, so the oldest 3,000 start on the server only.
+    const t0 = Date.UTC(2025, 0, 1);
+    const pad = (i: number) => String(i).padStart(4, "0");
+    const s = await stack(
+      Array.from({ length: 8000 }, (_, i) => ({ message: `entry ${pad(i)}`, time: new Date(t0 + i * 1000) })),
+    );
+    const page = await open(s.url);
+    await waitFor(async () => (await page.evaluate(() => window.__livetrail.lineCount())) === 5000);
+    expect(await countText(page, "entry 2999")).toBe(0);
+
+    await page.click("#load-older");
+    await waitFor(async () => (await countText(page, "entry 2000")) === 1, { message: "older lines loaded" });
+    const texts = (await page.evaluate(() => window.__livetrail.lineTexts())).map((t) => t?.slice(-4));
+    expect(texts).toEqual(Array.from({ length: 6000 }, (_, i) => pad(2000 + i)));
+
+    // Entry 100's time is older than anything held: it is loaded by time, with a fillable gap after the block.
+    await page.fill("#jump-time", "2025-01-01T00:01:40");
+    await page.click("#jump-go");
+    await waitFor(async () => (await page.locator("#detail-text").textContent())?.includes("entry 0100"), {
+      message: "the line at that time selected",
+    });
+    expect(await page.locator("#log .row.selected").textContent()).toContain("entry 0100");
+    const gap = page.locator("#log .row.gap");
+    await page.evaluate(() => {
+      const log = document.getElementById("log") as HTMLElement;
+      log.scrollTop += 20 * 1000; // down to the end of the loaded block
+    });
+    await waitFor(() => gap.isVisible(), { message: "the gap row" });
+    expect(await gap.textContent()).toContain("not loaded");
+    // Each click loads one page (1,000 lines) of the 1,900 missing; a bounded number of clicks must do.
+    for (let click = 0; click < 4 && (await countText(page, "entry 1999")) === 0; click++) {
+      await gap.locator(".gap-fill").click();
+      await waitFor(async () => !(await page.locator("#notice").textContent())?.startsWith("Loading"));
+    }
+    const all = (await page.evaluate(() => window.__livetrail.lineTexts(100_000))).map((t) => t?.slice(-4));
+    expect(all).toEqual(Array.from({ length: 7900 }, (_, i) => pad(100 + i)));
+  });
 });

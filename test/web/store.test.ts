@@ -105,7 +105,7 @@ describe("StreamStore", () => {
     expect(s.minutes.get(m0)).toEqual({ entries: 50, errors: 5 });
   });
 
-  it("finds rows by time, cursor and sequence", () => {
+  it("finds rows by time and cursor", () => {
     const s = new StreamStore();
     s.appendLive(lines(1, 100));
     const t = Date.parse(lines(1, 100)[49]?.ts ?? "");
@@ -114,7 +114,6 @@ describe("StreamStore", () => {
     expect(s.rowAtTime(Number.MAX_SAFE_INTEGER)).toBe(100);
     expect(s.rowOfCursor("c42")).toBe(41);
     expect(s.rowOfCursor("nope")).toBe(-1);
-    expect(s.rowOfSeq(7)).toBe(6);
   });
 
   it("holds many lines across compactions without losing order", () => {
