@@ -181,7 +181,8 @@ export class Subscription implements HubSubscriber {
     const backend = this.hub.backend;
     let current = cursor;
     for (;;) {
-      if (this.closed) return;
+      // A socket that is closing needs no more history.
+      if (this.closed || !this.sink.open) return;
       if (this.hub.generation !== generation) return this.resume(current, announce);
       const position = backend.positionOf(current);
       const hubPosition = this.hub.position;

@@ -174,3 +174,57 @@ describe("heartbeat", () => {
     expect(metrics).toContain("livetrail_heartbeat_timeouts_total 1");
   });
 });
+
+describe("livetrail serve --config", () => {
+  it("reads streams (relative to the config file) and settings from JSON; flags win", async () => {
+    const dir = await tempDir();
+    await mkdir(dir.file("logs"));
+    await writeLines(dir.file("logs/a.log"), ["alpha"]);
+    await writeLines(dir.file("logs/b.log"), ["beta"]);
+    await writeFile(
+      dir.file("livetrail.json"),
+      JSON.stringify({ streams: { first: "logs/a.log", second: "logs/b.log" }, port: 1, windowLines: 50 }),
+    );
+    const child = start(process.execPath, [
+      CLI,
+      "serve",
+      "--config",
+      dir.file("livetrail.json"),
+      "--port",
+      "0",
+    ]);
+    const result = finished(child, 30_000);
+    let out = "";
+    child.stdout?.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    const url = await waitFor(() => /at (http:\/\/\S+)/.exec(out)?.[1], {
+      timeoutMs: 20_000,
+      message: "url",
+    });
+    const streams = (await (await fetch(`${url}/api/streams`)).json()) as {
+      name: string;
+      default: boolean;
+    }[];
+    expect(streams.map((s) => [s.name, s.default])).toEqual([
+      ["first", true],
+      ["second", false],
+    ]);
+    const page = (await (await fetch(`${url}/api/streams/second/lines`)).json()) as {
+      lines: { text: string }[];
+    };
+    expect(page.lines.map((l) => l.text)).toEqual(["beta"]);
+    child.kill("SIGINT");
+    expect((await result).code).toBe(0);
+  });
+
+  it("rejects an unknown setting with status 2", async () => {
+    const dir = await tempDir();
+    await writeFile(dir.file("bad.json"), JSON.stringify({ prot: 80 }));
+    const { code, stderr } = await finished(
+      start(process.execPath, [CLI, "serve", "--config", dir.file("bad.json")]),
+    );
+    expect(code).toBe(2);
+    expect(stderr).toContain('unknown setting "prot"');
+  });
+});
