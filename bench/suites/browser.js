@@ -23,6 +23,7 @@ const CHROMIUM_ARGS = [
   "--no-first-run",
 ];
 const STREAM_RATE = 5000;
+const INGEST_CHUNK = 5_000; // lines appended every 100 ms while filling the page
 
 /** @param {import("../lib/context.js").Context} ctx */
 export async function browser(ctx) {
@@ -46,9 +47,34 @@ export async function browser(ctx) {
     await chrome.close();
   }
   return {
-    params: { lines: total, streamLinesPerSec: STREAM_RATE, streamSeconds, evalEveryMs: 100, runs },
+    params: {
+      lines: total,
+      ingestLinesPerSec: INGEST_CHUNK * 10,
+      streamLinesPerSec: STREAM_RATE,
+      streamSeconds,
+      evalEveryMs: 100,
+      runs,
+    },
     systems: Object.fromEntries(Object.entries(records).map(([k, recs]) => [k, summarizeRecords(recs)])),
   };
+}
+
+/**
+ * page.evaluate() that fails after `ms` instead of hanging the bench.
+ * @template A, R
+ * @param {import("playwright-core").Page} page
+ * @param {(a: A) => R | Promise<R>} fn
+ * @param {A} [arg]
+ * @param {number} [ms]
+ * @returns {Promise<R>}
+ */
+function ev(page, fn, arg, ms = 60_000) {
+  return Promise.race([
+    page.evaluate(/** @type {any} */ (fn), arg),
+    sleep(ms).then(() => {
+      throw new Error(`the page did not answer within ${ms} ms`);
+    }),
+  ]);
 }
 
 /**
@@ -112,12 +138,12 @@ async function livetrailRun(ctx, chrome, run, total, streamSeconds) {
       },
       { timeoutMs: 30_000, intervalMs: 250, what: "the dashboard to show a primer line" },
     );
-    // Stream the lines in: 20,000-line appends every 50 ms (400k lines/s), the browser reads as fast as it can.
-    const chunk = 20_000;
+    // Stream the lines in: 10,000-line appends every 100 ms (100k lines/s).
+    const chunk = INGEST_CHUNK;
     const t0 = nowMs();
     for (let first = 0; first < total; first += chunk) {
       writeBurst(file, buildBurst(Math.min(chunk, total - first), first));
-      await sleep(50);
+      await sleep(100);
     }
     const lastText = `seq=${total - 1} `;
     await page.waitForFunction(
@@ -132,9 +158,9 @@ async function livetrailRun(ctx, chrome, run, total, streamSeconds) {
     ctx.log(
       `  browser livetrail run ${run + 1}: ${total} lines in the page after ${ingestSeconds.toFixed(1)} s`,
     );
-    const linesHeld = await page.evaluate(() => /** @type {any} */ (window).__livetrail.lineCount());
+    const linesHeld = await ev(page, () => /** @type {any} */ (window).__livetrail.lineCount());
     // What the page holds: gap rows ("N lines skipped") and distinct bench lines among the rows.
-    const held = await page.evaluate(() => {
+    const held = await ev(page, () => {
       const texts = /** @type {any} */ (window).__livetrail.lineTexts(2_000_000);
       let gaps = 0;
       const seen = new Set();
@@ -152,7 +178,7 @@ async function livetrailRun(ctx, chrome, run, total, streamSeconds) {
     );
     const mem = await heapAndNodes(page);
 
-    const filter = await page.evaluate(async () => {
+    const filter = await ev(page, async () => {
       const h = /** @type {any} */ (window).__livetrail;
       const input = /** @type {HTMLInputElement} */ (document.getElementById("search"));
       const before = h.lastFilterMs();
@@ -169,32 +195,36 @@ async function livetrailRun(ctx, chrome, run, total, streamSeconds) {
       });
       return { wallMs: performance.now() - t, passMs: h.lastFilterMs(), matches: h.matchCount() };
     });
-    await page.evaluate(async () => {
+    await ev(page, async () => {
       const input = /** @type {HTMLInputElement} */ (document.getElementById("search"));
       input.value = "";
       input.dispatchEvent(new Event("input", { bubbles: true }));
       await new Promise((r) => setTimeout(r, 400));
     });
 
-    const scroll = await page.evaluate(
-      async (mid) => {
-        const el = /** @type {HTMLElement} */ (document.getElementById("log"));
-        const t = performance.now();
-        el.scrollTop = el.scrollHeight / 2;
-        // Rendered when a row near the middle is in the DOM and a frame has been produced.
-        const near = () => {
-          for (const m of el.textContent?.matchAll(/seq=(\d+) /g) ?? []) {
-            if (Math.abs(Number(m[1]) - mid) < 5000) return true;
-          }
-          return false;
-        };
-        await new Promise((resolve) => {
-          const tick = () => (near() ? resolve(undefined) : requestAnimationFrame(tick));
-          requestAnimationFrame(tick);
-        });
-        return { ms: performance.now() - t, rows: /** @type {any} */ (window).__livetrail.domRowCount() };
-      },
-      Math.floor(total / 2),
+    const scroll = await ev(page, async () => {
+      const el = /** @type {HTMLElement} */ (document.getElementById("log"));
+      const firstSeq = () => /seq=(\d+) /.exec(el.textContent ?? "")?.[1];
+      const before = firstSeq();
+      const t = performance.now();
+      el.scrollTop = el.scrollHeight / 2;
+      // Rendered when other rows are in the DOM (the virtual list redrew) and a frame has been produced.
+      await new Promise((resolve) => {
+        const give = performance.now() + 5000;
+        const tick = () =>
+          firstSeq() !== before || performance.now() > give
+            ? resolve(undefined)
+            : requestAnimationFrame(tick);
+        requestAnimationFrame(tick);
+      });
+      return {
+        ms: performance.now() - t,
+        rows: /** @type {any} */ (window).__livetrail.domRowCount(),
+        seq: Number(firstSeq()),
+      };
+    });
+    ctx.log(
+      `  browser livetrail run ${run + 1}: scrolled to the middle: first row shown is seq ${scroll.seq}`,
     );
 
     // Back to the bottom (follow), then stream at 5,000 lines/s while probing.

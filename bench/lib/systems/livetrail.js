@@ -23,7 +23,7 @@ export const livetrail = {
   async start({ file, poll = false, args = [], nodeArgs = [] }) {
     const port = await freePort();
     const cmd = cliServes()
-      ? [CLI, "serve", file, "--port", String(port), ...(poll ? ["--poll"] : [])]
+      ? [CLI, "serve", file, "--port", String(port), ...(poll ? ["--no-watch"] : [])]
       : [STAND_IN, file, String(port), ...(poll ? ["--poll"] : [])];
     const proc = startProcess(process.execPath, [...nodeArgs, ...cmd, ...args]);
     await waitFor(
