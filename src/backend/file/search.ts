@@ -12,20 +12,21 @@ const MAX_LINE_BYTES = 65536;
 /**
  * The scan runs in a worker thread so a pathological regex (catastrophic backtracking) can be stopped: at the
  * time limit the worker is terminated, which interrupts even a regex stuck in one line. Literal case-sensitive
- * queries use Buffer.indexOf on raw bytes and decode only matching lines.
+ * queries use Buffer.indexOf on raw bytes and decode only matching lines; the others run one regex over each
+ * decoded chunk and re-check candidates line by line.
  *
  * The worker is plain JavaScript evaluated from this string so it runs the same from src (tests) and dist.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const fs = require("node:fs");
-const { path, q, regex, caseSensitive, limit, chunkBytes, maxLineBytes } = workerData;
+const { path, q, pattern, flags, literalBytes, limit, chunkBytes, maxLineBytes } = workerData;
 const NL = 10;
 const decoder = new TextDecoder("utf-8");
 const needle = Buffer.from(q, "utf8");
-const lower = q.toLowerCase();
-const re = regex ? new RegExp(q, caseSensitive ? "u" : "iu") : null;
-const literalBytes = !regex && caseSensitive;
+// re tests one line (the query's meaning); reChunk finds candidates in a whole chunk of lines at once.
+const re = literalBytes ? null : new RegExp(pattern, flags);
+const reChunk = literalBytes ? null : new RegExp(pattern, flags + "gm");
 let found = 0;
 let lineNo = 0;
 let pending = [];
@@ -36,7 +37,49 @@ function textOf(buf, start, end) {
   return decoder.decode(buf.subarray(start, stop));
 }
 function test(text) {
-  return re ? re.test(text) : text.toLowerCase().includes(lower);
+  return re.test(text);
+}
+function headOf(line) {
+  if (line.length * 3 <= maxLineBytes) return line;
+  const bytes = Buffer.from(line, "utf8");
+  return bytes.length <= maxLineBytes ? line : decoder.decode(bytes.subarray(0, maxLineBytes));
+}
+// Regex over a whole chunk of LF-terminated lines, each candidate re-checked on its own line, so the result is
+// exactly what a line-by-line test gives (a chunk match may span lines; a CR before LF would fool $).
+function scanChunk(buf, stop, base) {
+  const text = decoder.decode(buf.subarray(0, stop));
+  const ascii = text.length === stop;
+  let strAt = 0;
+  let byteAt = base;
+  const byteOf = (i) => {
+    if (ascii) return base + i;
+    byteAt += Buffer.byteLength(text.slice(strAt, i));
+    strAt = i;
+    return byteAt;
+  };
+  let counted = 0;
+  reChunk.lastIndex = 0;
+  for (;;) {
+    const m = reChunk.exec(text);
+    // The end of the text is after the last newline: no line starts there.
+    if (m === null || m.index >= text.length) break;
+    const ls = m.index === 0 ? 0 : text.lastIndexOf("\\n", m.index - 1) + 1;
+    let le = text.indexOf("\\n", m.index);
+    if (le < 0) le = text.length;
+    const line = text.slice(ls, le);
+    if (re.test(line)) {
+      for (let i = text.indexOf("\\n", counted); i >= 0 && i < ls; i = text.indexOf("\\n", i + 1)) lineNo++;
+      lineNo++;
+      counted = le + 1;
+      const start = byteOf(ls);
+      const end = ascii ? base + le + 1 : start + Buffer.byteLength(line) + 1;
+      emit(start, end, headOf(line));
+      if (found >= limit) return true;
+    }
+    reChunk.lastIndex = le + 1;
+  }
+  for (let i = text.indexOf("\\n", counted); i >= 0; i = text.indexOf("\\n", i + 1)) lineNo++;
+  return false;
 }
 function emit(start, end, text) {
   pending.push({ seq: lineNo, start, end, text });
@@ -69,6 +112,8 @@ function scan(buf, stop, base) {
     countLines(buf, pos, stop);
     return false;
   }
+  const cr = buf.indexOf(13);
+  if (cr < 0 || cr >= stop) return scanChunk(buf, stop, base);
   while (pos < stop) {
     const lineEnd = buf.indexOf(NL, pos);
     if (lineEnd < 0 || lineEnd >= stop) break;
@@ -139,6 +184,10 @@ type WorkerMessage =
   | { type: "progress"; scanned: number }
   | { type: "done"; limited: boolean; scanned: number };
 
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
 /** Validates the query up front so a bad regex is the caller's error (400), not a failed scan. */
 export function checkQuery(query: SearchQuery): void {
   if (query.q.length === 0) throw new SearchQueryError("empty query");
@@ -177,8 +226,9 @@ export async function searchFile(path: string, query: SearchQuery): Promise<Sear
       workerData: {
         path,
         q: query.q,
-        regex: query.regex,
-        caseSensitive: query.caseSensitive,
+        pattern: query.regex ? query.q : escapeRegExp(query.q),
+        flags: query.caseSensitive ? "u" : "iu",
+        literalBytes: !query.regex && query.caseSensitive,
         limit: query.limit,
         chunkBytes: CHUNK_BYTES,
         maxLineBytes: MAX_LINE_BYTES,

@@ -1,0 +1,117 @@
+import { writeFile } from "node:fs/promises";
+import { describe, expect, it } from "vitest";
+import { searchFile } from "../../src/backend/file/search.js";
+import { useTempDirs } from "../helpers/temp-dir.js";
+
+const tempDir = useTempDirs("livetrail-search-");
+
+/** Deterministic pseudo-random numbers, so a failure can be reproduced. */
+function rng(seed: number): () => number {
+  let x = seed;
+  return () => {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    return x / 2 ** 32;
+  };
+}
+
+const WORDS = [
+  "error",
+  "Error",
+  "ok",
+  "naïve",
+  "café",
+  "日本語",
+  "warn",
+  "a b",
+  "x\ty",
+  "fail",
+  "ÉCOLE",
+  "zz",
+  "",
+];
+
+function randomLines(seed: number, count: number): string[] {
+  const r = rng(seed);
+  return Array.from({ length: count }, () =>
+    Array.from({ length: Math.floor(r() * 6) }, () => WORDS[Math.floor(r() * WORDS.length)]).join(" "),
+  );
+}
+
+describe("searchFile against a line-by-line reference", () => {
+  const queries: { q: string; regex: boolean; caseSensitive: boolean }[] = [
+    { q: "error", regex: false, caseSensitive: true },
+    { q: "ERROR", regex: false, caseSensitive: false },
+    { q: "café", regex: false, caseSensitive: false },
+    { q: "日本", regex: false, caseSensitive: true },
+    { q: "a b", regex: false, caseSensitive: true },
+    { q: "^ok", regex: true, caseSensitive: true },
+    { q: "ok$", regex: true, caseSensitive: false },
+    { q: "^$", regex: true, caseSensitive: true },
+    { q: "fail\\s+\\S", regex: true, caseSensitive: true },
+    { q: "\\s$", regex: true, caseSensitive: true },
+    { q: "[^z]*zz", regex: true, caseSensitive: true },
+    { q: "(?<!x)y", regex: true, caseSensitive: true },
+    { q: "é", regex: true, caseSensitive: false },
+    { q: "x*", regex: true, caseSensitive: true },
+  ];
+
+  for (const eol of ["\n", "\r\n"]) {
+    it(`finds exactly the matching lines with exact offsets and line numbers (${JSON.stringify(eol)} lines)`, async () => {
+      const dir = await tempDir();
+      const file = dir.file("s.log");
+      const lines = randomLines(eol.length, 3000);
+      const content = Buffer.from(lines.map((l) => l + eol).join(""));
+      await writeFile(file, content);
+      for (const query of queries) {
+        const reference = new RegExp(
+          query.regex ? query.q : query.q.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"),
+          query.caseSensitive ? "u" : "iu",
+        );
+        const expected: { seq: number; text: string; start: number; end: number }[] = [];
+        let offset = 0;
+        lines.forEach((text, i) => {
+          const bytes = Buffer.byteLength(text + eol);
+          if (reference.test(text)) expected.push({ seq: i + 1, text, start: offset, end: offset + bytes });
+          offset += bytes;
+        });
+        const outcome = await searchFile(file, { ...query, limit: 10_000, timeoutMs: 30_000 });
+        const got = outcome.matches.map(({ seq, text, start, end }) => ({ seq, text, start, end }));
+        expect(got, JSON.stringify(query)).toEqual(expected);
+        for (const m of outcome.matches) {
+          expect(content.subarray(m.start, m.end).toString("utf8")).toBe(m.text + eol);
+        }
+        expect(outcome.timedOut).toBe(false);
+        expect(outcome.scannedBytes).toBe(content.length);
+      }
+    }, 60_000);
+  }
+
+  it("ignores a last line without its newline yet, and handles lines longer than the read size", async () => {
+    const dir = await tempDir();
+    const file = dir.file("long.log");
+    const long = `start ${"q".repeat(3 * 1024 * 1024)} needle-at-end`;
+    await writeFile(file, `first needle\n${long}\nneedle after\npartial needle`);
+    const outcome = await searchFile(file, {
+      q: "needle",
+      regex: false,
+      caseSensitive: true,
+      limit: 100,
+      timeoutMs: 30_000,
+    });
+    // The long line matches only on its head (cut like the follower cuts it), so it is not found here.
+    expect(outcome.matches.map((m) => [m.seq, m.text])).toEqual([
+      [1, "first needle"],
+      [3, "needle after"],
+    ]);
+    const head = await searchFile(file, {
+      q: "^start q",
+      regex: true,
+      caseSensitive: true,
+      limit: 100,
+      timeoutMs: 30_000,
+    });
+    expect(head.matches).toHaveLength(1);
+    expect(head.matches[0]).toMatchObject({ seq: 2, start: 13, end: 13 + Buffer.byteLength(long) + 1 });
+    expect(head.matches[0]?.truncatedFrom).toBe(Buffer.byteLength(long));
+  });
+});
