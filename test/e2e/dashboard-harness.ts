@@ -66,11 +66,12 @@ export async function startStack(webDir: string, initial: (string | EntryInput)[
     url: `${address.url}/`,
     port: address.port,
     async restart(between) {
-      await server.close();
+      // Deadlines that name the step, so a hang says which part hung (not just "test timed out").
+      await within(server.close(), 10_000, "server.close() before the restart");
       await between?.();
       server = make(address.port);
       stack.server = server;
-      await server.listen();
+      await within(server.listen(), 10_000, `listening again on port ${address.port}`);
     },
     async close() {
       await server.close();
@@ -78,6 +79,18 @@ export async function startStack(webDir: string, initial: (string | EntryInput)[
     },
   };
   return stack;
+}
+
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export function append(file: string, ...messages: string[]): Promise<unknown> {

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { EntryInput } from "../../src/append/appender.js";
 import { useClosers } from "../helpers/closer.js";
 import { makeTempDir, type TempDir } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -36,7 +37,8 @@ afterAll(async () => {
 
 describe("dashboard in a real browser", () => {
   const track = useClosers();
-  const stack = async (initial: string[] = []): Promise<Stack> => track(await startStack(web.path, initial));
+  const stack = async (initial: (string | EntryInput)[] = []): Promise<Stack> =>
+    track(await startStack(web.path, initial));
   const open = async (url: string): Promise<Page> => {
     const page = await openDashboard(browser, url);
     track({ close: () => page.context().close() });
@@ -138,7 +140,7 @@ describe("dashboard in a real browser", () => {
       t?.replace(/^\[[^\]]*\] /, ""),
     );
     expect(texts).toEqual(["before restart", "while down 1", "while down 2", "after restart"]);
-  });
+  }, 60_000);
 
   it("renders an HTML line as text and runs nothing", async () => {
     const s = await stack();
