@@ -3,7 +3,7 @@ import { CloseCode } from "../protocol/messages.js";
 import type { Connection } from "./connections.js";
 import type { Beating } from "./heartbeat.js";
 import type { Hub } from "./hub.js";
-import { Subscription } from "./subscription.js";
+import { type SlowClientPolicy, Subscription } from "./subscription.js";
 import { WsSink } from "./ws-sink.js";
 
 /** The old endpoint sent the file's last 1000 characters, cut at a line start, when a client connected. */
@@ -15,6 +15,7 @@ export interface CompatSessionOptions {
   maxBufferedBytes: number;
   maxFrameBytes: number;
   catchUpChunkLines: number;
+  slowClient: SlowClientPolicy;
   onClose: (session: CompatSession) => void;
   onHeartbeatTimeout: () => void;
 }
@@ -52,6 +53,7 @@ export class CompatSession implements Connection, Beating {
     if (initial.exists) sink.send(initial.text);
     this.subscription = new Subscription(this.hub, sink, {
       catchUpChunkLines: this.options.catchUpChunkLines,
+      slowClient: this.options.slowClient,
       maxFrameBytes: this.options.maxFrameBytes,
     });
     await this.subscription.start(

@@ -29,6 +29,8 @@ export interface HubCounters {
   bytesSent: number;
   gaps: Map<GapReason, number>;
   slowClientCloses: number;
+  /** Times a client fell behind and was caught up from the window or the source. */
+  slowClientCatchUps: number;
 }
 
 /**
@@ -49,6 +51,7 @@ export class Hub {
     bytesSent: 0,
     gaps: new Map(),
     slowClientCloses: 0,
+    slowClientCatchUps: 0,
   };
   private readonly subscribers = new Set<HubSubscriber>();
   private feed: LiveFeed | null = null;

@@ -93,10 +93,19 @@ export function createMetrics(streams: Streams, connections: Connections): Regis
   monotonic(
     register,
     "livetrail_slow_client_closes_total",
-    "Clients closed for being too slow (compat feed).",
+    'Clients closed for being too slow (compat feed with slowClients "gap").',
     ["stream"],
     (emit) => {
       for (const hub of streams.all()) emit({ stream: hub.name }, hub.counters.slowClientCloses);
+    },
+  );
+  monotonic(
+    register,
+    "livetrail_slow_client_catchups_total",
+    "Times a client fell behind and was caught up from memory or the file once it drained.",
+    ["stream"],
+    (emit) => {
+      for (const hub of streams.all()) emit({ stream: hub.name }, hub.counters.slowClientCatchUps);
     },
   );
   monotonic(

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from "fastify";
 import type { StreamBackend } from "../backend/backend.js";
 import { type ResolvedSecurity, resolveSecurity, type SecurityOptions } from "./security/security-options.js";
+import type { SlowClientPolicy } from "./subscription.js";
 
 export interface StreamSpec {
   /** Stream name used in URLs and messages. */
@@ -31,8 +32,13 @@ export interface ServerOptions {
   /** Recent lines kept per stream for instant catch-up. Default 10,000 lines / 8 MiB. */
   windowLines?: number;
   windowBytes?: number;
-  /** Bytes queued for one client before live delivery to it stops (gap). Default 4 MiB. */
+  /** Bytes queued for one client before live delivery to it stops. Default 4 MiB. */
   maxBufferedBytes?: number;
+  /**
+   * A client past maxBufferedBytes: "catch-up" (default) sends what it missed once it drains, from memory or the
+   * file; "gap" sends a `gap` message instead (docs/protocol.md, backpressure).
+   */
+  slowClients?: SlowClientPolicy;
   /** Source bytes per lines frame. Default 256 KiB. */
   maxFrameBytes?: number;
   /** Server ping interval (ms); a client that misses a whole interval is dropped. Default 15,000 (<= 20 s). */
@@ -86,6 +92,7 @@ const DEFAULTS = {
   searchTimeoutMs: 5_000,
   maxConcurrentSearches: 2,
   closeGraceMs: 2_000,
+  slowClients: "catch-up",
 } as const;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -119,6 +126,12 @@ export function resolveOptions(options: ServerOptions, defaultStaticDir: string)
   for (const key of Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]) {
     const value = resolved[key];
     if (key === "host" || key === "watch") continue;
+    if (key === "slowClients") {
+      if (value !== "catch-up" && value !== "gap") {
+        throw new TypeError(`option slowClients must be "catch-up" or "gap" (got ${String(value)})`);
+      }
+      continue;
+    }
     const min = key === "port" || key === "windowLines" ? 0 : 1;
     if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
       throw new TypeError(`option ${key} must be an integer >= ${min} (got ${String(value)})`);

@@ -3,12 +3,13 @@ import type { Connection } from "./connections.js";
 import type { Beating } from "./heartbeat.js";
 import type { Hub } from "./hub.js";
 import { SseSink } from "./sse-sink.js";
-import { type StartRequest, Subscription } from "./subscription.js";
+import { type SlowClientPolicy, type StartRequest, Subscription } from "./subscription.js";
 
 export interface SseSessionOptions {
   maxBufferedBytes: number;
   maxFrameBytes: number;
   catchUpChunkLines: number;
+  slowClient: SlowClientPolicy;
   /** Client reconnect delay suggested in the stream (`retry:`). */
   retryMs: number;
   onClose: (session: SseSession) => void;
@@ -32,6 +33,7 @@ export class SseSession implements Connection, Beating {
   ) {
     this.subscription = new Subscription(hub, new SseSink(res, options.maxBufferedBytes), {
       catchUpChunkLines: options.catchUpChunkLines,
+      slowClient: options.slowClient,
       maxFrameBytes: options.maxFrameBytes,
       onEnd: () => this.res.end(),
     });

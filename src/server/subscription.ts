@@ -5,7 +5,17 @@ import { Batch, controlFrame, splitByBytes, toWindowLine, type WindowLine } from
 import type { Hub, HubSubscriber } from "./hub.js";
 import type { Sink } from "./sink.js";
 
+/**
+ * What happens when a client's queue passes its limit: "catch-up" stops live delivery and, once the client has
+ * drained, sends what it missed from the recent window or the source at the client's pace, then rejoins live (no
+ * gap while the source still holds the lines); "gap" tells the client what it missed with a `gap` message (the
+ * compat text feed, which cannot say that, is closed with 4008).
+ */
+export type SlowClientPolicy = "catch-up" | "gap";
+
 export interface SubscriptionOptions {
+  /** Default "catch-up". */
+  slowClient?: SlowClientPolicy;
   /** Lines per history read while catching up from the source. */
   catchUpChunkLines: number;
   /** Source bytes per frame while catching up. */
@@ -70,12 +80,17 @@ export class Subscription implements HubSubscriber {
       else if (request.tail !== undefined && request.tail > 0) await this.fromTail(request.tail, announce);
       else this.goLive(this.hub.cursor, announce);
     } catch (error) {
-      if (this.closed) return;
-      const message = error instanceof Error ? error.message : String(error);
-      const code = error instanceof Error && error.name === "CursorError" ? "bad_cursor" : "read_failed";
-      this.control(this.withId({ type: "error", code, message, stream: this.stream }));
-      this.end();
+      this.fail(error);
     }
+  }
+
+  /** A read failed (or the cursor turned out bad): tell the client and end the subscription. */
+  private fail(error: unknown): void {
+    if (this.closed) return;
+    const message = error instanceof Error ? error.message : String(error);
+    const code = error instanceof Error && error.name === "CursorError" ? "bad_cursor" : "read_failed";
+    this.control(this.withId({ type: "error", code, message, stream: this.stream }));
+    this.end();
   }
 
   onBatch(batch: Batch): number {
@@ -263,7 +278,8 @@ export class Subscription implements HubSubscriber {
   }
 
   private fallBehind(count: number): void {
-    if (this.sink.format === "text") {
+    const catchUp = this.options.slowClient !== "gap" && this.lastCursor !== null;
+    if (!catchUp && this.sink.format === "text") {
       this.hub.counters.slowClientCloses++;
       this.sink.overflow();
       this.end();
@@ -272,10 +288,23 @@ export class Subscription implements HubSubscriber {
     this.state = "behind";
     this.behindFrom = this.lastCursor;
     this.skipped = count;
-    void this.sink.drained().then(() => this.catchUpAfterBehind());
+    void this.sink.drained().then(() => (catchUp ? this.catchUpAfterBehind() : this.gapAfterBehind()));
   }
 
-  private catchUpAfterBehind(): void {
+  /** Drained: read what the client missed (window or source), then rejoin live, as a resume would. */
+  private async catchUpAfterBehind(): Promise<void> {
+    if (this.state !== "behind" || !this.sink.open || this.behindFrom === null) return;
+    this.state = "starting";
+    this.skipThrough = null;
+    this.hub.counters.slowClientCatchUps++;
+    try {
+      await this.resume(this.behindFrom, false);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private gapAfterBehind(): void {
     if (this.state !== "behind" || !this.sink.open) return;
     this.state = "live";
     this.skipThrough = null;

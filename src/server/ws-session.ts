@@ -10,7 +10,7 @@ import {
 import type { Connection } from "./connections.js";
 import type { Beating } from "./heartbeat.js";
 import type { Streams } from "./streams.js";
-import { Subscription } from "./subscription.js";
+import { type SlowClientPolicy, Subscription } from "./subscription.js";
 import { WsSink } from "./ws-sink.js";
 
 export interface WsSessionOptions {
@@ -19,6 +19,7 @@ export interface WsSessionOptions {
   maxBufferedBytes: number;
   maxSubscriptions: number;
   catchUpChunkLines: number;
+  slowClient: SlowClientPolicy;
   maxFrameBytes: number;
   /** Called once when the socket is gone, so the server can forget the session. */
   onClose: (session: WsSession) => void;
@@ -137,6 +138,7 @@ export class WsSession implements Beating, Connection {
         }
         const subscription = new Subscription(hub, this.sink, {
           catchUpChunkLines: this.options.catchUpChunkLines,
+          slowClient: this.options.slowClient,
           maxFrameBytes: this.options.maxFrameBytes,
           ...(message.id === undefined ? {} : { id: message.id }),
           onEnd: () => {

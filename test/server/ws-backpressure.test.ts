@@ -17,13 +17,69 @@ function socketOf(client: TestClient): Socket {
 }
 
 describe("a slow client", () => {
-  it("gets a gap naming what it missed, while a fast client gets everything and the server's queue stays bounded", async () => {
+  it("is caught up once it drains (default): every line exactly once, and the server's queue stays bounded", async () => {
+    const dir = await tempDir();
+    const file = dir.file("audit.log");
+    await writeLines(file, []);
+    const cap = 256 * 1024;
+    const { server, wsUrl } = track(
+      await startServer([{ name: "audit", file }], {
+        maxBufferedBytes: cap,
+        maxFrameBytes: 32 * 1024,
+        windowLines: 1000,
+      }),
+    );
+    const fast = track(await TestClient.connect(`${wsUrl}/ws`));
+    const slow = track(await TestClient.connect(`${wsUrl}/ws`));
+    let largestFrame = 0;
+    fast.ws.on("message", (data: Buffer) => {
+      largestFrame = Math.max(largestFrame, data.length);
+    });
+    await fast.subscribe("audit");
+    await slow.subscribe("audit");
+    socketOf(slow).pause();
+    const all: string[] = [];
+    let maxQueued = 0;
+    for (let i = 0; i < 60; i++) {
+      const lines = makeLines(i * 1000, 1000, `chunk ${i} ${"x".repeat(60)}`);
+      all.push(...lines);
+      await appendLines(file, lines);
+      maxQueued = Math.max(maxQueued, server.connections.maxBufferedBytes());
+      if (i % 10 === 9) {
+        await waitFor(
+          () => {
+            maxQueued = Math.max(maxQueued, server.connections.maxBufferedBytes());
+            return fast.lines().length >= all.length;
+          },
+          { timeoutMs: 30_000, message: "fast client to keep up" },
+        );
+      }
+    }
+    await fast.waitForLines(all.length, undefined, 30_000);
+    expect(fast.texts()).toEqual(all);
+    expect(maxQueued).toBeLessThanOrEqual(cap + largestFrame);
+
+    socketOf(slow).resume();
+    await appendLines(file, ["END"]);
+    await slow.waitFor((m) => m.type === "lines" && m.lines.some((l) => l.text === "END"), {
+      timeoutMs: 60_000,
+    });
+    expect(slow.texts()).toEqual([...all, "END"]);
+    expect(slow.messages.some((m) => m.type === "gap")).toBe(false);
+    expect(server.streams.get("audit")?.counters.slowClientCatchUps).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('with slowClients "gap" gets a gap naming what it missed, while a fast client gets everything and the server\'s queue stays bounded', async () => {
     const dir = await tempDir();
     const file = dir.file("audit.log");
     await writeLines(file, []);
     const cap = 256 * 1024;
     const { server, url, wsUrl } = track(
-      await startServer([{ name: "audit", file }], { maxBufferedBytes: cap, maxFrameBytes: 32 * 1024 }),
+      await startServer([{ name: "audit", file }], {
+        maxBufferedBytes: cap,
+        maxFrameBytes: 32 * 1024,
+        slowClients: "gap",
+      }),
     );
     const fast = track(await TestClient.connect(`${wsUrl}/ws`));
     const slow = track(await TestClient.connect(`${wsUrl}/ws`));
@@ -104,12 +160,16 @@ describe("a slow client", () => {
 });
 
 describe("the old /ws/audit feed", () => {
-  it("closes a client that stops reading with 4008, while others keep getting every line", async () => {
+  it('with slowClients "gap", closes a client that stops reading with 4008, while others get every line', async () => {
     const dir = await tempDir();
     const file = dir.file("audit.log");
     await writeLines(file, []);
     const { wsUrl } = track(
-      await startServer([{ name: "audit", file }], { maxBufferedBytes: 64 * 1024, maxFrameBytes: 16 * 1024 }),
+      await startServer([{ name: "audit", file }], {
+        maxBufferedBytes: 64 * 1024,
+        maxFrameBytes: 16 * 1024,
+        slowClients: "gap",
+      }),
     );
     const { WebSocket } = await import("ws");
     const open = async () => {

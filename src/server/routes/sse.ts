@@ -36,6 +36,7 @@ export function registerSseRoute(app: FastifyInstance, ctx: ServerContext): void
         maxBufferedBytes: ctx.options.maxBufferedBytes,
         maxFrameBytes: ctx.options.maxFrameBytes,
         catchUpChunkLines: ctx.options.catchUpChunkLines,
+        slowClient: ctx.options.slowClients,
         retryMs: 2000,
         onClose: (s) => {
           ctx.connections.delete(s);

@@ -21,6 +21,7 @@ export function registerWebSocketRoutes(app: FastifyInstance, ctx: ServerContext
     maxBufferedBytes: options.maxBufferedBytes,
     maxSubscriptions: options.maxSubscriptions,
     catchUpChunkLines: options.catchUpChunkLines,
+    slowClient: options.slowClients,
     maxFrameBytes: options.maxFrameBytes,
     onClose: (s: WsSession) => {
       connections.delete(s);
@@ -52,6 +53,7 @@ export function registerWebSocketRoutes(app: FastifyInstance, ctx: ServerContext
       maxBufferedBytes: options.maxBufferedBytes,
       maxFrameBytes: options.maxFrameBytes,
       catchUpChunkLines: options.catchUpChunkLines,
+      slowClient: options.slowClients,
       onClose: (s) => {
         connections.delete(s);
         heartbeat.delete(s);
