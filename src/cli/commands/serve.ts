@@ -35,6 +35,7 @@ const CONFIG_KEYS = new Set([
   "searchTimeoutMs",
   "maxConcurrentSearches",
   "closeGraceMs",
+  "slowClients",
   "staticDir",
 ]);
 
@@ -69,7 +70,8 @@ CONFIG FILE
   JSON with any of: streams ({"NAME": "FILE"} or [{"name","file"}]; relative to the config file), host, port,
   pollIntervalMs, watch, windowLines, windowBytes, maxBufferedBytes, maxFrameBytes, heartbeatMs,
   maxSubscriptions, maxMessageBytes, catchUpChunkLines, searchTimeoutMs, maxConcurrentSearches, closeGraceMs,
-  staticDir. Options on the command line win.
+  slowClients ("catch-up": a client that falls behind gets the missed lines once it drains, the default; "gap":
+  it gets a gap message instead), staticDir. Options on the command line win.
 
 SECURITY
   Listens on 127.0.0.1 by default, with no authentication unless tokens are given: --read-token/--write-token
