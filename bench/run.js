@@ -81,12 +81,15 @@ async function main() {
   try {
     for (const name of names) {
       const s0 = Date.now();
-      console.log(`== ${name}`);
+      const loadBefore = os.loadavg().map((x) => Math.round(x * 10) / 10);
+      console.log(`== ${name} (load average ${loadBefore.join(" ")})`);
       try {
         const failuresBefore = ctx.failures.length;
         const result = await /** @type {(c: typeof ctx) => Promise<object>} */ (suites[name])(ctx);
         results.benches[name] = {
           ...result,
+          // The machine is shared: the load average says how noisy this bench's numbers are.
+          loadAvg: { before: loadBefore, after: os.loadavg().map((x) => Math.round(x * 10) / 10) },
           at: new Date().toISOString(),
           commit: gitCommit(),
           seconds: Math.round((Date.now() - s0) / 100) / 10,

@@ -4,7 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { resolve } from "node:path";
-import { stopTree, track, untrack, waitFor } from "./proc.js";
+import { procStat, stopTree, track, untrack, waitFor } from "./proc.js";
 import { Histogram } from "./stats.js";
 
 const WORKER = resolve(import.meta.dirname, "client-worker.js");
@@ -235,6 +235,11 @@ export class ClientPool {
       ms: Math.max(...rs.map((r) => r.ms)),
       errorSamples: rs.flatMap((r) => r.errorSamples),
     };
+  }
+
+  /** CPU seconds the client processes have used so far (to tell a client-bound measurement). */
+  cpuSeconds() {
+    return this.workers.reduce((a, w) => a + (procStat(w.pid)?.cpuS ?? 0), 0);
   }
 
   /** Close every client; the workers stay for the next system. */

@@ -11,6 +11,7 @@ import { buildBurst, makeLine, writeBurst } from "../lib/lines.js";
 import { nowMs, procStat, startSampler } from "../lib/proc.js";
 import { summarizeRecords } from "../lib/stats.js";
 import { systems } from "../lib/systems/index.js";
+import { livetrailCounters } from "../lib/systems/livetrail.js";
 
 /** @param {import("../lib/context.js").Context} ctx */
 export async function throughput(ctx) {
@@ -41,15 +42,18 @@ export async function throughput(ctx) {
           await pool.primeAll(() => appendFileSync(file, makeLine(primer--)));
           await pool.track(0, v.lines, { verify: true });
           const sampler = startSampler(server.pid, 50);
+          const clientCpu0 = pool.cpuSeconds();
           const t0 = nowMs();
           const settled = pool.settle({ stallMs: 5000, timeoutMs: 120_000 });
           writeBurst(file, /** @type {Buffer} */ (bursts.get(v.lines)));
           const writtenMs = nowMs() - t0;
           const s = await settled;
           const res = sampler.stop();
+          const clientCpu = pool.cpuSeconds() - clientCpu0;
           const r = await pool.report();
           const ms = s.complete ? s.at - t0 : Number.NaN;
           const hwm = procStat(server.pid)?.hwm ?? 0;
+          const counters = v.system === "livetrail" ? await livetrailCounters(server.port) : {};
           const rec = {
             seconds: ms / 1000,
             linesPerSec: s.complete ? v.lines / (ms / 1000) : Number.NaN,
@@ -60,12 +64,16 @@ export async function throughput(ctx) {
             lossSum: r.lost + r.dup + r.mangled,
             peakRssMB: Math.max(res.peakRss, hwm) / 2 ** 20,
             cpuSeconds: res.cpuS,
+            clientCpuSeconds: clientCpu,
+            // livetrail only: times the client fell 4 MiB behind and was caught up from memory or the file.
+            catchUps: counters.livetrail_slow_client_catchups_total ?? Number.NaN,
           };
           records[v.key]?.push(rec);
           ctx.log(
             `  throughput ${v.key} run ${run + 1}: ${v.lines} lines in ${rec.seconds.toFixed(2)} s ` +
               `(${Math.round(rec.linesPerSec)} lines/s), lost ${r.lost} dup ${r.dup} mangled ${r.mangled}, ` +
-              `peak RSS ${rec.peakRssMB.toFixed(0)} MB, CPU ${rec.cpuSeconds.toFixed(2)} s`,
+              `peak RSS ${rec.peakRssMB.toFixed(0)} MB, CPU ${rec.cpuSeconds.toFixed(2)} s (client ${clientCpu.toFixed(2)} s)` +
+              (v.system === "livetrail" ? `, slow-client catch-ups ${rec.catchUps}` : ""),
           );
           if (v.system === "livetrail" && (r.lost || r.dup || r.mangled || r.gaps)) {
             ctx.fail(

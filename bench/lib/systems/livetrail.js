@@ -25,7 +25,9 @@ export const livetrail = {
     const cmd = cliServes()
       ? [CLI, "serve", file, "--port", String(port), ...(poll ? ["--no-watch"] : [])]
       : [STAND_IN, file, String(port), ...(poll ? ["--poll"] : [])];
-    const proc = startProcess(process.execPath, [...nodeArgs, ...cmd, ...args]);
+    // bench/profile.js sets this to run the server under --cpu-prof.
+    const envArgs = process.env.BENCH_LIVETRAIL_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+    const proc = startProcess(process.execPath, [...envArgs, ...nodeArgs, ...cmd, ...args]);
     await waitFor(
       async () => (await canConnect(port)) || (proc.child.exitCode !== null && fail(proc.stderr())),
       {
@@ -81,4 +83,21 @@ export const livetrail = {
 /** @param {string} out */
 function fail(out) {
   throw new Error(`livetrail exited before listening:\n${out}`);
+}
+
+/**
+ * livetrail's own counters from /metrics, summed over labels: e.g. livetrail_slow_client_catchups_total.
+ * @param {number} port
+ * @returns {Promise<Record<string, number>>}
+ */
+export async function livetrailCounters(port) {
+  /** @type {Record<string, number>} */
+  const out = {};
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    for (const m of text.matchAll(/^(livetrail_[a-z_]+)(?:\{[^}]*\})? ([0-9.e+-]+)$/gm)) {
+      out[/** @type {string} */ (m[1])] = (out[/** @type {string} */ (m[1])] ?? 0) + Number(m[2]);
+    }
+  } catch {}
+  return out;
 }
