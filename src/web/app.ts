@@ -161,6 +161,7 @@ export class App {
         return;
       case "error":
         this.notice(`Server: ${msg.message}`);
+        if (msg.code === "bad_cursor" && msg.stream) this.restartStream(msg.stream);
         return;
       case "pong":
       case "unsubscribed":
@@ -228,6 +229,19 @@ export class App {
           : { type: "subscribe", stream: tab.name, tail: Math.min(TAIL, this.cap) },
       );
     }
+  }
+
+  /**
+   * The server cannot read our resume cursor (e.g. a cursor format from another version): start the stream
+   * over from its tail rather than show nothing. What was held is dropped, so nothing shows twice.
+   */
+  private restartStream(name: string): void {
+    const tab = this.tabs.get(name);
+    if (!tab) return;
+    tab.store.clear();
+    tab.store.resumeCursor = null;
+    this.conn.send({ type: "subscribe", stream: name, tail: Math.min(TAIL, this.cap) });
+    this.changed(tab);
   }
 
   private onLines(tab: StreamTab, lines: WireLine[]): void {

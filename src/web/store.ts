@@ -214,8 +214,12 @@ export class StreamStore {
 
   /** Row holding the line at this cursor's position, or -1 (newest first: recent lines are looked up most). */
   rowOfCursor(cursor: string): number {
+    // The position part of the cursor (see samePosition), computed once rather than per row.
+    const dot = cursor.lastIndexOf(".");
+    const key = dot > 0 ? cursor.slice(0, dot + 1) : cursor;
     for (let i = this.length - 1; i >= 0; i--) {
-      if (samePosition(this.cursors[this.start + i] ?? null, cursor) && !this.isGap(i)) return i;
+      const c = this.cursors[this.start + i] as string;
+      if (c.startsWith(key) && c.lastIndexOf(".") === dot && !this.isGap(i)) return i;
     }
     return -1;
   }

@@ -84,7 +84,24 @@ export async function startStack(webDir: string, initial: (string | EntryInput)[
 async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+    timer = setTimeout(() => {
+      // Name the sockets still open (Node's undocumented handle list): a hang in close() is usually one of them.
+      const handles = (
+        process as unknown as {
+          _getActiveHandles(): {
+            constructor: { name: string };
+            remotePort?: number;
+            localPort?: number;
+            _httpMessage?: unknown;
+            readyState?: string;
+          }[];
+        }
+      )._getActiveHandles();
+      const info = handles
+        .filter((h) => h.constructor.name === "Socket")
+        .map((h) => `${h.localPort}<-${h.remotePort} ${h.readyState} http:${h._httpMessage ? "y" : "n"}`);
+      reject(new Error(`${what} did not finish within ${ms} ms; sockets: ${info.join(", ")}`));
+    }, ms);
   });
   try {
     return await Promise.race([promise, deadline]);
