@@ -33,14 +33,39 @@ const LABELS: Readonly<Record<string, EntryLevel>> = {
 const ERROR_WORDS = /\b(?:error|errors|fail|fails|failed|failure|exception|critical|fatal)\b/;
 const WARN_WORDS = /\b(?:warn|warning|warnings)\b/;
 const OK_WORDS = /\b(?:ok|passed|success|successful|succeeded|restored|healthy)\b/;
+// Any of the words above in any case, or one of the only two characters that lower-case to ASCII (U+0130 -> "i",
+// KELVIN SIGN -> "k"), which a case-insensitive regex would not match as such: text that passes takes the exact
+// path, text that fails cannot match any of the three.
+const MAYBE_WORD =
+  /[\u0130\u212a]|\b(?:errors?|fail(?:s|ed|ure)?|exception|critical|fatal|warn(?:ings?)?|ok|passed|success(?:ful)?|succeeded|restored|healthy)\b/i;
+const LABEL_FIRST = new Set([..."EWOI"].map((c) => c.charCodeAt(0)));
+const SPACE = 0x20;
+
+// The last valid stamp seen ("[...]") and its parse: consecutive lines mostly share their second, so the regex
+// and the range checks run once per distinct stamp rather than once per line (hot path: every line sent).
+let lastStamp = "";
+let lastTs = "";
+let lastTsMs = 0;
 
 export function parseEntry(text: string): Entry {
+  if (lastStamp !== "" && text.startsWith(lastStamp)) {
+    // Same bracket text followed by a space or the end: STAMPED would match it exactly as before.
+    const n = lastStamp.length;
+    if (text.length === n || text.charCodeAt(n) === SPACE) {
+      const message = text.slice(n + 1);
+      return { ts: lastTs, tsMs: lastTsMs, message, level: guessLevel(message) };
+    }
+  }
   const match = STAMPED.exec(text);
   if (match) {
     const tsMs = timestampMs(match);
     if (tsMs !== undefined) {
+      const close = text.indexOf("]");
       const message = text.slice(match[0].length);
-      return { ts: text.slice(1, text.indexOf("]")), tsMs, message, level: guessLevel(message) };
+      lastStamp = text.slice(0, close + 1);
+      lastTs = text.slice(1, close);
+      lastTsMs = tsMs;
+      return { ts: lastTs, tsMs, message, level: guessLevel(message) };
     }
   }
   return { message: text, level: guessLevel(text) };
@@ -48,8 +73,12 @@ export function parseEntry(text: string): Entry {
 
 /** Level from an explicit label, else from words (error before warn before ok), else info. */
 export function guessLevel(message: string): EntryLevel {
-  const label = LABEL.exec(message);
-  if (label) return LABELS[label[1] as string] ?? "info";
+  if (LABEL_FIRST.has(message.charCodeAt(0))) {
+    const label = LABEL.exec(message);
+    if (label) return LABELS[label[1] as string] ?? "info";
+  }
+  // Most lines name no level word: one scan says so, without lower-casing a copy of the line.
+  if (!MAYBE_WORD.test(message)) return "info";
   const lower = message.toLowerCase();
   if (ERROR_WORDS.test(lower)) return "error";
   if (WARN_WORDS.test(lower)) return "warn";

@@ -27,6 +27,22 @@ describe("parseEntry", () => {
     expect(parseEntry("[2025-12-17T17:40:37Z]")).toMatchObject({ ts: "2025-12-17T17:40:37Z", message: "" });
   });
 
+  it("gives lines that share a timestamp the same result as a line parsed alone", () => {
+    const stamp = "[2025-12-17T17:40:37Z]";
+    expect(parseEntry(`${stamp} first`).message).toBe("first");
+    expect(parseEntry(`${stamp} second failed`)).toEqual({
+      ts: "2025-12-17T17:40:37Z",
+      tsMs: Date.UTC(2025, 11, 17, 17, 40, 37),
+      message: "second failed",
+      level: "error",
+    });
+    expect(parseEntry(stamp)).toMatchObject({ ts: "2025-12-17T17:40:37Z", message: "" });
+    expect(parseEntry(`${stamp}no space`)).toEqual({ message: `${stamp}no space`, level: "info" });
+    expect(parseEntry(`${stamp.slice(0, -2)}.5Z] fraction`).tsMs).toBe(
+      Date.UTC(2025, 11, 17, 17, 40, 37, 500),
+    );
+  });
+
   it.each([
     "plain text",
     "",
@@ -67,6 +83,10 @@ describe("guessLevel", () => {
     ["book a room", "info"],
     ["failover started", "info"],
     ["warned", "info"],
+    // Characters that lower-case to ASCII letters count as those letters.
+    ["O\u212a", "ok"],
+    ["FA\u0130L", "info"],
+    ["\u00e9chec: error", "error"],
   ])("%j -> %s", (message, level) => {
     expect(guessLevel(message)).toBe(level);
   });
