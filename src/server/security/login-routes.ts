@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { sendError } from "../routes/http-errors.js";
 import { sessionCookieName } from "./credentials.js";
 import { LOGIN_CSS, LOGIN_HTML, LOGIN_JS } from "./login-page.js";
-import { checkOrigin } from "./origin-check.js";
+import { checkOrigin, foreignOriginMessage } from "./origin-check.js";
 import type { ResolvedSecurity } from "./security-options.js";
 import type { SessionStore } from "./session-store.js";
 
@@ -54,7 +54,7 @@ export async function registerLoginRoutes(
           request.headers["content-type"]?.startsWith("application/x-www-form-urlencoded") ?? false;
         // Login CSRF: another site must not sign a victim's browser in to the attacker's session.
         if (checkOrigin(request, security.allowOrigins) === "foreign") {
-          return sendError(reply, 403, "bad_origin", "sign-in from another site is refused");
+          return sendError(reply, 403, "bad_origin", foreignOriginMessage(request));
         }
         const limit = await limitLogin(request);
         if (!limit.allowed) {

@@ -33,3 +33,12 @@ export function ownOrigin(request: FastifyRequest): string | null {
     return null;
   }
 }
+
+/** Why an origin was refused, with the fix for the common proxy case (the Origin is not secret; capped). */
+export function foreignOriginMessage(request: FastifyRequest): string {
+  const origin = String(request.headers.origin ?? "").slice(0, 200);
+  return (
+    `Origin "${origin}" is not this server's (${ownOrigin(request) ?? "unknown"}): behind a TLS proxy use ` +
+    "--trust-proxy, or list the origin with --allow-origin"
+  );
+}

@@ -9,7 +9,7 @@ import { ConnectionCaps } from "./connection-caps.js";
 import { authenticate } from "./credentials.js";
 import { LOGIN_PATHS, registerLoginRoutes } from "./login-routes.js";
 import { limitMessageRate } from "./message-rate.js";
-import { checkOrigin } from "./origin-check.js";
+import { checkOrigin, foreignOriginMessage } from "./origin-check.js";
 import { registerSecurityHeaders } from "./security-headers.js";
 import { SessionStore } from "./session-store.js";
 
@@ -46,6 +46,9 @@ export async function registerSecurity(app: FastifyInstance, ctx: ServerContext)
   app.addHook("onClose", async () => sessions.close());
 
   const loginPage = security.tokens.size > 0;
+  // Route patterns, not raw URLs: no path trick (`/healthz/../api`) can make a protected route look public.
+  const isPublic = (route: string | undefined): boolean =>
+    route !== undefined && (PUBLIC_PATHS.has(route) || (loginPage && LOGIN_PATHS.has(route)));
 
   const unauthorized = (request: FastifyRequest, reply: FastifyReply, presented: boolean): FastifyReply => {
     const path = request.url.split("?")[0] ?? "/";
@@ -96,13 +99,9 @@ export async function registerSecurity(app: FastifyInstance, ctx: ServerContext)
     }
 
     const origin = request.ws ? checkOrigin(request, security.allowOrigins) : null;
-    if (origin === "foreign")
-      return sendError(reply, 403, "bad_origin", "WebSocket from a foreign origin refused");
+    if (origin === "foreign") return sendError(reply, 403, "bad_origin", foreignOriginMessage(request));
 
-    if (
-      security.authRequired &&
-      !(route !== undefined && (PUBLIC_PATHS.has(route) || (loginPage && LOGIN_PATHS.has(route))))
-    ) {
+    if (security.authRequired && !isPublic(route)) {
       const auth = authenticate(request, security, sessions, request.ws || sse);
       if (!auth.ok) return unauthorized(request, reply, auth.presented);
       // A cookie is sent by the browser on its own; only a matching Origin proves the page asking is ours.
