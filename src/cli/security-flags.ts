@@ -36,6 +36,7 @@ const collect = (value: string, previous: string[] | undefined): string[] => [..
 /** The `serve` flags of docs/security.md (tokens, TLS, origins, proxies, limits). */
 export function addSecurityFlags(command: Command): Command {
   return command
+    .optionsGroup("Security and limits (docs/security.md):")
     .option(
       "--read-token <token>",
       "a token that may read (repeatable; prefer LIVETRAIL_READ_TOKENS)",
