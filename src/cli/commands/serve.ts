@@ -92,7 +92,8 @@ EXAMPLES
 `;
 
 export function registerServe(program: Command): void {
-  addSecurityFlags(program.command("serve"))
+  const serve = program
+    .command("serve")
     .summary("serve audit logs live to browsers (dashboard, WebSocket, SSE, HTTP API)")
     .description("Follow log files and stream them to browsers. See below for endpoints and settings.")
     .argument("[streams...]", "FILE or NAME=FILE, one per stream (first = default)")
@@ -169,6 +170,7 @@ export function registerServe(program: Command): void {
         await demo?.close();
       }
     });
+  addSecurityFlags(serve);
 }
 
 function streamsFromArgs(args: string[]): StreamSpec[] {
