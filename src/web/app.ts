@@ -96,7 +96,7 @@ export class App {
       url: wsUrl.href,
       onMessage: (msg) => this.onMessage(msg),
       onStatus: (s) => {
-        if (s.state !== "open") for (const t of this.tabs.values()) t.subscribed = t.live = false;
+        if (s.state !== "open") for (const t of this.tabs.values()) t.live = false;
         this.status.update(s);
       },
     });
@@ -165,14 +165,12 @@ export class App {
         return;
       case "pong":
       case "unsubscribed":
+      case "subscribed":
         return;
     }
     const tab = this.tabs.get(msg.stream);
     if (!tab) return;
     switch (msg.type) {
-      case "subscribed":
-        tab.subscribed = true;
-        break;
       case "live":
         tab.live = true;
         if (tab === this.active) this.onActiveLive();
@@ -253,7 +251,7 @@ export class App {
     tab.store.appendLive(fresh);
     if (tab === this.active) {
       this.status.linesArrived(Date.now());
-      if (this.pendingLine && tab.live) this.restoreLine();
+      if (this.pendingLine && tab.live) void this.restoreLine();
     }
     this.changed(tab);
   }

@@ -12,8 +12,6 @@ export class StreamTab {
     anchor: { abs: number; offset: number } | null;
     selectedAbs: number | null;
   } | null = null;
-  /** Subscribed on the current socket. */
-  subscribed = false;
   /** Catch-up done on the current socket. */
   live = false;
   /** The server says the file does not exist (yet). */

@@ -40,7 +40,10 @@ export function launchBrowser(): Promise<Browser> {
 
 export interface Stack {
   dir: TempDir;
+  /** The default stream's file ("audit"). */
   file: string;
+  /** A second stream's file ("deploys"). */
+  second: string;
   server: LivetrailServer;
   url: string;
   port: number;
@@ -49,19 +52,33 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-/** A server following a fresh log file (with `initial` entries) and serving the built app from `webDir`. */
+/**
+ * A server following a fresh log file "audit" (with `initial` entries, the default stream) and a second one,
+ * "deploys", and serving the built app from `webDir`.
+ */
 export async function startStack(webDir: string, initial: (string | EntryInput)[] = []): Promise<Stack> {
   const dir = await makeTempDir("livetrail-e2e-");
   const file = dir.file("audit.log");
   if (initial.length > 0) await appendEntries(file, initial);
   else await appendEntries(file, ["dashboard test started"]);
+  const second = dir.file("deploys.log");
+  await appendEntries(second, ["deploys stream started"]);
   const make = (port: number) =>
-    createServer({ streams: [{ name: "audit", file }], port, staticDir: webDir, pollIntervalMs: 200 });
+    createServer({
+      streams: [
+        { name: "audit", file },
+        { name: "deploys", file: second },
+      ],
+      port,
+      staticDir: webDir,
+      pollIntervalMs: 200,
+    });
   let server = make(0);
   const address = await server.listen();
   const stack: Stack = {
     dir,
     file,
+    second,
     server,
     url: `${address.url}/`,
     port: address.port,

@@ -260,4 +260,63 @@ describe("dashboard in a real browser", () => {
     const all = (await page.evaluate(() => window.__livetrail.lineTexts(100_000))).map((t) => t?.slice(-4));
     expect(all).toEqual(Array.from({ length: 7900 }, (_, i) => pad(100 + i)));
   });
+
+  it("keeps a position and a filter per stream tab", async () => {
+    const s = await stack([...Array.from({ length: 300 }, (_, i) => `audit line ${i}`), "audit two"]);
+    await append(s.second, "deploy alpha", "deploy beta");
+    const page = await open(s.url);
+    await waitFor(async () => (await countText(page, "audit two")) === 1);
+    await page.locator("#log").hover();
+    await page.mouse.wheel(0, -2000);
+    await waitFor(() => page.evaluate(() => !window.__livetrail.following()));
+    const topRows = (await visibleRowTexts(page)).slice(0, 10);
+
+    await page.click('#tabs [data-stream="deploys"]');
+    await waitFor(async () => (await countText(page, "deploy beta")) === 1, {
+      message: "the deploys stream",
+    });
+    expect(await page.getAttribute('#tabs [data-stream="deploys"]', "aria-selected")).toBe("true");
+    await page.fill("#search", "beta");
+    await waitFor(async () => (await visibleRowTexts(page)).length === 1);
+    expect((await visibleRowTexts(page))[0]).toContain("deploy beta");
+
+    await page.click('#tabs [data-stream="audit"]');
+    await waitFor(async () => (await page.inputValue("#search")) === "");
+    await waitFor(
+      async () => JSON.stringify((await visibleRowTexts(page)).slice(0, 10)) === JSON.stringify(topRows),
+      {
+        message: "the audit tab back where it was",
+      },
+    );
+    await page.fill("#search", "two");
+    await waitFor(async () => (await visibleRowTexts(page)).length === 1);
+    expect(page.url()).toContain("stream=audit");
+    expect(page.url()).toContain("q=two");
+
+    await page.click('#tabs [data-stream="deploys"]');
+    await waitFor(async () => (await page.inputValue("#search")) === "beta");
+    expect((await visibleRowTexts(page))[0]).toContain("deploy beta");
+  });
+
+  it("answers the keyboard: / focuses the filter, Esc clears it, End jumps to the newest line", async () => {
+    const s = await stack(Array.from({ length: 200 }, (_, i) => `keyboard line ${i}`));
+    const page = await open(s.url);
+    await waitFor(async () => (await countText(page, "keyboard line")) === 200);
+    await page.locator("body").press("/");
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("search");
+    await page.keyboard.type("line 19");
+    await waitFor(async () => (await visibleRowTexts(page)).length === 11); // 19, 190..199
+    await page.keyboard.press("Escape");
+    await waitFor(async () => (await visibleRowTexts(page)).length > 11);
+    expect(await page.inputValue("#search")).toBe("");
+
+    await page.locator("#log").hover();
+    await page.mouse.wheel(0, -2000);
+    await waitFor(() => page.evaluate(() => !window.__livetrail.following()));
+    await page.locator("body").press("End");
+    await waitFor(() => page.evaluate(() => window.__livetrail.following()), {
+      message: "End to follow again",
+    });
+    await waitFor(async () => (await visibleRowTexts(page)).some((t) => t.includes("keyboard line 199")));
+  });
 });

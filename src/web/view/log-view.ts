@@ -280,6 +280,9 @@ export class LogView {
         ? s2.filter.countBelow(this.anchor.abs)
         : Math.max(0, this.anchor.abs - s2.store.base);
       this.setTop(Math.min(Math.max(0, total - height), v * ROW_HEIGHT + this.anchor.offset));
+    } else if (this.scroller.scrollTop > Math.max(0, total - height)) {
+      // The list shrank under us (a new filter): the browser clamps scrollTop only at its next layout.
+      this.setTop(Math.max(0, total - height));
     }
     // The blocks the virtualizer reports in view bound the rows we draw.
     const items = this.virtualizer.getVirtualItems();
