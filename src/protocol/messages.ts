@@ -72,7 +72,6 @@ export type ErrorCode =
   | "already_subscribed"
   | "not_subscribed"
   | "too_many_subscriptions"
-  | "rate_limited"
   /** Reading history for a subscription failed (I/O error); the subscription is dropped, retry later. */
   | "read_failed";
 
@@ -84,8 +83,6 @@ export const CloseCode = {
   messageTooBig: 1009,
   /** Client fell too far behind and its buffer limit was exceeded; reconnect with the last cursor. */
   slowClient: 4008,
-  /** Heartbeat not answered. */
-  heartbeatTimeout: 4009,
   /** Too many messages per second from this client. */
   rateLimited: 4029,
 } as const;
