@@ -151,7 +151,6 @@ export class Connection {
     this.socket = socket;
     socket.onopen = () => {
       this.opts.log("connected: live streaming active");
-      this.status.attempt = 0;
       this.setState("open");
       this.startPing();
     };
@@ -184,6 +183,9 @@ export class Connection {
       return;
     }
     if (msg.type === "hello") {
+      // Only a server that says hello counts as back: one that accepts and closes at once (shutting down)
+      // keeps the backoff growing.
+      this.status.attempt = 0;
       this.status.server = msg.server;
       this.opts.log(
         `server ${msg.server} speaks protocol v${msg.v}; streams: ${msg.streams.map((s) => s.name).join(", ")}`,
