@@ -61,6 +61,7 @@ export class LogView {
   private frame = 0;
   private version = 0;
   private expectedTop = -1;
+  private lastTop = 0;
   private anchor: Anchor | null = null;
   private leftAtAbs = 0;
   private shown = 0;
@@ -229,13 +230,16 @@ export class LogView {
 
   private onScroll(): void {
     const top = this.scroller.scrollTop;
+    const movedUp = top < this.lastTop - 0.5;
+    this.lastTop = top;
     if (Math.abs(top - this.expectedTop) < 1) return; // our own scroll
     this.expectedTop = -1;
     const atBottom = top + this.scroller.clientHeight >= this.scroller.scrollHeight - ROW_HEIGHT / 2;
     if (atBottom && !this.follow) {
       this.follow = true;
       this.anchor = null;
-    } else if (!atBottom) {
+    } else if (!atBottom && (movedUp || !this.follow)) {
+      // Only moving up leaves the bottom: a resize or a clamp while following is not the user scrolling away.
       if (this.follow) this.leftAtAbs = this.endAbs();
       this.follow = false;
       this.anchor = this.captureAnchor();
@@ -257,6 +261,7 @@ export class LogView {
     this.scroller.scrollTop = top;
     // The browser may clamp; remember what it actually took.
     this.expectedTop = this.scroller.scrollTop;
+    this.lastTop = this.expectedTop;
   }
 
   private render(): void {
