@@ -41,7 +41,8 @@ describe("Connection", () => {
       url: `ws://127.0.0.1:${server.port}`,
       onMessage: (m) => got.push(m),
       createSocket: (url) => new WebSocket(url) as unknown as globalThis.WebSocket,
-      pingIntervalMs: 50,
+      // Long enough that a busy machine never mistakes this live socket for a dead one (3 silent intervals).
+      pingIntervalMs: 2_000,
       log: (m) => logs.push(m),
     });
     track(conn);
