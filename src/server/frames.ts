@@ -6,11 +6,17 @@ import type { ServerMessage, WireLine } from "../protocol/messages.js";
 export type Format = "json" | "sse" | "text";
 
 export function toWireLine(line: Line): WireLine {
-  const wire: WireLine = { seq: line.seq, text: line.text, c: line.cursor };
-  const entry = parseEntry(line.text);
-  if (entry.ts !== undefined) wire.ts = entry.ts;
-  if (entry.level !== "info") wire.level = entry.level;
-  if (line.truncatedFrom !== undefined) wire.trunc = line.truncatedFrom;
+  const { ts, level } = parseEntry(line.text);
+  const { seq, text, cursor: c, truncatedFrom } = line;
+  // Hot path (every line sent): each common shape is built whole, so no object grows a property at a time.
+  if (truncatedFrom === undefined) {
+    if (ts !== undefined) return level === "info" ? { seq, text, c, ts } : { seq, text, c, ts, level };
+    return level === "info" ? { seq, text, c } : { seq, text, c, level };
+  }
+  const wire: WireLine = { seq, text, c };
+  if (ts !== undefined) wire.ts = ts;
+  if (level !== "info") wire.level = level;
+  wire.trunc = truncatedFrom;
   return wire;
 }
 
@@ -111,18 +117,18 @@ export function splitByBytes<T extends { start: number; end: number }>(
   maxBytes: number,
 ): T[][] {
   const groups: T[][] = [];
-  let group: T[] = [];
+  let from = 0;
   let bytes = 0;
-  for (const line of lines) {
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as T;
     const size = line.end - line.start;
-    if (group.length > 0 && bytes + size > maxBytes) {
-      groups.push(group);
-      group = [];
+    if (i > from && bytes + size > maxBytes) {
+      groups.push(lines.slice(from, i));
+      from = i;
       bytes = 0;
     }
-    group.push(line);
     bytes += size;
   }
-  if (group.length > 0) groups.push(group);
+  if (lines.length > from) groups.push(lines.slice(from));
   return groups;
 }
