@@ -4,7 +4,7 @@ import { copyText } from "./clipboard.js";
 import { Connection } from "./connection.js";
 import { download, type ExportFormat, exportBlob } from "./export-lines.js";
 import type { FilterSpec } from "./filter.js";
-import { ApiError, fetchLines, searchStream } from "./history-api.js";
+import { ApiError, fetchLines, listStreams, searchStream } from "./history-api.js";
 import { installKeyboard } from "./keyboard.js";
 import { StatusView } from "./status-view.js";
 import { DEFAULT_CAP, samePosition } from "./store.js";
@@ -97,6 +97,7 @@ export class App {
       onMessage: (msg) => this.onMessage(msg),
       onStatus: (s) => {
         if (s.state !== "open") for (const t of this.tabs.values()) t.live = false;
+        if (s.state === "reconnecting") this.checkSignedIn();
         this.status.update(s);
       },
     });
@@ -265,6 +266,30 @@ export class App {
   private onActiveLive(): void {
     if (this.ui.notice.textContent?.startsWith("Waiting")) this.notice("");
     if (this.pendingLine) void this.restoreLine();
+  }
+
+  /**
+   * A browser cannot see why a WebSocket upgrade failed. When the server requires sign-in and our session is gone
+   * (it ended, or the server restarted), reconnecting would fail forever: ask the API, and on a 401 go to the
+   * sign-in page, which brings the user back to this very view.
+   */
+  private checkSignedIn(): void {
+    if (this.probingAuth) return;
+    this.probingAuth = true;
+    listStreams()
+      .catch((e: unknown) => {
+        if (e instanceof ApiError && e.status === 401) this.toSignIn();
+      })
+      .finally(() => {
+        this.probingAuth = false;
+      });
+  }
+
+  private probingAuth = false;
+
+  private toSignIn(): void {
+    const next = `${location.pathname}${location.search}${location.hash}`;
+    location.assign(new URL(`login?next=${encodeURIComponent(next)}`, document.baseURI).href);
   }
 
   // ---- tabs ----
@@ -490,7 +515,8 @@ export class App {
       this.notice("");
       return result;
     } catch (e) {
-      this.notice(`${what} failed: ${e instanceof ApiError || e instanceof Error ? e.message : String(e)}`);
+      if (e instanceof ApiError && e.status === 401) this.toSignIn();
+      this.notice(`${what} failed: ${e instanceof Error ? e.message : String(e)}`);
       return undefined;
     } finally {
       tab.busy = false;

@@ -5,6 +5,7 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { build } from "vite";
 import { appendEntries, type EntryInput } from "../../src/append/appender.js";
 import { createServer, type LivetrailServer } from "../../src/server/app.js";
+import type { ServerOptions } from "../../src/server/options.js";
 import { makeTempDir, type TempDir } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
 
@@ -56,7 +57,11 @@ export interface Stack {
  * A server following a fresh log file "audit" (with `initial` entries, the default stream) and a second one,
  * "deploys", and serving the built app from `webDir`.
  */
-export async function startStack(webDir: string, initial: (string | EntryInput)[] = []): Promise<Stack> {
+export async function startStack(
+  webDir: string,
+  initial: (string | EntryInput)[] = [],
+  extra: Partial<ServerOptions> = {},
+): Promise<Stack> {
   const dir = await makeTempDir("livetrail-e2e-");
   const file = dir.file("audit.log");
   if (initial.length > 0) await appendEntries(file, initial);
@@ -72,6 +77,7 @@ export async function startStack(webDir: string, initial: (string | EntryInput)[
       port,
       staticDir: webDir,
       pollIntervalMs: 200,
+      ...extra,
     });
   let server = make(0);
   const address = await server.listen();

@@ -319,4 +319,31 @@ describe("dashboard in a real browser", () => {
     });
     await waitFor(async () => (await visibleRowTexts(page)).some((t) => t.includes("keyboard line 199")));
   });
+
+  it("sends a signed-out page to the sign-in page and back to the same view", async () => {
+    const token = "dashboard-e2e-read-token-0123456789";
+    const s = track(await startStack(web.path, ["secret entry"], { security: { readTokens: [token] } }));
+    const context = await browser.newContext();
+    track({ close: () => context.close() });
+    const page = await context.newPage();
+    await page.goto(s.url);
+    await page.waitForURL(/\/login\?next=/);
+    await page.fill("#token", token);
+    await page.click("button[type=submit]");
+    await waitFor(() => page.evaluate(() => window.__livetrail?.connection().state === "open"), {
+      message: "the dashboard to connect after signing in",
+    });
+    await waitFor(async () => (await countText(page, "secret entry")) === 1);
+    await page.fill("#search", "secret");
+    await waitFor(() => page.evaluate(() => location.hash.includes("q=secret")));
+
+    // A restart ends every session: the page cannot reconnect, finds out why, and asks to sign in again.
+    await s.restart();
+    await page.waitForURL(/\/login\?next=/, { timeout: 30_000 });
+    expect(new URL(page.url()).searchParams.get("next")).toBe("/#stream=audit&q=secret");
+    await page.fill("#token", token);
+    await page.click("button[type=submit]");
+    await waitFor(() => page.evaluate(() => window.__livetrail?.connection().state === "open"));
+    expect(await page.inputValue("#search")).toBe("secret");
+  }, 60_000);
 });
