@@ -99,4 +99,23 @@ describe("dashboard under the strict CSP", () => {
     await waitFor(async () => (await violations()).length > 0, { message: "the blocked inline handler" });
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
   }, 90_000);
+
+  test("a shared link opened without a session keeps its view (the URL fragment) through the sign-in", async () => {
+    const dir = await makeTempDir("livetrail-csp-hash-");
+    track({ close: () => dir.remove() });
+    const file = dir.file("audit.log");
+    await writeFile(file, "[2025-12-17T17:40:37Z] first line\n");
+    const s = track(
+      await startServer([{ name: "audit", file }], { staticDir: web.path, security: { readTokens: [READ] } }),
+    );
+    const context = await browser.newContext();
+    track({ close: () => context.close() });
+    const page = await context.newPage();
+    await page.goto(`${s.url}/#q=first`);
+    expect(new URL(page.url()).pathname).toBe("/login");
+    await page.fill("#token", READ);
+    await page.click("button[type=submit]");
+    await page.waitForURL(`${s.url}/#q=first`);
+    expect(await page.inputValue("#search")).toBe("first");
+  }, 90_000);
 });

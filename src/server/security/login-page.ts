@@ -53,7 +53,8 @@ export const LOGIN_JS = `"use strict";
       return;
     }
     if (response.ok) {
-      location.replace(target);
+      // A redirect keeps the fragment of the page first asked for (it holds the dashboard's view): pass it on.
+      location.replace(target.includes("#") ? target : target + location.hash);
       return;
     }
     message.textContent =
