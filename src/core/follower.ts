@@ -260,19 +260,26 @@ export class Follower {
   }
 
   private async follow(handle: FileHandle): Promise<void> {
-    // Three small independent looks, in parallel: which file the path names, how big ours is, and its head.
-    const [pathStat, fileStat, head] = await Promise.all([
+    // Three small independent looks, in parallel: which file the path names, how big ours is, and its head; and,
+    // alongside them, the first read of new bytes (kept only if the looks say the file is still what we read).
+    const [pathStat, fileStat, head, bytesRead] = await Promise.all([
       statOrNull(this.path),
       handle.stat({ bigint: true }),
       this.head.length > 0 ? readHead(handle, this.head.length) : this.head,
+      this.readChunk(handle),
     ]);
     if (this.closed || this.handle !== handle) return;
     const identity = this.identity as FileIdentity;
     const replaced = pathStat === null || pathStat.ino !== identity.ino || pathStat.dev !== identity.dev;
     this.size = Number(fileStat.size);
-    // Shrunk below what we read, or grown again with other first bytes before we looked (truncated, rewritten).
-    if (this.size < this.splitter.offset || !head.equals(this.head)) await this.restartTruncated(handle);
-    await this.drain(handle);
+    // Shrunk below what we read, or grown again with other first bytes before we looked (truncated, rewritten):
+    // the bytes just read belong to the new content at an offset that no longer means anything.
+    if (this.size < this.splitter.offset || !head.equals(this.head)) {
+      await this.restartTruncated(handle);
+      await this.drain(handle);
+    } else {
+      await this.drain(handle, bytesRead);
+    }
     if (this.closed || this.handle !== handle) return;
     if (!replaced) {
       if (identity.fpLen < MAX_FP_LEN && this.splitter.offset > identity.fpLen)
@@ -329,18 +336,28 @@ export class Follower {
     return "cursor" in start ? decodeCursor(start.cursor) : null;
   }
 
-  /** Reads from the current offset to end of file in bounded chunks, emitting lines chunk by chunk. */
-  private async drain(handle: FileHandle): Promise<void> {
+  /** Reads the next chunk at the current offset into the read buffer; returns the byte count. */
+  private async readChunk(handle: FileHandle): Promise<number> {
     this.buffer ??= Buffer.allocUnsafe(this.readChunkBytes);
     const buffer = this.buffer;
+    return (await handle.read(buffer, 0, buffer.length, this.splitter.offset)).bytesRead;
+  }
+
+  /**
+   * Reads from the current offset to end of file in bounded chunks, emitting lines chunk by chunk. `prefetched`:
+   * the first chunk is already in the read buffer (read at the current offset), this many bytes.
+   */
+  private async drain(handle: FileHandle, prefetched?: number): Promise<void> {
+    let bytesRead = prefetched ?? (await this.readChunk(handle));
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.splitter.offset);
+      const buffer = this.buffer as Buffer;
       if (this.closed || this.handle !== handle || bytesRead === 0) return;
       this.lastChangeMs = Date.now();
       this.splitter.push(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead), this.sink);
       this.flushBatch();
       // A short read was the end of the file a moment ago: later writes wake us again.
       if (bytesRead < buffer.length) return;
+      bytesRead = await this.readChunk(handle);
     }
   }
 
