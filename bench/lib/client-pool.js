@@ -17,6 +17,8 @@ class Worker {
     });
     this.pid = /** @type {number} */ (this.child.pid);
     this.clients = 0;
+    /** Receipt time of the worker's last "all my clients are done" event since the last track(). */
+    this.doneAt = 0;
     this.nextId = 1;
     /** @type {Map<number, { resolve: (v: any) => void, reject: (e: Error) => void }>} */
     this.pending = new Map();
@@ -24,6 +26,7 @@ class Worker {
     this.onDone = null;
     this.child.on("message", (/** @type {any} */ m) => {
       if (m.event === "done") {
+        this.doneAt = m.at;
         this.onDone?.(m.at);
         return;
       }
@@ -98,6 +101,7 @@ export class ClientPool {
    * @param {{ verify?: boolean }} [o]
    */
   track(first, count, { verify = false } = {}) {
+    for (const w of this.workers) w.doneAt = 0;
     return this.all({ op: "track", first, count, verify });
   }
 
@@ -112,6 +116,15 @@ export class ClientPool {
         timeoutMs,
       );
       for (const w of busy) {
+        // A worker may have finished before we started waiting (e.g. while connect() was still resolving).
+        if (w.doneAt) {
+          last = Math.max(last, w.doneAt);
+          if (--left === 0) {
+            clearTimeout(timer);
+            resolve(last);
+          }
+          continue;
+        }
         w.onDone = (at) => {
           w.onDone = null;
           last = Math.max(last, at);

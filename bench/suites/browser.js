@@ -203,30 +203,42 @@ async function livetrailRun(ctx, chrome, run, total, streamSeconds) {
       await new Promise((r) => setTimeout(r, 400));
     });
 
-    const scroll = await ev(page, async () => {
-      const el = /** @type {HTMLElement} */ (document.getElementById("log"));
-      const firstSeq = () => /seq=(\d+) /.exec(el.textContent ?? "")?.[1];
-      const before = firstSeq();
-      const t = performance.now();
-      el.scrollTop = el.scrollHeight / 2;
-      // Rendered when other rows are in the DOM (the virtual list redrew) and a frame has been produced.
-      await new Promise((resolve) => {
-        const give = performance.now() + 5000;
-        const tick = () =>
-          firstSeq() !== before || performance.now() > give
-            ? resolve(undefined)
-            : requestAnimationFrame(tick);
-        requestAnimationFrame(tick);
-      });
-      return {
-        ms: performance.now() - t,
-        rows: /** @type {any} */ (window).__livetrail.domRowCount(),
-        seq: Number(firstSeq()),
-      };
-    });
-    ctx.log(
-      `  browser livetrail run ${run + 1}: scrolled to the middle: first row shown is seq ${scroll.seq}`,
+    const scroll = await ev(
+      page,
+      async (/** @type {number} */ lines) => {
+        const el = /** @type {HTMLElement} */ (document.getElementById("log"));
+        const mid = lines / 2;
+        // Rows are recycled in blocks, so DOM order is not screen order: look for any row near the middle.
+        const nearMiddle = () => {
+          for (const m of (el.textContent ?? "").matchAll(/seq=(\d+) /g)) {
+            if (Math.abs(Number(m[1]) - mid) < lines * 0.02) return Number(m[1]);
+          }
+          return null;
+        };
+        const t = performance.now();
+        el.scrollTop = el.scrollHeight / 2;
+        // Rendered when a row near the middle is in the DOM and a frame has been produced after it.
+        /** @type {number | null} */
+        let found = null;
+        await new Promise((resolve) => {
+          const give = performance.now() + 5000;
+          const tick = () => {
+            found = nearMiddle();
+            if (found !== null) requestAnimationFrame(() => resolve(undefined));
+            else if (performance.now() > give) resolve(undefined);
+            else requestAnimationFrame(tick);
+          };
+          tick();
+        });
+        return {
+          ms: found === null ? Number.NaN : performance.now() - t,
+          rows: /** @type {any} */ (window).__livetrail.domRowCount(),
+          seq: found,
+        };
+      },
+      total,
     );
+    ctx.log(`  browser livetrail run ${run + 1}: scrolled to the middle: a row shown is seq ${scroll.seq}`);
 
     // Back to the bottom (follow), then stream at 5,000 lines/s while probing.
     await page.keyboard.press("End");

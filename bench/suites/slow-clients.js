@@ -89,8 +89,11 @@ async function slowRun(ctx, name, run, rate, halfSeconds) {
     const res = sampler.stop();
     // Paused clients never read the gap messages sent to them; livetrail counts them in /metrics.
     const counters = name === "livetrail" ? await livetrailCounters(server.port) : {};
-    const serverGaps = counters.livetrail_gaps_total ?? Number.NaN;
-    const catchUps = counters.livetrail_slow_client_catchups_total ?? Number.NaN;
+    // Counters with labels appear once they count something: absent is zero for livetrail.
+    const serverGaps = name === "livetrail" ? (counters.livetrail_gaps_total ?? 0) : Number.NaN;
+    const catchUps = name === "livetrail" ? (counters.livetrail_slow_client_catchups_total ?? 0) : Number.NaN;
+    // The largest queue the server holds for one client: it should sit at the configured cap (4 MiB).
+    const maxQueuedMB = (counters.livetrail_client_buffered_bytes_max ?? Number.NaN) / 2 ** 20;
     const [a, b] = /** @type {[typeof halves[0], typeof halves[0]]} */ (halves);
     const rec = {
       normalP50First: a.p50,
@@ -106,12 +109,13 @@ async function slowRun(ctx, name, run, rate, halfSeconds) {
       peakRssMB: res.peakRss / 2 ** 20,
       serverGaps,
       catchUps,
+      maxQueuedMB,
     };
     ctx.log(
       `  slow ${name} run ${run + 1}: normal client p50/p99 ${a.p50.toFixed(1)}/${a.p99.toFixed(1)} then ` +
         `${b.p50.toFixed(1)}/${b.p99.toFixed(1)} ms, lost ${rec.normalLost} dup ${rec.normalDup}; RSS ` +
         `${rec.rssStartMB.toFixed(0)} -> ${rec.rssFirstMB.toFixed(0)} -> ${rec.rssSecondMB.toFixed(0)} MB ` +
-        `(peak ${rec.peakRssMB.toFixed(0)}); server gaps ${serverGaps}, slow-client catch-ups ${catchUps}`,
+        `(peak ${rec.peakRssMB.toFixed(0)}); server gaps ${serverGaps}, slow-client catch-ups ${catchUps}, largest client queue ${maxQueuedMB.toFixed(1)} MB`,
     );
     if (name === "livetrail" && (rec.normalLost || rec.normalDup)) {
       ctx.fail(
