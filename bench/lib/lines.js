@@ -10,7 +10,20 @@ export const LINE_BYTES = 100; // including the newline
 const ACTIONS = ["login", "logout", "read", "write", "deploy", "restart", "grant", "revoke"];
 const USERS = ["alice", "bob", "carol", "dave", "erin", "frank"];
 const PAD = "x".repeat(LINE_BYTES);
-const ISO = "2026-01-01T00:00:00Z";
+const LINES_PER_SECOND = 1000; // the stamp advances one second per 1,000 lines, like a busy audit log
+
+let stampSecond = -1;
+let stamp = "";
+/** `[2026-01-01T..Z]` for a line: a fixed day, the time of day derived from the sequence number. */
+function stampOf(/** @type {number} */ seq) {
+  const sec = Math.floor(Math.max(0, seq) / LINES_PER_SECOND) % 86_400;
+  if (sec !== stampSecond) {
+    const two = (/** @type {number} */ n) => String(n).padStart(2, "0");
+    stamp = `[2026-01-01T${two(Math.floor(sec / 3600))}:${two(Math.floor(sec / 60) % 60)}:${two(sec % 60)}Z]`;
+    stampSecond = sec;
+  }
+  return stamp;
+}
 
 /**
  * One line (with "\n") of exactly LINE_BYTES bytes unless the extra words make it longer.
@@ -19,7 +32,7 @@ const ISO = "2026-01-01T00:00:00Z";
  * @param {string} [extra] words inserted before the padding (e.g. a rare search term)
  */
 export function makeLine(seq, t = 0, extra = "") {
-  const head = `[${ISO}] seq=${seq} t=${t.toFixed(3)} user=${USERS[seq % 6]} action=${ACTIONS[seq % 8]} ${extra}`;
+  const head = `${stampOf(seq)} seq=${seq} t=${t.toFixed(3)} user=${USERS[Math.abs(seq) % 6]} action=${ACTIONS[Math.abs(seq) % 8]} ${extra}`;
   const padLen = LINE_BYTES - 1 - head.length;
   return `${head}${padLen > 0 ? PAD.slice(0, padLen) : ""}\n`;
 }

@@ -1,7 +1,7 @@
 /**
- * 4. Churn: 10,000 connect/subscribe/disconnect cycles (two client processes, 50 in flight each), in two
- * rounds of 5,000. A leak shows as RSS or open file descriptors that keep growing, so we measure after a
- * warm-up, after the first round and after the second: round two should add (close to) nothing.
+ * 4. Churn: connect/subscribe/disconnect cycles (two client processes, 50 in flight each) in three rounds of
+ * 5,000. A leak shows as RSS or open file descriptors that keep growing, so we measure after a warm-up and
+ * after each round: rounds two and three should add (close to) nothing.
  * websocketd forks a process per connection, so it gets fewer cycles (documented in params).
  */
 import { writeFileSync } from "node:fs";
@@ -25,7 +25,7 @@ export async function churn(ctx) {
     }
   }
   return {
-    params: { cyclesPerRound: full, rounds: 2, websocketdCyclesPerRound: forking, inFlight: 100, runs },
+    params: { cyclesPerRound: full, rounds: 3, websocketdCyclesPerRound: forking, inFlight: 100, runs },
     systems: Object.fromEntries(Object.entries(records).map(([k, recs]) => [k, summarizeRecords(recs)])),
   };
 }
@@ -67,19 +67,23 @@ async function churnRun(ctx, name, cycles, run) {
     const after1 = await settle();
     const r2 = await pool.churn(name, server.target, cycles, 50);
     const after2 = await settle();
+    const r3 = await pool.churn(name, server.target, cycles, 50);
+    const after3 = await settle();
     const rec = {
       cyclesPerSec: cycles / (r1.ms / 1000),
-      failed: r1.failed + r2.failed,
+      failed: r1.failed + r2.failed + r3.failed,
       baseRssMB: base.rss / 2 ** 20,
       rssGrowth1MB: (after1.rss - base.rss) / 2 ** 20,
       rssGrowth2MB: (after2.rss - after1.rss) / 2 ** 20,
+      rssGrowth3MB: (after3.rss - after2.rss) / 2 ** 20,
+      rssGrowthLaterMB: (after3.rss - after1.rss) / 2 / 2 ** 20,
       baseFds: base.fds,
-      fdGrowth: after2.fds - base.fds,
+      fdGrowth: after3.fds - base.fds,
     };
     ctx.log(
-      `  churn ${name} run ${run + 1}: ${cycles} cycles x2 at ${Math.round(rec.cyclesPerSec)}/s, failed ${rec.failed}` +
+      `  churn ${name} run ${run + 1}: ${cycles} cycles x3 at ${Math.round(rec.cyclesPerSec)}/s, failed ${rec.failed}` +
         `${r1.errorSamples.length ? ` (${r1.errorSamples[0]})` : ""}; RSS ${rec.baseRssMB.toFixed(0)} MB ` +
-        `+${rec.rssGrowth1MB.toFixed(1)} then +${rec.rssGrowth2MB.toFixed(1)} MB; fds ${base.fds} -> ${after2.fds}`,
+        `+${rec.rssGrowth1MB.toFixed(1)}, +${rec.rssGrowth2MB.toFixed(1)}, +${rec.rssGrowth3MB.toFixed(1)} MB; fds ${base.fds} -> ${after3.fds}`,
     );
     if (name === "livetrail" && rec.fdGrowth > 2)
       ctx.fail(`churn: livetrail leaked ${rec.fdGrowth} file descriptors`);
