@@ -25,6 +25,11 @@ export interface StreamBackend {
   search(query: SearchQuery): Promise<SearchOutcome>;
   /** Whether `cursor` names a position in the current source ("same"), an older one ("changed") or none ("gone"). */
   locate(cursor: string): Promise<"same" | "changed" | "gone">;
+  /**
+   * Whether two cursors name the same source (the same file, not merely the same path), so their positions
+   * compare; false when that cannot be told. Throws on a malformed cursor.
+   */
+  sameSource(a: string, b: string): Promise<boolean>;
   /** Ordering key of a cursor inside its source (a byte offset for files). Throws on a malformed cursor. */
   positionOf(cursor: string): number;
   /** A cursor naming the position just before `line` (paging backwards from a page that starts with it). */

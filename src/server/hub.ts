@@ -21,6 +21,8 @@ export interface HubSubscriber {
   onBatch(batch: Batch): number;
   /** A stream event; `generationChanged` means positions before it belong to another file (or content). */
   onEvent(message: ServerMessage, generationChanged: boolean): void;
+  /** The subscriber threw while handling a batch or event: end it (the hub has already removed it). */
+  abort(error: unknown): void;
 }
 
 export interface HubCounters {
@@ -54,6 +56,7 @@ export class Hub {
     slowClientCatchUps: 0,
   };
   private readonly subscribers = new Set<HubSubscriber>();
+  private generationWaiters: (() => void)[] = [];
   private feed: LiveFeed | null = null;
   private closed = false;
 
@@ -90,6 +93,15 @@ export class Hub {
     this.subscribers.delete(subscriber);
   }
 
+  /**
+   * Resolves at the next new generation (or when the hub closes): for a subscriber that found the source ahead
+   * of the hub (rotated or truncated, not yet noticed) and must not guess positions until the hub catches up.
+   */
+  nextGeneration(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.generationWaiters.push(resolve));
+  }
+
   countGap(reason: GapReason): void {
     this.counters.gaps.set(reason, (this.counters.gaps.get(reason) ?? 0) + 1);
   }
@@ -98,6 +110,7 @@ export class Hub {
     if (this.closed) return;
     this.closed = true;
     this.subscribers.clear();
+    this.wakeGenerationWaiters();
     await this.feed?.close();
   }
 
@@ -144,7 +157,13 @@ export class Hub {
       let delivered = 0;
       let bytes = 0;
       for (const subscriber of this.subscribers) {
-        const sent = subscriber.onBatch(batch);
+        let sent: number;
+        try {
+          sent = subscriber.onBatch(batch);
+        } catch (error) {
+          this.drop(subscriber, error);
+          continue;
+        }
         if (sent > 0) {
           delivered++;
           bytes += sent;
@@ -160,6 +179,13 @@ export class Hub {
     this.setCursor(cursor);
     this.window.reset(this.position);
     this.lastChangeMs = Date.now();
+    this.wakeGenerationWaiters();
+  }
+
+  private wakeGenerationWaiters(): void {
+    const waiters = this.generationWaiters;
+    this.generationWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   private setCursor(cursor: string): void {
@@ -168,6 +194,22 @@ export class Hub {
   }
 
   private broadcast(message: ServerMessage, generationChanged: boolean): void {
-    for (const subscriber of this.subscribers) subscriber.onEvent(message, generationChanged);
+    for (const subscriber of this.subscribers) {
+      try {
+        subscriber.onEvent(message, generationChanged);
+      } catch (error) {
+        this.drop(subscriber, error);
+      }
+    }
+  }
+
+  /** One subscriber's failure must not stop delivery to the others: end that one only. */
+  private drop(subscriber: HubSubscriber, error: unknown): void {
+    this.subscribers.delete(subscriber);
+    try {
+      subscriber.abort(error);
+    } catch {
+      // Already removed; nothing more can be done for it.
+    }
   }
 }

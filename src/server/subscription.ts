@@ -41,8 +41,9 @@ type State = "starting" | "live" | "behind" | "closed";
  * One client's view of one stream. Starts by catching up (tail or resume: from the hub's recent window when it
  * holds the lines, else from the source), then switches to live batches without a gap or a duplicate: the switch
  * happens synchronously at a position the window covers, and lines read from the source beyond the hub's position
- * are skipped when they arrive live. Live delivery stops when the client's queued bytes pass the sink's limit; once
- * drained, the client gets a `gap` naming what it missed and live delivery resumes.
+ * are skipped when they arrive live. Catch-up frames wait for the client to drain whenever its queue would pass
+ * the sink's limit. Live delivery stops when the queue passes that limit; once drained, the client is caught up
+ * from the window or the source ("catch-up", the default: no gap) or told what it missed with a `gap` ("gap").
  */
 export class Subscription implements HubSubscriber {
   private state: State = "starting";
@@ -106,8 +107,7 @@ export class Subscription implements HubSubscriber {
       this.skipThrough = null;
     }
     const frame = b.frame(this.sink.format);
-    const buffered = this.sink.bufferedBytes();
-    if (buffered > 0 && buffered + frame.length > this.sink.maxBufferedBytes) {
+    if (this.overBudget(frame.length)) {
       this.fallBehind(b.count);
       return 0;
     }
@@ -124,6 +124,14 @@ export class Subscription implements HubSubscriber {
     else if (message.type === "gap") this.lastCursor = message.to;
   }
 
+  abort(error: unknown): void {
+    try {
+      this.fail(error);
+    } finally {
+      this.end();
+    }
+  }
+
   /** Idempotent; does not notify `onEnd` (the owner is the one closing). */
   close(): void {
     if (this.closed) return;
@@ -138,40 +146,58 @@ export class Subscription implements HubSubscriber {
   }
 
   private async fromTail(n: number, announce: boolean): Promise<void> {
-    const generation = this.hub.generation;
-    const position = this.hub.position;
-    if (position !== null) {
-      const recent = this.hub.window.last(n);
-      if (recent !== undefined) {
-        this.sendLines(recent);
-        this.goLive(this.hub.cursor, announce);
+    for (;;) {
+      const generation = this.hub.generation;
+      if (this.hub.position !== null) {
+        const recent = this.hub.window.last(n);
+        if (recent !== undefined) return this.windowThenLive(recent, this.hub.cursor, generation, announce);
+      }
+      let result: Awaited<ReturnType<typeof this.hub.backend.tail>>;
+      try {
+        result = await this.hub.backend.tail(n);
+      } catch (error) {
+        if (!isMissing(error)) throw error;
+        if (this.closed) return;
+        // No file yet: nothing to catch up; its lines arrive live once it appears.
+        this.control({ type: "missing", stream: this.stream });
+        this.goLive(null, announce);
         return;
       }
-    }
-    let result: Awaited<ReturnType<typeof this.hub.backend.tail>>;
-    try {
-      result = await this.hub.backend.tail(n);
-    } catch (error) {
-      if (!isMissing(error)) throw error;
       if (this.closed) return;
-      // No file yet: nothing to catch up; its lines arrive live once it appears.
-      this.control({ type: "missing", stream: this.stream });
-      this.goLive(null, announce);
-      return;
+      if (this.hub.generation !== generation) continue;
+      if (this.hub.cursor !== null) {
+        const onHub = await this.onHubFile(result.cursor);
+        if (this.closed) return;
+        if (this.hub.generation !== generation) continue;
+        if (!onHub) {
+          // The path already holds a newer file than the one the hub follows (a rotation it has not acted on, or
+          // a new file still empty while the writer appends to the old one): the stream is still the hub's file,
+          // so the tail is what the window holds of it; the rotation arrives live.
+          const recent = this.hub.window.last(Math.min(n, this.hub.window.size)) ?? [];
+          return this.windowThenLive(recent, this.hub.cursor, generation, announce);
+        }
+      }
+      const pending = this.sendLines(result.lines.map(toWindowLine));
+      if (pending !== null) await pending;
+      if (this.closed) return;
+      if (result.lines.length === 0 && this.hub.position === null) {
+        this.goLive(null, announce);
+        return;
+      }
+      return this.catchUp(result.cursor, generation, announce);
     }
-    if (this.closed) return;
-    this.sendLines(result.lines.map(toWindowLine));
-    if (result.lines.length === 0 && this.hub.position === null) {
-      this.goLive(null, announce);
-      return;
-    }
-    await this.catchUp(result.cursor, generation, announce);
   }
 
-  /** Checks that `since` names the current source before reading from it; else says so with a gap. */
+  /** Checks that `since` names the stream's current file before reading from it; else says so with a gap. */
   private async resume(since: string, announce: boolean): Promise<void> {
     for (;;) {
       const generation = this.hub.generation;
+      // The hub's own file first: it stays the stream's file until the hub acts on a rotation, whatever the path
+      // holds meanwhile.
+      const onHub = await this.onHubFile(since);
+      if (this.closed) return;
+      if (this.hub.generation !== generation) continue;
+      if (onHub) return this.catchUp(since, generation, announce);
       const where = await this.hub.backend.locate(since);
       if (this.closed) return;
       if (this.hub.generation !== generation) continue;
@@ -192,6 +218,12 @@ export class Subscription implements HubSubscriber {
     }
   }
 
+  /**
+   * Sends what follows `cursor` (from the window when `cursor` names the hub's file and the window reaches back to
+   * it, else from the source) and goes live. When the source and the hub disagree (the source was rotated or
+   * truncated and the hub has not acted on it yet), it waits for the hub's next generation instead of guessing:
+   * positions of two different files never compare.
+   */
   private async catchUp(cursor: string, generation: number, announce: boolean): Promise<void> {
     const backend = this.hub.backend;
     let current = cursor;
@@ -199,15 +231,21 @@ export class Subscription implements HubSubscriber {
       // A socket that is closing needs no more history.
       if (this.closed || !this.sink.open) return;
       if (this.hub.generation !== generation) return this.resume(current, announce);
+      const onHub = await this.onHubFile(current);
+      if (this.closed) return;
+      if (this.hub.generation !== generation) return this.resume(current, announce);
       const position = backend.positionOf(current);
       const hubPosition = this.hub.position;
-      if (hubPosition !== null) {
+      if (onHub && hubPosition !== null) {
         const recent = this.hub.window.after(position, hubPosition);
         if (recent !== undefined) {
-          this.sendLines(recent);
           const last = recent[recent.length - 1];
-          this.goLive(last === undefined ? current : last.wire.c, announce);
-          return;
+          return this.windowThenLive(
+            recent,
+            last === undefined ? current : last.wire.c,
+            generation,
+            announce,
+          );
         }
         if (position > hubPosition) {
           // We read lines straight from the source that the follower has not emitted yet: skip them when they do.
@@ -224,37 +262,61 @@ export class Subscription implements HubSubscriber {
         if (!(error instanceof Error) || error.name !== "StaleCursorError") throw error;
         if (this.closed) return;
         if (this.hub.generation !== generation) return this.resume(current, announce);
-        // Same file, but it no longer reaches our position: truncated under us.
-        return this.restartFromStart(current, generation, announce);
+        // The file at the path is no longer the cursor's, or shrank, and the hub has not reported it yet.
+        return this.afterNextGeneration(current, generation, announce);
       }
       if (this.closed) return;
-      if (lines.length === 0) {
-        if (this.hub.generation !== generation) return this.resume(current, announce);
-        if (hubPosition === null || backend.positionOf(next) >= hubPosition) {
-          this.skipThrough = backend.positionOf(next);
-          this.goLive(next, announce);
-          return;
-        }
-        // The source ends before what the hub already read: it shrank; the hub will report the truncation.
-        return this.restartFromStart(current, generation, announce);
+      if (lines.length > 0) {
+        const pending = this.sendLines(lines.map(toWindowLine));
+        if (pending !== null) await pending;
+        current = next;
+        continue;
       }
-      this.sendLines(lines.map(toWindowLine));
-      current = next;
-      if (this.sink.bufferedBytes() > this.sink.maxBufferedBytes / 2) await this.sink.drained();
+      if (this.hub.generation !== generation) return this.resume(current, announce);
+      const hubNow = this.hub.position;
+      if (onHub && hubNow !== null && backend.positionOf(next) >= hubNow) {
+        this.skipThrough = backend.positionOf(next);
+        this.goLive(next, announce);
+        return;
+      }
+      // The end of the source, but not where the hub is: the source is a file the hub does not follow yet, or the
+      // hub's file shrank (it will report the truncation).
+      return this.afterNextGeneration(current, generation, announce);
     }
   }
 
-  private async restartFromStart(from: string, generation: number, announce: boolean): Promise<void> {
-    const start = await this.hub.backend.startCursor();
-    if (this.closed) return;
-    if (start === null) {
-      this.control({ type: "missing", stream: this.stream });
-      this.goLive(null, announce);
+  private async afterNextGeneration(current: string, generation: number, announce: boolean): Promise<void> {
+    await this.hub.nextGeneration();
+    // Unchanged: the hub closed.
+    if (this.closed || this.hub.generation === generation) return;
+    return this.resume(current, announce);
+  }
+
+  /**
+   * Window lines, then live at `end`. When the client's queue takes them all at once, live starts in the same tick
+   * as the window was read (no line can slip between); else, once they are sent, catch up again from the last one.
+   */
+  private async windowThenLive(
+    lines: readonly WindowLine[],
+    end: string | null,
+    generation: number,
+    announce: boolean,
+  ): Promise<void> {
+    const pending = this.sendLines(lines);
+    if (pending === null) {
+      this.goLive(end, announce);
       return;
     }
-    this.hub.countGap("truncated");
-    this.control({ type: "gap", stream: this.stream, reason: "truncated", from, to: start });
-    return this.catchUp(start, generation, announce);
+    await pending;
+    const last = lines[lines.length - 1];
+    if (this.closed || last === undefined) return;
+    return this.catchUp(last.wire.c, generation, announce);
+  }
+
+  /** Whether `cursor` names the file the hub follows, so its position compares with the hub's and the window's. */
+  private async onHubFile(cursor: string): Promise<boolean> {
+    const hubCursor = this.hub.cursor;
+    return hubCursor !== null && (await this.hub.backend.sameSource(cursor, hubCursor));
   }
 
   private goLive(cursor: string | null, announce: boolean): void {
@@ -264,17 +326,45 @@ export class Subscription implements HubSubscriber {
     if (announce) this.control({ type: "live", stream: this.stream, cursor });
   }
 
-  /** Catch-up lines: serialised for this client only, split into bounded frames. */
-  private sendLines(lines: readonly WindowLine[]): void {
-    if (lines.length === 0 || !this.sink.open) return;
-    for (const group of splitByBytes(lines, this.options.maxFrameBytes)) {
-      const batch = new Batch(this.stream, group);
+  /**
+   * Catch-up lines, serialised for this client only, in bounded frames. Sends while the client's queue stays
+   * within its limit and returns null when all went; else returns a promise that sends the rest as it drains.
+   */
+  private sendLines(lines: readonly WindowLine[]): Promise<void> | null {
+    if (lines.length === 0 || !this.sink.open) return null;
+    const groups = splitByBytes(lines, this.options.maxFrameBytes);
+    for (let i = 0; i < groups.length; i++) {
+      const batch = new Batch(this.stream, groups[i] as WindowLine[]);
       const frame = batch.frame(this.sink.format);
-      this.sink.send(frame);
-      this.lastCursor = batch.lastCursor;
-      this.hub.counters.linesSent += batch.count;
-      this.hub.counters.bytesSent += frame.length;
+      if (this.overBudget(frame.length)) return this.sendAsDrained(groups, i);
+      this.sendBatch(batch, frame);
     }
+    return null;
+  }
+
+  private async sendAsDrained(groups: readonly WindowLine[][], from: number): Promise<void> {
+    for (let i = from; i < groups.length; i++) {
+      const batch = new Batch(this.stream, groups[i] as WindowLine[]);
+      const frame = batch.frame(this.sink.format);
+      while (this.overBudget(frame.length)) {
+        await this.sink.drained();
+        if (this.closed || !this.sink.open) return;
+      }
+      this.sendBatch(batch, frame);
+    }
+  }
+
+  /** A frame would take the client's queue past its limit (one frame always goes to an empty queue). */
+  private overBudget(frameBytes: number): boolean {
+    const buffered = this.sink.bufferedBytes();
+    return buffered > 0 && buffered + frameBytes > this.sink.maxBufferedBytes;
+  }
+
+  private sendBatch(batch: Batch, frame: Buffer): void {
+    this.sink.send(frame);
+    this.lastCursor = batch.lastCursor;
+    this.hub.counters.linesSent += batch.count;
+    this.hub.counters.bytesSent += frame.length;
   }
 
   private fallBehind(count: number): void {

@@ -13,7 +13,7 @@ import type {
   SourceInfo,
   StreamBackend,
 } from "../backend.js";
-import { readAfter, readBefore, readTail } from "./history.js";
+import { type HistoryOptions, readAfter, readBefore, readTail } from "./history.js";
 import { searchFile } from "./search.js";
 import { seekTime } from "./time-seek.js";
 
@@ -24,15 +24,26 @@ export interface FileBackendOptions {
   watch?: boolean;
   /** Longer lines are cut to this many bytes and marked. */
   maxLineBytes?: number;
+  /** Source bytes one history read (page, tail, catch-up chunk) holds at most; default 8 MiB. */
+  maxReadBytes?: number;
 }
+
+const DEFAULT_MAX_READ_BYTES = 8 * 1024 * 1024;
 
 /** A stream backed by one append-only log file: the follower for live lines, history reads for the rest. */
 export class FileBackend implements StreamBackend {
+  private readonly history: HistoryOptions;
+
   constructor(
     readonly name: string,
     readonly path: string,
     private readonly options: FileBackendOptions = {},
-  ) {}
+  ) {
+    this.history = {
+      maxBytes: options.maxReadBytes ?? DEFAULT_MAX_READ_BYTES,
+      ...(options.maxLineBytes === undefined ? {} : { maxLineBytes: options.maxLineBytes }),
+    };
+  }
 
   async follow(options: { tail: number }, listener: (event: FollowerEvent) => void): Promise<LiveFeed> {
     const follower = new Follower(this.path, {
@@ -57,11 +68,11 @@ export class FileBackend implements StreamBackend {
   }
 
   readAfter(cursor: string | null, limit: number): Promise<ReadAfterResult> {
-    return readAfter(this.path, cursor, limit);
+    return readAfter(this.path, cursor, limit, this.history);
   }
 
   async readBefore(cursor: string, limit: number): Promise<ReadBeforeResult> {
-    const { lines, more } = await readBefore(this.path, cursor, limit);
+    const { lines, more } = await readBefore(this.path, cursor, limit, this.history);
     const first = lines[0];
     return { lines, more, cursor: first === undefined ? cursor : this.cursorBefore(first) };
   }
@@ -77,7 +88,7 @@ export class FileBackend implements StreamBackend {
   }
 
   async tail(n: number): Promise<ReadAfterResult> {
-    const { lines, cursor } = await readTail(this.path, n);
+    const { lines, cursor } = await readTail(this.path, n, this.history);
     return { lines, cursor, more: false };
   }
 
@@ -88,7 +99,7 @@ export class FileBackend implements StreamBackend {
     if (offset >= endAt.offset) return { lines: [], cursor: end.cursor, more: false };
     // The line number at `offset` is unknown without reading everything before it: number from the seek point.
     const from = encodeCursor({ fileId: endAt.fileId, fpLen: endAt.fpLen, offset, seq: 0 });
-    return readAfter(this.path, from, limit);
+    return readAfter(this.path, from, limit, this.history);
   }
 
   search(query: SearchQuery): Promise<SearchOutcome> {
@@ -97,6 +108,15 @@ export class FileBackend implements StreamBackend {
 
   locate(cursor: string): Promise<"same" | "changed" | "gone"> {
     return matches(this.path, decodeCursor(cursor));
+  }
+
+  async sameSource(a: string, b: string): Promise<boolean> {
+    const x = decodeCursor(a);
+    const y = decodeCursor(b);
+    if (x.fpLen === y.fpLen) return x.fileId === y.fileId;
+    // Fingerprints of different lengths only compare through the file itself: both must name the one at the path.
+    const [p, q] = await Promise.all([matches(this.path, x), matches(this.path, y)]);
+    return p === "same" && q === "same";
   }
 
   positionOf(cursor: string): number {

@@ -15,7 +15,8 @@ import { isLineBoundary, lineStartBefore } from "../../core/reverse-scan.js";
 /**
  * History from the file itself: stateless reads after, before, or at the end of a position. Every cursor is
  * checked against the file's identity first, so a page never mixes two files. Only complete lines are returned
- * (a partial last line is still being written); memory is bounded by `limit` lines of at most maxLineBytes each.
+ * (a partial last line is still being written); memory is bounded by `limit` lines of at most maxLineBytes each
+ * and, with `maxBytes`, by that many source bytes per read (at least one line is always returned when one exists).
  * Lines carry seq numbers relative to the cursor they page from; their cursors name the current file.
  */
 export interface HistoryOptions {
@@ -23,6 +24,8 @@ export interface HistoryOptions {
   maxLineBytes?: number;
   /** Bytes per read (default 64 KiB). */
   readChunkBytes?: number;
+  /** Source bytes of lines one call returns at most (default unbounded); a call returns at least one line. */
+  maxBytes?: number;
 }
 
 export interface ReadAfterPage {
@@ -48,6 +51,7 @@ export interface TailPage {
 }
 
 const DEFAULT_CHUNK_BYTES = 64 * 1024;
+const LF = 10;
 
 /** Up to `limit` lines after the cursor (null: from the start of the file, numbered from 1). */
 export async function readAfter(
@@ -77,9 +81,9 @@ export async function readBefore(
   checkLimit(limit);
   const at = decodeCursor(cursor);
   return withFile(path, at, cursor, async (file) => {
-    const start = await lineStartBefore(file.handle, at.offset, limit, options.readChunkBytes);
+    const start = await startWithin(file, at.offset, limit, options);
     const { lines } = await readForward(file, start, at.offset, limit, at.seq - limit + 1, options);
-    // Fewer lines than limit only happens at the start of the file: renumber so the last has the cursor's seq.
+    // Fewer lines than limit (the start of the file, or the byte budget): renumber so the last has the cursor's seq.
     const shift = limit - lines.length;
     if (shift > 0) for (const line of lines) renumber(line, line.seq + shift, file.prefix);
     const first = lines[0];
@@ -95,7 +99,7 @@ export async function readBefore(
 export async function readTail(path: string, n: number, options: HistoryOptions = {}): Promise<TailPage> {
   checkLimit(n);
   return withFile(path, null, null, async (file) => {
-    const start = await lineStartBefore(file.handle, file.size, n, options.readChunkBytes);
+    const start = await startWithin(file, file.size, n, options);
     const { lines } = await readForward(file, start, file.size, n, 1, options);
     const last = lines[lines.length - 1];
     return { lines, cursor: last ? last.cursor : file.prefix + cursorTail(start, 0) };
@@ -154,6 +158,34 @@ async function withFile<T>(
 }
 
 /**
+ * Where the last `n` complete lines before `end` start, moved forward to the first line that starts within
+ * `maxBytes` of `end` when they are larger than that (but never past the last line, so a page is not empty).
+ */
+async function startWithin(file: OpenFile, end: number, n: number, options: HistoryOptions): Promise<number> {
+  const start = await lineStartBefore(file.handle, end, n, options.readChunkBytes);
+  const budget = options.maxBytes;
+  if (budget === undefined || end - start <= budget || n <= 1) return start;
+  const within = await lineStartAtOrAfter(file.handle, end - budget, end);
+  return within < end ? within : lineStartBefore(file.handle, end, 1, options.readChunkBytes);
+}
+
+/** The first line start at or after `pos` (`end` when no line starts in [pos, end)). */
+async function lineStartAtOrAfter(handle: FileHandle, pos: number, end: number): Promise<number> {
+  if (pos <= 0) return 0;
+  const block = Buffer.allocUnsafe(DEFAULT_CHUNK_BYTES);
+  // The byte before `pos` tells whether a line starts at `pos` itself.
+  let at = pos - 1;
+  while (at < end) {
+    const { bytesRead } = await handle.read(block, 0, Math.min(block.length, end - at), at);
+    if (bytesRead === 0) break;
+    const lf = block.subarray(0, bytesRead).indexOf(LF);
+    if (lf >= 0) return at + lf + 1;
+    at += bytesRead;
+  }
+  return end;
+}
+
+/**
  * Complete lines in [from, to), at most `limit`, numbered from firstSeq; `more` tells whether another complete
  * line follows within [from, to).
  */
@@ -168,6 +200,8 @@ async function readForward(
   const lines: Line[] = [];
   let more = false;
   let seq = firstSeq;
+  let bytes = 0;
+  const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
   const splitter = new LineSplitter({
     maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
     startOffset: from,
@@ -176,10 +210,12 @@ async function readForward(
     Math.max(1, Math.min(options.readChunkBytes ?? DEFAULT_CHUNK_BYTES, to - from)),
   );
   const sink = (text: string, start: number, end: number, truncatedFrom: number | undefined): void => {
-    if (lines.length >= limit) {
+    if (more) return;
+    if (lines.length >= limit || (lines.length > 0 && bytes + (end - start) > maxBytes)) {
       more = true;
       return;
     }
+    bytes += end - start;
     const line: Line = { seq, text, start, end, cursor: file.prefix + cursorTail(end, seq) };
     if (truncatedFrom !== undefined) line.truncatedFrom = truncatedFrom;
     lines.push(line);

@@ -170,3 +170,47 @@ describe("cursor validation", () => {
     await expect(readTail(file, 1.5)).rejects.toBeInstanceOf(RangeError);
   });
 });
+
+describe("byte budget (maxBytes)", () => {
+  const long = Array.from({ length: 40 }, (_, i) => `entry ${String(i).padStart(2, "0")} ${"x".repeat(90)}`);
+  const text = `${long.join("\n")}\n`;
+  const lineBytes = Buffer.byteLength(`${long[0]}\n`);
+  const maxBytes = 10 * lineBytes + 5; // room for 10 whole lines
+
+  it("pages forwards and backwards and tails within the budget, covering every line once", async () => {
+    const file = await fileWith(text);
+    const forward: string[] = [];
+    let cursor: string | null = null;
+    for (;;) {
+      const page = await readAfter(file, cursor, 1000, { maxBytes });
+      expect(page.lines.length).toBe(Math.min(10, long.length - forward.length));
+      forward.push(...page.lines.map((l) => l.text));
+      cursor = page.cursor;
+      if (!page.more) break;
+    }
+    expect(forward).toEqual(long);
+
+    const tail = await readTail(file, 1000, { maxBytes });
+    expect(tail.lines.map((l) => l.text)).toEqual(long.slice(-10));
+    expect(tail.lines.map((l) => l.seq)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+
+    const backward: string[] = [];
+    let before = tail.cursor;
+    for (;;) {
+      const page = await readBefore(file, before, 1000, { maxBytes });
+      expect(page.lines.length).toBeLessThanOrEqual(10);
+      backward.unshift(...page.lines.map((l) => l.text));
+      before = page.cursor;
+      if (!page.more) break;
+    }
+    expect(backward).toEqual(long);
+  });
+
+  it("returns one line even when that line alone is over the budget", async () => {
+    const file = await fileWith(text);
+    expect((await readAfter(file, null, 5, { maxBytes: 3 })).lines.map((l) => l.text)).toEqual([long[0]]);
+    expect((await readTail(file, 5, { maxBytes: 3 })).lines.map((l) => l.text)).toEqual([long[39]]);
+    const end = (await readTail(file, 0)).cursor;
+    expect((await readBefore(file, end, 5, { maxBytes: 3 })).lines.map((l) => l.text)).toEqual([long[39]]);
+  });
+});
