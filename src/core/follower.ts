@@ -281,11 +281,7 @@ export class Follower {
       await this.drain(handle, bytesRead);
     }
     if (this.closed || this.handle !== handle) return;
-    if (!replaced) {
-      if (identity.fpLen < MAX_FP_LEN && this.splitter.offset > identity.fpLen)
-        await this.setIdentity(handle);
-      return;
-    }
+    if (!replaced) return;
     if (fileStat.nlink > 0n && (pathStat === null || pathStat.size === 0n)) {
       // Renamed away, and the path is empty or holds a still-empty new file: the writer has not reopened yet
       // and may still append to the old file (logrotate creates the new file before the writer is told). Keep
@@ -353,6 +349,11 @@ export class Follower {
       const buffer = this.buffer as Buffer;
       if (this.closed || this.handle !== handle || bytesRead === 0) return;
       this.lastChangeMs = Date.now();
+      // A young file's fingerprint must cover these bytes before they get cursors: a cursor whose fingerprint
+      // covers less than its own offset would match any later content of the same inode.
+      const identity = this.identity as FileIdentity;
+      if (identity.fpLen < MAX_FP_LEN && identity.fpLen < this.splitter.offset + bytesRead)
+        await this.setIdentity(handle);
       this.splitter.push(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead), this.sink);
       this.flushBatch();
       // A short read was the end of the file a moment ago: later writes wake us again.

@@ -324,6 +324,24 @@ describe("Follower: volume and resume", () => {
 });
 
 describe("Follower: resume edge cases", () => {
+  it("cursors of a file that was empty when followed fingerprint their own bytes, so new content is told apart", async () => {
+    const file = (await tempDir()).file("a.log");
+    await writeFile(file, "");
+    const first = await followFile(file, { start: { from: "start" } }, track);
+    await appendFile(file, "old one\nold two\n");
+    const [, second] = await first.waitForLines(2);
+    const cursor = second?.cursor as string;
+    // Every cursor's fingerprint covers at least the bytes before its offset (up to 256).
+    expect(decodeCursor(cursor).fpLen).toBeGreaterThanOrEqual(decodeCursor(cursor).offset);
+    await first.follower.close();
+    // Rewritten in place (same inode) with other content that reaches past the cursor's offset.
+    await writeFile(file, "new one\nnew two\nnew three\n");
+    const h = await followFile(file, { start: { cursor } }, track);
+    await h.waitForLines(3);
+    expect(h.events[0]).toMatchObject({ type: "gap", reason: "file-changed", from: cursor });
+    expect(h.texts()).toEqual(["new one", "new two", "new three"]);
+  });
+
   it("a cursor whose file is missing waits, then reports file-gone when another file appears", async () => {
     const file = (await tempDir()).file("a.log");
     await writeFile(file, "one\n");
