@@ -81,6 +81,8 @@ export const CloseCode = {
   goingAway: 1001,
   /** Client message larger than the limit. */
   messageTooBig: 1009,
+  /** `/ws/audit` only: the audit log could not be read (when connecting, or later while catching up). */
+  unreadable: 1011,
   /** Client fell too far behind and its buffer limit was exceeded; reconnect with the last cursor. */
   slowClient: 4008,
   /** Too many messages per second from this client. */

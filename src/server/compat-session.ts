@@ -55,6 +55,8 @@ export class CompatSession implements Connection, Beating {
       catchUpChunkLines: this.options.catchUpChunkLines,
       slowClient: this.options.slowClient,
       maxFrameBytes: this.options.maxFrameBytes,
+      // The text feed has no error frames: a subscription that ends by itself (read failure) ends the socket.
+      onEnd: (reason) => this.ws.close(CloseCode.unreadable, closeReason(reason)),
     });
     await this.subscription.start(
       initial.cursor === null ? { announce: false } : { since: initial.cursor, announce: false },
@@ -113,4 +115,15 @@ export class CompatSession implements Connection, Beating {
     this.subscription?.close();
     this.options.onClose(this);
   }
+}
+
+/** A close reason is at most 123 bytes of UTF-8. */
+function closeReason(reason: string): string {
+  const bytes = Buffer.from(reason);
+  return bytes.length <= 123
+    ? reason
+    : bytes
+        .subarray(0, 120)
+        .toString("utf8")
+        .replace(/\uFFFD$/, "");
 }

@@ -22,8 +22,8 @@ export interface SubscriptionOptions {
   maxFrameBytes: number;
   /** Echoed in `subscribed` and errors. */
   id?: string;
-  /** Called once when the subscription ends by itself (read error, overflow), so its owner can forget it. */
-  onEnd?: () => void;
+  /** Called once when the subscription ends by itself (read error, overflow), with why, so its owner can forget it. */
+  onEnd?: (reason: string) => void;
 }
 
 export interface StartRequest {
@@ -91,7 +91,7 @@ export class Subscription implements HubSubscriber {
     const message = error instanceof Error ? error.message : String(error);
     const code = error instanceof Error && error.name === "CursorError" ? "bad_cursor" : "read_failed";
     this.control(this.withId({ type: "error", code, message, stream: this.stream }));
-    this.end();
+    this.end(message);
   }
 
   onBatch(batch: Batch): number {
@@ -128,7 +128,7 @@ export class Subscription implements HubSubscriber {
     try {
       this.fail(error);
     } finally {
-      this.end();
+      this.end(String(error));
     }
   }
 
@@ -139,10 +139,10 @@ export class Subscription implements HubSubscriber {
     this.hub.remove(this);
   }
 
-  private end(): void {
+  private end(reason: string): void {
     if (this.closed) return;
     this.close();
-    this.options.onEnd?.();
+    this.options.onEnd?.(reason);
   }
 
   private async fromTail(n: number, announce: boolean): Promise<void> {
@@ -372,7 +372,7 @@ export class Subscription implements HubSubscriber {
     if (!catchUp && this.sink.format === "text") {
       this.hub.counters.slowClientCloses++;
       this.sink.overflow();
-      this.end();
+      this.end("slow client");
       return;
     }
     this.state = "behind";

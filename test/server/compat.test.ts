@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, rename } from "node:fs/promises";
+import type { Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { useClosers } from "../helpers/closer.js";
@@ -65,5 +66,45 @@ describe("the old endpoints", () => {
       await waitFor(() => c.text().includes(fresh[2] as string), { message: "fresh lines" });
       expect(c.frames.slice(1).join("")).toBe(`${fresh.join("\n")}\n`);
     }
+  });
+
+  it("WS /ws/audit is closed with 1011 when reading the log fails after connecting (no silent hang)", async () => {
+    const dir = await tempDir();
+    const file = dir.file("AUTO_REPAIR_AUDIT.log");
+    await writeLines(file, makeLines(0, 100, "history entry"));
+    // A one-line window and a small queue: a client that stops reading falls behind and is caught up from the file.
+    const { server, wsUrl } = track(
+      await startServer([{ name: "audit", file }], {
+        windowLines: 1,
+        maxBufferedBytes: 64 * 1024,
+        maxFrameBytes: 16 * 1024,
+      }),
+    );
+    const hub = server.streams.default;
+    const client = await oldClient(`${wsUrl}/ws/audit`);
+    let closeCode: number | null = null;
+    client.ws.on("close", (code) => {
+      closeCode = code;
+    });
+    await waitFor(() => client.frames.length >= 1, { message: "initial frame" });
+    const socket = (client.ws as unknown as { _socket: Socket })._socket;
+    socket.pause();
+    // Write until the server skips lines for this client (it is behind, waiting for it to drain).
+    const unsent = (): number => hub.counters.linesRead - hub.counters.linesSent;
+    const unsentBefore = unsent();
+    let written = 100;
+    for (let round = 0; round < 64 && unsent() === unsentBefore; round++) {
+      const target = hub.counters.linesRead + 128;
+      await appendLines(file, makeLines(written, 128, `bulk ${"x".repeat(8000)}`));
+      written += 128;
+      await waitFor(() => hub.counters.linesRead >= target, { message: "the hub reading the bulk lines" });
+    }
+    expect(unsent()).toBeGreaterThan(unsentBefore);
+    // The log is replaced by something unreadable before the client drains: its catch-up read fails.
+    await rename(file, `${file}.1`);
+    await mkdir(file);
+    socket.resume();
+    await waitFor(() => closeCode !== null, { timeoutMs: 20_000, message: "the server closing the socket" });
+    expect(closeCode).toBe(1011);
   });
 });

@@ -64,7 +64,7 @@ export function registerWebSocketRoutes(app: FastifyInstance, ctx: ServerContext
     heartbeat.add(session);
     session.start().catch((error: Error) => {
       log.warn({ err: error }, "ws/audit start failed");
-      socket.close(1011, "could not read the audit log");
+      socket.close(CloseCode.unreadable, "could not read the audit log");
     });
   });
 }
