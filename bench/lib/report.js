@@ -150,6 +150,17 @@ const ROWS = [
     met: (lt) => lt <= 16,
   },
   {
+    figure: "RSS per idle connection, marginal (1,000 → 10,000 clients)",
+    bench: "fanout",
+    field: "marginalKBPerConn",
+    unit: "KB",
+    digits: 1,
+    keys: { livetrail: "livetrail-10000" },
+    better: "lower",
+    target: "≤ 16 KB",
+    met: (lt) => lt <= 16,
+  },
+  {
     figure: "1,000 clients × 1,000-line burst: all complete after",
     bench: "fanout",
     field: "burstSeconds",
@@ -320,7 +331,19 @@ const ROWS = [
     met: (lt) => Math.abs(lt) < 10,
   },
   {
-    figure: "search 1 GB, literal rare word",
+    figure: "search 1 GB, literal rare word, case-sensitive",
+    bench: "search",
+    field: "literalCaseMBps",
+    unit: "MB/s",
+    digits: 0,
+    keys: { livetrail: "livetrail" },
+    none: "none",
+    better: "higher",
+    target: "≥ 1,000 MB/s",
+    met: (lt) => lt >= 1000,
+  },
+  {
+    figure: "search 1 GB, literal rare word, any case (the default)",
     bench: "search",
     field: "literalMBps",
     unit: "MB/s",
@@ -521,7 +544,7 @@ export function writeReport(results, path) {
 function extra(name, res) {
   if (name === "search" && res.systems?.grep) {
     const g = res.systems.grep;
-    return ` GNU grep here: ${num(g.literalMBps?.median, 0)} MB/s for the literal (-F), ${num(g.regexMBps?.median, 0)} MB/s for the regex (-E).`;
+    return ` GNU grep on the same file: ${num(g.literalCaseMBps?.median, 0)} MB/s for the case-sensitive literal (-F), ${num(g.literalMBps?.median, 0)} MB/s with -i, ${num(g.regexMBps?.median, 0)} MB/s for the regex (-i -E).`;
   }
   return "";
 }

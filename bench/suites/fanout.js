@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { ClientPool } from "../lib/client-pool.js";
 import { makeLine, writePaced } from "../lib/lines.js";
 import { nowMs, sleep, startSampler, treeStat } from "../lib/proc.js";
-import { summarizeRecords } from "../lib/stats.js";
+import { median, summarizeRecords } from "../lib/stats.js";
 import { systems } from "../lib/systems/index.js";
 
 /** Lines per burst and steady rate (lines/s) by client count. */
@@ -44,6 +44,15 @@ export async function fanout(ctx) {
       const rec = await fanoutRun(ctx, v, run, steadySeconds);
       records[v.key]?.push(rec);
     }
+  }
+  // The slope between the two client counts is the cost of one more connection, without the fixed costs
+  // (heap growth, JIT, pools) that the first thousand connections also pay for.
+  const smallLt = records[`livetrail-${small}`] ?? [];
+  const smallIdle = smallLt.length
+    ? median(smallLt.map((r) => /** @type {number} */ (r.idleRssMB)))
+    : Number.NaN;
+  for (const r of records[`livetrail-${large}`] ?? []) {
+    r.marginalKBPerConn = (((r.idleRssMB ?? Number.NaN) - smallIdle) * 1024) / (large - small);
   }
   return {
     params: {

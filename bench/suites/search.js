@@ -17,9 +17,11 @@ export async function search(ctx) {
   const mb = big.bytes / 1e6;
   /** @type {Record<string, Record<string, number>[]>} */
   const records = { livetrail: [], grep: [] };
+  // The API's default is case-insensitive; a case-sensitive literal can be matched on raw bytes.
   const queries = {
-    literal: { q: RARE, regex: "0" },
-    regex: { q: `zanz[a-z]+qu{2}x`, regex: "1" },
+    literal: { q: RARE, regex: "0", case: "0" },
+    literalCase: { q: RARE, regex: "0", case: "1" },
+    regex: { q: `zanz[a-z]+qu{2}x`, regex: "1", case: "0" },
   };
   const server = ctx.systems.includes("livetrail")
     ? await systems.livetrail?.start({ file: big.path })
@@ -30,7 +32,7 @@ export async function search(ctx) {
       const rec = {};
       if (server) {
         for (const [kind, p] of Object.entries(queries)) {
-          const url = `http://127.0.0.1:${server.port}/api/streams/${encodeURIComponent(basename(big.path))}/search?q=${encodeURIComponent(p.q)}&regex=${p.regex}&limit=100`;
+          const url = `http://127.0.0.1:${server.port}/api/streams/${encodeURIComponent(basename(big.path))}/search?q=${encodeURIComponent(p.q)}&regex=${p.regex}&case=${p.case}&limit=100`;
           const t0 = nowMs();
           const res = await fetch(url);
           const body = /** @type {any} */ (await res.json());
