@@ -72,11 +72,14 @@ export class Subscription implements HubSubscriber {
   /** Never rejects: failures reach the client as an error frame and end the subscription. */
   async start(request: StartRequest): Promise<void> {
     this.hub.add(this);
-    if (request.announce !== false) {
-      this.control(this.withId({ type: "subscribed", stream: this.stream, cursor: request.since ?? null }));
-    }
     const announce = request.announce !== false;
     try {
+      // A bad cursor is refused before `subscribed` (one of another file is fine: resuming reports a gap).
+      if (request.since !== undefined) await this.staleReason(request.since);
+      if (this.closed) return;
+      if (announce) {
+        this.control(this.withId({ type: "subscribed", stream: this.stream, cursor: request.since ?? null }));
+      }
       if (request.since !== undefined) await this.resume(request.since, announce);
       else if (request.tail !== undefined && request.tail > 0) await this.fromTail(request.tail, announce);
       else this.goLive(this.hub.cursor, announce);
@@ -197,11 +200,26 @@ export class Subscription implements HubSubscriber {
       const onHub = await this.onHubFile(since);
       if (this.closed) return;
       if (this.hub.generation !== generation) continue;
-      if (onHub) return this.catchUp(since, generation, announce);
-      const where = await this.hub.backend.locate(since);
+      const where = onHub ? "same" : await this.hub.backend.locate(since);
       if (this.closed) return;
       if (this.hub.generation !== generation) continue;
-      if (where === "same") return this.catchUp(since, generation, announce);
+      let reason: "file-changed" | "file-gone" | "truncated";
+      if (where === "same") {
+        const stale = await this.staleReason(since);
+        if (this.closed) return;
+        if (this.hub.generation !== generation) continue;
+        if (stale !== "truncated") return this.catchUp(since, generation, announce);
+        // The file is now shorter than the cursor's position. Once the hub has seen that (it is before the
+        // cursor in this file), go on from the start; until then its position and window still show the old
+        // content, so wait for it.
+        const hubPosition = this.hub.position;
+        if (!onHub || hubPosition === null || hubPosition >= this.hub.backend.positionOf(since)) {
+          return this.afterNextGeneration(since, generation, announce);
+        }
+        reason = "truncated";
+      } else {
+        reason = where === "changed" ? "file-changed" : "file-gone";
+      }
       const start = await this.hub.backend.startCursor();
       if (this.closed) return;
       if (this.hub.generation !== generation) continue;
@@ -211,10 +229,23 @@ export class Subscription implements HubSubscriber {
         this.goLive(null, announce);
         return;
       }
-      const reason = where === "changed" ? "file-changed" : "file-gone";
       this.hub.countGap(reason);
       this.control({ type: "gap", stream: this.stream, reason, from: since, to: start });
       return this.catchUp(start, generation, announce);
+    }
+  }
+
+  /**
+   * Why the source at the path cannot be read from `cursor` (another file, gone, truncated), or null when it can.
+   * Throws CursorError for a cursor of that file that is not at one of its line boundaries.
+   */
+  private async staleReason(cursor: string): Promise<string | null> {
+    try {
+      await this.hub.backend.readAfter(cursor, 0);
+      return null;
+    } catch (error) {
+      if (!(error instanceof Error) || error.name !== "StaleCursorError") throw error;
+      return (error as Error & { reason?: string }).reason ?? "file-changed";
     }
   }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { decodeCursor, encodeCursor } from "../../src/core/cursor.js";
 import { parseClientMessage } from "../../src/protocol/client-message.js";
-import { CloseCode, type ServerMessage } from "../../src/protocol/messages.js";
+import { CloseCode, type ServerMessage, type WireLine } from "../../src/protocol/messages.js";
 import { useClosers } from "../helpers/closer.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -118,6 +119,27 @@ describe("client messages", () => {
     client.send({ type: "ping", pad: "x".repeat(2000) });
     await waitClosed(client);
     expect(client.closeCode).toBe(CloseCode.messageTooBig);
+  });
+
+  it("a cursor off a line boundary of the current file is refused with bad_cursor before any subscribed", async () => {
+    const dir = await tempDir();
+    const file = dir.file("audit.log");
+    await writeLines(file, makeLines(0, 5));
+    const { wsUrl } = track(await startServer([{ name: "audit", file }]));
+    const client = track(await TestClient.connect(`${wsUrl}/ws`));
+    await client.subscribe("audit", { tail: 5 });
+    const good = decodeCursor((client.lines("audit")[2] as WireLine).c);
+    const off = encodeCursor({ ...good, offset: good.offset - 1 });
+    client.send({ type: "unsubscribe", stream: "audit" });
+    await client.waitFor((m) => m.type === "unsubscribed");
+    const from = client.messages.length;
+    client.send({ type: "subscribe", stream: "audit", since: off, id: "x" });
+    const error = await client.waitFor<ErrorFrame>((m) => m.type === "error", { from });
+    expect(error).toMatchObject({ code: "bad_cursor", id: "x", stream: "audit" });
+    expect(client.messages.slice(from).some((m) => m.type === "subscribed")).toBe(false);
+    // Nothing stays subscribed: subscribing again works.
+    await client.subscribe("audit");
+    expect(client.messages.slice(from).filter((m) => m.type === "live")).toHaveLength(1);
   });
 
   it("parseClientMessage accepts the documented shapes and ignores unknown fields", () => {

@@ -1,4 +1,4 @@
-import { appendFile, rename, writeFile } from "node:fs/promises";
+import { appendFile, rename, stat, truncate, writeFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import type { ServerMessage, WireLine } from "../../src/protocol/messages.js";
 import { useClosers } from "../helpers/closer.js";
@@ -70,6 +70,33 @@ describe("catch-up while the source is ahead of the hub", () => {
     await client.waitFor((m) => m.type === "lines" && m.lines.some((l) => l.text === marker[0]));
     expect(client.texts("a")).toEqual([...rewritten, ...marker]);
     expect(count(client, "gap")).toBeLessThanOrEqual(1);
+  });
+
+  it("a resume past the end of a file truncated in place (same first bytes) gets a truncated gap, then the file once", async () => {
+    const dir = await tempDir();
+    const file = dir.file("a.log");
+    const all = makeLines(0, 100);
+    await writeLines(file, all.slice(0, 30));
+    const keep = (await stat(file)).size;
+    await appendLines(file, all.slice(30));
+    const { wsUrl } = track(
+      await startServer([{ name: "a", file }], { windowLines: 10, watch: false, pollIntervalMs: 1000 }),
+    );
+    const first = track(await TestClient.connect(`${wsUrl}/ws`));
+    await first.subscribe("a", { tail: 100 });
+    const since = (first.lines("a")[59] as WireLine).c;
+    await first.close();
+
+    await truncate(file, keep); // the first 30 lines stay: same head, same identity, shorter than the cursor
+    const client = track(await TestClient.connect(`${wsUrl}/ws`));
+    await client.subscribe("a", { since });
+    await client.waitForLines(30, "a");
+    const marker = makeLines(0, 1, "marker");
+    await appendLines(file, marker);
+    await client.waitFor((m) => m.type === "lines" && m.lines.some((l) => l.text === marker[0]));
+    expect(client.texts("a")).toEqual([...all.slice(0, 30), ...marker]);
+    const gaps = client.messages.filter((m) => m.type === "gap");
+    expect(gaps.map((g) => g.type === "gap" && g.reason)).toEqual(["truncated"]);
   });
 
   it("a resume during a rotation the follower has not seen never replays the old file as the new one", async () => {
