@@ -21,6 +21,6 @@ export type FollowerEvent =
   /** A non-fatal I/O problem (permissions, EIO); the follower keeps trying. */
   | { type: "error"; error: Error };
 
-export type GapReason = "file-changed" | "file-gone" | "truncated" | "offset-beyond-end";
+export type GapReason = "file-changed" | "file-gone" | "truncated";
 
 export type FollowerListener = (event: FollowerEvent) => void;

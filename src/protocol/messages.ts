@@ -34,7 +34,7 @@ export type ClientMessage =
   | { type: "ping"; t?: number };
 
 // ---- server -> client ----
-export type GapReason = "file-changed" | "file-gone" | "truncated" | "offset-beyond-end" | "slow-client";
+export type GapReason = "file-changed" | "file-gone" | "truncated" | "slow-client";
 
 export type ServerMessage =
   | { type: "hello"; v: number; server: string; streams: StreamInfo[]; heartbeatMs: number }

@@ -97,7 +97,6 @@ function fillGapRow(el: HTMLElement, store: StreamStore, row: number): void {
     "file-changed": "skipped: the file changed",
     "file-gone": "skipped: the file was replaced",
     truncated: "skipped: the file was truncated",
-    "offset-beyond-end": "skipped",
   };
   label.textContent = `${n} ${why[info.reason] ?? "skipped"}`;
   if (info.unavailable) {
