@@ -1,5 +1,4 @@
-import type { BigIntStats } from "node:fs";
-import { type FileHandle, open, stat } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import { ChangeSource } from "./change-source.js";
 import {
   type CursorData,
@@ -9,7 +8,8 @@ import {
   decodeCursor,
   MAX_FP_LEN,
 } from "./cursor.js";
-import { type FileIdentity, fingerprint, identify, isMissing, readHead } from "./file-identity.js";
+import { type FileIdentity, fingerprint, identify, isMissing } from "./file-identity.js";
+import { isLocalFileSystem, look } from "./file-look.js";
 import type { FollowerEvent, FollowerListener, GapReason } from "./follower-events.js";
 import type { Line } from "./line.js";
 import { DEFAULT_MAX_LINE_BYTES, type LineSink, LineSplitter } from "./line-splitter.js";
@@ -85,6 +85,8 @@ export class Follower {
   /** The start position could not be resolved because opening failed (not ENOENT): retried by each pass. */
   private pendingStart = false;
   private missingReported = false;
+  /** The current file is on a local file system: looks at it may be synchronous. */
+  private localFileSystem = false;
   private lastError: string | null = null;
   private size = 0;
   private lines = 0;
@@ -241,6 +243,7 @@ export class Follower {
 
   private async attach(handle: FileHandle, offset: number): Promise<void> {
     await this.setIdentity(handle);
+    this.localFileSystem = await isLocalFileSystem(this.path);
     this.splitter.reset(offset);
     this.handle = handle;
     this.missingReported = false;
@@ -260,14 +263,17 @@ export class Follower {
   }
 
   private async follow(handle: FileHandle): Promise<void> {
-    // Three small independent looks, in parallel: which file the path names, how big ours is, and its head; and,
-    // alongside them, the first read of new bytes (kept only if the looks say the file is still what we read).
-    const [pathStat, fileStat, head, bytesRead] = await Promise.all([
-      statOrNull(this.path),
-      handle.stat({ bigint: true }),
-      this.head.length > 0 ? readHead(handle, this.head.length) : this.head,
-      this.readChunk(handle),
-    ]);
+    // Which file the path names, how big ours is, its head, and the first read of new bytes (kept only if the rest
+    // says the file is still the one we read); synchronously when that cannot stall (see file-look.ts).
+    this.buffer ??= Buffer.allocUnsafe(this.readChunkBytes);
+    const { pathStat, fileStat, head, bytesRead } = await look({
+      path: this.path,
+      handle,
+      headLength: this.head.length,
+      buffer: this.buffer,
+      offset: this.splitter.offset,
+      sync: this.localFileSystem && this.source.watching,
+    });
     if (this.closed || this.handle !== handle) return;
     const identity = this.identity as FileIdentity;
     const replaced = pathStat === null || pathStat.ino !== identity.ino || pathStat.dev !== identity.dev;
@@ -460,15 +466,6 @@ export class Follower {
       if (isMissing(error)) return null;
       throw error;
     }
-  }
-}
-
-async function statOrNull(path: string): Promise<BigIntStats | null> {
-  try {
-    return await stat(path, { bigint: true });
-  } catch (error) {
-    if (isMissing(error)) return null;
-    throw error;
   }
 }
 
