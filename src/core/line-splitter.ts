@@ -43,11 +43,6 @@ export class LineSplitter {
     return this.lineStartOffset + this.pending;
   }
 
-  /** Bytes of the partial line consumed so far (not all of them are held when it is over-long). */
-  get pendingBytes(): number {
-    return this.pending;
-  }
-
   /** Bytes of memory held for the partial line (its buffer's capacity): never more than maxLineBytes. */
   get retainedBytes(): number {
     return this.carry.length;

@@ -1,9 +1,8 @@
 import type { WebSocket } from "ws";
 import { CloseCode } from "../protocol/messages.js";
-import type { Connection } from "./connections.js";
-import type { Beating } from "./heartbeat.js";
 import type { Hub } from "./hub.js";
 import { type SlowClientPolicy, Subscription } from "./subscription.js";
+import { WsConnection } from "./ws-connection.js";
 import { WsSink } from "./ws-sink.js";
 
 /** The old endpoint sent the file's last 1000 characters, cut at a line start, when a client connected. */
@@ -25,25 +24,21 @@ export interface CompatSessionOptions {
  * ~1000 characters, then every new whole line once. No JSON, no resume; a client too slow to keep up is closed
  * with 4008 (the text feed has no way to say "gap").
  */
-export class CompatSession implements Connection, Beating {
+export class CompatSession extends WsConnection {
   readonly transport = "ws-audit" as const;
-  private alive = true;
   private closed = false;
   private subscription: Subscription | null = null;
 
   constructor(
-    private readonly ws: WebSocket,
+    ws: WebSocket,
     private readonly hub: Hub,
     private readonly options: CompatSessionOptions,
-  ) {}
+  ) {
+    super(ws, options.onHeartbeatTimeout);
+  }
 
   async start(): Promise<void> {
-    this.ws.on("pong", () => {
-      this.alive = true;
-    });
-    this.ws.on("message", () => {
-      this.alive = true;
-    });
+    this.ws.on("message", () => this.markAlive());
     this.ws.on("close", () => this.dispose());
     const sink = new WsSink(this.ws, "text", this.options.maxBufferedBytes, () =>
       this.ws.close(CloseCode.slowClient, "slow client"),
@@ -61,28 +56,6 @@ export class CompatSession implements Connection, Beating {
     await this.subscription.start(
       initial.cursor === null ? { announce: false } : { since: initial.cursor, announce: false },
     );
-  }
-
-  beat(): void {
-    if (!this.alive) {
-      this.options.onHeartbeatTimeout();
-      this.ws.terminate();
-      return;
-    }
-    this.alive = false;
-    this.ws.ping();
-  }
-
-  close(code: number, reason: string): void {
-    this.ws.close(code, reason);
-  }
-
-  terminate(): void {
-    this.ws.terminate();
-  }
-
-  bufferedBytes(): number {
-    return this.ws.bufferedAmount;
   }
 
   /** The recent whole lines that fit in INITIAL_CHARS, and the cursor after them. */

@@ -7,10 +7,9 @@ import {
   PROTOCOL_VERSION,
   type ServerMessage,
 } from "../protocol/messages.js";
-import type { Connection } from "./connections.js";
-import type { Beating } from "./heartbeat.js";
 import type { Streams } from "./streams.js";
 import { type SlowClientPolicy, Subscription } from "./subscription.js";
+import { WsConnection } from "./ws-connection.js";
 import { WsSink } from "./ws-sink.js";
 
 export interface WsSessionOptions {
@@ -31,18 +30,18 @@ export interface WsSessionOptions {
  * One `/ws` client: parses its messages, holds its subscriptions (several streams on one socket), answers the
  * heartbeat. A bad message gets an error frame and the connection stays usable.
  */
-export class WsSession implements Beating, Connection {
+export class WsSession extends WsConnection {
   readonly transport = "ws" as const;
-  private alive = true;
   private closed = false;
   private readonly subscriptions = new Map<string, Subscription>();
   private readonly sink: WsSink;
 
   constructor(
-    private readonly ws: WebSocket,
+    ws: WebSocket,
     private readonly streams: Streams,
     private readonly options: WsSessionOptions,
   ) {
+    super(ws, options.onHeartbeatTimeout);
     this.sink = new WsSink(ws, "json", options.maxBufferedBytes, () =>
       ws.close(CloseCode.slowClient, "slow client"),
     );
@@ -50,9 +49,6 @@ export class WsSession implements Beating, Connection {
 
   start(): void {
     this.ws.on("message", (data, isBinary) => this.onMessage(data, isBinary));
-    this.ws.on("pong", () => {
-      this.alive = true;
-    });
     this.ws.on("close", () => this.dispose());
     this.send({
       type: "hello",
@@ -63,35 +59,8 @@ export class WsSession implements Beating, Connection {
     });
   }
 
-  get subscriptionCount(): number {
-    return this.subscriptions.size;
-  }
-
-  beat(): void {
-    if (!this.alive) {
-      this.options.onHeartbeatTimeout();
-      this.ws.terminate();
-      return;
-    }
-    this.alive = false;
-    this.ws.ping();
-  }
-
-  /** Server shutdown or policy close; the close frame carries `code`. */
-  close(code: number, reason: string): void {
-    this.ws.close(code, reason);
-  }
-
-  terminate(): void {
-    this.ws.terminate();
-  }
-
-  bufferedBytes(): number {
-    return this.ws.bufferedAmount;
-  }
-
   private onMessage(data: RawData, isBinary: boolean): void {
-    this.alive = true;
+    this.markAlive();
     if (isBinary) {
       this.error("bad_message", "send JSON text frames, not binary");
       return;
