@@ -123,6 +123,22 @@ export function streamBackendContract(
     );
 
     it(
+      "sameSource() tells cursors of one source (even made at different sizes) from those of another",
+      withFixture(numbered(0, 2), async ({ backend, append, replace }) => {
+        const small = (await backend.tail(1)).cursor;
+        const start = (await backend.startCursor()) as string;
+        await append(numbered(2, 20));
+        const grown = (await backend.tail(1)).cursor;
+        expect(await backend.sameSource(small, grown)).toBe(true);
+        expect(await backend.sameSource(start, grown)).toBe(true);
+        await replace(numbered(100, 20));
+        const other = (await backend.tail(1)).cursor;
+        expect(await backend.sameSource(grown, other)).toBe(false);
+        expect(await backend.sameSource(small, other)).toBe(false);
+      }),
+    );
+
+    it(
       "positionOf rejects a malformed cursor",
       withFixture([], async ({ backend }) => {
         expect(() => backend.positionOf("not a cursor")).toThrow();
