@@ -119,6 +119,11 @@ async function main() {
     cores: os.cpus().length,
     memGiB: Math.round(os.totalmem() / 2 ** 30),
     lastRun: { suites: names, seconds: Math.round((Date.now() - t0) / 1000), quick: ctx.quick },
+    // How long the whole suite takes, kept across partial runs.
+    lastFullRun:
+      names.length === Object.keys(suites).length && !ctx.quick
+        ? { at: new Date().toISOString(), seconds: Math.round((Date.now() - t0) / 1000) }
+        : previous.meta?.lastFullRun,
   };
   mkdirSync(join(ROOT, "bench/results"), { recursive: true });
   writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);

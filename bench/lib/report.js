@@ -277,6 +277,16 @@ const ROWS = [
     target: "—",
   },
   {
+    figure: "10 stalled clients: normal client p99, 1st half",
+    bench: "slow-clients",
+    field: "normalP99First",
+    unit: "ms",
+    digits: 1,
+    keys: { livetrail: "livetrail", frontail: "frontail", websocketd: "websocketd" },
+    better: "lower",
+    target: "—",
+  },
+  {
     figure: "10 stalled clients: normal client p99, 2nd half",
     bench: "slow-clients",
     field: "normalP99Second",
@@ -489,7 +499,10 @@ export function writeReport(results, path) {
     "",
     `Machine: ${results.meta?.cores ?? "?"} × ${results.meta?.cpu ?? "?"}, ${results.meta?.memGiB ?? "?"} GiB, Node ${results.meta?.node ?? "?"}. ` +
       `Peers: frontail 4.9.2 (npm), websocketd 0.4.1 (Debian). Last run: ${results.meta?.at ?? "?"} at commit ${results.meta?.commit ?? "?"} ` +
-      `(${(results.meta?.lastRun?.suites ?? []).join(", ")}: ${results.meta?.lastRun?.seconds ?? "?"} s).`,
+      `(${(results.meta?.lastRun?.suites ?? []).join(", ")}: ${results.meta?.lastRun?.seconds ?? "?"} s). ` +
+      (results.meta?.lastFullRun
+        ? `The whole suite last took ${results.meta.lastFullRun.seconds} s (${results.meta.lastFullRun.at}).`
+        : ""),
     "",
     "| figure | livetrail | frontail | websocketd | target | lead (× frontail / websocketd) | met? |",
     "|---|---|---|---|---|---|---|",
@@ -533,7 +546,7 @@ export function writeReport(results, path) {
   }
   const analysis = join(import.meta.dirname, "../analysis.md");
   if (existsSync(analysis)) lines.push("", readFileSync(analysis, "utf8").trim());
-  writeFileSync(path, `${lines.join("\n")}\n`);
+  writeFileSync(path, `${lines.map((l) => l.trimEnd()).join("\n")}\n`);
 }
 
 /**

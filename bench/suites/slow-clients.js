@@ -32,7 +32,7 @@ export async function slowClients(ctx) {
       lineBytes: 1000,
       linesPerSec: rate,
       seconds: 2 * halfSeconds,
-      runs: ctx.runs,
+      runs,
     },
     systems: Object.fromEntries(Object.entries(records).map(([k, recs]) => [k, summarizeRecords(recs)])),
   };
