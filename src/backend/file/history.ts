@@ -51,6 +51,7 @@ export interface TailPage {
 }
 
 const DEFAULT_CHUNK_BYTES = 64 * 1024;
+const CHECK_CHUNK_BYTES = 4096;
 const LF = 10;
 
 /** Up to `limit` lines after the cursor (null: from the start of the file, numbered from 1). */
@@ -206,9 +207,9 @@ async function readForward(
     maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
     startOffset: from,
   });
-  const buffer = Buffer.allocUnsafe(
-    Math.max(1, Math.min(options.readChunkBytes ?? DEFAULT_CHUNK_BYTES, to - from)),
-  );
+  // limit 0 only checks a cursor (and whether a line follows): small reads until the first line end.
+  const chunk = limit === 0 ? CHECK_CHUNK_BYTES : (options.readChunkBytes ?? DEFAULT_CHUNK_BYTES);
+  const buffer = Buffer.allocUnsafe(Math.max(1, Math.min(chunk, to - from)));
   const sink = (text: string, start: number, end: number, truncatedFrom: number | undefined): void => {
     if (more) return;
     if (lines.length >= limit || (lines.length > 0 && bytes + (end - start) > maxBytes)) {
