@@ -229,10 +229,45 @@ export class Subscription implements HubSubscriber {
         this.goLive(null, announce);
         return;
       }
+      const hubCursor = this.hub.cursor;
+      if (reason !== "truncated" && hubCursor !== null) {
+        const pathIsHubs = await this.hub.backend.sameSource(start, hubCursor);
+        if (this.closed) return;
+        if (this.hub.generation !== generation) continue;
+        if (!pathIsHubs) return this.gapToWindow(since, reason, generation, announce);
+      }
       this.hub.countGap(reason);
       this.control({ type: "gap", stream: this.stream, reason, from: since, to: start });
       return this.catchUp(start, generation, announce);
     }
+  }
+
+  /**
+   * The hub still follows a file that is no longer at the path (renamed away with a new, still empty file in its
+   * place, or a rotation it has not acted on yet), so the stream is still that file, but only its lines in the
+   * window can be read. A gap to the window's first line, the window, then live; the rotation arrives live.
+   */
+  private gapToWindow(
+    from: string,
+    reason: "file-changed" | "file-gone",
+    generation: number,
+    announce: boolean,
+  ): Promise<void> {
+    const lines = this.hub.window.last(this.hub.window.size) ?? [];
+    const first = lines[0];
+    const to =
+      first === undefined
+        ? (this.hub.cursor as string)
+        : this.hub.backend.cursorBefore({
+            seq: first.wire.seq,
+            text: first.wire.text,
+            start: first.start,
+            end: first.end,
+            cursor: first.wire.c,
+          });
+    this.hub.countGap(reason);
+    this.control({ type: "gap", stream: this.stream, reason, from, to });
+    return this.windowThenLive(lines, this.hub.cursor, generation, announce);
   }
 
   /**
