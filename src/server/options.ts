@@ -29,7 +29,11 @@ export interface ServerOptions {
   pollIntervalMs?: number;
   /** Use fs.watch as well as polling. Default true. */
   watch?: boolean;
-  /** Recent lines kept per stream for instant catch-up. Default 10,000 lines / 8 MiB. */
+  /**
+   * Recent lines kept per stream for instant catch-up. Default 5,000 lines (the dashboard's initial tail) / 8 MiB:
+   * at burst rates a window twice that size outlives two young-generation GCs, so every line is promoted to the old
+   * generation (1M-line burst: peak RSS ~200 MB instead of ~110 MB, +20 % server CPU).
+   */
   windowLines?: number;
   windowBytes?: number;
   /** Bytes queued for one client before live delivery to it stops. Default 4 MiB. */
@@ -81,7 +85,7 @@ const DEFAULTS = {
   port: 8080,
   pollIntervalMs: 1000,
   watch: true,
-  windowLines: 10_000,
+  windowLines: 5_000,
   windowBytes: 8 * 1024 * 1024,
   maxBufferedBytes: 4 * 1024 * 1024,
   maxFrameBytes: 256 * 1024,
