@@ -4,8 +4,10 @@ import { basename, resolve } from "node:path";
 import { canConnect, freePort, startProcess, waitFor } from "../proc.js";
 import { closeWs, openWs } from "./ws-util.js";
 
-const CLI = resolve(import.meta.dirname, "../../../dist/cli/main.js");
-const SERVE_CMD = resolve(import.meta.dirname, "../../../dist/cli/commands/serve.js");
+// BENCH_LIVETRAIL_DIST points at another build (e.g. an older commit's dist/) to compare two versions.
+const DIST = process.env.BENCH_LIVETRAIL_DIST ?? resolve(import.meta.dirname, "../../../dist");
+const CLI = resolve(DIST, "cli/main.js");
+const SERVE_CMD = resolve(DIST, "cli/commands/serve.js");
 const STAND_IN = resolve(import.meta.dirname, "livetrail-serve.js");
 
 /** Whether the built CLI has a real `serve` (the server helper replaces a placeholder). */
