@@ -2,7 +2,6 @@ import { X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
 import { hostname } from "node:os";
 import { createSecureContext } from "node:tls";
-import { generate } from "selfsigned";
 
 /** PEM text (not paths: the CLI reads the files), or a certificate generated at start. */
 export type TlsOptions = { cert: string; key: string } | { selfSigned: true; hosts?: string[] };
@@ -45,6 +44,8 @@ export class TlsMaterial {
       .filter((n) => n !== "" && n !== "0.0.0.0" && n !== "::")
       .map((n) => (isIP(n) ? { type: 7 as const, ip: n } : { type: 2 as const, value: n }));
     const notAfter = new Date(Date.now() + 30 * 24 * 60 * 60 * 1000);
+    // Loaded only when asked for: the library costs ~200 ms of start-up that a server without TLS should not pay.
+    const { generate } = await import("selfsigned");
     const made = await generate([{ name: "commonName", value: "livetrail self-signed" }], {
       keyType: "ec",
       curve: "P-256",
