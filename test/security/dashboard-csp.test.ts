@@ -28,14 +28,22 @@ afterAll(async () => {
   await web?.remove();
 });
 
+/** A server with a read token (so sign-in is required) serving the built dashboard over a file holding `content`. */
+async function startSignedInServer(content: string) {
+  const dir = await makeTempDir("livetrail-csp-");
+  track({ close: () => dir.remove() });
+  const file = dir.file("audit.log");
+  await writeFile(file, content);
+  const s = track(
+    await startServer([{ name: "audit", file }], { staticDir: web.path, security: { readTokens: [READ] } }),
+  );
+  return { file, s };
+}
+
 describe("dashboard under the strict CSP", () => {
   test("sign in, stream live lines with the chart, search the file: no CSP violation; injected inline script is blocked", async () => {
-    const dir = await makeTempDir("livetrail-csp-");
-    track({ close: () => dir.remove() });
-    const file = dir.file("audit.log");
-    await writeFile(file, "[2025-12-17T17:40:37Z] first line\n[2025-12-17T17:40:38Z] ERROR: second line\n");
-    const s = track(
-      await startServer([{ name: "audit", file }], { staticDir: web.path, security: { readTokens: [READ] } }),
+    const { file, s } = await startSignedInServer(
+      "[2025-12-17T17:40:37Z] first line\n[2025-12-17T17:40:38Z] ERROR: second line\n",
     );
 
     const headers = (await request(`${s.url}/login`)).headers;
@@ -101,13 +109,7 @@ describe("dashboard under the strict CSP", () => {
   }, 90_000);
 
   test("a shared link opened without a session keeps its view (the URL fragment) through the sign-in", async () => {
-    const dir = await makeTempDir("livetrail-csp-hash-");
-    track({ close: () => dir.remove() });
-    const file = dir.file("audit.log");
-    await writeFile(file, "[2025-12-17T17:40:37Z] first line\n");
-    const s = track(
-      await startServer([{ name: "audit", file }], { staticDir: web.path, security: { readTokens: [READ] } }),
-    );
+    const { s } = await startSignedInServer("[2025-12-17T17:40:37Z] first line\n");
     const context = await browser.newContext();
     track({ close: () => context.close() });
     const page = await context.newPage();
