@@ -41,6 +41,21 @@ describe("POST /api/streams/:name/entries", () => {
     expect((await readFile(s.file, "utf8")).startsWith(before)).toBe(true);
   });
 
+  test("the server stamps every entry: a client-sent time (or any other unknown field) cannot back-date it", async () => {
+    const s = track(await startSecured(await tempDir(), { writeTokens: [WRITE] }));
+    const before = await readFile(s.file, "utf8");
+    for (const time of ['"2020-01-01T00:00:00Z"', "0", "{}"]) {
+      const body = `{"entries":[{"message":"stamped here","time":${time}}]}`;
+      expect((await post(s.url, body)).status).toBe(201);
+    }
+    const added = (await readFile(s.file, "utf8")).slice(before.length).split("\n").slice(0, -1);
+    expect(added).toHaveLength(3);
+    for (const line of added) {
+      expect(line).toMatch(/^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\] stamped here$/);
+      expect(line.startsWith("[2020-")).toBe(false);
+    }
+  });
+
   test("multi-line and control-character injections become one visibly escaped line", async () => {
     const s = track(await startSecured(await tempDir(), { writeTokens: [WRITE] }));
     const before = await readFile(s.file, "utf8");

@@ -107,6 +107,7 @@ describe("history paging", () => {
       [`${url}/api/streams/nope/lines`, 404, "unknown_stream"],
       [`${api}/search`, 400, "bad_query"],
       [`${api}/search?q=x&regex=maybe`, 400, "bad_request"],
+      [`${api}/search?q=a&q=b`, 400, "bad_query"],
     ];
     for (const [target, status, code] of cases) {
       const { status: got, body } = await get<{ error: string; message: string }>(target);

@@ -92,8 +92,9 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ServerContext): voi
     async (request, reply) => {
       const hub = hubOf(request.params.name, reply);
       if (hub === undefined) return reply;
-      const q = request.query.q;
+      const q: unknown = request.query.q;
       if (q === undefined || q === "") return sendError(reply, 400, "bad_query", `"q" is required`);
+      if (typeof q !== "string") return sendError(reply, 400, "bad_query", `give "q" once`);
       if (q.length > 1000) return sendError(reply, 400, "bad_query", `"q" is longer than 1000 characters`);
       const regex = flagParam(request.query.regex);
       const caseSensitive = flagParam(request.query.case);

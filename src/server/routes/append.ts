@@ -5,9 +5,15 @@ import type { ServerContext } from "../context.js";
 import type { ResolvedSecurity } from "../security/security-options.js";
 import { sendError } from "./http-errors.js";
 
+interface AppendEntry {
+  message: string;
+  level?: EntryLevel;
+  category?: string;
+}
+
 interface AppendBody {
   message?: string;
-  entries?: { message: string; level?: EntryLevel; category?: string }[];
+  entries?: AppendEntry[];
   level?: EntryLevel;
   category?: string;
 }
@@ -108,9 +114,12 @@ export function registerAppendRoute(
       if ((body.message === undefined) === (body.entries === undefined)) {
         return sendError(reply, 400, "bad_request", 'give either "message" or "entries"');
       }
-      const entries: EntryInput[] = body.entries ?? [
-        { message: body.message as string, level: body.level, category: body.category },
-      ];
+      // Only the fields the API documents reach the appender: the time of an entry is always the server's.
+      const entries: EntryInput[] = (body.entries ?? [body as AppendEntry]).map((entry) => ({
+        message: entry.message,
+        level: entry.level,
+        category: entry.category,
+      }));
       try {
         const result = await appendEntries(file, entries, { level: body.level, category: body.category });
         return reply.code(201).send({ stream: name, entries: result.entries, bytes: result.bytes });
