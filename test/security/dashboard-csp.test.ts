@@ -72,8 +72,9 @@ describe("dashboard under the strict CSP", () => {
 
     await page.goto(`${s.url}/`);
     expect(new URL(page.url()).pathname).toBe("/login");
-    // A `next` pointing at another site is ignored: after signing in the browser stays on this server.
-    await page.goto(`${s.url}/login?next=${encodeURIComponent("//evil.example/")}`);
+    // A `next` pointing at another site is ignored, also one the browser only resolves to another site (it drops
+    // tabs: "/\t/evil.example" is "//evil.example"): after signing in the browser stays on this server.
+    await page.goto(`${s.url}/login?next=${encodeURIComponent("/\t/evil.example/")}`);
     await page.fill("#token", "not-the-token-at-all");
     await page.click("button[type=submit]");
     await waitFor(async () => (await page.textContent("#message"))?.includes("not valid"), {

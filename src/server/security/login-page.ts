@@ -34,9 +34,10 @@ export const LOGIN_JS = `"use strict";
   const message = document.getElementById("message");
   const params = new URLSearchParams(location.search);
   if (params.get("error") === "1") message.textContent = "That token is not valid.";
-  // Only a path on this server: never an open redirect to another site.
-  const next = params.get("next");
-  const target = next && /^\\/(?![\\/\\\\])/.test(next) ? next : "/";
+  // Only a path on this server: never an open redirect to another site. Resolved the way the browser will
+  // resolve it (it drops tabs and newlines, so "/\\t/evil.example" would otherwise become "//evil.example").
+  const next = new URL(params.get("next") || "/", location.origin);
+  const target = next.origin === location.origin ? next.pathname + next.search + next.hash : "/";
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     message.textContent = "";
