@@ -99,6 +99,13 @@ export class Connection {
     if (typeof window !== "undefined") {
       this.listen(window, "online", () => this.reconnectNow("browser back online"));
       this.listen(window, "offline", () => {
+        // An open socket may well still work (a server on this machine or LAN): keep it; if the network is
+        // really gone, the heartbeat drops it and the retry sees the browser offline. Marking it "offline" here
+        // would let the "online" event open a second socket beside it.
+        if (this.socket) {
+          this.opts.log("browser offline: keeping the current connection while it answers");
+          return;
+        }
         this.opts.log("browser offline: waiting for the network");
         this.setState("offline");
         this.clearRetry();
@@ -128,17 +135,13 @@ export class Connection {
     this.clearRetry();
     this.stopPing();
     for (const remove of this.removers.splice(0)) remove();
-    const s = this.socket;
-    this.socket = null;
-    if (s) {
-      s.onclose = null;
-      s.close(1000, "page closed");
-    }
+    this.dropSocket(1000, "page closed");
     this.setState("closed");
   }
 
   private connect(): void {
     if (this.closed) return;
+    this.dropSocket(1000, "replaced by a new connection");
     this.setState("connecting");
     this.opts.log(`connecting to ${this.opts.url}`);
     let socket: SocketLike;
@@ -227,13 +230,7 @@ export class Connection {
       // No message for three intervals (our pings get pongs, so this is not a quiet log): the socket is dead.
       if (this.status.lastMessageAt !== null && now - this.status.lastMessageAt > 3 * interval) {
         this.opts.log("no answer to heartbeats: dropping the connection");
-        const s = this.socket;
-        this.socket = null;
-        if (s) {
-          s.onclose = null;
-          s.close(4000, "heartbeat timeout");
-        }
-        this.stopPing();
+        this.dropSocket(4000, "heartbeat timeout");
         this.scheduleRetry("heartbeat timeout");
         return;
       }
@@ -273,6 +270,24 @@ export class Connection {
       this.retryTimer = null;
       this.connect();
     }, delay);
+  }
+
+  /**
+   * Closes the current socket, if any, after detaching every handler: a socket left attached would keep
+   * delivering its subscriptions beside its successor's, so every line would arrive twice.
+   */
+  private dropSocket(code: number, reason: string): void {
+    const s = this.socket;
+    this.socket = null;
+    this.stopPing();
+    if (!s) return;
+    s.onopen = null;
+    s.onmessage = null;
+    s.onclose = null;
+    // A no-op rather than null: closing a socket still connecting can report an error, which Node's `ws` would
+    // throw if nothing listened.
+    s.onerror = () => {};
+    s.close(code, reason);
   }
 
   private clearRetry(): void {

@@ -122,4 +122,64 @@ describe("Connection", () => {
     await waitFor(() => logs.some((l) => l.includes("no answer to heartbeats")));
     await waitFor(() => connections >= 2, { message: "a new connection after the dead one" });
   });
+
+  it("delivers each line once after the browser goes offline and online again", async () => {
+    // The module listens for offline/online on `window`; in Node a plain EventTarget stands in for it.
+    const g = globalThis as { window?: EventTarget };
+    const hadWindow = "window" in g;
+    const savedWindow = g.window;
+    const fakeWindow = new EventTarget();
+    g.window = fakeWindow;
+    track({
+      close: () => {
+        if (hadWindow) g.window = savedWindow;
+        else delete g.window;
+      },
+    });
+    // Each socket subscribes on hello (as the app does); the server sends lines to every subscribed socket.
+    const server = track(await helloServer());
+    const subscribed = new Set<WebSocket>();
+    server.wss.on("connection", (socket) => {
+      socket.on("message", (data) => {
+        if ((JSON.parse(String(data)) as { type: string }).type === "subscribe") subscribed.add(socket);
+      });
+    });
+    let hellos = 0;
+    const seqs: number[] = [];
+    const conn: Connection = track(
+      new Connection({
+        url: `ws://127.0.0.1:${server.port}`,
+        onMessage: (m) => {
+          if (m.type === "hello") {
+            hellos++;
+            conn.send({ type: "subscribe", stream: "audit", tail: 10 });
+          } else if (m.type === "lines") seqs.push(...m.lines.map((l) => l.seq));
+        },
+        createSocket: (url) => new WebSocket(url) as unknown as globalThis.WebSocket,
+        pingIntervalMs: 2_000,
+        log: () => {},
+      }),
+    );
+    conn.start();
+    await waitFor(() => subscribed.size === 1, { message: "the first subscription" });
+
+    fakeWindow.dispatchEvent(new Event("offline"));
+    fakeWindow.dispatchEvent(new Event("online"));
+    // Whatever the connection did about it, wait until it is open and every hello it got has subscribed.
+    await waitFor(() => conn.status.state === "open" && subscribed.size === hellos, {
+      message: "the connection settled after offline/online",
+    });
+
+    // One batch on every socket the server has open. A socket the client dropped never delivers its copy, so
+    // wait for a copy from each socket that is still open (a dropped one leaves the count as it closes).
+    const open = [...subscribed].filter((s) => s.readyState === WebSocket.OPEN);
+    const line = (seq: number) => ({ seq, text: `line ${seq}`, c: `c${seq}` });
+    for (const s of open) {
+      s.send(JSON.stringify({ type: "lines", stream: "audit", lines: [line(1), line(2), line(3)] }));
+    }
+    await waitFor(() => seqs.length >= 3 * open.filter((s) => s.readyState === WebSocket.OPEN).length, {
+      message: "a copy of the batch from every open socket",
+    });
+    expect(seqs).toEqual([1, 2, 3]);
+  });
 });
