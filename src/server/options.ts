@@ -125,7 +125,7 @@ export function resolveOptions(options: ServerOptions, defaultStaticDir: string)
     streams: options.streams,
     staticDir: options.staticDir === undefined ? defaultStaticDir : options.staticDir,
     logger: options.logger ?? false,
-    security: resolveSecurity(options.security),
+    security: resolveSecurity(options.security, options.host ?? DEFAULTS.host),
   } as ResolvedOptions;
   for (const key of Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]) {
     const value = resolved[key];

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import type { ServerMessage } from "../../src/protocol/messages.js";
+import { resolveSecurity } from "../../src/server/security/security-options.js";
 import { useClosers } from "../helpers/closer.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -116,6 +117,49 @@ describe("WebSocket origin check (cross-site WebSocket hijacking)", () => {
     const own = await openWs(`${s.wsUrl}/ws`, { origin: s.url });
     opened(own);
     await closeWs(own);
+  });
+
+  test("a tokenless loopback server answers only to loopback Host names by default (DNS rebinding: 421)", async () => {
+    const s = track(await startSecured(await tempDir(), {}));
+    const port = new URL(s.url).port;
+    const rebound = await request(`${s.url}/api/audit`, { headers: { host: `rebind.evil.example:${port}` } });
+    expect(rebound.status).toBe(421);
+    expect(rebound.body).not.toContain("first line");
+    const ws = await openWs(`${s.wsUrl}/ws/audit`, {
+      headers: { host: `rebind.evil.example:${port}` },
+      origin: `http://rebind.evil.example:${port}`,
+    });
+    expect(ws.ok ? 101 : ws.status).toBe(421);
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, "127.0.0.1", `[::1]:${port}`]) {
+      const r = await request(`${s.url}/api/audit`, { headers: { host } });
+      expect(r.status, host).toBe(200);
+      expect(r.body, host).toContain("first line");
+      const own = await openWs(`${s.wsUrl}/ws/audit`, { headers: { host }, origin: `http://${host}` });
+      opened(own);
+      await closeWs(own);
+    }
+  });
+
+  test("the loopback default is off with tokens and on other binds; --allowed-host replaces it", async () => {
+    const withTokens = track(await startSecured(await tempDir(), { readTokens: [READ] }));
+    const named = await request(`${withTokens.url}/api/streams`, {
+      headers: { ...bearer(READ), host: "logs.example.com" },
+    });
+    expect(named.status).toBe(200);
+    const listed = track(await startSecured(await tempDir(), { allowedHosts: ["logs.example.com"] }));
+    expect(
+      (await request(`${listed.url}/api/streams`, { headers: { host: "logs.example.com" } })).status,
+    ).toBe(200);
+    expect((await request(`${listed.url}/api/streams`, { headers: { host: "localhost" } })).status).toBe(421);
+    // Tests listen on loopback only, so the other binds are checked on the resolved options.
+    expect(resolveSecurity({}, "0.0.0.0").allowedHosts).toBeNull();
+    expect(resolveSecurity({}, "::").allowedHosts).toBeNull();
+    expect([...(resolveSecurity({}, "::1").allowedHosts ?? [])].sort()).toEqual([
+      "127.0.0.1",
+      "[::1]",
+      "localhost",
+    ]);
+    expect(resolveSecurity({}, "127.0.0.2").allowedHosts?.has("127.0.0.2")).toBe(true);
   });
 
   test("--allowed-host refuses other Host names (DNS rebinding) with 421", async () => {

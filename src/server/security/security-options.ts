@@ -22,7 +22,10 @@ export interface SecurityOptions {
   allowQueryToken?: boolean;
   /** Extra origins (`https://host[:port]`) allowed to open WebSockets besides the server's own. */
   allowOrigins?: string[];
-  /** When set, requests whose Host is not listed get 421 (guards a tokenless server against DNS rebinding). */
+  /**
+   * Requests whose Host (name, without the port) is not listed get 421: guards a tokenless server against DNS
+   * rebinding. Unset on a tokenless server bound to loopback: 127.0.0.1, localhost, [::1] and the bound address.
+   */
   allowedHosts?: string[];
   /** Session cookie lifetime (ms). Default 12 h. */
   sessionTtlMs?: number;
@@ -97,8 +100,11 @@ const LIMIT_DEFAULTS = {
 
 const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/i;
 
-/** Validates and fills defaults; throws TypeError with a clear message (never naming a token). */
-export function resolveSecurity(input: SecurityOptions = {}): ResolvedSecurity {
+/**
+ * Validates and fills defaults; throws TypeError with a clear message (never naming a token). `bindHost` is the
+ * address the server listens on (it decides the default allowed hosts).
+ */
+export function resolveSecurity(input: SecurityOptions = {}, bindHost = "127.0.0.1"): ResolvedSecurity {
   const tokens = new TokenSet(input.readTokens ?? [], input.writeTokens ?? []);
   const limits = { ...LIMIT_DEFAULTS };
   for (const key of Object.keys(LIMIT_DEFAULTS) as (keyof typeof LIMIT_DEFAULTS)[]) {
@@ -128,14 +134,17 @@ export function resolveSecurity(input: SecurityOptions = {}): ResolvedSecurity {
   const allowOrigins = new Set<string>();
   for (const origin of input.allowOrigins ?? []) allowOrigins.add(normalizeOrigin(origin));
 
+  const authRequired = tokens.size > 0 || identityHeader !== null;
   const allowedHosts =
-    input.allowedHosts === undefined || input.allowedHosts.length === 0
-      ? null
-      : new Set(input.allowedHosts.map((h) => h.trim().toLowerCase()));
+    input.allowedHosts !== undefined && input.allowedHosts.length > 0
+      ? new Set(input.allowedHosts.map((h) => h.trim().toLowerCase()))
+      : authRequired
+        ? null
+        : loopbackHosts(bindHost);
 
   return {
     tokens,
-    authRequired: tokens.size > 0 || identityHeader !== null,
+    authRequired,
     trustedProxies,
     trustedProxyList,
     identityHeader,
@@ -146,6 +155,21 @@ export function resolveSecurity(input: SecurityOptions = {}): ResolvedSecurity {
     limitLoopback: input.limitLoopback ?? false,
     ...limits,
   };
+}
+
+/**
+ * Without credentials any page the browser loads can reach a loopback server under a name that rebinds to
+ * 127.0.0.1, and then it is "same origin"; only the Host header tells. So such a server answers only to its
+ * loopback names (as Fastify's request.hostname gives them: no port, IPv6 in brackets). Other binds: null, no check.
+ */
+function loopbackHosts(bindHost: string): Set<string> | null {
+  const host = bindHost
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, "$1");
+  const loopback = host === "localhost" || host === "::1" || (isIP(host) === 4 && host.startsWith("127."));
+  if (!loopback) return null;
+  return new Set(["127.0.0.1", "localhost", "[::1]", isIP(host) === 6 ? `[${host}]` : host]);
 }
 
 /** `scheme://host[:port]` lower-cased, default ports dropped: the form browsers send in `Origin`. */
