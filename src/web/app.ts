@@ -174,6 +174,10 @@ export class App {
     switch (msg.type) {
       case "live":
         tab.live = true;
+        // An empty file delivers no line to take the resume cursor from; without this one a reconnect would ask
+        // for the tail again and silently miss whatever was written beyond it meanwhile. (A missing file has no
+        // cursor yet: null.)
+        if (tab.store.resumeCursor === null && msg.cursor !== null) tab.store.resumeCursor = msg.cursor;
         if (tab === this.active) this.onActiveLive();
         break;
       case "lines":

@@ -24,6 +24,8 @@ const hook = Object.freeze({
   /** Connection state, RTT, lines/s. */
   connection: () => app.connectionStatus,
   stream: () => app.activeTab?.name ?? null,
+  /** Whether the shown stream's catch-up is done (what follows is live). */
+  live: () => app.activeTab?.live ?? false,
   following: () => app.following,
   paused: () => app.isPaused,
   /** Rows of the shown stream whose text contains `part` (exactly-once checks). */

@@ -177,6 +177,7 @@ declare global {
       lineTexts(limit?: number): (string | null)[];
       lastLine(): string | null;
       following(): boolean;
+      live(): boolean;
       paused(): boolean;
       connection(): { state: string };
     };

@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { Browser, Page } from "playwright-core";
@@ -140,6 +141,35 @@ describe("dashboard in a real browser", () => {
       t?.replace(/^\[[^\]]*\] /, ""),
     );
     expect(texts).toEqual(["before restart", "while down 1", "while down 2", "after restart"]);
+  }, 60_000);
+
+  it("resumes a stream that was empty when subscribed after its cursor, not from its tail", async () => {
+    // An empty file sends no line to resume after: the cursor comes with "live". Without it the reconnect asks
+    // for the last 5,000 lines again, and the first of a bigger burst written meanwhile goes missing silently.
+    const empty = await makeTempDir("livetrail-e2e-empty-");
+    track({ close: () => empty.remove() });
+    const file = empty.file("empty.log");
+    await writeFile(file, "");
+    const s = track(await startStack(web.path, [], { streams: [{ name: "audit", file }] }));
+    const page = await open(s.url);
+    await waitFor(() => page.evaluate(() => window.__livetrail.live()), { message: "the empty stream live" });
+    expect(await page.evaluate(() => window.__livetrail.lineCount())).toBe(0);
+    const burst = Array.from({ length: 5001 }, (_, i) => `burst ${String(i).padStart(4, "0")}`);
+    await s.restart(async () => {
+      await waitFor(() => page.evaluate(() => window.__livetrail.connection().state !== "open"), {
+        message: "the page to notice the server is gone",
+      });
+      await append(file, ...burst);
+    });
+    await append(file, "after restart");
+    await waitFor(async () => (await countText(page, "after restart")) === 1, {
+      timeoutMs: 30_000,
+      message: "the line written after the restart",
+    });
+    const texts = (await page.evaluate(() => window.__livetrail.lineTexts())).map((t) =>
+      t?.replace(/^\[[^\]]*\] /, ""),
+    );
+    expect(texts).toEqual([...burst, "after restart"]);
   }, 60_000);
 
   it("renders an HTML line as text and runs nothing", async () => {
