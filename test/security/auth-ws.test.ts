@@ -160,6 +160,9 @@ describe("WebSocket origin check (cross-site WebSocket hijacking)", () => {
       "localhost",
     ]);
     expect(resolveSecurity({}, "127.0.0.2").allowedHosts?.has("127.0.0.2")).toBe(true);
+    // Given as an address, an IPv6 host is matched as requests spell it: in brackets.
+    const ipv6 = resolveSecurity({ allowedHosts: ["::1", "[::2]", " Logs.Example.com "] }).allowedHosts;
+    expect([...(ipv6 ?? [])].sort()).toEqual(["[::1]", "[::2]", "logs.example.com"]);
   });
 
   test("--allowed-host refuses other Host names (DNS rebinding) with 421", async () => {

@@ -137,7 +137,7 @@ export function resolveSecurity(input: SecurityOptions = {}, bindHost = "127.0.0
   const authRequired = tokens.size > 0 || identityHeader !== null;
   const allowedHosts =
     input.allowedHosts !== undefined && input.allowedHosts.length > 0
-      ? new Set(input.allowedHosts.map((h) => h.trim().toLowerCase()))
+      ? new Set(input.allowedHosts.map(hostName))
       : authRequired
         ? null
         : loopbackHosts(bindHost);
@@ -200,4 +200,10 @@ function addToBlockList(list: BlockList, entry: string): void {
     throw new TypeError(`invalid trusted proxy "${entry}": bad prefix length`);
   }
   list.addSubnet(address as string, prefix, type);
+}
+
+/** A host name as the request's `hostname` spells it: lower case, an IPv6 address in brackets. */
+function hostName(host: string): string {
+  const h = host.trim().toLowerCase();
+  return isIP(h) === 6 ? `[${h}]` : h;
 }
