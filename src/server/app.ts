@@ -11,7 +11,7 @@ import { Connections } from "./connections.js";
 import type { ServerContext } from "./context.js";
 import { Heartbeat } from "./heartbeat.js";
 import { Hub } from "./hub.js";
-import { createMetrics } from "./metrics.js";
+import { lazyMetrics } from "./metrics.js";
 import { type ResolvedOptions, resolveOptions, type ServerOptions } from "./options.js";
 import { registerApiRoutes } from "./routes/api.js";
 import { registerCompatRoutes } from "./routes/compat.js";
@@ -95,7 +95,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
     streams,
     connections,
     heartbeat: new Heartbeat(options.heartbeatMs),
-    metrics: createMetrics(streams, connections),
+    metrics: lazyMetrics(streams, connections),
     serverName: serverName(),
     searches: 0,
     closing: false,

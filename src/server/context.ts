@@ -10,7 +10,8 @@ export interface ServerContext {
   readonly streams: Streams;
   readonly connections: Connections;
   readonly heartbeat: Heartbeat;
-  readonly metrics: Registry;
+  /** The Prometheus registry, made at the first scrape. */
+  readonly metrics: () => Promise<Registry>;
   readonly serverName: string;
   /** Searches running now (bounded by options.maxConcurrentSearches). */
   searches: number;

@@ -1,12 +1,24 @@
-import { Counter, Gauge, Registry } from "prom-client";
+import type { Registry } from "prom-client";
 import type { Connections, Transport } from "./connections.js";
 import type { Streams } from "./streams.js";
 
+type PromClient = typeof import("prom-client");
+
 /**
  * Prometheus metrics, read from the hubs' plain counters at scrape time: the hot path only increments numbers,
- * and each server has its own registry (several servers can live in one process, as in tests).
+ * and each server has its own registry (several servers can live in one process, as in tests). Everything is
+ * read at scrape time, so the registry (and prom-client, ~200 ms of start-up) is made at the first scrape.
  */
-export function createMetrics(streams: Streams, connections: Connections): Registry {
+export function lazyMetrics(streams: Streams, connections: Connections): () => Promise<Registry> {
+  let registry: Promise<Registry> | null = null;
+  return () => {
+    registry ??= import("prom-client").then((client) => createMetrics(client, streams, connections));
+    return registry;
+  };
+}
+
+function createMetrics(client: PromClient, streams: Streams, connections: Connections): Registry {
+  const { Gauge, Registry } = client;
   const register = new Registry();
   const transports: Transport[] = ["ws", "sse", "ws-audit"];
 
@@ -59,6 +71,7 @@ export function createMetrics(streams: Streams, connections: Connections): Regis
     },
   });
   monotonic(
+    client,
     register,
     "livetrail_lines_read_total",
     "Lines read from the stream's source (once per stream).",
@@ -68,6 +81,7 @@ export function createMetrics(streams: Streams, connections: Connections): Regis
     },
   );
   monotonic(
+    client,
     register,
     "livetrail_lines_sent_total",
     "Lines sent to clients (each client counted).",
@@ -76,10 +90,18 @@ export function createMetrics(streams: Streams, connections: Connections): Regis
       for (const hub of streams.all()) emit({ stream: hub.name }, hub.counters.linesSent);
     },
   );
-  monotonic(register, "livetrail_bytes_sent_total", "Frame bytes queued for clients.", ["stream"], (emit) => {
-    for (const hub of streams.all()) emit({ stream: hub.name }, hub.counters.bytesSent);
-  });
   monotonic(
+    client,
+    register,
+    "livetrail_bytes_sent_total",
+    "Frame bytes queued for clients.",
+    ["stream"],
+    (emit) => {
+      for (const hub of streams.all()) emit({ stream: hub.name }, hub.counters.bytesSent);
+    },
+  );
+  monotonic(
+    client,
     register,
     "livetrail_gaps_total",
     "Gaps reported to clients, by reason.",
@@ -91,6 +113,7 @@ export function createMetrics(streams: Streams, connections: Connections): Regis
     },
   );
   monotonic(
+    client,
     register,
     "livetrail_slow_client_closes_total",
     'Clients closed for being too slow (compat feed with slowClients "gap").',
@@ -100,6 +123,7 @@ export function createMetrics(streams: Streams, connections: Connections): Regis
     },
   );
   monotonic(
+    client,
     register,
     "livetrail_slow_client_catchups_total",
     "Times a client fell behind and was caught up from memory or the file once it drained.",
@@ -109,6 +133,7 @@ export function createMetrics(streams: Streams, connections: Connections): Regis
     },
   );
   monotonic(
+    client,
     register,
     "livetrail_heartbeat_timeouts_total",
     "Clients dropped for not answering pings.",
@@ -132,6 +157,7 @@ type Labels = Record<string, string>;
 
 /** A counter whose value lives elsewhere: at scrape time it advances by the difference. */
 function monotonic(
+  { Counter }: PromClient,
   register: Registry,
   name: string,
   help: string,

@@ -13,7 +13,8 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ServerContext): 
   });
 
   app.get("/metrics", async (_request, reply) => {
-    const text = await ctx.metrics.metrics();
-    return reply.type(ctx.metrics.contentType).header("cache-control", "no-store").send(text);
+    const registry = await ctx.metrics();
+    const text = await registry.metrics();
+    return reply.type(registry.contentType).header("cache-control", "no-store").send(text);
   });
 }
