@@ -109,6 +109,14 @@ export class TestClient {
     return this.lines(stream).map((l) => l.text);
   }
 
+  /** Waits for a line with exactly this text. */
+  async waitForText(text: string, options: { timeoutMs?: number } = {}): Promise<void> {
+    await this.waitFor((m) => m.type === "lines" && m.lines.some((l) => l.text === text), {
+      ...options,
+      message: `the line ${JSON.stringify(text)}`,
+    });
+  }
+
   async waitForLines(count: number, stream?: string, timeoutMs = 20_000): Promise<void> {
     await waitFor(() => this.lines(stream).length >= count, {
       timeoutMs,

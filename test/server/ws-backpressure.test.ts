@@ -75,7 +75,7 @@ describe("a slow client", () => {
 
     socketOf(slow).resume();
     await appendLines(file, ["END"]);
-    await slow.waitFor((m) => m.type === "lines" && m.lines.some((l) => l.text === "END"), {
+    await slow.waitForText("END", {
       timeoutMs: 60_000,
     });
     expect(slow.texts()).toEqual([...all, "END"]);
@@ -117,7 +117,7 @@ describe("a slow client", () => {
     const gap = await slow.waitFor<Gap>((m) => m.type === "gap", { timeoutMs: 30_000 });
     expect(gap.reason).toBe("slow-client");
     await appendLines(file, ["END"]);
-    await slow.waitFor((m) => m.type === "lines" && m.lines.some((l) => l.text === "END"), {
+    await slow.waitForText("END", {
       timeoutMs: 30_000,
     });
 

@@ -35,7 +35,7 @@ describe("resume by cursor", () => {
       await second.waitForLines(expected.length);
       const batch3 = makeLines(0, 5, "c");
       await appendLines(file, batch3);
-      await second.waitFor((m) => m.type === "lines" && m.lines.some((l) => l.text === batch3[4]));
+      await second.waitForText(batch3[4] as string);
       expect(second.texts()).toEqual([...expected, ...batch3]);
       // No gap was reported: the cursor's file is the current one.
       expect(second.messages.some((m) => m.type === "gap")).toBe(false);
@@ -67,7 +67,7 @@ describe("resume by cursor", () => {
     await appendLines(file, after);
     await again.waitForLines(43);
     await appendLines(file, ["END"]);
-    await again.waitFor((m) => m.type === "lines" && m.lines.some((l) => l.text === "END"));
+    await again.waitForText("END");
     expect(again.texts()).toEqual([...during, ...after, "END"]);
   });
 
@@ -90,7 +90,7 @@ describe("resume by cursor", () => {
     expect(gap.from).toBe(cursor);
     await b.waitForLines(4);
     await appendLines(file, ["END"]);
-    await b.waitFor((m) => m.type === "lines" && m.lines.some((l) => l.text === "END"));
+    await b.waitForText("END");
     expect(b.texts()).toEqual([...makeLines(0, 4, "gen2"), "END"]);
   });
 });
@@ -130,7 +130,7 @@ describe("file events reach clients", () => {
     await client.waitFor((m) => m.type === "rotated");
     await client.waitForLines(9);
     await appendLines(file, ["END"]);
-    await client.waitFor((m) => m.type === "lines" && m.lines.some((l) => l.text === "END"));
+    await client.waitForText("END");
     expect(client.texts()).toEqual([...makeLines(0, 5, "pre"), ...makeLines(0, 4, "rotated"), "END"]);
   });
 });
@@ -148,7 +148,7 @@ describe("a stream whose file does not exist yet", () => {
     await writeLines(file, makeLines(0, 3, "born"));
     await appendLines(file, ["END"]);
     for (const c of [tailer, liveOnly]) {
-      await c.waitFor((m) => m.type === "lines" && m.lines.some((l) => l.text === "END"));
+      await c.waitForText("END");
       expect(c.texts()).toEqual([...makeLines(0, 3, "born"), "END"]);
     }
   });
@@ -193,7 +193,7 @@ describe("resume while lines keep arriving", () => {
     await writer;
     await appendLines(file, ["END"]);
     for (const { c, k } of clients) {
-      await c.waitFor((m) => m.type === "lines" && m.lines.some((l) => l.text === "END"), {
+      await c.waitForText("END", {
         timeoutMs: 30_000,
       });
       expect(c.texts()).toEqual([...initial.slice(k + 1), ...written, "END"]);

@@ -101,7 +101,7 @@ describe("catch-up while the source is ahead of the hub", () => {
     await client.waitForLines(rewritten.length, "a");
     const marker = makeLines(0, 1, "marker");
     await appendLines(file, marker);
-    await client.waitFor((m) => m.type === "lines" && m.lines.some((l) => l.text === marker[0]));
+    await client.waitForText(marker[0] as string);
     expect(client.texts("a")).toEqual([...rewritten, ...marker]);
     expect(count(client, "gap")).toBeLessThanOrEqual(1);
   });
@@ -127,7 +127,7 @@ describe("catch-up while the source is ahead of the hub", () => {
     await client.waitForLines(30, "a");
     const marker = makeLines(0, 1, "marker");
     await appendLines(file, marker);
-    await client.waitFor((m) => m.type === "lines" && m.lines.some((l) => l.text === marker[0]));
+    await client.waitForText(marker[0] as string);
     expect(client.texts("a")).toEqual([...all.slice(0, 30), ...marker]);
     const gaps = client.messages.filter((m) => m.type === "gap");
     expect(gaps.map((g) => g.type === "gap" && g.reason)).toEqual(["truncated"]);
@@ -152,7 +152,7 @@ describe("catch-up while the source is ahead of the hub", () => {
     await client.waitForLines(fresh.length, "a");
     const marker = makeLines(0, 1, "marker");
     await appendLines(file, marker);
-    await client.waitFor((m) => m.type === "lines" && m.lines.some((l) => l.text === marker[0]));
+    await client.waitForText(marker[0] as string);
     // The client had every old line: it gets the new file's lines, each once, and nothing else.
     expect(client.texts("a")).toEqual([...fresh, ...marker]);
   });
