@@ -98,11 +98,13 @@ export class ClientPool {
    * Start checking lines seq in [first, first+count) on every client.
    * @param {number} first
    * @param {number} count
-   * @param {{ verify?: boolean }} [o]
+   * `verify` compares each line with what was written; `burst` says the lines were written with t = 0
+   * (buildBurst), so the workers build the expected texts now, before anything is timed.
+   * @param {{ verify?: boolean, burst?: boolean }} [o]
    */
-  track(first, count, { verify = false } = {}) {
+  track(first, count, { verify = false, burst = false } = {}) {
     for (const w of this.workers) w.doneAt = 0;
-    return this.all({ op: "track", first, count, verify });
+    return this.all({ op: "track", first, count, verify, burst });
   }
 
   /** Resolves when every client of every worker has all tracked lines; with the last receipt time. */

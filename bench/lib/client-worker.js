@@ -66,9 +66,9 @@ function onLineFor(/** @type {Slot} */ slot) {
     st.seen[i] = 1;
     st.got++;
     if (verify) {
-      let want = clients.length > 1 ? expected.get(p.seq) : undefined;
+      let want = expected.get(p.seq);
       if (want === undefined) {
-        want = makeLine(p.seq, p.t).slice(0, -1);
+        want = lineText(p.seq, p.t);
         if (clients.length > 1) expected.set(p.seq, want);
       }
       if (text !== want) st.mangled++;
@@ -79,6 +79,11 @@ function onLineFor(/** @type {Slot} */ slot) {
       if (++doneClients === clients.length) send({ event: "done", at: recv });
     }
   };
+}
+
+/** The text a client should receive for line `seq` written at `t`. */
+function lineText(/** @type {number} */ seq, /** @type {number} */ t) {
+  return makeLine(seq, t).slice(0, -1);
 }
 
 /** @param {unknown} err */
@@ -218,6 +223,7 @@ process.on("message", async (/** @type {any} */ m) => {
         hist = new Histogram();
         doneClients = 0;
         expected.clear();
+        if (verify && m.burst) for (let seq = first; seq < first + count; seq++) expected.set(seq, lineText(seq, 0));
         for (const c of clients) c.state = new ClientState(count);
         result = { ok: true };
         break;

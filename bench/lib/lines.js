@@ -42,14 +42,24 @@ export function makeLine(seq, t = 0, extra = "") {
  * @param {string} text
  */
 export function parseLine(text) {
+  // Digit by digit, without substrings: at a million lines per second the client's own parsing must not be
+  // what the bench measures.
   const i = text.indexOf(" seq=");
   if (i < 0) return null;
-  const j = text.indexOf(" ", i + 5);
-  const k = text.indexOf(" ", j + 3);
-  const seq = Number(text.slice(i + 5, j));
-  const t = Number(text.slice(j + 3, k));
-  if (!Number.isInteger(seq)) return null;
-  return { seq, t };
+  let k = i + 5;
+  const negative = text.charCodeAt(k) === 45;
+  if (negative) k++;
+  const digits = k;
+  let seq = 0;
+  let c = text.charCodeAt(k);
+  while (c >= 48 && c <= 57) {
+    seq = seq * 10 + c - 48;
+    c = text.charCodeAt(++k);
+  }
+  if (k === digits || !text.startsWith(" t=", k)) return null;
+  const tFrom = k + 3;
+  const t = text.startsWith("0.000 ", tFrom) ? 0 : Number(text.slice(tFrom, text.indexOf(" ", tFrom)));
+  return { seq: negative ? -seq : seq, t };
 }
 
 /**

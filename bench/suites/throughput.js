@@ -40,7 +40,7 @@ export async function throughput(ctx) {
           if (c.failed) throw new Error(`${v.key}: could not connect: ${c.errorSamples.join("; ")}`);
           let primer = -1;
           await pool.primeAll(() => appendFileSync(file, makeLine(primer--)));
-          await pool.track(0, v.lines, { verify: true });
+          await pool.track(0, v.lines, { verify: true, burst: true });
           const sampler = startSampler(server.pid, 50);
           const clientCpu0 = pool.cpuSeconds();
           const t0 = nowMs();

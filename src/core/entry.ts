@@ -48,27 +48,39 @@ let lastTs = "";
 let lastTsMs = 0;
 
 export function parseEntry(text: string): Entry {
+  const n = stampLength(text);
+  if (n === 0) return { message: text, level: guessLevel(text) };
+  const message = text.slice(n + 1);
+  return { ts: lastTs, tsMs: lastTsMs, message, level: guessLevel(message) };
+}
+
+/** parseEntry(text).level without building the entry (hot path: every line the server sends). */
+export function lineLevel(text: string): EntryLevel {
+  const n = stampLength(text);
+  return guessLevel(n === 0 ? text : text.slice(n + 1));
+}
+
+/** parseEntry(text).tsMs without building the entry (every line the dashboard receives). */
+export function lineTimeMs(text: string): number | undefined {
+  return stampLength(text) === 0 ? undefined : lastTsMs;
+}
+
+/** Length of the valid `[timestamp]` that starts text (0 when none); leaves its parse in lastTs and lastTsMs. */
+function stampLength(text: string): number {
   if (lastStamp !== "" && text.startsWith(lastStamp)) {
     // Same bracket text followed by a space or the end: STAMPED would match it exactly as before.
     const n = lastStamp.length;
-    if (text.length === n || text.charCodeAt(n) === SPACE) {
-      const message = text.slice(n + 1);
-      return { ts: lastTs, tsMs: lastTsMs, message, level: guessLevel(message) };
-    }
+    if (text.length === n || text.charCodeAt(n) === SPACE) return n;
   }
   const match = STAMPED.exec(text);
-  if (match) {
-    const tsMs = timestampMs(match);
-    if (tsMs !== undefined) {
-      const close = text.indexOf("]");
-      const message = text.slice(match[0].length);
-      lastStamp = text.slice(0, close + 1);
-      lastTs = text.slice(1, close);
-      lastTsMs = tsMs;
-      return { ts: lastTs, tsMs, message, level: guessLevel(message) };
-    }
-  }
-  return { message: text, level: guessLevel(text) };
+  if (match === null) return 0;
+  const tsMs = timestampMs(match);
+  if (tsMs === undefined) return 0;
+  const close = text.indexOf("]");
+  lastStamp = text.slice(0, close + 1);
+  lastTs = text.slice(1, close);
+  lastTsMs = tsMs;
+  return close + 1;
 }
 
 /** Level from an explicit label, else from words (error before warn before ok), else info. */

@@ -2,11 +2,11 @@
  * The WebSocket protocol at `/ws` and the JSON shapes of the HTTP API, shared by the server and the web client
  * (no runtime imports here). Described for humans in docs/protocol.md; keep both in step.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export type Level = "error" | "warn" | "ok" | "info";
 
-/** A line as it travels to clients. */
+/** A line as the HTTP API and SSE carry it (WebSocket `lines` frames carry columns instead: LinesFrame). */
 export interface WireLine {
   /** Per-stream sequence number (consecutive for consecutive lines; display only, see docs/protocol.md). */
   seq: number;
@@ -46,7 +46,7 @@ export type ServerMessage =
    */
   | { type: "live"; stream: string; cursor: string | null }
   | { type: "unsubscribed"; stream: string; id?: string }
-  | { type: "lines"; stream: string; lines: WireLine[] }
+  | LinesFrame
   | { type: "truncated"; stream: string; cursor: string }
   | { type: "rotated"; stream: string; cursor: string }
   | { type: "missing"; stream: string }
@@ -63,6 +63,28 @@ export type ServerMessage =
     }
   | { type: "error"; code: ErrorCode; message: string; id?: string; stream?: string }
   | { type: "pong"; t?: number };
+
+/**
+ * Consecutive lines of one file, as columns: no object, cursor or timestamp per line, so the frame costs little
+ * more than the text to build and to parse (see docs/protocol.md). Line i has sequence number `seq + i`; its
+ * cursor has the offset of the `cursor` field minus the sizes of the lines after it (lines-frame.ts derives it).
+ */
+export interface LinesFrame {
+  type: "lines";
+  stream: string;
+  /** Sequence number of the first line; the others follow one by one. */
+  seq: number;
+  /** Cursor after the last line: resume from it to receive the next line. */
+  cursor: string;
+  /** Line texts, never HTML. */
+  text: string[];
+  /** Bytes each line occupies in the file, terminator included. */
+  sizes: number[];
+  /** Levels other than "info", by line index. */
+  levels?: Record<number, Exclude<Level, "info">>;
+  /** Lines cut at the size limit, by line index: their real length in bytes. */
+  trunc?: Record<number, number>;
+}
 
 export type ErrorCode =
   | "bad_json"

@@ -64,7 +64,7 @@ export class CompatSession extends WsConnection {
     let end: string | null;
     const recent = this.hub.position === null ? undefined : this.hub.window.last(INITIAL_LINES);
     if (recent !== undefined) {
-      lines = recent.map((l) => l.wire);
+      lines = recent.map((l) => ({ text: l.text, c: l.cursor }));
       end = this.hub.cursor;
     } else {
       if (!(await this.hub.backend.info()).exists) return { exists: false, text: "", cursor: null };

@@ -1,46 +1,31 @@
-import { parseEntry } from "../core/entry.js";
+import { lineLevel, parseEntry } from "../core/entry.js";
 import type { Line } from "../core/line.js";
-import type { ServerMessage, WireLine } from "../protocol/messages.js";
+import type { LinesFrame, ServerMessage, WireLine } from "../protocol/messages.js";
 
 /** How a client receives a stream: `/ws` JSON frames, Server-Sent Events, or the old `/ws/audit` raw text. */
 export type Format = "json" | "sse" | "text";
 
+/** A line as the HTTP API and SSE carry it: one object with its own cursor and parsed timestamp. */
 export function toWireLine(line: Line): WireLine {
   const { ts, level } = parseEntry(line.text);
   const { seq, text, cursor: c, truncatedFrom } = line;
-  // Hot path (every line sent): each common shape is built whole, so no object grows a property at a time.
-  if (truncatedFrom === undefined) {
-    if (ts !== undefined) return level === "info" ? { seq, text, c, ts } : { seq, text, c, ts, level };
-    return level === "info" ? { seq, text, c } : { seq, text, c, level };
-  }
   const wire: WireLine = { seq, text, c };
   if (ts !== undefined) wire.ts = ts;
   if (level !== "info") wire.level = level;
-  wire.trunc = truncatedFrom;
+  if (truncatedFrom !== undefined) wire.trunc = truncatedFrom;
   return wire;
 }
 
-/** A line ready to send: its wire form plus the byte range it occupies in the source. */
-export interface WindowLine {
-  wire: WireLine;
-  start: number;
-  end: number;
-}
-
-export function toWindowLine(line: Line): WindowLine {
-  return { wire: toWireLine(line), start: line.start, end: line.end };
-}
-
 /**
- * Lines sent together. Each representation is built at most once, on first use, and the same Buffer is handed
- * to every client: no per-client serialisation.
+ * Consecutive lines of one file sent together (frameGroups makes them). Each representation is built at most
+ * once, on first use, and the same Buffer is handed to every client: no per-client serialisation.
  */
 export class Batch {
   private readonly encoded: Partial<Record<Format, Buffer>> = {};
 
   constructor(
     readonly stream: string,
-    readonly lines: readonly WindowLine[],
+    readonly lines: readonly Line[],
   ) {}
 
   get count(): number {
@@ -48,14 +33,14 @@ export class Batch {
   }
   /** Source position of the first byte of the first line. */
   get first(): number {
-    return (this.lines[0] as WindowLine).start;
+    return (this.lines[0] as Line).start;
   }
   /** Source position after the last line. */
   get last(): number {
-    return (this.lines[this.lines.length - 1] as WindowLine).end;
+    return (this.lines[this.lines.length - 1] as Line).end;
   }
   get lastCursor(): string {
-    return (this.lines[this.lines.length - 1] as WindowLine).wire.c;
+    return (this.lines[this.lines.length - 1] as Line).cursor;
   }
 
   frame(format: Format): Buffer {
@@ -76,21 +61,61 @@ export class Batch {
   }
 }
 
-function encodeLines(format: Format, stream: string, lines: readonly WindowLine[]): string {
+function encodeLines(format: Format, stream: string, lines: readonly Line[]): string {
   switch (format) {
     case "json":
-      return JSON.stringify({ type: "lines", stream, lines: lines.map((l) => l.wire) });
+      return JSON.stringify(linesFrame(stream, lines));
     case "sse": {
       let out = "";
-      for (const l of lines) out += `id: ${l.wire.c}\ndata: ${JSON.stringify(l.wire)}\n\n`;
+      for (const l of lines) out += `id: ${l.cursor}\ndata: ${JSON.stringify(toWireLine(l))}\n\n`;
       return out;
     }
     case "text": {
       let out = "";
-      for (const l of lines) out += `${l.wire.text}\n`;
+      for (const l of lines) out += `${l.text}\n`;
       return out;
     }
   }
+}
+
+/**
+ * The `/ws` frame for consecutive lines: columns, so the work per line is one string and one number to
+ * serialise (and to parse at the other end); levels and truncation only where they occur.
+ */
+export function linesFrame(stream: string, lines: readonly Line[]): LinesFrame {
+  const n = lines.length;
+  const text = new Array<string>(n);
+  const sizes = new Array<number>(n);
+  const levels: NonNullable<LinesFrame["levels"]> = {};
+  const trunc: NonNullable<LinesFrame["trunc"]> = {};
+  let leveled = false;
+  let cut = false;
+  for (let i = 0; i < n; i++) {
+    const line = lines[i] as Line;
+    text[i] = line.text;
+    sizes[i] = line.end - line.start;
+    const level = lineLevel(line.text);
+    if (level !== "info") {
+      levels[i] = level;
+      leveled = true;
+    }
+    if (line.truncatedFrom !== undefined) {
+      trunc[i] = line.truncatedFrom;
+      cut = true;
+    }
+  }
+  const first = lines[0] as Line;
+  const frame: LinesFrame = {
+    type: "lines",
+    stream,
+    seq: first.seq,
+    cursor: (lines[n - 1] as Line).cursor,
+    text,
+    sizes,
+  };
+  if (leveled) frame.levels = levels;
+  if (cut) frame.trunc = trunc;
+  return frame;
 }
 
 /**
@@ -111,21 +136,25 @@ export function controlFrame(format: Format, message: ServerMessage): string | n
   }
 }
 
-/** Splits lines into groups of at most `maxBytes` of source text each (at least one line per group). */
-export function splitByBytes<T extends { start: number; end: number }>(
-  lines: readonly T[],
-  maxBytes: number,
-): T[][] {
-  const groups: T[][] = [];
+/**
+ * Splits lines into frames of at most `maxBytes` of source text each (at least one line per frame), and where
+ * they stop being consecutive (a sequence or position jump: another file, or a gap), which a LinesFrame cannot
+ * express.
+ */
+export function frameGroups(lines: readonly Line[], maxBytes: number): Line[][] {
+  const groups: Line[][] = [];
   let from = 0;
   let bytes = 0;
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] as T;
+    const line = lines[i] as Line;
     const size = line.end - line.start;
-    if (i > from && bytes + size > maxBytes) {
-      groups.push(lines.slice(from, i));
-      from = i;
-      bytes = 0;
+    if (i > from) {
+      const prev = lines[i - 1] as Line;
+      if (bytes + size > maxBytes || line.seq !== prev.seq + 1 || line.start !== prev.end) {
+        groups.push(lines.slice(from, i));
+        from = i;
+        bytes = 0;
+      }
     }
     bytes += size;
   }

@@ -2,7 +2,7 @@ import type { LiveFeed, StreamBackend } from "../backend/backend.js";
 import type { FollowerEvent } from "../core/follower-events.js";
 import type { Line } from "../core/line.js";
 import type { GapReason, ServerMessage } from "../protocol/messages.js";
-import { Batch, splitByBytes, toWindowLine } from "./frames.js";
+import { Batch, frameGroups } from "./frames.js";
 import { RecentWindow } from "./recent-window.js";
 
 export interface HubOptions {
@@ -145,14 +145,13 @@ export class Hub {
 
   private onLines(lines: readonly Line[]): void {
     if (lines.length === 0) return;
-    const converted = lines.map(toWindowLine);
-    this.window.push(converted);
-    const last = converted[converted.length - 1] as (typeof converted)[number];
+    this.window.push(lines);
+    const last = lines[lines.length - 1] as Line;
     this.position = last.end;
-    this.cursor = last.wire.c;
+    this.cursor = last.cursor;
     this.lastChangeMs = Date.now();
-    this.counters.linesRead += converted.length;
-    for (const group of splitByBytes(converted, this.options.maxFrameBytes)) {
+    this.counters.linesRead += lines.length;
+    for (const group of frameGroups(lines, this.options.maxFrameBytes)) {
       const batch = new Batch(this.name, group);
       let delivered = 0;
       let bytes = 0;

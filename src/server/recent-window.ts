@@ -1,11 +1,11 @@
-import type { WindowLine } from "./frames.js";
+import type { Line } from "../core/line.js";
 
 /**
  * The most recent lines of one stream (one file generation), bounded by a line count and a byte budget, so a
  * client that subscribes with a small tail or resumes from a recent cursor is served from memory.
  */
 export class RecentWindow {
-  private lines: WindowLine[] = [];
+  private lines: Line[] = [];
   /** Index of the oldest kept line in `lines` (dropping from the front without copying every time). */
   private head = 0;
   private bytes = 0;
@@ -35,7 +35,7 @@ export class RecentWindow {
     this.complete = position === 0;
   }
 
-  push(batch: readonly WindowLine[]): void {
+  push(batch: readonly Line[]): void {
     const first = batch[0];
     if (first === undefined) return;
     if (this.floor === null) {
@@ -47,7 +47,7 @@ export class RecentWindow {
       this.bytes += line.end - line.start;
     }
     while (this.size > 0 && (this.size > this.maxLines || this.bytes > this.maxBytes)) {
-      const old = this.lines[this.head] as WindowLine;
+      const old = this.lines[this.head] as Line;
       this.bytes -= old.end - old.start;
       this.floor = old.end;
       this.complete = false;
@@ -63,7 +63,7 @@ export class RecentWindow {
    * Lines after `position`, or undefined when the window cannot answer (older than what it holds, not a line
    * boundary, or beyond its end). `end` is the stream's current position.
    */
-  after(position: number, end: number): WindowLine[] | undefined {
+  after(position: number, end: number): Line[] | undefined {
     if (position === end) return [];
     if (this.floor === null || position < this.floor || position > end) return undefined;
     if (position === this.floor) return this.lines.slice(this.head);
@@ -72,7 +72,7 @@ export class RecentWindow {
     let hi = this.lines.length - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      const start = (this.lines[mid] as WindowLine).start;
+      const start = (this.lines[mid] as Line).start;
       if (start === position) return this.lines.slice(mid);
       if (start < position) lo = mid + 1;
       else hi = mid - 1;
@@ -81,7 +81,7 @@ export class RecentWindow {
   }
 
   /** The last `n` lines, or undefined when the window holds fewer and older ones exist only in the source. */
-  last(n: number): WindowLine[] | undefined {
+  last(n: number): Line[] | undefined {
     if (n <= this.size) return this.lines.slice(this.lines.length - n);
     return this.complete ? this.lines.slice(this.head) : undefined;
   }

@@ -1,7 +1,7 @@
 import { isMissing } from "../core/file-identity.js";
 import type { Line } from "../core/line.js";
 import type { ServerMessage } from "../protocol/messages.js";
-import { Batch, controlFrame, splitByBytes, toWindowLine, type WindowLine } from "./frames.js";
+import { Batch, controlFrame, frameGroups } from "./frames.js";
 import type { Hub, HubSubscriber } from "./hub.js";
 import type { Sink } from "./sink.js";
 
@@ -180,7 +180,7 @@ export class Subscription implements HubSubscriber {
           return this.windowThenLive(recent, this.hub.cursor, generation, announce);
         }
       }
-      const pending = this.sendLines(result.lines.map(toWindowLine));
+      const pending = this.sendLines(result.lines);
       if (pending !== null) await pending;
       if (this.closed) return;
       if (result.lines.length === 0 && this.hub.position === null) {
@@ -255,16 +255,7 @@ export class Subscription implements HubSubscriber {
   ): Promise<void> {
     const lines = this.hub.window.last(this.hub.window.size) ?? [];
     const first = lines[0];
-    const to =
-      first === undefined
-        ? (this.hub.cursor as string)
-        : this.hub.backend.cursorBefore({
-            seq: first.wire.seq,
-            text: first.wire.text,
-            start: first.start,
-            end: first.end,
-            cursor: first.wire.c,
-          });
+    const to = first === undefined ? (this.hub.cursor as string) : this.hub.backend.cursorBefore(first);
     this.hub.countGap(reason);
     this.control({ type: "gap", stream: this.stream, reason, from, to });
     return this.windowThenLive(lines, this.hub.cursor, generation, announce);
@@ -308,7 +299,7 @@ export class Subscription implements HubSubscriber {
           const last = recent[recent.length - 1];
           return this.windowThenLive(
             recent,
-            last === undefined ? current : last.wire.c,
+            last === undefined ? current : last.cursor,
             generation,
             announce,
           );
@@ -333,7 +324,7 @@ export class Subscription implements HubSubscriber {
       }
       if (this.closed) return;
       if (lines.length > 0) {
-        const pending = this.sendLines(lines.map(toWindowLine));
+        const pending = this.sendLines(lines);
         if (pending !== null) await pending;
         current = next;
         continue;
@@ -363,7 +354,7 @@ export class Subscription implements HubSubscriber {
    * as the window was read (no line can slip between); else, once they are sent, catch up again from the last one.
    */
   private async windowThenLive(
-    lines: readonly WindowLine[],
+    lines: readonly Line[],
     end: string | null,
     generation: number,
     announce: boolean,
@@ -376,7 +367,7 @@ export class Subscription implements HubSubscriber {
     await pending;
     const last = lines[lines.length - 1];
     if (this.closed || last === undefined) return;
-    return this.catchUp(last.wire.c, generation, announce);
+    return this.catchUp(last.cursor, generation, announce);
   }
 
   /** Whether `cursor` names the file the hub follows, so its position compares with the hub's and the window's. */
@@ -396,11 +387,11 @@ export class Subscription implements HubSubscriber {
    * Catch-up lines, serialised for this client only, in bounded frames. Sends while the client's queue stays
    * within its limit and returns null when all went; else returns a promise that sends the rest as it drains.
    */
-  private sendLines(lines: readonly WindowLine[]): Promise<void> | null {
+  private sendLines(lines: readonly Line[]): Promise<void> | null {
     if (lines.length === 0 || !this.sink.open) return null;
-    const groups = splitByBytes(lines, this.options.maxFrameBytes);
+    const groups = frameGroups(lines, this.options.maxFrameBytes);
     for (let i = 0; i < groups.length; i++) {
-      const batch = new Batch(this.stream, groups[i] as WindowLine[]);
+      const batch = new Batch(this.stream, groups[i] as Line[]);
       const frame = batch.frame(this.sink.format);
       if (this.overBudget(frame.length)) return this.sendAsDrained(groups, i);
       this.sendBatch(batch, frame);
@@ -408,9 +399,9 @@ export class Subscription implements HubSubscriber {
     return null;
   }
 
-  private async sendAsDrained(groups: readonly WindowLine[][], from: number): Promise<void> {
+  private async sendAsDrained(groups: readonly Line[][], from: number): Promise<void> {
     for (let i = from; i < groups.length; i++) {
-      const batch = new Batch(this.stream, groups[i] as WindowLine[]);
+      const batch = new Batch(this.stream, groups[i] as Line[]);
       const frame = batch.frame(this.sink.format);
       while (this.overBudget(frame.length)) {
         await this.sink.drained();

@@ -1,3 +1,4 @@
+import { type FrameLine, frameLines } from "../protocol/lines-frame.js";
 import type { ServerMessage, WireLine } from "../protocol/messages.js";
 import { ActivityChart } from "./chart.js";
 import { copyText } from "./clipboard.js";
@@ -181,7 +182,7 @@ export class App {
         if (tab === this.active) this.onActiveLive();
         break;
       case "lines":
-        this.onLines(tab, msg.lines);
+        this.onLines(tab, frameLines(msg));
         break;
       case "gap":
         tab.store.appendGap({ from: msg.from, to: msg.to, skipped: msg.skipped, reason: msg.reason });
@@ -247,7 +248,7 @@ export class App {
     this.changed(tab);
   }
 
-  private onLines(tab: StreamTab, lines: WireLine[]): void {
+  private onLines(tab: StreamTab, lines: FrameLine[]): void {
     // The protocol resumes exactly after our cursor; this only guards against a repeated boundary line.
     const first = lines[0];
     const fresh = first && samePosition(first.c, tab.store.resumeCursor) ? lines.slice(1) : lines;

@@ -194,7 +194,7 @@ export class Connection {
         `server ${msg.server} speaks protocol v${msg.v}; streams: ${msg.streams.map((s) => s.name).join(", ")}`,
       );
     } else if (msg.type === "lines") {
-      this.countLines(now, msg.lines.length);
+      this.countLines(now, msg.text.length);
     } else if (msg.type === "gap") {
       this.opts.log(
         `gap in ${msg.stream}: ${msg.reason}${msg.skipped !== undefined ? `, ${msg.skipped} lines` : ""}`,

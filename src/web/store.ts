@@ -1,3 +1,4 @@
+import { lineTimeMs } from "../core/entry.js";
 import type { WireLine } from "../protocol/messages.js";
 
 /**
@@ -60,7 +61,8 @@ export const DEFAULT_CAP = 1_000_000;
 const MINUTE = 60_000;
 
 /** A line as handed to the store: the wire shape. */
-export type InLine = Pick<WireLine, "seq" | "text" | "c" | "ts" | "level">;
+/** A line as the store takes it: times come from the text itself (lineTimeMs), as the server would parse them. */
+export type InLine = Pick<WireLine, "seq" | "text" | "c" | "level">;
 
 export class StreamStore {
   readonly cap: number;
@@ -253,7 +255,7 @@ export class StreamStore {
 
   private pushRows(lines: readonly InLine[]): void {
     for (const l of lines) {
-      const t = l.ts === undefined ? Number.NaN : Date.parse(l.ts);
+      const t = lineTimeMs(l.text) ?? Number.NaN;
       const lvl = (l.level && LEVEL_CODE[l.level]) ?? Lvl.info;
       this.texts.push(l.text);
       this.cursors.push(l.c);
@@ -307,7 +309,7 @@ export class StreamStore {
     const levels = new Array<number>(n);
     for (let k = 0; k < n; k++) {
       const l = lines[k] as InLine;
-      const t = l.ts === undefined ? Number.NaN : Date.parse(l.ts);
+      const t = lineTimeMs(l.text) ?? Number.NaN;
       const lvl = (l.level && LEVEL_CODE[l.level]) ?? Lvl.info;
       texts[k] = l.text;
       cursors[k] = l.c;

@@ -1,5 +1,4 @@
 import { describe, expect, test } from "vitest";
-import type { ServerMessage } from "../../src/protocol/messages.js";
 import { resolveSecurity } from "../../src/server/security/security-options.js";
 import { useClosers } from "../helpers/closer.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
@@ -42,9 +41,7 @@ describe("WebSocket authentication", () => {
     opened(client);
     client.ws.send(JSON.stringify({ type: "subscribe", stream: "audit", tail: 10 }));
     await waitFor(() => client.messages.some((m) => m.type === "live"), { message: "live" });
-    const texts = client.messages.flatMap((m: ServerMessage) =>
-      m.type === "lines" ? m.lines.map((l) => l.text) : [],
-    );
+    const texts = client.messages.flatMap((m) => (m.type === "lines" ? m.lines.map((l) => l.text) : []));
     expect(texts).toEqual(["[2025-12-17T17:40:37Z] first line", "[2025-12-17T17:40:38Z] second line"]);
     await closeWs(client);
   });

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { WebSocket } from "ws";
-import type { ServerMessage } from "../../src/protocol/messages.js";
 import type { ServerOptions } from "../../src/server/options.js";
 import type { SecurityOptions } from "../../src/server/security/security-options.js";
+import { parseReceived, type Received } from "../helpers/received.js";
 import type { TempDir } from "../helpers/temp-dir.js";
 import { startServer } from "../server/harness.js";
 
@@ -39,7 +39,7 @@ export type Upgrade =
   | {
       ok: true;
       ws: WebSocket;
-      messages: ServerMessage[];
+      messages: Received[];
       /** Frames that are not JSON (the /ws/audit feed). */
       raw: string[];
       closed: Promise<{ code: number; reason: string }>;
@@ -61,7 +61,7 @@ export function openWs(
       ...(options.origin === undefined ? {} : { origin: options.origin }),
       ...(options.ca === undefined ? {} : { ca: options.ca }),
     });
-    const messages: ServerMessage[] = [];
+    const messages: Received[] = [];
     const raw: string[] = [];
     const closed = new Promise<{ code: number; reason: string }>((done) => {
       ws.on("close", (code, reason) => done({ code, reason: reason.toString() }));
@@ -70,7 +70,7 @@ export function openWs(
       // /ws/audit sends raw text lines, /ws JSON frames.
       if (isBinary) return;
       try {
-        messages.push(JSON.parse(data.toString()) as ServerMessage);
+        messages.push(parseReceived(data.toString()));
       } catch {
         raw.push(data.toString());
       }

@@ -1,8 +1,9 @@
 import { appendFile, writeFile } from "node:fs/promises";
 import { WebSocket } from "ws";
-import type { ServerMessage, WireLine } from "../../src/protocol/messages.js";
+import type { FrameLine } from "../../src/protocol/lines-frame.js";
 import { createServer, type LivetrailServer } from "../../src/server/app.js";
 import type { ServerOptions } from "../../src/server/options.js";
+import { parseReceived, type Received } from "../helpers/received.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 /** Seed-format lines with a unique, ordered message each. */
@@ -47,11 +48,11 @@ export async function startServer(
 
 /** A real `ws` client that records every message the server sends. */
 export class TestClient {
-  readonly messages: ServerMessage[] = [];
+  readonly messages: Received[] = [];
   closeCode: number | null = null;
   private constructor(readonly ws: WebSocket) {
     ws.on("message", (data) => {
-      this.messages.push(JSON.parse(data.toString()) as ServerMessage);
+      this.messages.push(parseReceived(data.toString()));
     });
     ws.on("close", (code) => {
       this.closeCode = code;
@@ -74,8 +75,8 @@ export class TestClient {
   }
 
   /** The first message (at or after index `from`) matching `predicate`. */
-  async waitFor<T extends ServerMessage>(
-    predicate: (m: ServerMessage) => boolean,
+  async waitFor<T extends Received>(
+    predicate: (m: Received) => boolean,
     options: { from?: number; timeoutMs?: number; message?: string } = {},
   ): Promise<T> {
     return (await waitFor(() => this.messages.slice(options.from ?? 0).find(predicate), {
@@ -97,8 +98,8 @@ export class TestClient {
   }
 
   /** Every line received on `stream`, in order. */
-  lines(stream?: string): WireLine[] {
-    const out: WireLine[] = [];
+  lines(stream?: string): FrameLine[] {
+    const out: FrameLine[] = [];
     for (const m of this.messages) {
       if (m.type === "lines" && (stream === undefined || m.stream === stream)) out.push(...m.lines);
     }

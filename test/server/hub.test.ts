@@ -19,7 +19,7 @@ class Recorder implements HubSubscriber {
   constructor(private readonly fails: boolean) {}
   onBatch(batch: Batch): number {
     if (this.fails) throw new Error("subscriber broke");
-    this.texts.push(...batch.lines.map((l) => l.wire.text));
+    this.texts.push(...batch.lines.map((l) => l.text));
     return 1;
   }
   onEvent(message: ServerMessage): void {

@@ -1,5 +1,6 @@
-import { appendFile } from "node:fs/promises";
+import { appendFile, truncate, writeFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
+import type { LinesPage } from "../../src/protocol/messages.js";
 import { useClosers } from "../helpers/closer.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
 import { appendLines, makeLines, startServer, TestClient, writeLines } from "./harness.js";
@@ -36,7 +37,7 @@ describe("WebSocket delivery", () => {
     }
   });
 
-  it("sends the tail, then live lines, with levels and timestamps parsed", async () => {
+  it("sends the tail, then live lines, with levels guessed", async () => {
     const dir = await tempDir();
     const file = dir.file("audit.log");
     await writeLines(file, [
@@ -50,9 +51,44 @@ describe("WebSocket delivery", () => {
     expect(client.texts()).toEqual(["plain line", "[2025-12-17T17:40:38Z] ok"]);
     await appendLines(file, ["[2025-12-17T17:40:39Z] disk warning"]);
     await client.waitForLines(3);
-    const last = client.lines()[2];
-    expect(last).toMatchObject({ ts: "2025-12-17T17:40:39Z", level: "warn" });
+    expect(client.lines()[2]).toMatchObject({ text: "[2025-12-17T17:40:39Z] disk warning", level: "warn" });
     expect(client.lines()[1]).toMatchObject({ level: "ok" });
     expect(client.lines()[0]?.level).toBeUndefined();
+  });
+
+  it("gives every line in a frame a cursor that resumes right after it, across a copytruncate", async () => {
+    const dir = await tempDir();
+    const file = dir.file("audit.log");
+    // Multi-byte text, a CRLF line and an empty line: sizes are bytes with terminators, not characters.
+    await writeFile(file, "[2025-12-17T17:40:37Z] caf\u00e9 \u2603 error\r\n\nthird \u{1F600}\n");
+    const { url, wsUrl } = track(await startServer([{ name: "audit", file }]));
+    const client = track(await TestClient.connect(`${wsUrl}/ws`));
+    await client.subscribe("audit", { tail: 10 });
+    await appendFile(file, "fourth\nfifth failed\n");
+    await client.waitForLines(5);
+    const nextTexts = async (from: number) => {
+      const out: (string | undefined)[] = [];
+      for (const line of client.lines().slice(from)) {
+        const after = encodeURIComponent(line.c);
+        const page = (await (
+          await fetch(`${url}/api/streams/audit/lines?after=${after}&limit=1`)
+        ).json()) as LinesPage;
+        out.push(page.lines[0]?.text);
+      }
+      return out;
+    };
+    expect(client.texts()).toEqual([
+      "[2025-12-17T17:40:37Z] caf\u00e9 \u2603 error",
+      "",
+      "third \u{1F600}",
+      "fourth",
+      "fifth failed",
+    ]);
+    expect(await nextTexts(0)).toEqual(["", "third \u{1F600}", "fourth", "fifth failed", undefined]);
+    expect(client.lines().map((l) => l.level)).toEqual(["error", undefined, undefined, undefined, "error"]);
+    await truncate(file, 0);
+    await appendFile(file, "after truncation\nand more\n");
+    await client.waitForLines(7);
+    expect(await nextTexts(5)).toEqual(["and more", undefined]);
   });
 });

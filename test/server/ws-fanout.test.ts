@@ -19,13 +19,13 @@ class CountingClient {
   lastText = "";
   constructor(readonly ws: WebSocket) {
     ws.on("message", (data: Buffer) => {
-      const m = JSON.parse(data.toString()) as { type: string; lines?: { text: string }[] };
+      const m = JSON.parse(data.toString()) as { type: string; text?: string[] };
       if (m.type === "live") this.live = true;
-      if (m.type !== "lines" || m.lines === undefined) return;
-      for (const line of m.lines) {
-        if (this.received < LINES && line.text !== expected[this.received]) this.outOfOrder++;
+      if (m.type !== "lines" || m.text === undefined) return;
+      for (const text of m.text) {
+        if (this.received < LINES && text !== expected[this.received]) this.outOfOrder++;
         this.received++;
-        this.lastText = line.text;
+        this.lastText = text;
       }
     });
   }

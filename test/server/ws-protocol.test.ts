@@ -20,7 +20,7 @@ describe("client messages", () => {
     const { wsUrl } = track(await startServer([{ name: "audit", file }]));
     const client = track(await TestClient.connect(`${wsUrl}/ws`));
     const hello = client.messages[0];
-    expect(hello).toMatchObject({ type: "hello", v: 1, streams: [{ name: "audit", default: true }] });
+    expect(hello).toMatchObject({ type: "hello", v: 2, streams: [{ name: "audit", default: true }] });
 
     const cases: [unknown, string][] = [
       ["not json at all", "bad_json"],

@@ -153,7 +153,7 @@ describe("Connection", () => {
           if (m.type === "hello") {
             hellos++;
             conn.send({ type: "subscribe", stream: "audit", tail: 10 });
-          } else if (m.type === "lines") seqs.push(...m.lines.map((l) => l.seq));
+          } else if (m.type === "lines") seqs.push(...m.text.map((_, i) => m.seq + i));
         },
         createSocket: (url) => new WebSocket(url) as unknown as globalThis.WebSocket,
         pingIntervalMs: 2_000,
@@ -173,9 +173,9 @@ describe("Connection", () => {
     // One batch on every socket the server has open. A socket the client dropped never delivers its copy, so
     // wait for a copy from each socket that is still open (a dropped one leaves the count as it closes).
     const open = [...subscribed].filter((s) => s.readyState === WebSocket.OPEN);
-    const line = (seq: number) => ({ seq, text: `line ${seq}`, c: `c${seq}` });
+    const batch = { type: "lines", stream: "audit", seq: 1, cursor: "1.0123456789ab.0.r.3" };
     for (const s of open) {
-      s.send(JSON.stringify({ type: "lines", stream: "audit", lines: [line(1), line(2), line(3)] }));
+      s.send(JSON.stringify({ ...batch, text: ["line 1", "line 2", "line 3"], sizes: [7, 7, 7] }));
     }
     await waitFor(() => seqs.length >= 3 * open.filter((s) => s.readyState === WebSocket.OPEN).length, {
       message: "a copy of the batch from every open socket",

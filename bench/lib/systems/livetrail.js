@@ -54,7 +54,7 @@ export const livetrail = {
         const msg = JSON.parse(data);
         switch (msg.type) {
           case "lines":
-            for (const l of msg.lines) onLine(l.text, recv);
+            for (const text of msg.text) onLine(text, recv);
             return false;
           case "hello": {
             const def =

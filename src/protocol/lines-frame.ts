@@ -1,0 +1,30 @@
+import { cursorTail } from "../core/cursor.js";
+import type { LinesFrame, WireLine } from "./messages.js";
+
+/** A line of a LinesFrame with its own cursor, for clients that keep one per line (the dashboard, tests). */
+export type FrameLine = Omit<WireLine, "ts">;
+
+/**
+ * The lines of a frame, each with its cursor: the frame's last cursor with the offset moved back by the sizes of
+ * the lines after it and the sequence number of the line. Cursors stay opaque to users of this function; this is
+ * the one place outside src/core/cursor.ts that knows their layout.
+ */
+export function frameLines(frame: LinesFrame): FrameLine[] {
+  const { text, sizes, seq, cursor, levels, trunc } = frame;
+  const n = text.length;
+  const out = new Array<FrameLine>(n);
+  const offsetEnd = cursor.lastIndexOf(".");
+  const offsetStart = cursor.lastIndexOf(".", offsetEnd - 1) + 1;
+  const prefix = cursor.slice(0, offsetStart);
+  let end = Number.parseInt(cursor.slice(offsetStart, offsetEnd), 36);
+  for (let i = n - 1; i >= 0; i--) {
+    const line: FrameLine = { seq: seq + i, text: text[i] as string, c: prefix + cursorTail(end, seq + i) };
+    const level = levels?.[i];
+    if (level !== undefined) line.level = level;
+    const cut = trunc?.[i];
+    if (cut !== undefined) line.trunc = cut;
+    out[i] = line;
+    end -= sizes[i] as number;
+  }
+  return out;
+}
