@@ -11,7 +11,7 @@ import {
 import { type FileIdentity, fingerprint, identify, isMissing } from "./file-identity.js";
 import { isLocalFileSystem, look } from "./file-look.js";
 import type { FollowerEvent, FollowerListener, GapReason } from "./follower-events.js";
-import type { Line } from "./line.js";
+import { FollowedLine, type Line } from "./line.js";
 import { DEFAULT_MAX_LINE_BYTES, type LineSink, LineSplitter } from "./line-splitter.js";
 import { isLineBoundary, lineStartBefore } from "./reverse-scan.js";
 
@@ -402,23 +402,15 @@ export class Follower {
   }
 
   private readonly sink: LineSink = (text, start, end, truncatedFrom) => {
-    const seq = ++this.seq;
-    const line: Line = { seq, text, start, end, cursor: this.prefix + cursorTail(end, seq) };
+    const line = new FollowedLine(++this.seq, text, start, end, this.prefix);
     if (truncatedFrom !== undefined) line.truncatedFrom = truncatedFrom;
     this.batch.push(line);
     if (this.batch.length >= this.maxBatchLines) this.flushBatch();
   };
 
   private readonly unterminatedSink: LineSink = (text, start, end, truncatedFrom) => {
-    const seq = ++this.seq;
-    const line: Line = {
-      seq,
-      text,
-      start,
-      end,
-      cursor: this.prefix + cursorTail(end, seq),
-      unterminated: true,
-    };
+    const line = new FollowedLine(++this.seq, text, start, end, this.prefix);
+    line.unterminated = true;
     if (truncatedFrom !== undefined) line.truncatedFrom = truncatedFrom;
     this.batch.push(line);
   };

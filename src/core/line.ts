@@ -1,3 +1,5 @@
+import { cursorTail } from "./cursor.js";
+
 /** One complete line read from a followed file. Offsets are exact bytes in the file. */
 export interface Line {
   /** Per-stream sequence number: consecutive lines have consecutive numbers (display and gap counting only). */
@@ -18,4 +20,26 @@ export interface Line {
    * `end` is then the file's last byte + 1 and there is no terminator.
    */
   unterminated?: true;
+}
+
+/**
+ * The follower's Line: the cursor string is built on first use, since most lines never need theirs (a `/ws`
+ * frame carries only its last line's; SSE, history pages and resume points ask for the others).
+ */
+export class FollowedLine implements Line {
+  truncatedFrom?: number;
+  unterminated?: true;
+
+  constructor(
+    readonly seq: number,
+    readonly text: string,
+    readonly start: number,
+    readonly end: number,
+    /** cursorPrefix() of the file the line was read from. */
+    private readonly prefix: string,
+  ) {}
+
+  get cursor(): string {
+    return this.prefix + cursorTail(this.end, this.seq);
+  }
 }
