@@ -91,45 +91,6 @@ describe("guessLevel", () => {
     expect(guessLevel(message)).toBe(level);
   });
 
-  it("judges ASCII text word by word exactly as the whole-word regexes do (20,000 random lines)", () => {
-    // The reference: the rule as first written, three case-insensitive whole-word regexes in order.
-    const reference = (m: string) =>
-      /\b(?:error|errors|fail|fails|failed|failure|exception|critical|fatal)\b/i.test(m)
-        ? "error"
-        : /\b(?:warn|warning|warnings)\b/i.test(m)
-          ? "warn"
-          : /\b(?:ok|passed|success|successful|succeeded|restored|healthy)\b/i.test(m)
-            ? "ok"
-            : "info";
-    const pieces = [
-      ..."error errors fail failed failures exception critical fatal warn warning warnings ok okay passed".split(
-        " ",
-      ),
-      ..."success successful succeeded restored healthy erro rok oks errorx x_error error_ 9ok ok9".split(
-        " ",
-      ),
-      ..." - _ . , : = / [ ] ( ) \t 0 7".split(" "),
-      " ",
-    ];
-    let seed = 42;
-    const random = (n: number) => {
-      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
-      return seed % n;
-    };
-    const randomCase = (w: string) => [...w].map((ch) => (random(3) === 0 ? ch.toUpperCase() : ch)).join("");
-    let levels = 0;
-    for (let i = 0; i < 20_000; i++) {
-      const parts = Array.from({ length: 1 + random(6) }, () =>
-        randomCase(pieces[random(pieces.length)] as string),
-      );
-      const message = `x${parts.join(random(2) === 0 ? " " : "")}`;
-      const expected = reference(message);
-      if (expected !== "info") levels++;
-      expect(guessLevel(message), message).toBe(expected);
-    }
-    expect(levels).toBeGreaterThan(5_000);
-  });
-
   it("lets an explicit level label written by the appender win over words", () => {
     expect(guessLevel("INFO: backup succeeded")).toBe("info");
     expect(guessLevel("OK: 0 errors")).toBe("ok");
