@@ -54,17 +54,6 @@ export function parseEntry(text: string): Entry {
   return { ts: lastTs, tsMs: lastTsMs, message, level: guessLevel(message) };
 }
 
-/** parseEntry(text).level without building the entry (hot path: every line the server sends). */
-export function lineLevel(text: string): EntryLevel {
-  const n = stampLength(text);
-  return guessLevel(n === 0 ? text : text.slice(n + 1));
-}
-
-/** parseEntry(text).tsMs without building the entry (every line the dashboard receives). */
-export function lineTimeMs(text: string): number | undefined {
-  return stampLength(text) === 0 ? undefined : lastTsMs;
-}
-
 /** Length of the valid `[timestamp]` that starts text (0 when none); leaves its parse in lastTs and lastTsMs. */
 function stampLength(text: string): number {
   if (lastStamp !== "" && text.startsWith(lastStamp)) {

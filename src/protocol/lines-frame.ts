@@ -2,7 +2,7 @@ import { cursorTail } from "../core/cursor.js";
 import type { LinesFrame, WireLine } from "./messages.js";
 
 /** A line of a LinesFrame with its own cursor, for clients that keep one per line (the dashboard, tests). */
-export type FrameLine = Omit<WireLine, "ts">;
+export type FrameLine = Omit<WireLine, "ts" | "level">;
 
 /**
  * The lines of a frame, each with its cursor: the frame's last cursor with the offset moved back by the sizes of
@@ -10,7 +10,7 @@ export type FrameLine = Omit<WireLine, "ts">;
  * the one place outside src/core/cursor.ts that knows their layout.
  */
 export function frameLines(frame: LinesFrame): FrameLine[] {
-  const { text, sizes, seq, cursor, levels, trunc } = frame;
+  const { text, sizes, seq, cursor, trunc } = frame;
   const n = text.length;
   const out = new Array<FrameLine>(n);
   const offsetEnd = cursor.lastIndexOf(".");
@@ -19,8 +19,6 @@ export function frameLines(frame: LinesFrame): FrameLine[] {
   let end = Number.parseInt(cursor.slice(offsetStart, offsetEnd), 36);
   for (let i = n - 1; i >= 0; i--) {
     const line: FrameLine = { seq: seq + i, text: text[i] as string, c: prefix + cursorTail(end, seq + i) };
-    const level = levels?.[i];
-    if (level !== undefined) line.level = level;
     const cut = trunc?.[i];
     if (cut !== undefined) line.trunc = cut;
     out[i] = line;

@@ -65,8 +65,9 @@ export type ServerMessage =
   | { type: "pong"; t?: number };
 
 /**
- * Consecutive lines of one file, as columns: no object, cursor or timestamp per line, so the frame costs little
- * more than the text to build and to parse (see docs/protocol.md). Line i has sequence number `seq + i`; its
+ * Consecutive lines of one file, as columns: no object, cursor, timestamp or level per line, so the frame costs
+ * little more than the text to build and to parse (see docs/protocol.md); timestamps and levels are derived from
+ * the text, by the same rules (src/core/entry.ts) wherever they are needed. Line i has sequence number `seq + i`; its
  * cursor has the offset of the `cursor` field minus the sizes of the lines after it (lines-frame.ts derives it).
  */
 export interface LinesFrame {
@@ -80,8 +81,6 @@ export interface LinesFrame {
   text: string[];
   /** Bytes each line occupies in the file, terminator included. */
   sizes: number[];
-  /** Levels other than "info", by line index. */
-  levels?: Record<number, Exclude<Level, "info">>;
   /** Lines cut at the size limit, by line index: their real length in bytes. */
   trunc?: Record<number, number>;
 }

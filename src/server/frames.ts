@@ -1,4 +1,4 @@
-import { lineLevel, parseEntry } from "../core/entry.js";
+import { parseEntry } from "../core/entry.js";
 import type { Line } from "../core/line.js";
 import type { LinesFrame, ServerMessage, WireLine } from "../protocol/messages.js";
 
@@ -80,25 +80,20 @@ function encodeLines(format: Format, stream: string, lines: readonly Line[]): st
 
 /**
  * The `/ws` frame for consecutive lines: columns, so the work per line is one string and one number to
- * serialise (and to parse at the other end); levels and truncation only where they occur.
+ * serialise (and to parse at the other end); truncation only where it occurs. No level: clients guess it from
+ * the text when they need it (the dashboard does, like timestamps), which spares the server a regex scan of every
+ * line it relays.
  */
 export function linesFrame(stream: string, lines: readonly Line[]): LinesFrame {
   const n = lines.length;
   const text = new Array<string>(n);
   const sizes = new Array<number>(n);
-  const levels: NonNullable<LinesFrame["levels"]> = {};
   const trunc: NonNullable<LinesFrame["trunc"]> = {};
-  let leveled = false;
   let cut = false;
   for (let i = 0; i < n; i++) {
     const line = lines[i] as Line;
     text[i] = line.text;
     sizes[i] = line.end - line.start;
-    const level = lineLevel(line.text);
-    if (level !== "info") {
-      levels[i] = level;
-      leveled = true;
-    }
     if (line.truncatedFrom !== undefined) {
       trunc[i] = line.truncatedFrom;
       cut = true;
@@ -113,7 +108,6 @@ export function linesFrame(stream: string, lines: readonly Line[]): LinesFrame {
     text,
     sizes,
   };
-  if (leveled) frame.levels = levels;
   if (cut) frame.trunc = trunc;
   return frame;
 }

@@ -1,4 +1,4 @@
-import { lineTimeMs } from "../core/entry.js";
+import { parseEntry } from "../core/entry.js";
 import type { WireLine } from "../protocol/messages.js";
 
 /**
@@ -61,8 +61,8 @@ export const DEFAULT_CAP = 1_000_000;
 const MINUTE = 60_000;
 
 /** A line as handed to the store: the wire shape. */
-/** A line as the store takes it: times come from the text itself (lineTimeMs), as the server would parse them. */
-export type InLine = Pick<WireLine, "seq" | "text" | "c" | "level">;
+/** A line as the store takes it: its time and level come from the text itself (parseEntry, as the server parses). */
+export type InLine = Pick<WireLine, "seq" | "text" | "c">;
 
 export class StreamStore {
   readonly cap: number;
@@ -255,8 +255,9 @@ export class StreamStore {
 
   private pushRows(lines: readonly InLine[]): void {
     for (const l of lines) {
-      const t = lineTimeMs(l.text) ?? Number.NaN;
-      const lvl = (l.level && LEVEL_CODE[l.level]) ?? Lvl.info;
+      const { tsMs, level } = parseEntry(l.text);
+      const t = tsMs ?? Number.NaN;
+      const lvl = LEVEL_CODE[level] ?? Lvl.info;
       this.texts.push(l.text);
       this.cursors.push(l.c);
       this.seqs.push(l.seq);
@@ -309,8 +310,9 @@ export class StreamStore {
     const levels = new Array<number>(n);
     for (let k = 0; k < n; k++) {
       const l = lines[k] as InLine;
-      const t = lineTimeMs(l.text) ?? Number.NaN;
-      const lvl = (l.level && LEVEL_CODE[l.level]) ?? Lvl.info;
+      const { tsMs, level } = parseEntry(l.text);
+      const t = tsMs ?? Number.NaN;
+      const lvl = LEVEL_CODE[level] ?? Lvl.info;
       texts[k] = l.text;
       cursors[k] = l.c;
       seqs[k] = l.seq;

@@ -7,9 +7,8 @@ function lines(from: number, n: number, minute = 0): InLine[] {
     const ts = new Date(Date.UTC(2025, 11, 17, 17, minute, 0) + k * 1000).toISOString();
     return {
       seq,
-      text: `[${ts}] line ${seq}`,
+      text: `[${ts}] line ${seq}${seq % 10 === 0 ? " failed" : ""}`,
       c: `c${seq}`,
-      level: seq % 10 === 0 ? "error" : undefined,
     };
   });
 }
