@@ -1,12 +1,13 @@
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
+import { build } from "rolldown";
 
 /**
- * Builds dist/ before any test file runs: CLI and multi-process tests run the real compiled program
- * (`node dist/cli/main.js`), as users do. The native tsc takes well under a second.
+ * Builds dist/ before any test file runs: CLI and multi-process tests run the real compiled and bundled program
+ * (`node dist/bin/main.js`, the package's bin), as users do. The native tsc takes well under a second.
  *
  * Several test runs may share this checkout, and one run's processes may be loading dist/ while another run
  * builds. So tsc writes to a staging directory (at the same depth as dist/, so source maps stay right) and only
@@ -29,6 +30,11 @@ export default async function setup(): Promise<void> {
       console.warn(`build: type errors (outputs emitted; npm run typecheck fails):\n${stdout}${stderr}`);
     }
     await publish(stage, join(root, "dist"));
+    // Then the bundle that `livetrail` (package.json "bin") runs, from the modules just published.
+    const bundleStage = join(stage, "bin");
+    const { default: config } = await import(pathToFileURL(join(root, "rolldown.config.mjs")).href);
+    await build({ ...config, cwd: root, logLevel: "warn", output: { ...config.output, dir: bundleStage } });
+    await publish(bundleStage, join(root, "dist/bin"));
   } finally {
     await rm(stage, { recursive: true, force: true });
   }

@@ -223,7 +223,8 @@ process.on("message", async (/** @type {any} */ m) => {
         hist = new Histogram();
         doneClients = 0;
         expected.clear();
-        if (verify && m.burst) for (let seq = first; seq < first + count; seq++) expected.set(seq, lineText(seq, 0));
+        if (verify && m.burst)
+          for (let seq = first; seq < first + count; seq++) expected.set(seq, lineText(seq, 0));
         for (const c of clients) c.state = new ClientState(count);
         result = { ok: true };
         break;

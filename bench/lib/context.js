@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
-export const LIVETRAIL_CLI = join(ROOT, "dist/cli/main.js");
+export const LIVETRAIL_CLI = join(ROOT, "dist/bin/main.js");
 
 /**
  * @typedef {{

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach } from "vitest";
 
 /** The built CLI (test/global-setup.ts builds dist/ before the tests). */
-export const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+export const CLI = fileURLToPath(new URL("../../dist/bin/main.js", import.meta.url));
 
 export interface RunResult {
   code: number | null;

@@ -20,7 +20,7 @@ import {
   visibleRowTexts,
 } from "./dashboard-harness.js";
 
-const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../../dist/bin/main.js", import.meta.url));
 
 let web: TempDir;
 let browser: Browser;

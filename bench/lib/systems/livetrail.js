@@ -1,32 +1,18 @@
-/** livetrail under test: `node dist/cli/main.js serve FILE --port P`, JSON protocol at /ws (docs/protocol.md). */
-import { readFileSync } from "node:fs";
+/** livetrail under test: `node dist/bin/main.js serve FILE --port P`, JSON protocol at /ws (docs/protocol.md). */
 import { basename, resolve } from "node:path";
 import { canConnect, freePort, startProcess, waitFor } from "../proc.js";
 import { closeWs, openWs } from "./ws-util.js";
 
 // BENCH_LIVETRAIL_DIST points at another build (e.g. an older commit's dist/) to compare two versions.
 const DIST = process.env.BENCH_LIVETRAIL_DIST ?? resolve(import.meta.dirname, "../../../dist");
-const CLI = resolve(DIST, "cli/main.js");
-const SERVE_CMD = resolve(DIST, "cli/commands/serve.js");
-const STAND_IN = resolve(import.meta.dirname, "livetrail-serve.js");
-
-/** Whether the built CLI has a real `serve` (the server helper replaces a placeholder). */
-function cliServes() {
-  try {
-    return !readFileSync(SERVE_CMD, "utf8").includes("not implemented");
-  } catch {
-    return false;
-  }
-}
+const CLI = resolve(DIST, "bin/main.js");
 
 /** @type {import("./types.js").System} */
 export const livetrail = {
   name: "livetrail",
   async start({ file, poll = false, args = [], nodeArgs = [] }) {
     const port = await freePort();
-    const cmd = cliServes()
-      ? [CLI, "serve", file, "--port", String(port), ...(poll ? ["--no-watch"] : [])]
-      : [STAND_IN, file, String(port), ...(poll ? ["--poll"] : [])];
+    const cmd = [CLI, "serve", file, "--port", String(port), ...(poll ? ["--no-watch"] : [])];
     // bench/profile.js sets this to run the server under --cpu-prof.
     const envArgs = process.env.BENCH_LIVETRAIL_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
     const proc = startProcess(process.execPath, [...envArgs, ...nodeArgs, ...cmd, ...args]);
