@@ -28,6 +28,12 @@ const WORDS = [
   "ÉCOLE",
   "zz",
   "",
+  // Non-ASCII characters that any-case matching equates with ASCII letters (long s, Kelvin sign).
+  "\u017Ftatus",
+  "\u212Aelvin",
+  "DISK",
+  "risk",
+  "Ksk",
 ];
 
 function randomLines(seed: number, count: number): string[] {
@@ -53,6 +59,12 @@ describe("searchFile against a line-by-line reference", () => {
     { q: "(?<!x)y", regex: true, caseSensitive: true },
     { q: "é", regex: true, caseSensitive: false },
     { q: "x*", regex: true, caseSensitive: true },
+    { q: "status", regex: false, caseSensitive: false },
+    { q: "KELVIN", regex: false, caseSensitive: false },
+    { q: "sk", regex: false, caseSensitive: false },
+    { q: "disk ok", regex: false, caseSensitive: false },
+    { q: "a.b", regex: false, caseSensitive: false },
+    { q: "\\s", regex: false, caseSensitive: false },
   ];
 
   for (const eol of ["\n", "\r\n"]) {

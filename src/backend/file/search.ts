@@ -12,21 +12,23 @@ const MAX_LINE_BYTES = 65536;
 /**
  * The scan runs in a worker thread so a pathological regex (catastrophic backtracking) can be stopped: at the
  * time limit the worker is terminated, which interrupts even a regex stuck in one line. Literal case-sensitive
- * queries use Buffer.indexOf on raw bytes and decode only matching lines; the others run one regex over each
- * decoded chunk and re-check candidates line by line.
+ * queries use Buffer.indexOf on raw bytes and decode only matching lines. Any-case ASCII literals run a regex over
+ * the chunk read as Latin-1 (one character per byte, no UTF-8 decoding; see latin1Pattern) and decode only the
+ * candidate lines. The others run one regex over each decoded chunk. Candidates are re-checked line by line.
  *
  * The worker is plain JavaScript evaluated from this string so it runs the same from src (tests) and dist.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const fs = require("node:fs");
-const { path, q, pattern, flags, literalBytes, limit, chunkBytes, maxLineBytes } = workerData;
+const { path, q, pattern, flags, literalBytes, latin1Pattern, limit, chunkBytes, maxLineBytes } = workerData;
 const NL = 10;
 const decoder = new TextDecoder("utf-8");
 const needle = Buffer.from(q, "utf8");
 // re tests one line (the query's meaning); reChunk finds candidates in a whole chunk of lines at once.
 const re = literalBytes ? null : new RegExp(pattern, flags);
 const reChunk = literalBytes ? null : new RegExp(pattern, flags + "gm");
+const reLatin1 = latin1Pattern === null ? null : new RegExp(latin1Pattern, "gi");
 let found = 0;
 let lineNo = 0;
 let pending = [];
@@ -81,6 +83,30 @@ function scanChunk(buf, stop, base) {
   for (let i = text.indexOf("\\n", counted); i >= 0; i = text.indexOf("\\n", i + 1)) lineNo++;
   return false;
 }
+// Candidates from the chunk as Latin-1 text, where string index = byte offset; each candidate line is decoded
+// as UTF-8 and checked with re.
+function scanLatin1(buf, stop, base) {
+  const text = buf.latin1Slice(0, stop);
+  let counted = 0;
+  reLatin1.lastIndex = 0;
+  for (;;) {
+    const m = reLatin1.exec(text);
+    if (m === null) break;
+    const ls = m.index === 0 ? 0 : text.lastIndexOf("\\n", m.index - 1) + 1;
+    const le = text.indexOf("\\n", m.index);
+    const line = textOf(buf, ls, le);
+    if (re.test(line)) {
+      countLines(buf, counted, ls);
+      lineNo++;
+      counted = le + 1;
+      emit(base + ls, base + le + 1, line);
+      if (found >= limit) return true;
+    }
+    reLatin1.lastIndex = le + 1;
+  }
+  countLines(buf, counted, stop);
+  return false;
+}
 function emit(start, end, text) {
   pending.push({ seq: lineNo, start, end, text });
   found++;
@@ -112,6 +138,7 @@ function scan(buf, stop, base) {
     countLines(buf, pos, stop);
     return false;
   }
+  if (reLatin1 !== null) return scanLatin1(buf, stop, base);
   const cr = buf.indexOf(13);
   if (cr < 0 || cr >= stop) return scanChunk(buf, stop, base);
   while (pos < stop) {
@@ -128,21 +155,24 @@ function scan(buf, stop, base) {
   return false;
 }
 const fd = fs.openSync(path, "r");
+// One buffer for the whole scan: a partial line carried over from the last read sits at its head, the next read
+// goes right after it.
+const buf = Buffer.allocUnsafe(maxLineBytes + chunkBytes);
+let held = 0; // bytes of a partial line at buf[0..held)
+let heldAt = 0; // its file offset
 let filePos = 0;
-let carry = null;
-let carryAt = 0;
 let huge = null; // a line longer than maxLineBytes: its start and head, while reading on to its end
 let scanned = 0;
 let limited = false;
+let reads = 0;
 try {
   for (;;) {
-    const chunk = Buffer.allocUnsafe(chunkBytes);
-    const n = fs.readSync(fd, chunk, 0, chunkBytes, filePos);
+    const n = fs.readSync(fd, buf, held, chunkBytes, filePos);
     if (n === 0) break;
     const chunkAt = filePos;
     filePos += n;
-    let data = chunk.subarray(0, n);
-    let dataAt = chunkAt;
+    let data = buf.subarray(0, held + n);
+    let dataAt = held > 0 ? heldAt : chunkAt;
     if (huge !== null) {
       const k = data.indexOf(NL);
       if (k < 0) continue;
@@ -154,16 +184,19 @@ try {
       data = data.subarray(k + 1);
       dataAt = chunkAt + k + 1;
     }
-    const buf = carry !== null ? Buffer.concat([carry, data]) : data;
-    const base = carry !== null ? carryAt : dataAt;
-    const stop = buf.lastIndexOf(NL) + 1;
-    if (scan(buf, stop, base)) { limited = true; scanned = base + stop; break; }
-    scanned = base + stop;
-    const rest = buf.subarray(stop);
-    carry = null;
-    if (rest.length > maxLineBytes) huge = { start: base + stop, head: Buffer.from(rest.subarray(0, maxLineBytes)) };
-    else if (rest.length > 0) { carry = Buffer.from(rest); carryAt = base + stop; }
-    parentPort.postMessage({ type: "progress", scanned });
+    const stop = data.lastIndexOf(NL) + 1;
+    if (scan(data, stop, dataAt)) { limited = true; scanned = dataAt + stop; break; }
+    scanned = dataAt + stop;
+    const rest = data.length - stop;
+    held = 0;
+    if (rest > maxLineBytes) huge = { start: scanned, head: Buffer.from(data.subarray(stop, stop + maxLineBytes)) };
+    else if (rest > 0) {
+      buf.copyWithin(0, data.byteOffset - buf.byteOffset + stop, data.byteOffset - buf.byteOffset + data.length);
+      held = rest;
+      heldAt = scanned;
+    }
+    // Progress only feeds the time-out answer ("scanned so far"): every 16 reads is enough.
+    if (++reads % 16 === 0) parentPort.postMessage({ type: "progress", scanned });
   }
 } finally {
   fs.closeSync(fd);
@@ -186,6 +219,25 @@ type WorkerMessage =
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * For an any-case ASCII literal: a pattern that finds, in UTF-8 bytes read as Latin-1, every line the exact
+ * any-case match (flags "iu") would find. ASCII bytes are themselves in Latin-1 and /i folds them alike; the only
+ * non-ASCII characters /iu equates with ASCII ones are U+017F (long s) and U+212A (Kelvin sign), so "s" and "k"
+ * also match their UTF-8 bytes. Null when the query is not ASCII (that takes the decoding path).
+ */
+function latin1Pattern(q: string): string | null {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the range is "every ASCII character"
+  if (!/^[\x00-\x7f]*$/.test(q)) return null;
+  return [...escapeRegExp(q)]
+    .map((c) => {
+      const lower = c.toLowerCase();
+      if (lower === "s") return "(?:s|\\xc5\\xbf)";
+      if (lower === "k") return "(?:k|\\xe2\\x84\\xaa)";
+      return c;
+    })
+    .join("");
 }
 
 /** Validates the query up front so a bad regex is the caller's error (400), not a failed scan. */
@@ -229,6 +281,7 @@ export async function searchFile(path: string, query: SearchQuery): Promise<Sear
         pattern: query.regex ? query.q : escapeRegExp(query.q),
         flags: query.caseSensitive ? "u" : "iu",
         literalBytes: !query.regex && query.caseSensitive,
+        latin1Pattern: !query.regex && !query.caseSensitive ? latin1Pattern(query.q) : null,
         limit: query.limit,
         chunkBytes: CHUNK_BYTES,
         maxLineBytes: MAX_LINE_BYTES,
