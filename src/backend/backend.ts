@@ -1,3 +1,4 @@
+import type { FollowerOptions } from "../core/follower.js";
 import type { FollowerEvent } from "../core/follower-events.js";
 import type { Line } from "../core/line.js";
 
@@ -12,7 +13,10 @@ export interface StreamBackend {
    * Starts the stream's single live feed. The last `tail` lines arrive as the first "lines" event, then new
    * lines and events as they happen. Called once per stream by its hub.
    */
-  follow(options: { tail: number }, listener: (event: FollowerEvent) => void): Promise<LiveFeed>;
+  follow(
+    options: { tail: number; pace?: FollowerOptions["pace"] },
+    listener: (event: FollowerEvent) => void,
+  ): Promise<LiveFeed>;
   /** Lines after `cursor` (null: from the start of the source), oldest first. */
   readAfter(cursor: string | null, limit: number): Promise<ReadAfterResult>;
   /** Lines before `cursor`, oldest first; `cursor` in the result names the position before the first line. */

@@ -46,6 +46,12 @@ export interface FollowerOptions {
   readChunkBytes?: number;
   /** Default 5000: a burst is emitted as several batches of at most this many lines. */
   maxBatchLines?: number;
+  /**
+   * Asked before each further chunk of a burst is read: null to read on, or a promise to wait for first (the
+   * server waits while every client is backed up). The first read after a change never waits. The promise must
+   * settle: closing the follower waits for it.
+   */
+  pace?: () => Promise<void> | null;
 }
 
 export interface FollowerStats {
@@ -364,6 +370,11 @@ export class Follower {
       this.flushBatch();
       // A short read was the end of the file a moment ago: later writes wake us again.
       if (bytesRead < buffer.length) return;
+      const wait = this.options.pace?.();
+      if (wait) {
+        await wait;
+        if (this.closed || this.handle !== handle) return;
+      }
       bytesRead = await this.readChunk(handle);
     }
   }

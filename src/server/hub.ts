@@ -23,7 +23,12 @@ export interface HubSubscriber {
   onEvent(message: ServerMessage, generationChanged: boolean): void;
   /** The subscriber threw while handling a batch or event: end it (the hub has already removed it). */
   abort(error: unknown): void;
+  /** Null while it can take more now (or is not live); else a promise that resolves once its queue has drained. */
+  pace(): Promise<void> | null;
 }
+
+/** The longest the follower waits for a backed-up client before reading on (see Hub.pace). */
+const PACE_MAX_WAIT_MS = 100;
 
 export interface HubCounters {
   linesRead: number;
@@ -74,8 +79,9 @@ export class Hub {
   }
 
   async start(): Promise<void> {
-    const feed = await this.backend.follow({ tail: this.options.windowLines }, (event) =>
-      this.onFeedEvent(event),
+    const feed = await this.backend.follow(
+      { tail: this.options.windowLines, pace: () => this.pace() },
+      (event) => this.onFeedEvent(event),
     );
     if (this.closed) {
       await feed.close();
@@ -112,6 +118,30 @@ export class Hub {
     this.subscribers.clear();
     this.wakeGenerationWaiters();
     await this.feed?.close();
+  }
+
+  /**
+   * Between the chunks of a burst: read on (null) while some live subscriber can take more, or there is none;
+   * else wait until one of them drains, at most PACE_MAX_WAIT_MS. A burst then flows at the pace of the fastest
+   * reader instead of piling up in every queue until the clients fall behind and are caught up from the file
+   * (which reads it twice); clients that stay stalled hold the stream back by at most that per chunk.
+   */
+  private pace(): Promise<void> | null {
+    const waits: Promise<void>[] = [];
+    for (const subscriber of this.subscribers) {
+      const wait = subscriber.pace();
+      if (wait === null) return null;
+      waits.push(wait);
+    }
+    if (waits.length === 0) return null;
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, PACE_MAX_WAIT_MS);
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      for (const wait of waits) void wait.then(done);
+    });
   }
 
   private onFeedEvent(event: FollowerEvent): void {

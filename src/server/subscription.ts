@@ -119,6 +119,12 @@ export class Subscription implements HubSubscriber {
     return frame.length;
   }
 
+  /** A live client whose queue holds a quarter of its budget asks the hub to wait until it drains. */
+  pace(): Promise<void> | null {
+    if (this.state !== "live" || !this.sink.open) return null;
+    return this.sink.bufferedBytes() >= this.sink.maxBufferedBytes / 4 ? this.sink.drained() : null;
+  }
+
   onEvent(message: ServerMessage, generationChanged: boolean): void {
     if (this.state !== "live") return; // catch-up notices the new generation itself; a gap covers "behind"
     if (generationChanged) this.skipThrough = null;

@@ -83,6 +83,39 @@ describe("Follower: partial writes and decoding", () => {
   });
 });
 
+describe("Follower: pacing a burst", () => {
+  it("asks before each further chunk and reads on only once the wait is over", async () => {
+    const file = (await tempDir()).file("a.log");
+    await writeFile(file, "");
+    let asked = 0;
+    let release: (() => void) | null = null;
+    const pace = () => {
+      asked++;
+      return new Promise<void>((resolve) => {
+        release = resolve;
+      });
+    };
+    // 100 lines of 10 bytes ("line 0042\n"), read 100 bytes at a time: 10 lines per chunk.
+    const h = await followFile(file, { start: { from: "start" }, readChunkBytes: 100, pace }, track);
+    await appendFile(
+      file,
+      Array.from({ length: 100 }, (_, i) => `line ${String(i).padStart(4, "0")}\n`).join(""),
+    );
+    await h.waitForLines(10);
+    await waitFor(() => asked === 1, { message: "the follower to ask before its second chunk" });
+    // Held: nothing beyond the first chunk arrives while the wait lasts.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(h.lines()).toHaveLength(10);
+    for (let chunk = 1; chunk < 10; chunk++) {
+      (release as unknown as () => void)();
+      await h.waitForLines(10 * (chunk + 1));
+      await waitFor(() => asked === chunk + 1, { message: `the follower to ask before chunk ${chunk + 2}` });
+    }
+    (release as unknown as () => void)();
+    expect(h.texts()).toEqual(Array.from({ length: 100 }, (_, i) => `line ${String(i).padStart(4, "0")}`));
+  });
+});
+
 describe("Follower: start positions", () => {
   it("from end skips existing lines but not a partial last line", async () => {
     const file = (await tempDir()).file("a.log");

@@ -29,6 +29,13 @@ class Recorder implements HubSubscriber {
   abort(error: unknown): void {
     this.aborted = error;
   }
+  /** Backed up: every call asks the hub to wait, and the wait never ends. */
+  backedUp = false;
+  paceCalls = 0;
+  pace(): Promise<void> | null {
+    this.paceCalls++;
+    return this.backedUp ? new Promise<void>(() => {}) : null;
+  }
 }
 
 describe("hub fan-out", () => {
@@ -58,5 +65,34 @@ describe("hub fan-out", () => {
     expect(after.texts).toEqual(lines);
     expect((broken.aborted as Error).message).toBe("subscriber broke");
     expect(hub.clientCount).toBe(2);
+  });
+
+  it("asks subscribers before each further chunk of a burst, and reads on when all stay backed up", async () => {
+    const dir = await tempDir();
+    const file = dir.file("a.log");
+    await writeLines(file, []);
+    const hub = track(
+      new Hub("a", new FileBackend("a", file, { pollIntervalMs: 50 }), true, {
+        windowLines: 100,
+        windowBytes: 1 << 20,
+        maxFrameBytes: 1 << 16,
+      }),
+    );
+    await hub.start();
+    const stalled = [new Recorder(false), new Recorder(false)];
+    for (const s of stalled) {
+      s.backedUp = true;
+      hub.add(s);
+    }
+    // ~3 MiB: the follower reads it in 1 MiB chunks, so it asks at least twice.
+    const lines = makeLines(0, (3 * 2 ** 20) / 40).map((l) => l.padEnd(40, "."));
+    await appendLines(file, lines);
+    await waitFor(() => (stalled[1] as Recorder).texts.length >= lines.length, {
+      message: "every line despite subscribers that never drain",
+    });
+    for (const s of stalled) {
+      expect(s.texts).toEqual(lines);
+      expect(s.paceCalls).toBeGreaterThanOrEqual(2);
+    }
   });
 });

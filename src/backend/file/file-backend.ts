@@ -1,7 +1,7 @@
 import { open, stat } from "node:fs/promises";
 import { decodeCursor, encodeCursor } from "../../core/cursor.js";
 import { identify, isMissing, matches } from "../../core/file-identity.js";
-import { Follower } from "../../core/follower.js";
+import { Follower, type FollowerOptions } from "../../core/follower.js";
 import type { FollowerEvent } from "../../core/follower-events.js";
 import type { Line } from "../../core/line.js";
 import type {
@@ -45,12 +45,16 @@ export class FileBackend implements StreamBackend {
     };
   }
 
-  async follow(options: { tail: number }, listener: (event: FollowerEvent) => void): Promise<LiveFeed> {
+  async follow(
+    options: { tail: number; pace?: FollowerOptions["pace"] },
+    listener: (event: FollowerEvent) => void,
+  ): Promise<LiveFeed> {
     const follower = new Follower(this.path, {
       start: options.tail > 0 ? { tail: options.tail } : { from: "end" },
       ...(this.options.pollIntervalMs === undefined ? {} : { pollIntervalMs: this.options.pollIntervalMs }),
       ...(this.options.watch === undefined ? {} : { watch: this.options.watch }),
       ...(this.options.maxLineBytes === undefined ? {} : { maxLineBytes: this.options.maxLineBytes }),
+      ...(options.pace === undefined ? {} : { pace: options.pace }),
     });
     follower.on(listener);
     try {
