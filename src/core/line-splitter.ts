@@ -1,3 +1,5 @@
+import { isAscii } from "node:buffer";
+
 /**
  * Bytes -> complete lines, across chunk boundaries.
  *
@@ -12,6 +14,7 @@ export type LineSink = (text: string, start: number, end: number, truncatedFrom:
 
 export const DEFAULT_MAX_LINE_BYTES = 65_536;
 const LF = 10;
+const ASCII_BLOCK_BYTES = 32 * 1024;
 const CR = 13;
 
 export class LineSplitter {
@@ -75,7 +78,15 @@ export class LineSplitter {
     }
     const max = this.maxLineBytes;
     let start = this.lineStartOffset;
-    // Fast path: lines wholly inside this chunk are decoded straight from it, no copies.
+    // Lines wholly inside this chunk are decoded straight from it, no copies. In an all-ASCII chunk (most logs)
+    // lines are decoded a block at a time and each is a slice of its block's string (ASCII is the same in Latin-1
+    // and UTF-8, and a string index is then a byte offset): ~0.1 us a line instead of ~0.26 us for decoding each on
+    // its own. Blocks stay small so their strings die young with their lines (a 1 MiB string would live in the
+    // old generation until a full GC: +50 MB of RSS in a 1M-line burst).
+    const ascii = from < length && isAscii(buf);
+    let block = "";
+    let blockFrom = 0;
+    let blockTo = 0;
     for (;;) {
       const nl = buf.indexOf(LF, from);
       if (nl < 0) break;
@@ -84,7 +95,16 @@ export class LineSplitter {
       const lineEnd = start + (nl + 1 - from);
       const contentLength = contentEnd - from;
       if (contentLength <= max) {
-        sink(buf.toString("utf8", from, contentEnd), start, lineEnd, undefined);
+        let text: string;
+        if (ascii) {
+          if (contentEnd > blockTo) {
+            blockFrom = from;
+            blockTo = Math.min(length, Math.max(from + ASCII_BLOCK_BYTES, contentEnd));
+            block = buf.toString("latin1", blockFrom, blockTo);
+          }
+          text = block.slice(from - blockFrom, contentEnd - blockFrom);
+        } else text = buf.toString("utf8", from, contentEnd);
+        sink(text, start, lineEnd, undefined);
       } else {
         const cut = from + utf8Boundary(buf, from, from + max);
         sink(buf.toString("utf8", from, cut), start, lineEnd, contentLength);
