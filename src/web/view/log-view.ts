@@ -120,6 +120,14 @@ export class LogView {
     this.invalidate();
   }
 
+  private renderNow(): void {
+    if (this.frame !== 0) {
+      cancelAnimationFrame(this.frame);
+      this.frame = 0;
+    }
+    this.render();
+  }
+
   invalidate(): void {
     if (this.frame !== 0) return;
     this.frame = requestAnimationFrame(() => {
@@ -219,7 +227,9 @@ export class LogView {
       observeElementRect,
       observeElementOffset,
       overscan: 0,
-      onChange: () => this.invalidate(),
+      // While scrolling, draw inside the scroll event: the frame that shows the new offset then shows its rows
+      // too (drawing in the next animation frame leaves one frame of blank or stale rows).
+      onChange: (_virtualizer, scrolling) => (scrolling ? this.renderNow() : this.invalidate()),
     };
   }
 
