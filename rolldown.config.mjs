@@ -11,8 +11,10 @@ export default {
     dir: "dist/bin",
     format: "esm",
     sourcemap: true,
-    // Stable names: a rebuild replaces its files instead of adding new hashed ones.
+    cleanDir: true,
     entryFileNames: "[name].js",
-    chunkFileNames: "[name].js",
+    // Content-hashed chunks: a process still running an older main.js keeps finding the chunks it was built
+    // with while test/global-setup.ts publishes a new build next to them.
+    chunkFileNames: "[name]-[hash].js",
   },
 };

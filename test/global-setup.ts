@@ -42,6 +42,8 @@ export default async function setup(): Promise<void> {
 
 async function publish(stage: string, dist: string): Promise<void> {
   const entries = await readdir(stage, { recursive: true, withFileTypes: true });
+  // Entry points last: whatever a new main.js imports is in place before it is.
+  entries.sort((a, b) => Number(a.name === "main.js") - Number(b.name === "main.js"));
   for (const entry of entries) {
     if (!entry.isFile()) continue;
     const from = join(entry.parentPath, entry.name);

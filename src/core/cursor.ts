@@ -56,6 +56,11 @@ export function cursorPrefix(fileId: string, fpLen: number): string {
   return `${VERSION}.${fileId}.${fpLen.toString(36)}.`;
 }
 
+/** The cursorPrefix() part of a well-formed cursor (its file identity). */
+export function prefixOf(cursor: string): string {
+  return cursor.slice(0, cursor.lastIndexOf(".", cursor.lastIndexOf(".") - 1) + 1);
+}
+
 /** The variable part: append to cursorPrefix(). Built for every line, so it avoids Number#toString(36). */
 export function cursorTail(offset: number, seq: number): string {
   return `${base36(offset)}.${seq >= 0 ? base36(seq) : `-${base36(-seq)}`}`;

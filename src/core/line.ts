@@ -24,22 +24,30 @@ export interface Line {
 
 /**
  * The follower's Line: the cursor string is built on first use, since most lines never need theirs (a `/ws`
- * frame carries only its last line's; SSE, history pages and resume points ask for the others).
+ * frame carries only its last line's; SSE, history pages and resume points ask for the others). `cursor` is an
+ * accessor, so a copy made by spreading lacks it; JSON.stringify gets it through toJSON.
  */
 export class FollowedLine implements Line {
-  truncatedFrom?: number;
-  unterminated?: true;
+  declare truncatedFrom?: number;
+  declare unterminated?: true;
+  /** cursorPrefix() of the file the line was read from. */
+  readonly #prefix: string;
 
   constructor(
     readonly seq: number,
     readonly text: string,
     readonly start: number,
     readonly end: number,
-    /** cursorPrefix() of the file the line was read from. */
-    private readonly prefix: string,
-  ) {}
+    prefix: string,
+  ) {
+    this.#prefix = prefix;
+  }
 
   get cursor(): string {
-    return this.prefix + cursorTail(this.end, this.seq);
+    return this.#prefix + cursorTail(this.end, this.seq);
+  }
+
+  toJSON(): Line {
+    return { ...this, cursor: this.cursor };
   }
 }

@@ -1,3 +1,4 @@
+import { MAX_FP_LEN, prefixOf } from "../core/cursor.js";
 import { parseEntry } from "../core/entry.js";
 import type { Line } from "../core/line.js";
 import type { LinesFrame, ServerMessage, WireLine } from "../protocol/messages.js";
@@ -132,8 +133,8 @@ export function controlFrame(format: Format, message: ServerMessage): string | n
 
 /**
  * Splits lines into frames of at most `maxBytes` of source text each (at least one line per frame), and where
- * they stop being consecutive (a sequence or position jump: another file, or a gap), which a LinesFrame cannot
- * express.
+ * they stop being consecutive (a sequence or position jump: another file, or a gap) or change cursor prefix,
+ * which a LinesFrame cannot express.
  */
 export function frameGroups(lines: readonly Line[], maxBytes: number): Line[][] {
   const groups: Line[][] = [];
@@ -144,7 +145,14 @@ export function frameGroups(lines: readonly Line[], maxBytes: number): Line[][] 
     const size = line.end - line.start;
     if (i > from) {
       const prev = lines[i - 1] as Line;
-      if (bytes + size > maxBytes || line.seq !== prev.seq + 1 || line.start !== prev.end) {
+      if (
+        bytes + size > maxBytes ||
+        line.seq !== prev.seq + 1 ||
+        line.start !== prev.end ||
+        // In a file's first MAX_FP_LEN bytes its fingerprint, and so its cursor prefix, still grows from one read
+        // to the next; a frame derives every cursor from its last one.
+        (line.start < MAX_FP_LEN && prefixOf(line.cursor) !== prefixOf(prev.cursor))
+      ) {
         groups.push(lines.slice(from, i));
         from = i;
         bytes = 0;

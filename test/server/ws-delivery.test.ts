@@ -54,6 +54,26 @@ describe("WebSocket delivery", () => {
     expect(client.lines()[2]).toMatchObject({ text: "[2025-12-17T17:40:39Z] disk warning", seq: 4 });
   });
 
+  it("serves lines read while the file was young (its fingerprint still growing) with their own cursors", async () => {
+    const dir = await tempDir();
+    const file = dir.file("audit.log");
+    await writeFile(file, "");
+    const { wsUrl } = track(await startServer([{ name: "audit", file }]));
+    const live = track(await TestClient.connect(`${wsUrl}/ws`));
+    await live.subscribe("audit", { tail: 10 });
+    // Separate reads of a file under 256 bytes: each read refreshes its fingerprint and so its cursor prefix.
+    for (const text of ["one", "two", "three", "four"]) {
+      await appendFile(file, `${text}\n`);
+      await live.waitForText(text);
+    }
+    // A late client gets them from the hub's window, several reads' lines at once.
+    const late = track(await TestClient.connect(`${wsUrl}/ws`));
+    await late.subscribe("audit", { tail: 10 });
+    expect(late.texts()).toEqual(["one", "two", "three", "four"]);
+    expect(late.lines().map((l) => l.c)).toEqual(live.lines().map((l) => l.c));
+    expect(new Set(live.lines().map((l) => l.c.split(".").slice(0, 3).join("."))).size).toBeGreaterThan(1);
+  });
+
   it("gives every line in a frame a cursor that resumes right after it, across a copytruncate", async () => {
     const dir = await tempDir();
     const file = dir.file("audit.log");

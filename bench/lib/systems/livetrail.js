@@ -1,11 +1,15 @@
 /** livetrail under test: `node dist/bin/main.js serve FILE --port P`, JSON protocol at /ws (docs/protocol.md). */
+import { existsSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { canConnect, freePort, startProcess, waitFor } from "../proc.js";
 import { closeWs, openWs } from "./ws-util.js";
 
-// BENCH_LIVETRAIL_DIST points at another build (e.g. an older commit's dist/) to compare two versions.
+// BENCH_LIVETRAIL_DIST points at another build (e.g. an older commit's dist/) to compare two versions; builds
+// before the bundled CLI (d96a86e) have only dist/cli/main.js, and before protocol v2 send `lines` objects.
 const DIST = process.env.BENCH_LIVETRAIL_DIST ?? resolve(import.meta.dirname, "../../../dist");
-const CLI = resolve(DIST, "bin/main.js");
+const CLI = existsSync(resolve(DIST, "bin/main.js"))
+  ? resolve(DIST, "bin/main.js")
+  : resolve(DIST, "cli/main.js");
 
 /** @type {import("./types.js").System} */
 export const livetrail = {
@@ -40,7 +44,8 @@ export const livetrail = {
         const msg = JSON.parse(data);
         switch (msg.type) {
           case "lines":
-            for (const text of msg.text) onLine(text, recv);
+            if (msg.text) for (const text of msg.text) onLine(text, recv);
+            else for (const line of msg.lines) onLine(line.text, recv);
             return false;
           case "hello": {
             const def =

@@ -164,7 +164,6 @@ let filePos = 0;
 let huge = null; // a line longer than maxLineBytes: its start and head, while reading on to its end
 let scanned = 0;
 let limited = false;
-let reads = 0;
 try {
   for (;;) {
     const n = fs.readSync(fd, buf, held, chunkBytes, filePos);
@@ -195,8 +194,8 @@ try {
       held = rest;
       heldAt = scanned;
     }
-    // Progress only feeds the time-out answer ("scanned so far"): every 16 reads is enough.
-    if (++reads % 16 === 0) parentPort.postMessage({ type: "progress", scanned });
+    // After every read, so a timed-out answer's scannedBytes covers every match it returns.
+    parentPort.postMessage({ type: "progress", scanned });
   }
 } finally {
   fs.closeSync(fd);
