@@ -70,7 +70,14 @@ describe("HTTP authentication with tokens", () => {
 
   test("/healthz and the sign-in page stay public; a browser is sent to the sign-in page", async () => {
     const s = track(await startSecured(await tempDir(), { readTokens: [READ] }));
-    expect((await request(`${s.url}/healthz`)).status).toBe(200);
+    // Up or not for everyone; what it serves only for a caller with credentials.
+    const anonymous = await request(`${s.url}/healthz`);
+    expect(anonymous.status).toBe(200);
+    expect(JSON.parse(anonymous.body)).toEqual({ status: "ok" });
+    const wrong = await request(`${s.url}/healthz`, { headers: bearer(`${READ}-wrong`) });
+    expect(JSON.parse(wrong.body)).toEqual({ status: "ok" });
+    const known = await request(`${s.url}/healthz`, { headers: bearer(READ) });
+    expect(JSON.parse(known.body)).toMatchObject({ status: "ok", streams: [{ name: "audit" }] });
     for (const path of ["/login", "/login.js", "/login.css"])
       expect((await request(s.url + path)).status).toBe(200);
     const page = await request(`${s.url}/?x=1`, { headers: { accept: "text/html,*/*" } });

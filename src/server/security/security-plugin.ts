@@ -109,6 +109,10 @@ export async function registerSecurity(app: FastifyInstance, ctx: ServerContext)
         return sendError(reply, 403, "bad_origin", "a session cookie needs the page's Origin header");
       }
       request.principal = auth.principal;
+    } else if (security.authRequired) {
+      // A public route still learns who a caller with valid credentials is (/healthz shows them more).
+      const auth = authenticate(request, security, sessions, false);
+      if (auth.ok) request.principal = auth.principal;
     }
 
     if (request.ws || sse) {
