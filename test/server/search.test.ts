@@ -102,19 +102,23 @@ describe("searchFile against a line-by-line reference", () => {
     const dir = await tempDir();
     const file = dir.file("long.log");
     const long = `start ${"q".repeat(3 * 1024 * 1024)} needle-at-end`;
-    await writeFile(file, `first needle\n${long}\nneedle after\npartial needle`);
-    const outcome = await searchFile(file, {
-      q: "needle",
-      regex: false,
-      caseSensitive: true,
-      limit: 100,
-      timeoutMs: 30_000,
-    });
-    // The long line matches only on its head (cut like the follower cuts it), so it is not found here.
-    expect(outcome.matches.map((m) => [m.seq, m.text])).toEqual([
-      [1, "first needle"],
-      [3, "needle after"],
-    ]);
+    // Longer than the 64 KiB head but within one read: the same rule.
+    const late = `late ${"q".repeat(100_000)} needle-at-end`;
+    await writeFile(file, `first needle\n${long}\nneedle after\n${late}\npartial needle`);
+    // Long lines match only on their head (cut like the follower cuts them), so neither is found, in any mode.
+    for (const caseSensitive of [true, false]) {
+      const outcome = await searchFile(file, {
+        q: "needle",
+        regex: false,
+        caseSensitive,
+        limit: 100,
+        timeoutMs: 30_000,
+      });
+      expect(outcome.matches.map((m) => [m.seq, m.text])).toEqual([
+        [1, "first needle"],
+        [3, "needle after"],
+      ]);
+    }
     const head = await searchFile(file, {
       q: "^start q",
       regex: true,

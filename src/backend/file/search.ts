@@ -131,7 +131,11 @@ function scan(buf, stop, base) {
       if (lineEnd < 0 || lineEnd >= stop) break;
       countLines(buf, pos, lineStart);
       lineNo++;
-      emit(base + lineStart, base + lineEnd + 1, textOf(buf, lineStart, lineEnd));
+      // A line longer than maxLineBytes is matched on its head, as in the other modes; this is the line's first
+      // hit, so when it ends past the head the head holds none.
+      if (lineEnd - lineStart <= maxLineBytes || hit + needle.length <= lineStart + maxLineBytes) {
+        emit(base + lineStart, base + lineEnd + 1, textOf(buf, lineStart, lineEnd));
+      }
       pos = lineEnd + 1;
       if (found >= limit) return true;
     }
