@@ -100,6 +100,11 @@ describe("the old endpoints", () => {
       await waitFor(() => hub.counters.linesRead >= target, { message: "the hub reading the bulk lines" });
     }
     expect(unsent()).toBeGreaterThan(unsentBefore);
+    // One more round while it is behind: the one-line window then starts past the client's position wherever the
+    // overflow happened (it may have been at the window's only line), so the catch-up must read the file.
+    const target = hub.counters.linesRead + 128;
+    await appendLines(file, makeLines(written, 128, `bulk ${"x".repeat(8000)}`));
+    await waitFor(() => hub.counters.linesRead >= target, { message: "the hub reading past the window" });
     // The log is replaced by something unreadable before the client drains: its catch-up read fails.
     await rename(file, `${file}.1`);
     await mkdir(file);
