@@ -38,6 +38,9 @@ export { type Entry, guessLevel, parseEntry } from "./core/entry.js";
 export { Follower, type FollowerOptions, type FollowerStats, type StartAt } from "./core/follower.js";
 export type { FollowerEvent, FollowerListener, GapReason } from "./core/follower-events.js";
 export type { Line } from "./core/line.js";
+// Speaking the WebSocket protocol (docs/protocol.md).
+export { type FrameLine, frameLines } from "./protocol/lines-frame.js";
+export type { ClientMessage, LinesFrame, ServerMessage, WireLine } from "./protocol/messages.js";
 // Serving streams.
 export { createServer, type LivetrailServer, type ServerAddress } from "./server/app.js";
 export type { ServerOptions, StreamSpec } from "./server/options.js";

@@ -29,6 +29,7 @@ describe('import from "livetrail"', () => {
       "CursorError",
       "createServer",
       "startDemo",
+      "frameLines",
     ]) {
       expect(typeof (lib as Record<string, unknown>)[name], name).toBe("function");
     }
