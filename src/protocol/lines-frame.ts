@@ -1,4 +1,4 @@
-import { cursorTail } from "../core/cursor.js";
+import { cursorTail, prefixOf } from "../core/cursor.js";
 import type { LinesFrame, WireLine } from "./messages.js";
 
 /** A line of a LinesFrame with its own cursor, for clients that keep one per line (the dashboard, tests). */
@@ -13,10 +13,8 @@ export function frameLines(frame: LinesFrame): FrameLine[] {
   const { text, sizes, seq, cursor, trunc } = frame;
   const n = text.length;
   const out = new Array<FrameLine>(n);
-  const offsetEnd = cursor.lastIndexOf(".");
-  const offsetStart = cursor.lastIndexOf(".", offsetEnd - 1) + 1;
-  const prefix = cursor.slice(0, offsetStart);
-  let end = Number.parseInt(cursor.slice(offsetStart, offsetEnd), 36);
+  const prefix = prefixOf(cursor);
+  let end = Number.parseInt(cursor.slice(prefix.length, cursor.lastIndexOf(".")), 36);
   for (let i = n - 1; i >= 0; i--) {
     const line: FrameLine = { seq: seq + i, text: text[i] as string, c: prefix + cursorTail(end, seq + i) };
     const cut = trunc?.[i];

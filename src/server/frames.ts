@@ -85,7 +85,7 @@ function encodeLines(format: Format, stream: string, lines: readonly Line[]): st
  * the text when they need it (the dashboard does, like timestamps), which spares the server a regex scan of every
  * line it relays.
  */
-export function linesFrame(stream: string, lines: readonly Line[]): LinesFrame {
+function linesFrame(stream: string, lines: readonly Line[]): LinesFrame {
   const n = lines.length;
   const text = new Array<string>(n);
   const sizes = new Array<number>(n);

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { build } from "vite";
+import { afterAll, beforeAll } from "vitest";
 import { appendEntries, type EntryInput } from "../../src/append/appender.js";
 import { createServer, type LivetrailServer } from "../../src/server/app.js";
 import type { ServerOptions } from "../../src/server/options.js";
@@ -26,17 +27,30 @@ export const CHROMIUM_ARGS = [
   "--no-first-run",
 ];
 
-/** Builds the dashboard into `dir` (the production build, as `npm run build` makes it). */
-export async function buildWeb(dir: string): Promise<void> {
-  await build({
-    configFile: join(ROOT, "vite.config.ts"),
-    logLevel: "error",
-    build: { outDir: dir, emptyOutDir: true, sourcemap: false },
-  });
+/** What a dashboard test file shares: the built web app and one running Chromium. */
+export interface BuiltDashboard {
+  /** The dashboard built into a temp dir (the production build, as `npm run build` makes it). */
+  readonly web: TempDir;
+  readonly browser: Browser;
 }
 
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+/** Builds the dashboard and starts Chromium once for the calling test file; both go away after its tests. */
+export function useBuiltDashboard(tempPrefix: string): BuiltDashboard {
+  const shared = {} as { web: TempDir; browser: Browser };
+  beforeAll(async () => {
+    shared.web = await makeTempDir(tempPrefix);
+    await build({
+      configFile: join(ROOT, "vite.config.ts"),
+      logLevel: "error",
+      build: { outDir: shared.web.path, emptyOutDir: true, sourcemap: false },
+    });
+    shared.browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  }, 120_000);
+  afterAll(async () => {
+    await shared.browser?.close();
+    await shared.web?.remove();
+  });
+  return shared;
 }
 
 export interface Stack {

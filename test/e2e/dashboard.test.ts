@@ -2,46 +2,33 @@ import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import type { EntryInput } from "../../src/append/appender.js";
 import { useClosers } from "../helpers/closer.js";
-import { makeTempDir, type TempDir } from "../helpers/temp-dir.js";
+import { makeTempDir } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
 import {
   append,
-  buildWeb,
   countText,
-  launchBrowser,
   openDashboard,
   readDownload,
   type Stack,
   startStack,
+  useBuiltDashboard,
   visibleRowTexts,
 } from "./dashboard-harness.js";
 
 const CLI = fileURLToPath(new URL("../../dist/bin/main.js", import.meta.url));
 
-let web: TempDir;
-let browser: Browser;
-
-beforeAll(async () => {
-  web = await makeTempDir("livetrail-web-");
-  await buildWeb(web.path);
-  browser = await launchBrowser();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await web?.remove();
-});
+const shared = useBuiltDashboard("livetrail-web-");
 
 describe("dashboard in a real browser", () => {
   const track = useClosers();
   const stack = async (initial: (string | EntryInput)[] = []): Promise<Stack> =>
-    track(await startStack(web.path, initial));
+    track(await startStack(shared.web.path, initial));
   const open = async (url: string): Promise<Page> => {
-    const page = await openDashboard(browser, url);
+    const page = await openDashboard(shared.browser, url);
     track({ close: () => page.context().close() });
     return page;
   };
@@ -150,7 +137,7 @@ describe("dashboard in a real browser", () => {
     track({ close: () => empty.remove() });
     const file = empty.file("empty.log");
     await writeFile(file, "");
-    const s = track(await startStack(web.path, [], { streams: [{ name: "audit", file }] }));
+    const s = track(await startStack(shared.web.path, [], { streams: [{ name: "audit", file }] }));
     const page = await open(s.url);
     await waitFor(() => page.evaluate(() => window.__livetrail.live()), { message: "the empty stream live" });
     expect(await page.evaluate(() => window.__livetrail.lineCount())).toBe(0);
@@ -352,8 +339,10 @@ describe("dashboard in a real browser", () => {
 
   it("sends a signed-out page to the sign-in page and back to the same view", async () => {
     const token = "dashboard-e2e-read-token-0123456789";
-    const s = track(await startStack(web.path, ["secret entry"], { security: { readTokens: [token] } }));
-    const context = await browser.newContext();
+    const s = track(
+      await startStack(shared.web.path, ["secret entry"], { security: { readTokens: [token] } }),
+    );
+    const context = await shared.browser.newContext();
     track({ close: () => context.close() });
     const page = await context.newPage();
     await page.goto(s.url);

@@ -1,9 +1,8 @@
 import { appendFile, writeFile } from "node:fs/promises";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { buildWeb, launchBrowser } from "../e2e/dashboard-harness.js";
+import { describe, expect, test } from "vitest";
+import { useBuiltDashboard } from "../e2e/dashboard-harness.js";
 import { useClosers } from "../helpers/closer.js";
-import { makeTempDir, type TempDir } from "../helpers/temp-dir.js";
+import { makeTempDir } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
 import { startServer } from "../server/harness.js";
 import { request } from "./http-client.js";
@@ -13,20 +12,8 @@ import { READ } from "./security-harness.js";
  * The built dashboard and the sign-in page in headless Chromium under the real security headers: signing in,
  * live lines over the cookie-authenticated WebSocket, and not one Content-Security-Policy violation.
  */
-let web: TempDir;
-let browser: Browser;
+const shared = useBuiltDashboard("livetrail-csp-web-");
 const track = useClosers();
-
-beforeAll(async () => {
-  web = await makeTempDir("livetrail-csp-web-");
-  await buildWeb(web.path);
-  browser = await launchBrowser();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await web?.remove();
-});
 
 /** A server with a read token (so sign-in is required) serving the built dashboard over a file holding `content`. */
 async function startSignedInServer(content: string) {
@@ -35,7 +22,10 @@ async function startSignedInServer(content: string) {
   const file = dir.file("audit.log");
   await writeFile(file, content);
   const s = track(
-    await startServer([{ name: "audit", file }], { staticDir: web.path, security: { readTokens: [READ] } }),
+    await startServer([{ name: "audit", file }], {
+      staticDir: shared.web.path,
+      security: { readTokens: [READ] },
+    }),
   );
   return { file, s };
 }
@@ -53,7 +43,7 @@ describe("dashboard under the strict CSP", () => {
     expect(csp).not.toContain("unsafe-inline");
     expect(headers["x-content-type-options"]).toBe("nosniff");
 
-    const context = await browser.newContext();
+    const context = await shared.browser.newContext();
     track({ close: () => context.close() });
     // Injected by the browser before any page script (exempt from CSP): records every violation.
     await context.addInitScript(() => {
@@ -111,7 +101,7 @@ describe("dashboard under the strict CSP", () => {
 
   test("a shared link opened without a session keeps its view (the URL fragment) through the sign-in", async () => {
     const { s } = await startSignedInServer("[2025-12-17T17:40:37Z] first line\n");
-    const context = await browser.newContext();
+    const context = await shared.browser.newContext();
     track({ close: () => context.close() });
     const page = await context.newPage();
     await page.goto(`${s.url}/#q=first`);

@@ -27,6 +27,17 @@ async function stillServes(wsUrl: string): Promise<void> {
   await closeWs(other);
 }
 
+/** Opens a WebSocket at `url` as soon as the server accepts one again (a slot was just freed). */
+function openWhenFree(url: string) {
+  return waitFor(
+    async () => {
+      const r = await openWs(url);
+      return r.ok ? r : null;
+    },
+    { intervalMs: 50, message: "the freed slot" },
+  );
+}
+
 describe("rate limits per client address", () => {
   test("HTTP requests beyond the limit get 429 with Retry-After, then the window passes", async () => {
     const s = track(
@@ -87,13 +98,7 @@ describe("connection caps", () => {
     expect(await streamStatus(`${s.url}/api/streams/audit/events`)).toBe(429);
     expect((await request(`${s.url}/api/streams`)).status).toBe(200); // plain requests are not connections
     await closeWs(a);
-    const d = await waitFor(
-      async () => {
-        const r = await openWs(`${s.wsUrl}/ws`);
-        return r.ok ? r : null;
-      },
-      { intervalMs: 50, message: "the freed slot" },
-    );
+    const d = await openWhenFree(`${s.wsUrl}/ws`);
     await closeWs(d);
     await closeWs(b);
   });
@@ -106,13 +111,7 @@ describe("connection caps", () => {
     expect(statusOf(c)).toBe(503);
     expect(!c.ok && c.body).toContain("server_full");
     await closeWs(b);
-    const d = await waitFor(
-      async () => {
-        const r = await openWs(`${s.wsUrl}/ws`);
-        return r.ok ? r : null;
-      },
-      { intervalMs: 50, message: "the freed slot" },
-    );
+    const d = await openWhenFree(`${s.wsUrl}/ws`);
     await closeWs(d);
     await closeWs(a);
   });

@@ -38,19 +38,25 @@ class Recorder implements HubSubscriber {
   }
 }
 
+/** A started hub on a new, empty file. */
+async function startHub(): Promise<{ hub: Hub; file: string }> {
+  const dir = await tempDir();
+  const file = dir.file("a.log");
+  await writeLines(file, []);
+  const hub = track(
+    new Hub("a", new FileBackend("a", file, { pollIntervalMs: 50 }), true, {
+      windowLines: 100,
+      windowBytes: 1 << 20,
+      maxFrameBytes: 1 << 16,
+    }),
+  );
+  await hub.start();
+  return { hub, file };
+}
+
 describe("hub fan-out", () => {
   it("a subscriber that throws is ended alone; the others keep receiving every line", async () => {
-    const dir = await tempDir();
-    const file = dir.file("a.log");
-    await writeLines(file, []);
-    const hub = track(
-      new Hub("a", new FileBackend("a", file, { pollIntervalMs: 50 }), true, {
-        windowLines: 100,
-        windowBytes: 1 << 20,
-        maxFrameBytes: 1 << 16,
-      }),
-    );
-    await hub.start();
+    const { hub, file } = await startHub();
     const before = new Recorder(false);
     const broken = new Recorder(true);
     const after = new Recorder(false);
@@ -68,17 +74,7 @@ describe("hub fan-out", () => {
   });
 
   it("asks subscribers before each further chunk of a burst, and reads on when all stay backed up", async () => {
-    const dir = await tempDir();
-    const file = dir.file("a.log");
-    await writeLines(file, []);
-    const hub = track(
-      new Hub("a", new FileBackend("a", file, { pollIntervalMs: 50 }), true, {
-        windowLines: 100,
-        windowBytes: 1 << 20,
-        maxFrameBytes: 1 << 16,
-      }),
-    );
-    await hub.start();
+    const { hub, file } = await startHub();
     const stalled = [new Recorder(false), new Recorder(false)];
     for (const s of stalled) {
       s.backedUp = true;

@@ -46,6 +46,22 @@ async function writeWhileOnePaused(
   return { all, maxQueued };
 }
 
+/** Two clients on "audit": `slow` stops reading once subscribed; `largestFrame()` is the largest `fast` got. */
+async function fastAndPausedSlow(
+  wsUrl: string,
+): Promise<{ fast: TestClient; slow: TestClient; largestFrame: () => number }> {
+  const fast = track(await TestClient.connect(`${wsUrl}/ws`));
+  const slow = track(await TestClient.connect(`${wsUrl}/ws`));
+  let largest = 0;
+  fast.ws.on("message", (data: Buffer) => {
+    largest = Math.max(largest, data.length);
+  });
+  await fast.subscribe("audit");
+  await slow.subscribe("audit");
+  socketOf(slow).pause();
+  return { fast, slow, largestFrame: () => largest };
+}
+
 describe("a slow client", () => {
   it("is caught up once it drains (default): every line exactly once, and the server's queue stays bounded", async () => {
     const dir = await tempDir();
@@ -59,18 +75,10 @@ describe("a slow client", () => {
         windowLines: 1000,
       }),
     );
-    const fast = track(await TestClient.connect(`${wsUrl}/ws`));
-    const slow = track(await TestClient.connect(`${wsUrl}/ws`));
-    let largestFrame = 0;
-    fast.ws.on("message", (data: Buffer) => {
-      largestFrame = Math.max(largestFrame, data.length);
-    });
-    await fast.subscribe("audit");
-    await slow.subscribe("audit");
-    socketOf(slow).pause();
+    const { fast, slow, largestFrame } = await fastAndPausedSlow(wsUrl);
     const { all, maxQueued } = await writeWhileOnePaused(server, file, fast);
     expect(fast.texts()).toEqual(all);
-    expect(maxQueued).toBeLessThanOrEqual(cap + largestFrame);
+    expect(maxQueued).toBeLessThanOrEqual(cap + largestFrame());
     expect(maxQueued).toBeGreaterThan(0);
 
     socketOf(slow).resume();
@@ -95,21 +103,13 @@ describe("a slow client", () => {
         slowClients: "gap",
       }),
     );
-    const fast = track(await TestClient.connect(`${wsUrl}/ws`));
-    const slow = track(await TestClient.connect(`${wsUrl}/ws`));
-    let largestFrame = 0;
-    fast.ws.on("message", (data: Buffer) => {
-      largestFrame = Math.max(largestFrame, data.length);
-    });
-    await fast.subscribe("audit");
-    await slow.subscribe("audit");
-    socketOf(slow).pause();
+    const { fast, slow, largestFrame } = await fastAndPausedSlow(wsUrl);
 
     // Enough data to fill the kernel's socket buffers on both ends and then the server's queue several times.
     const { all, maxQueued } = await writeWhileOnePaused(server, file, fast);
     expect(fast.texts()).toEqual(all);
     // The server never queued more than the cap plus one frame for the paused client.
-    expect(maxQueued).toBeLessThanOrEqual(cap + largestFrame);
+    expect(maxQueued).toBeLessThanOrEqual(cap + largestFrame());
     expect(maxQueued).toBeGreaterThan(0);
 
     // The slow client reads again: it drains, then learns what it missed.
