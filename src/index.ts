@@ -25,18 +25,13 @@ export {
   type VerifyReport,
   verifyAuditFile,
 } from "./append/verify.js";
+export { type CursorData, decodeCursor, encodeCursor } from "./backend/file/file-cursor.js";
+export { Follower, type FollowerOptions, type FollowerStats, type StartAt } from "./backend/file/follower.js";
+export type { FollowerEvent, FollowerListener, GapReason } from "./backend/file/follower-events.js";
 export { type Demo, type DemoOptions, startDemo } from "./cli/demo.js";
 // Following a file.
-export {
-  type CursorData,
-  CursorError,
-  decodeCursor,
-  encodeCursor,
-  StaleCursorError,
-} from "./core/cursor.js";
+export { CursorError, StaleCursorError } from "./core/cursor.js";
 export { type Entry, guessLevel, parseEntry } from "./core/entry.js";
-export { Follower, type FollowerOptions, type FollowerStats, type StartAt } from "./core/follower.js";
-export type { FollowerEvent, FollowerListener, GapReason } from "./core/follower-events.js";
 export type { Line } from "./core/line.js";
 // Speaking the WebSocket protocol (docs/protocol.md).
 export { type FrameLine, frameLines } from "./protocol/lines-frame.js";

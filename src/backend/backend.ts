@@ -1,6 +1,6 @@
-import type { FollowerOptions } from "../core/follower.js";
-import type { FollowerEvent } from "../core/follower-events.js";
 import type { Line } from "../core/line.js";
+import type { FollowerOptions } from "./file/follower.js";
+import type { FollowerEvent } from "./file/follower-events.js";
 
 /**
  * One stream's storage, as the server sees it. The file implementation follows a log file; a Redis Streams

@@ -1,4 +1,5 @@
-import { MAX_FP_LEN, prefixOf } from "../core/cursor.js";
+import { MAX_FP_LEN } from "../backend/file/file-cursor.js";
+import { prefixOf } from "../core/cursor.js";
 import { parseEntry } from "../core/entry.js";
 import type { Line } from "../core/line.js";
 import type { LinesFrame, ServerMessage, WireLine } from "../protocol/messages.js";

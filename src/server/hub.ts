@@ -1,5 +1,5 @@
 import type { LiveFeed, StreamBackend } from "../backend/backend.js";
-import type { FollowerEvent } from "../core/follower-events.js";
+import type { FollowerEvent } from "../backend/file/follower-events.js";
 import type { Line } from "../core/line.js";
 import type { GapReason, ServerMessage } from "../protocol/messages.js";
 import { Batch, frameGroups } from "./frames.js";

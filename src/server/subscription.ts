@@ -1,4 +1,4 @@
-import { isMissing } from "../core/file-identity.js";
+import { isMissing } from "../backend/file/file-identity.js";
 import type { Line } from "../core/line.js";
 import type { ServerMessage } from "../protocol/messages.js";
 import { Batch, controlFrame, frameGroups } from "./frames.js";

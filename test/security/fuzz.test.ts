@@ -1,7 +1,8 @@
 import { appendFile, writeFile } from "node:fs/promises";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { CursorError, decodeCursor, encodeCursor } from "../../src/core/cursor.js";
+import { decodeCursor, encodeCursor } from "../../src/backend/file/file-cursor.js";
+import { CursorError } from "../../src/core/cursor.js";
 import { parseEntry } from "../../src/core/entry.js";
 import type { ServerMessage } from "../../src/protocol/messages.js";
 import { useClosers } from "../helpers/closer.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { StreamBackend } from "../../src/backend/backend.js";
-import type { FollowerEvent } from "../../src/core/follower-events.js";
+import type { FollowerEvent } from "../../src/backend/file/follower-events.js";
 import type { Line } from "../../src/core/line.js";
 import { waitFor } from "../helpers/wait-for.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeCursor, encodeCursor } from "../../src/core/cursor.js";
+import { decodeCursor, encodeCursor } from "../../src/backend/file/file-cursor.js";
 import { parseClientMessage } from "../../src/protocol/client-message.js";
 import { CloseCode, type ServerMessage, type WireLine } from "../../src/protocol/messages.js";
 import { useClosers } from "../helpers/closer.js";

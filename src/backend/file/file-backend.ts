@@ -1,8 +1,4 @@
 import { open, stat } from "node:fs/promises";
-import { decodeCursor, encodeCursor } from "../../core/cursor.js";
-import { identify, isMissing, matches } from "../../core/file-identity.js";
-import { Follower, type FollowerOptions } from "../../core/follower.js";
-import type { FollowerEvent } from "../../core/follower-events.js";
 import type { Line } from "../../core/line.js";
 import type {
   LiveFeed,
@@ -13,6 +9,10 @@ import type {
   SourceInfo,
   StreamBackend,
 } from "../backend.js";
+import { decodeCursor, encodeCursor } from "./file-cursor.js";
+import { identify, isMissing, matches } from "./file-identity.js";
+import { Follower, type FollowerOptions } from "./follower.js";
+import type { FollowerEvent } from "./follower-events.js";
 import { type HistoryOptions, readAfter, readBefore, readTail } from "./history.js";
 import { searchFile } from "./search.js";
 import { seekTime } from "./time-seek.js";

@@ -1,16 +1,10 @@
 import { type FileHandle, open } from "node:fs/promises";
-import {
-  type CursorData,
-  CursorError,
-  cursorPrefix,
-  cursorTail,
-  decodeCursor,
-  StaleCursorError,
-} from "../../core/cursor.js";
-import { identify, isMissing } from "../../core/file-identity.js";
+import { CursorError, cursorTail, StaleCursorError } from "../../core/cursor.js";
 import type { Line } from "../../core/line.js";
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from "../../core/line-splitter.js";
-import { isLineBoundary, lineStartBefore } from "../../core/reverse-scan.js";
+import { type CursorData, cursorPrefix, decodeCursor } from "./file-cursor.js";
+import { identify, isMissing } from "./file-identity.js";
+import { isLineBoundary, lineStartBefore } from "./reverse-scan.js";
 
 /**
  * History from the file itself: stateless reads after, before, or at the end of a position. Every cursor is

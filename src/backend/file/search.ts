@@ -1,8 +1,8 @@
 import { Worker } from "node:worker_threads";
-import { encodeCursor } from "../../core/cursor.js";
-import { identify, isMissing } from "../../core/file-identity.js";
 import type { Line } from "../../core/line.js";
 import { type SearchOutcome, type SearchQuery, SearchQueryError } from "../backend.js";
+import { encodeCursor } from "./file-cursor.js";
+import { identify, isMissing } from "./file-identity.js";
 
 /** Bytes read per step while scanning; bounds the worker's memory whatever the file size. */
 const CHUNK_BYTES = 1 << 20;

@@ -1,10 +1,10 @@
 import { stat } from "node:fs/promises";
 import type { Command } from "commander";
 import { escapeMessage } from "../../append/entry-format.js";
+import { Follower, type StartAt } from "../../backend/file/follower.js";
+import type { FollowerEvent } from "../../backend/file/follower-events.js";
 import { CursorError } from "../../core/cursor.js";
 import { parseEntry } from "../../core/entry.js";
-import { Follower, type StartAt } from "../../core/follower.js";
-import type { FollowerEvent } from "../../core/follower-events.js";
 import type { Line } from "../../core/line.js";
 import { resolveAuditFile } from "../audit-file.js";
 import { CliError } from "../cli-error.js";

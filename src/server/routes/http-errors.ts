@@ -1,5 +1,5 @@
 import type { FastifyReply } from "fastify";
-import { isMissing } from "../../core/file-identity.js";
+import { isMissing } from "../../backend/file/file-identity.js";
 import type { HttpError } from "../../protocol/messages.js";
 
 /** Every HTTP error the API sends: a stable code, a readable message (docs/protocol.md lists them). */

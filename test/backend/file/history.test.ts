@@ -1,12 +1,13 @@
 import { appendFile, open, rm, truncate, writeFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
+import { decodeCursor, encodeCursor } from "../../../src/backend/file/file-cursor.js";
 import { readAfter, readBefore, readTail } from "../../../src/backend/file/history.js";
-import { CursorError, decodeCursor, encodeCursor, StaleCursorError } from "../../../src/core/cursor.js";
+import { CursorError, StaleCursorError } from "../../../src/core/cursor.js";
 import type { Line } from "../../../src/core/line.js";
 import { useClosers } from "../../helpers/closer.js";
-import { followFile } from "../../helpers/follower-harness.js";
 import { processBytesRead } from "../../helpers/read-bytes.js";
 import { useTempDirs } from "../../helpers/temp-dir.js";
+import { followFile } from "./follower-harness.js";
 
 const tempDir = useTempDirs("livetrail-history-");
 const track = useClosers();

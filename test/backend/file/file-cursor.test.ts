@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CursorError, cursorPrefix, cursorTail, decodeCursor, encodeCursor } from "../../src/core/cursor.js";
+import { cursorPrefix, decodeCursor, encodeCursor } from "../../../src/backend/file/file-cursor.js";
+import { CursorError, cursorTail } from "../../../src/core/cursor.js";
 
 const cursorData = fc.record({
   fileId: fc.stringMatching(/^[0-9a-f]{12}$/),

@@ -1,7 +1,7 @@
-import { Follower, type FollowerOptions } from "../../src/core/follower.js";
-import type { FollowerEvent } from "../../src/core/follower-events.js";
-import type { Line } from "../../src/core/line.js";
-import { type WaitForOptions, waitFor } from "./wait-for.js";
+import { Follower, type FollowerOptions } from "../../../src/backend/file/follower.js";
+import type { FollowerEvent } from "../../../src/backend/file/follower-events.js";
+import type { Line } from "../../../src/core/line.js";
+import { type WaitForOptions, waitFor } from "../../helpers/wait-for.js";
 
 /** A follower plus everything it emitted, in order, for assertions. */
 export interface FollowerHarness {

@@ -1,7 +1,7 @@
 import { open, rename, writeFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { isLocalFileSystem, type Look, look } from "../../src/core/file-look.js";
-import { useTempDirs } from "../helpers/temp-dir.js";
+import { isLocalFileSystem, type Look, look } from "../../../src/backend/file/file-look.js";
+import { useTempDirs } from "../../helpers/temp-dir.js";
 
 const tempDir = useTempDirs("livetrail-look-");
 

@@ -1,10 +1,10 @@
 import { appendFile, copyFile, link, rename, truncate, unlink, writeFile } from "node:fs/promises";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Follower } from "../../src/core/follower.js";
-import type { FollowerEvent } from "../../src/core/follower-events.js";
-import { makeTempDir } from "../helpers/temp-dir.js";
-import { waitFor } from "../helpers/wait-for.js";
+import { Follower } from "../../../src/backend/file/follower.js";
+import type { FollowerEvent } from "../../../src/backend/file/follower-events.js";
+import { makeTempDir } from "../../helpers/temp-dir.js";
+import { waitFor } from "../../helpers/wait-for.js";
 
 /**
  * Model-based test: random sequences of writes, split writes, writes to a renamed-away file, rename rotation (with

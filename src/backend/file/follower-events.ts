@@ -1,4 +1,4 @@
-import type { Line } from "./line.js";
+import type { Line } from "../../core/line.js";
 
 /**
  * What a follower reports. The core never logs: the host (server, CLI) decides what to print or forward.

@@ -1,9 +1,9 @@
 import { appendFile, mkdir, rm, writeFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { ChangeSource } from "../../src/core/change-source.js";
-import { useClosers } from "../helpers/closer.js";
-import { useTempDirs } from "../helpers/temp-dir.js";
-import { waitFor } from "../helpers/wait-for.js";
+import { ChangeSource } from "../../../src/backend/file/change-source.js";
+import { useClosers } from "../../helpers/closer.js";
+import { useTempDirs } from "../../helpers/temp-dir.js";
+import { waitFor } from "../../helpers/wait-for.js";
 
 const tempDir = useTempDirs("livetrail-change-");
 const track = useClosers();

@@ -1,7 +1,7 @@
 import { appendFile, open, rm, truncate, writeFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { identify, matches } from "../../src/core/file-identity.js";
-import { useTempDirs } from "../helpers/temp-dir.js";
+import { identify, matches } from "../../../src/backend/file/file-identity.js";
+import { useTempDirs } from "../../helpers/temp-dir.js";
 
 const tempDir = useTempDirs("livetrail-identity-");
 

@@ -1,18 +1,12 @@
 import { type FileHandle, open } from "node:fs/promises";
+import { CursorError, cursorTail } from "../../core/cursor.js";
+import { FollowedLine, type Line } from "../../core/line.js";
+import { DEFAULT_MAX_LINE_BYTES, type LineSink, LineSplitter } from "../../core/line-splitter.js";
 import { ChangeSource } from "./change-source.js";
-import {
-  type CursorData,
-  CursorError,
-  cursorPrefix,
-  cursorTail,
-  decodeCursor,
-  MAX_FP_LEN,
-} from "./cursor.js";
+import { type CursorData, cursorPrefix, decodeCursor, MAX_FP_LEN } from "./file-cursor.js";
 import { type FileIdentity, fingerprint, identify, isMissing } from "./file-identity.js";
 import { isLocalFileSystem, look } from "./file-look.js";
 import type { FollowerEvent, FollowerListener, GapReason } from "./follower-events.js";
-import { FollowedLine, type Line } from "./line.js";
-import { DEFAULT_MAX_LINE_BYTES, type LineSink, LineSplitter } from "./line-splitter.js";
 import { isLineBoundary, lineStartBefore } from "./reverse-scan.js";
 
 /**

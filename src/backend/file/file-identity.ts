@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { type FileHandle, open } from "node:fs/promises";
-import { type CursorData, MAX_FP_LEN } from "./cursor.js";
+import { type CursorData, MAX_FP_LEN } from "./file-cursor.js";
 
 /**
  * Which file a path names, independent of its name: device + inode + a fingerprint of its first bytes, so a
