@@ -1,6 +1,9 @@
 import { cursorTail } from "./cursor.js";
 
-/** One complete line read from a followed file. Offsets are exact bytes in the file. */
+/**
+ * One complete line of a stream's source. `start` and `end` are exact byte positions in that source (a file, the
+ * bytes read from stdin), the `<position>` of the cursor envelope (core/cursor.ts); only backends make them.
+ */
 export interface Line {
   /** Per-stream sequence number: consecutive lines have consecutive numbers (display and gap counting only). */
   seq: number;
@@ -20,6 +23,16 @@ export interface Line {
    * `end` is then the file's last byte + 1 and there is no terminator.
    */
   unterminated?: true;
+}
+
+/** Bytes the line occupies in its source, terminator included (budgets, the `sizes` column of a lines frame). */
+export function lineBytes(line: Line): number {
+  return line.end - line.start;
+}
+
+/** Whether the line is the first its source ever held (nothing older to page back to). */
+export function startsSource(line: Line): boolean {
+  return line.start === 0;
 }
 
 /**

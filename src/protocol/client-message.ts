@@ -1,4 +1,5 @@
-import type { ClientMessage, ErrorCode } from "./messages.js";
+import type { ErrorCode } from "./errors.js";
+import type { ClientMessage } from "./messages.js";
 
 /** Outcome of reading one client frame: the message, or the error frame fields to answer with. */
 export type ParsedClientMessage =

@@ -1,7 +1,9 @@
 /**
  * The WebSocket protocol at `/ws` and the JSON shapes of the HTTP API, shared by the server and the web client
- * (no runtime imports here). Described for humans in docs/protocol.md; keep both in step.
+ * (types only; the error catalog is protocol/errors.ts). Described for humans in docs/protocol.md; keep both in step.
  */
+import type { ErrorCode } from "./errors.js";
+
 export const PROTOCOL_VERSION = 2;
 
 export type Level = "error" | "warn" | "ok" | "info";
@@ -25,6 +27,11 @@ export interface WireLine {
 export interface StreamInfo {
   name: string;
   default: boolean;
+  /**
+   * What the stream's cursors promise. Cursors are opaque; `durable` says whether one still resumes after a server
+   * restart (a file's do; a ring filled from stdin lives only as long as the server).
+   */
+  cursors: { durable: boolean };
 }
 
 // ---- client -> server ----
@@ -34,7 +41,7 @@ export type ClientMessage =
   | { type: "ping"; t?: number };
 
 // ---- server -> client ----
-export type GapReason = "file-changed" | "file-gone" | "truncated" | "slow-client";
+export type GapReason = "file-changed" | "file-gone" | "truncated" | "restarted" | "trimmed" | "slow-client";
 
 export type ServerMessage =
   | { type: "hello"; v: number; server: string; streams: StreamInfo[]; heartbeatMs: number }
@@ -49,6 +56,8 @@ export type ServerMessage =
   | LinesFrame
   | { type: "truncated"; stream: string; cursor: string }
   | { type: "rotated"; stream: string; cursor: string }
+  /** The source started over (a stream that lives in memory was restarted); positions before do not compare. */
+  | { type: "restarted"; stream: string; cursor: string }
   | { type: "missing"; stream: string }
   | {
       type: "gap";
@@ -84,31 +93,6 @@ export interface LinesFrame {
   /** Lines cut at the size limit, by line index: their real length in bytes. */
   trunc?: Record<number, number>;
 }
-
-export type ErrorCode =
-  | "bad_json"
-  | "bad_message"
-  | "unknown_stream"
-  | "bad_cursor"
-  | "already_subscribed"
-  | "not_subscribed"
-  | "too_many_subscriptions"
-  /** Reading history for a subscription failed (I/O error); the subscription is dropped, retry later. */
-  | "read_failed";
-
-/** WebSocket close codes used by the server (4000-4999 are application codes). */
-export const CloseCode = {
-  /** Server shutting down (RFC 6455 "going away"). */
-  goingAway: 1001,
-  /** Client message larger than the limit. */
-  messageTooBig: 1009,
-  /** `/ws/audit` only: the audit log could not be read (when connecting, or later while catching up). */
-  unreadable: 1011,
-  /** Client fell too far behind and its buffer limit was exceeded; reconnect with the last cursor. */
-  slowClient: 4008,
-  /** Too many messages per second from this client. */
-  rateLimited: 4029,
-} as const;
 
 // ---- HTTP API (JSON bodies) ----
 

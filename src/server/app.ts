@@ -6,7 +6,7 @@ import fastifyWebsocket from "@fastify/websocket";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { StreamBackend } from "../backend/backend.js";
 import { FileBackend } from "../backend/file/file-backend.js";
-import { CloseCode } from "../protocol/messages.js";
+import { CloseCode } from "../protocol/errors.js";
 import { Connections } from "./connections.js";
 import type { ServerContext } from "./context.js";
 import { Heartbeat } from "./heartbeat.js";
@@ -95,6 +95,11 @@ export function createServer(input: ServerOptions): LivetrailServer {
     streams,
     connections,
     heartbeat: new Heartbeat(options.heartbeatMs),
+    delivery: {
+      slowClients: options.slowClients,
+      catchUpChunkLines: options.catchUpChunkLines,
+      maxFrameBytes: options.maxFrameBytes,
+    },
     metrics: lazyMetrics(streams, connections),
     serverName: serverName(),
     searches: 0,
@@ -114,8 +119,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
     if (authorize !== undefined) {
       // The one place a request (HTTP or WebSocket upgrade) is admitted.
       app.addHook("onRequest", async (request, reply) => {
-        if (!(await authorize(request)))
-          return sendError(reply, 401, "unauthorized", "authentication required");
+        if (!(await authorize(request))) return sendError(reply, "unauthorized", "authentication required");
       });
     }
     registerWebSocketRoutes(app, ctx);

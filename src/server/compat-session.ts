@@ -1,7 +1,7 @@
 import type { WebSocket } from "ws";
-import { CloseCode } from "../protocol/messages.js";
+import { CloseCode } from "../protocol/errors.js";
+import { type DeliveryOptions, Subscription } from "./delivery/subscription.js";
 import type { Hub } from "./hub.js";
-import { type SlowClientPolicy, Subscription } from "./subscription.js";
 import { WsConnection } from "./ws-connection.js";
 import { WsSink } from "./ws-sink.js";
 
@@ -12,9 +12,7 @@ const INITIAL_LINES = 200;
 
 export interface CompatSessionOptions {
   maxBufferedBytes: number;
-  maxFrameBytes: number;
-  catchUpChunkLines: number;
-  slowClient: SlowClientPolicy;
+  delivery: DeliveryOptions;
   onClose: (session: CompatSession) => void;
   onHeartbeatTimeout: () => void;
 }
@@ -47,9 +45,7 @@ export class CompatSession extends WsConnection {
     if (this.closed) return;
     if (initial.exists) sink.send(initial.text);
     this.subscription = new Subscription(this.hub, sink, {
-      catchUpChunkLines: this.options.catchUpChunkLines,
-      slowClient: this.options.slowClient,
-      maxFrameBytes: this.options.maxFrameBytes,
+      delivery: this.options.delivery,
       // The text feed has no error frames: a subscription that ends by itself (read failure) ends the socket.
       onEnd: (reason) => this.ws.close(CloseCode.unreadable, closeReason(reason)),
     });
@@ -62,12 +58,12 @@ export class CompatSession extends WsConnection {
   private async initial(): Promise<{ exists: boolean; text: string; cursor: string | null }> {
     let lines: { text: string; c: string }[];
     let end: string | null;
-    const recent = this.hub.position === null ? undefined : this.hub.window.last(INITIAL_LINES);
+    const recent = this.hub.windowTail(INITIAL_LINES);
     if (recent !== undefined) {
       lines = recent.map((l) => ({ text: l.text, c: l.cursor }));
       end = this.hub.cursor;
     } else {
-      if (!(await this.hub.backend.info()).exists) return { exists: false, text: "", cursor: null };
+      if (!(await this.hub.backend.info(null)).exists) return { exists: false, text: "", cursor: null };
       const tail = await this.hub.backend.tail(INITIAL_LINES);
       lines = tail.lines.map((l) => ({ text: l.text, c: l.cursor }));
       end = tail.cursor;

@@ -1,5 +1,6 @@
 import type { Registry } from "prom-client";
 import type { Connections } from "./connections.js";
+import type { DeliveryOptions } from "./delivery/subscription.js";
 import type { Heartbeat } from "./heartbeat.js";
 import type { ResolvedOptions } from "./options.js";
 import type { Streams } from "./streams.js";
@@ -10,6 +11,8 @@ export interface ServerContext {
   readonly streams: Streams;
   readonly connections: Connections;
   readonly heartbeat: Heartbeat;
+  /** How every subscription delivers (one object, handed to every session). */
+  readonly delivery: DeliveryOptions;
   /** The Prometheus registry, made at the first scrape. */
   readonly metrics: () => Promise<Registry>;
   readonly serverName: string;

@@ -1,7 +1,5 @@
-import { MAX_FP_LEN } from "../backend/file/file-cursor.js";
-import { prefixOf } from "../core/cursor.js";
 import { parseEntry } from "../core/entry.js";
-import type { Line } from "../core/line.js";
+import { type Line, lineBytes } from "../core/line.js";
 import type { LinesFrame, ServerMessage, WireLine } from "../protocol/messages.js";
 
 /** How a client receives a stream: `/ws` JSON frames, Server-Sent Events, or the old `/ws/audit` raw text. */
@@ -19,7 +17,7 @@ export function toWireLine(line: Line): WireLine {
 }
 
 /**
- * Consecutive lines of one file sent together (frameGroups makes them). Each representation is built at most
+ * Consecutive lines of one source sent together (frameGroups makes them). Each representation is built at most
  * once, on first use, and the same Buffer is handed to every client: no per-client serialisation.
  */
 export class Batch {
@@ -32,14 +30,6 @@ export class Batch {
 
   get count(): number {
     return this.lines.length;
-  }
-  /** Source position of the first byte of the first line. */
-  get first(): number {
-    return (this.lines[0] as Line).start;
-  }
-  /** Source position after the last line. */
-  get last(): number {
-    return (this.lines[this.lines.length - 1] as Line).end;
   }
   get lastCursor(): string {
     return (this.lines[this.lines.length - 1] as Line).cursor;
@@ -54,11 +44,16 @@ export class Batch {
     return buf;
   }
 
-  /** The lines that end after `position` (used once per client when its catch-up overlapped live delivery). */
-  after(position: number): Batch {
+  /**
+   * The lines after `cursor`, or null when none is (used once per client when its catch-up overlapped live
+   * delivery); `compare` is the backend's order.
+   */
+  after(cursor: string, compare: (a: string, b: string) => number): Batch | null {
+    if (compare(this.lastCursor, cursor) <= 0) return null;
+    if (compare((this.lines[0] as Line).cursor, cursor) > 0) return this;
     return new Batch(
       this.stream,
-      this.lines.filter((l) => l.end > position),
+      this.lines.filter((l) => compare(l.cursor, cursor) > 0),
     );
   }
 }
@@ -95,7 +90,7 @@ function linesFrame(stream: string, lines: readonly Line[]): LinesFrame {
   for (let i = 0; i < n; i++) {
     const line = lines[i] as Line;
     text[i] = line.text;
-    sizes[i] = line.end - line.start;
+    sizes[i] = lineBytes(line);
     if (line.truncatedFrom !== undefined) {
       trunc[i] = line.truncatedFrom;
       cut = true;
@@ -126,7 +121,9 @@ export function controlFrame(format: Format, message: ServerMessage): string | n
     case "text":
       return null;
     case "sse": {
-      const id = message.type === "truncated" || message.type === "rotated" ? `id: ${message.cursor}\n` : "";
+      const reset =
+        message.type === "truncated" || message.type === "rotated" || message.type === "restarted";
+      const id = reset ? `id: ${message.cursor}\n` : "";
       return `${id}event: ${message.type}\ndata: ${JSON.stringify(message)}\n\n`;
     }
   }
@@ -134,26 +131,21 @@ export function controlFrame(format: Format, message: ServerMessage): string | n
 
 /**
  * Splits lines into frames of at most `maxBytes` of source text each (at least one line per frame), and where
- * they stop being consecutive (a sequence or position jump: another file, or a gap) or change cursor prefix,
- * which a LinesFrame cannot express.
+ * the backend says one does not continue the other (another source, a gap), which a LinesFrame cannot express.
  */
-export function frameGroups(lines: readonly Line[], maxBytes: number): Line[][] {
+export function frameGroups(
+  lines: readonly Line[],
+  maxBytes: number,
+  continues: (prev: Line, next: Line) => boolean,
+): Line[][] {
   const groups: Line[][] = [];
   let from = 0;
   let bytes = 0;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as Line;
-    const size = line.end - line.start;
+    const size = lineBytes(line);
     if (i > from) {
-      const prev = lines[i - 1] as Line;
-      if (
-        bytes + size > maxBytes ||
-        line.seq !== prev.seq + 1 ||
-        line.start !== prev.end ||
-        // In a file's first MAX_FP_LEN bytes its fingerprint, and so its cursor prefix, still grows from one read
-        // to the next; a frame derives every cursor from its last one.
-        (line.start < MAX_FP_LEN && prefixOf(line.cursor) !== prefixOf(prev.cursor))
-      ) {
+      if (bytes + size > maxBytes || !continues(lines[i - 1] as Line, line)) {
         groups.push(lines.slice(from, i));
         from = i;
         bytes = 0;

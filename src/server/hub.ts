@@ -1,7 +1,6 @@
-import type { LiveFeed, StreamBackend } from "../backend/backend.js";
-import type { FollowerEvent } from "../backend/file/follower-events.js";
+import type { FeedEvent, GapReason, LiveFeed, StreamBackend } from "../backend/backend.js";
 import type { Line } from "../core/line.js";
-import type { GapReason, ServerMessage } from "../protocol/messages.js";
+import type { ServerMessage } from "../protocol/messages.js";
 import { Batch, frameGroups } from "./frames.js";
 import { RecentWindow } from "./recent-window.js";
 
@@ -19,7 +18,7 @@ export interface HubOptions {
 export interface HubSubscriber {
   /** Deliver one batch if live; returns the bytes queued for the client (0 when skipped). */
   onBatch(batch: Batch): number;
-  /** A stream event; `generationChanged` means positions before it belong to another file (or content). */
+  /** A stream event; `generationChanged` means positions before it belong to another source (or content). */
   onEvent(message: ServerMessage, generationChanged: boolean): void;
   /** The subscriber threw while handling a batch or event: end it (the hub has already removed it). */
   abort(error: unknown): void;
@@ -45,13 +44,12 @@ export interface HubCounters {
  * Each batch is serialised once per format and the same buffer goes to every client.
  */
 export class Hub {
-  /** Incremented whenever positions stop being comparable (truncation, rotation, a follower gap). */
+  /** Incremented whenever positions stop being comparable (a reset, a feed gap). */
   generation = 0;
-  /** Source position after the last line read, null while the source does not exist. */
-  position: number | null = null;
+  /** Cursor after the last line read, null while the source does not exist. */
   cursor: string | null = null;
   lastChangeMs: number | null = null;
-  readonly window: RecentWindow;
+  private readonly window: RecentWindow;
   readonly counters: HubCounters = {
     linesRead: 0,
     linesSent: 0,
@@ -61,9 +59,9 @@ export class Hub {
     slowClientCatchUps: 0,
   };
   private readonly subscribers = new Set<HubSubscriber>();
-  private generationWaiters: (() => void)[] = [];
+  private changeWaiters: (() => void)[] = [];
   private feed: LiveFeed | null = null;
-  private closed = false;
+  private isClosed = false;
 
   constructor(
     readonly name: string,
@@ -71,7 +69,11 @@ export class Hub {
     readonly isDefault: boolean,
     private readonly options: HubOptions,
   ) {
-    this.window = new RecentWindow(options.windowLines, options.windowBytes);
+    this.window = new RecentWindow(options.windowLines, options.windowBytes, backend);
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
   }
 
   get clientCount(): number {
@@ -83,12 +85,12 @@ export class Hub {
       { tail: this.options.windowLines, pace: () => this.pace() },
       (event) => this.onFeedEvent(event),
     );
-    if (this.closed) {
+    if (this.isClosed) {
       await feed.close();
       return;
     }
     this.feed = feed;
-    if (this.cursor === null && feed.cursor !== null) this.setCursor(feed.cursor);
+    if (this.cursor === null && feed.cursor !== null) this.cursor = feed.cursor;
   }
 
   add(subscriber: HubSubscriber): void {
@@ -100,12 +102,29 @@ export class Hub {
   }
 
   /**
-   * Resolves at the next new generation (or when the hub closes): for a subscriber that found the source ahead
-   * of the hub (rotated or truncated, not yet noticed) and must not guess positions until the hub catches up.
+   * Resolves at the next new generation or when the source first appears (or when the hub closes): for a
+   * subscriber that found the source ahead of the feed and must not guess positions until the feed catches up.
    */
-  nextGeneration(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.generationWaiters.push(resolve));
+  nextChange(): Promise<void> {
+    if (this.isClosed) return Promise.resolve();
+    return new Promise((resolve) => this.changeWaiters.push(resolve));
+  }
+
+  /** The lines after `cursor` (of the feed's current source) held in memory, undefined when they are not all. */
+  windowAfter(cursor: string): Line[] | undefined {
+    return this.cursor === null ? undefined : this.window.after(cursor, this.cursor);
+  }
+
+  /** The last `n` lines, from memory; undefined when memory does not hold them all. */
+  windowTail(n: number): Line[] | undefined {
+    return this.cursor === null ? undefined : this.window.last(n);
+  }
+
+  /** Everything in memory and the cursor before it (null before the source exists). */
+  windowAll(): { lines: Line[]; from: string | null } {
+    const lines = this.window.last(this.window.size) ?? [];
+    const first = lines[0];
+    return { lines, from: first === undefined ? this.cursor : this.backend.cursorBefore(first) };
   }
 
   countGap(reason: GapReason): void {
@@ -113,10 +132,10 @@ export class Hub {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.isClosed) return;
+    this.isClosed = true;
     this.subscribers.clear();
-    this.wakeGenerationWaiters();
+    this.wakeChangeWaiters();
     await this.feed?.close();
   }
 
@@ -144,25 +163,25 @@ export class Hub {
     });
   }
 
-  private onFeedEvent(event: FollowerEvent): void {
-    if (this.closed) return;
+  private onFeedEvent(event: FeedEvent): void {
+    if (this.isClosed) return;
     switch (event.type) {
       case "lines":
         this.onLines(event.lines);
         return;
-      case "truncated":
-      case "rotated":
-        this.newGeneration(event.cursor);
-        this.broadcast({ type: event.type, stream: this.name, cursor: event.cursor }, true);
+      case "reset":
+        this.newGeneration(event.cursor, true);
+        this.broadcast({ type: event.reason, stream: this.name, cursor: event.cursor }, true);
         return;
-      case "gap":
-        this.newGeneration(event.to);
+      case "gap": {
+        this.newGeneration(event.to, false);
         this.countGap(event.reason);
-        this.broadcast(
-          { type: "gap", stream: this.name, reason: event.reason, from: event.from, to: event.to },
-          true,
-        );
+        const { reason, from, to, skipped } = event;
+        const message: ServerMessage = { type: "gap", stream: this.name, reason, from, to };
+        if (skipped !== undefined) message.skipped = skipped;
+        this.broadcast(message, true);
         return;
+      }
       case "missing":
         this.lastChangeMs = Date.now();
         this.broadcast({ type: "missing", stream: this.name }, false);
@@ -176,12 +195,16 @@ export class Hub {
   private onLines(lines: readonly Line[]): void {
     if (lines.length === 0) return;
     this.window.push(lines);
-    const last = lines[lines.length - 1] as Line;
-    this.position = last.end;
-    this.cursor = last.cursor;
+    const appeared = this.cursor === null;
+    this.cursor = (lines[lines.length - 1] as Line).cursor;
     this.lastChangeMs = Date.now();
     this.counters.linesRead += lines.length;
-    for (const group of frameGroups(lines, this.options.maxFrameBytes)) {
+    if (appeared) {
+      // The first lines of a source that did not exist: catch-ups that found it before the feed did may go on.
+      this.generation++;
+      this.wakeChangeWaiters();
+    }
+    for (const group of frameGroups(lines, this.options.maxFrameBytes, this.continues)) {
       const batch = new Batch(this.name, group);
       let delivered = 0;
       let bytes = 0;
@@ -203,23 +226,20 @@ export class Hub {
     }
   }
 
-  private newGeneration(cursor: string): void {
+  private readonly continues = (prev: Line, next: Line): boolean => this.backend.continues(prev, next);
+
+  private newGeneration(cursor: string, fromStart: boolean): void {
     this.generation++;
-    this.setCursor(cursor);
-    this.window.reset(this.position);
-    this.lastChangeMs = Date.now();
-    this.wakeGenerationWaiters();
-  }
-
-  private wakeGenerationWaiters(): void {
-    const waiters = this.generationWaiters;
-    this.generationWaiters = [];
-    for (const resolve of waiters) resolve();
-  }
-
-  private setCursor(cursor: string): void {
     this.cursor = cursor;
-    this.position = this.backend.positionOf(cursor);
+    this.window.reset(cursor, fromStart);
+    this.lastChangeMs = Date.now();
+    this.wakeChangeWaiters();
+  }
+
+  private wakeChangeWaiters(): void {
+    const waiters = this.changeWaiters;
+    this.changeWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   private broadcast(message: ServerMessage, generationChanged: boolean): void {

@@ -55,9 +55,8 @@ function createMetrics(client: PromClient, streams: Streams, connections: Connec
     registers: [register],
     async collect() {
       for (const hub of streams.all()) {
-        const info = await hub.backend.info().catch(() => null);
-        const lag = info === null || hub.position === null ? 0 : Math.max(0, info.size - hub.position);
-        this.set({ stream: hub.name }, lag);
+        const info = await hub.backend.info(hub.cursor).catch(() => null);
+        this.set({ stream: hub.name }, info?.unreadBytes ?? 0);
       }
     },
   });

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from "fastify";
 import type { StreamBackend } from "../backend/backend.js";
+import type { SlowClientPolicy } from "./delivery/subscription.js";
 import { type ResolvedSecurity, resolveSecurity, type SecurityOptions } from "./security/security-options.js";
-import type { SlowClientPolicy } from "./subscription.js";
 
 export interface StreamSpec {
   /** Stream name used in URLs and messages. */

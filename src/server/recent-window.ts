@@ -1,7 +1,13 @@
-import type { Line } from "../core/line.js";
+import { type Line, lineBytes, startsSource } from "../core/line.js";
+
+/** What the window needs from its backend to place a cursor among its lines (cursors are the backend's). */
+export interface CursorOrder {
+  compare(a: string, b: string): number;
+  cursorBefore(line: Line): string;
+}
 
 /**
- * The most recent lines of one stream (one file generation), bounded by a line count and a byte budget, so a
+ * The most recent lines of one stream (one source generation), bounded by a line count and a byte budget, so a
  * client that subscribes with a small tail or resumes from a recent cursor is served from memory.
  */
 export class RecentWindow {
@@ -10,46 +16,55 @@ export class RecentWindow {
   private head = 0;
   private bytes = 0;
   /**
-   * Source position where the in-memory content starts: lines before it are not in memory. null until the first
-   * line of a generation whose start position was not known in advance.
+   * Cursor where the in-memory content starts: lines before it are not in memory. null until the first line of a
+   * generation whose start was not known in advance.
    */
-  private floor: number | null = null;
-  /** True while the window holds every line of the generation from position 0. */
+  private floor: string | null = null;
+  /** True while the window holds every line of the generation from its start. */
   private complete = false;
 
   constructor(
     private readonly maxLines: number,
     private readonly maxBytes: number,
+    private readonly order: CursorOrder,
   ) {}
 
   get size(): number {
     return this.lines.length - this.head;
   }
 
-  /** Forget everything; the next lines start at `position` (null: wherever the next line starts). */
-  reset(position: number | null): void {
+  /** The oldest line held, if any. */
+  get first(): Line | undefined {
+    return this.lines[this.head];
+  }
+
+  /**
+   * Forget everything; the next lines follow `cursor` (null: wherever the next line starts). `fromStart`: the
+   * cursor is the start of its source, so the window will hold all of it until it overflows.
+   */
+  reset(cursor: string | null, fromStart: boolean): void {
     this.lines = [];
     this.head = 0;
     this.bytes = 0;
-    this.floor = position;
-    this.complete = position === 0;
+    this.floor = cursor;
+    this.complete = cursor !== null && fromStart;
   }
 
   push(batch: readonly Line[]): void {
     const first = batch[0];
     if (first === undefined) return;
     if (this.floor === null) {
-      this.floor = first.start;
-      this.complete = first.start === 0;
+      this.floor = this.order.cursorBefore(first);
+      this.complete = startsSource(first);
     }
     for (const line of batch) {
       this.lines.push(line);
-      this.bytes += line.end - line.start;
+      this.bytes += lineBytes(line);
     }
     while (this.size > 0 && (this.size > this.maxLines || this.bytes > this.maxBytes)) {
       const old = this.lines[this.head] as Line;
-      this.bytes -= old.end - old.start;
-      this.floor = old.end;
+      this.bytes -= lineBytes(old);
+      this.floor = old.cursor;
       this.complete = false;
       this.head++;
     }
@@ -60,21 +75,22 @@ export class RecentWindow {
   }
 
   /**
-   * Lines after `position`, or undefined when the window cannot answer (older than what it holds, not a line
-   * boundary, or beyond its end). `end` is the stream's current position.
+   * Lines after `cursor`, or undefined when the window cannot answer (older than what it holds, not a line
+   * boundary, or beyond its end). `end` is the cursor after the stream's last line; both are of its source.
    */
-  after(position: number, end: number): Line[] | undefined {
-    if (position === end) return [];
-    if (this.floor === null || position < this.floor || position > end) return undefined;
-    if (position === this.floor) return this.lines.slice(this.head);
-    // Binary search for the line that starts exactly at `position`.
+  after(cursor: string, end: string): Line[] | undefined {
+    const { compare } = this.order;
+    if (compare(cursor, end) === 0) return [];
+    if (this.floor === null || compare(cursor, this.floor) < 0 || compare(cursor, end) > 0) return undefined;
+    if (compare(cursor, this.floor) === 0) return this.lines.slice(this.head);
+    // Binary search for the line that ends exactly at `cursor`: the answer starts after it.
     let lo = this.head;
     let hi = this.lines.length - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      const start = (this.lines[mid] as Line).start;
-      if (start === position) return this.lines.slice(mid);
-      if (start < position) lo = mid + 1;
+      const c = compare((this.lines[mid] as Line).cursor, cursor);
+      if (c === 0) return this.lines.slice(mid + 1);
+      if (c < 0) lo = mid + 1;
       else hi = mid - 1;
     }
     return undefined;

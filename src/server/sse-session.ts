@@ -1,15 +1,13 @@
 import type { ServerResponse } from "node:http";
 import type { Connection } from "./connections.js";
+import { type DeliveryOptions, type StartRequest, Subscription } from "./delivery/subscription.js";
 import type { Beating } from "./heartbeat.js";
 import type { Hub } from "./hub.js";
 import { SseSink } from "./sse-sink.js";
-import { type SlowClientPolicy, type StartRequest, Subscription } from "./subscription.js";
 
 export interface SseSessionOptions {
   maxBufferedBytes: number;
-  maxFrameBytes: number;
-  catchUpChunkLines: number;
-  slowClient: SlowClientPolicy;
+  delivery: DeliveryOptions;
   /** Client reconnect delay suggested in the stream (`retry:`). */
   retryMs: number;
   onClose: (session: SseSession) => void;
@@ -18,7 +16,7 @@ export interface SseSessionOptions {
 const HEARTBEAT = ": hb\n\n";
 
 /**
- * One stream as Server-Sent Events: each line is an event whose `id` is its cursor, so a browser's automatic
+ * One stream as Server-Sent Events, the transport (its Subscription delivers): each line is an event whose `id` is its cursor, so a browser's automatic
  * reconnect (Last-Event-ID) resumes exactly after the last line it saw.
  */
 export class SseSession implements Connection, Beating {
@@ -32,9 +30,7 @@ export class SseSession implements Connection, Beating {
     private readonly options: SseSessionOptions,
   ) {
     this.subscription = new Subscription(hub, new SseSink(res, options.maxBufferedBytes), {
-      catchUpChunkLines: options.catchUpChunkLines,
-      slowClient: options.slowClient,
-      maxFrameBytes: options.maxFrameBytes,
+      delivery: options.delivery,
       onEnd: () => this.res.end(),
     });
   }

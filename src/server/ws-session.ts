@@ -1,14 +1,9 @@
 import type { RawData, WebSocket } from "ws";
 import { parseClientMessage } from "../protocol/client-message.js";
-import {
-  type ClientMessage,
-  CloseCode,
-  type ErrorCode,
-  PROTOCOL_VERSION,
-  type ServerMessage,
-} from "../protocol/messages.js";
+import { CloseCode, type ErrorCode } from "../protocol/errors.js";
+import { type ClientMessage, PROTOCOL_VERSION, type ServerMessage } from "../protocol/messages.js";
+import { type DeliveryOptions, Subscription } from "./delivery/subscription.js";
 import type { Streams } from "./streams.js";
-import { type SlowClientPolicy, Subscription } from "./subscription.js";
 import { WsConnection } from "./ws-connection.js";
 import { WsSink } from "./ws-sink.js";
 
@@ -17,9 +12,7 @@ export interface WsSessionOptions {
   heartbeatMs: number;
   maxBufferedBytes: number;
   maxSubscriptions: number;
-  catchUpChunkLines: number;
-  slowClient: SlowClientPolicy;
-  maxFrameBytes: number;
+  delivery: DeliveryOptions;
   /** Called once when the socket is gone, so the server can forget the session. */
   onClose: (session: WsSession) => void;
   /** A client stopped answering pings and was dropped. */
@@ -27,8 +20,9 @@ export interface WsSessionOptions {
 }
 
 /**
- * One `/ws` client: parses its messages, holds its subscriptions (several streams on one socket), answers the
- * heartbeat. A bad message gets an error frame and the connection stays usable.
+ * One `/ws` client, the transport: parses its messages, holds its subscriptions (several streams on one socket,
+ * which deliver the lines), answers the heartbeat. A bad message gets an error frame and the connection stays
+ * usable.
  */
 export class WsSession extends WsConnection {
   readonly transport = "ws" as const;
@@ -54,7 +48,11 @@ export class WsSession extends WsConnection {
       type: "hello",
       v: PROTOCOL_VERSION,
       server: this.options.serverName,
-      streams: this.streams.all().map((hub) => ({ name: hub.name, default: hub.isDefault })),
+      streams: this.streams.all().map((hub) => ({
+        name: hub.name,
+        default: hub.isDefault,
+        cursors: hub.backend.cursors,
+      })),
       heartbeatMs: this.options.heartbeatMs,
     });
   }
@@ -99,16 +97,14 @@ export class WsSession extends WsConnection {
         }
         if (message.since !== undefined) {
           try {
-            hub.backend.positionOf(message.since);
+            hub.backend.check(message.since);
           } catch (error) {
             this.error("bad_cursor", (error as Error).message, message.id, hub.name);
             return;
           }
         }
         const subscription = new Subscription(hub, this.sink, {
-          catchUpChunkLines: this.options.catchUpChunkLines,
-          slowClient: this.options.slowClient,
-          maxFrameBytes: this.options.maxFrameBytes,
+          delivery: this.options.delivery,
           ...(message.id === undefined ? {} : { id: message.id }),
           onEnd: () => {
             if (this.subscriptions.get(hub.name) === subscription) this.subscriptions.delete(hub.name);

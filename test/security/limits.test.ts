@@ -1,6 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { describe, expect, test } from "vitest";
-import { CloseCode, type SearchResult } from "../../src/protocol/messages.js";
+import { CloseCode } from "../../src/protocol/errors.js";
+import type { SearchResult } from "../../src/protocol/messages.js";
 import { useClosers } from "../helpers/closer.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";

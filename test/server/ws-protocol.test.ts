@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { decodeCursor, encodeCursor } from "../../src/backend/file/file-cursor.js";
 import { parseClientMessage } from "../../src/protocol/client-message.js";
-import { CloseCode, type ServerMessage, type WireLine } from "../../src/protocol/messages.js";
+import { CloseCode } from "../../src/protocol/errors.js";
+import type { ServerMessage, WireLine } from "../../src/protocol/messages.js";
 import { useClosers } from "../helpers/closer.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";

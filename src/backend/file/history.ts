@@ -101,6 +101,15 @@ export async function readTail(path: string, n: number, options: HistoryOptions 
   });
 }
 
+/** The cursor before the last `n` complete lines (numbered from there 1..n), reading backwards from the end only. */
+export async function tailStart(path: string, n: number, options: HistoryOptions = {}): Promise<string> {
+  checkLimit(n);
+  return withFile(path, null, null, async (file) => {
+    const start = await lineStartBefore(file.handle, file.size, n, options.readChunkBytes);
+    return file.prefix + cursorTail(start, 0);
+  });
+}
+
 interface OpenFile {
   handle: FileHandle;
   size: number;

@@ -1,6 +1,7 @@
 import { Worker } from "node:worker_threads";
 import type { Line } from "../../core/line.js";
-import { type SearchOutcome, type SearchQuery, SearchQueryError } from "../backend.js";
+import type { SearchOutcome, SearchQuery } from "../backend.js";
+import { checkQuery, escapeRegExp } from "../search-query.js";
 import { encodeCursor } from "./file-cursor.js";
 import { identify, isMissing } from "./file-identity.js";
 
@@ -220,10 +221,6 @@ type WorkerMessage =
   | { type: "progress"; scanned: number }
   | { type: "done"; limited: boolean; scanned: number };
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
 /**
  * For an any-case ASCII literal: a pattern that finds, in UTF-8 bytes read as Latin-1, every line the exact
  * any-case match (flags "iu") would find. ASCII bytes are themselves in Latin-1 and /i folds them alike; the only
@@ -241,17 +238,6 @@ function latin1Pattern(q: string): string | null {
       return c;
     })
     .join("");
-}
-
-/** Validates the query up front so a bad regex is the caller's error (400), not a failed scan. */
-export function checkQuery(query: SearchQuery): void {
-  if (query.q.length === 0) throw new SearchQueryError("empty query");
-  if (!query.regex) return;
-  try {
-    new RegExp(query.q, query.caseSensitive ? "u" : "iu");
-  } catch (error) {
-    throw new SearchQueryError(`invalid regular expression: ${(error as Error).message}`);
-  }
 }
 
 /** Searches the whole file for lines matching `query`; matches carry cursors (seq = line number in the file). */

@@ -19,14 +19,14 @@ interface StreamParams {
 export function registerApiRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const hubOf = (name: string, reply: FastifyReply): Hub | undefined => {
     const hub = ctx.streams.get(name);
-    if (hub === undefined) sendError(reply, 404, "unknown_stream", `no stream named "${name}"`);
+    if (hub === undefined) sendError(reply, "unknown_stream", `no stream named "${name}"`);
     return hub;
   };
 
   app.get("/api/streams", async () => {
     const out: StreamSummary[] = [];
     for (const hub of ctx.streams.all()) {
-      const info = await hub.backend.info();
+      const info = await hub.backend.info(hub.cursor);
       out.push({
         name: hub.name,
         default: hub.isDefault,
@@ -47,18 +47,17 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ServerContext): voi
       if (hub === undefined) return reply;
       const { before, after, at } = request.query;
       const given = [before, after, at].filter((v) => v !== undefined).length;
-      if (given > 1) return sendError(reply, 400, "bad_request", "give at most one of before, after, at");
+      if (given > 1) return sendError(reply, "bad_request", "give at most one of before, after, at");
       const limit = intParam(request.query.limit, DEFAULT_PAGE, 1, MAX_PAGE);
-      if (limit === null)
-        return sendError(reply, 400, "bad_request", `limit must be an integer 1..${MAX_PAGE}`);
+      if (limit === null) return sendError(reply, "bad_request", `limit must be an integer 1..${MAX_PAGE}`);
       const backend = hub.backend;
-      // The cursor to page backwards from: before the first line, null when the page starts the file.
-      const page = (lines: Line[], after: string | null, more: boolean): LinesPage => {
+      // The cursor to page backwards from: before the first line, null when the page starts the source.
+      const page = (lines: Line[], after: string | null, more: boolean, atStart: boolean): LinesPage => {
         const first = lines[0];
         return {
           stream: hub.name,
           lines: lines.map(toWireLine),
-          before: first !== undefined && first.start > 0 ? backend.cursorBefore(first) : null,
+          before: first !== undefined && !atStart ? backend.cursorBefore(first) : null,
           after,
           more,
         };
@@ -66,21 +65,20 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ServerContext): voi
       try {
         if (before !== undefined) {
           const r = await backend.readBefore(before, limit);
-          return page(r.lines, before, r.more);
+          return page(r.lines, before, r.more, !r.more);
         }
         if (after !== undefined) {
           const r = await backend.readAfter(after === "start" ? null : after, limit);
-          return page(r.lines, r.cursor, r.more);
+          return page(r.lines, r.cursor, r.more, r.atStart);
         }
         if (at !== undefined) {
           const atMs = Date.parse(at);
-          if (Number.isNaN(atMs)) return sendError(reply, 400, "bad_time", `"at" must be an ISO-8601 time`);
+          if (Number.isNaN(atMs)) return sendError(reply, "bad_time", `"at" must be an ISO-8601 time`);
           const r = await backend.seek(atMs, limit);
-          return page(r.lines, r.cursor, r.more);
+          return page(r.lines, r.cursor, r.more, r.atStart);
         }
         const r = await backend.tail(limit);
-        const first = r.lines[0];
-        return page(r.lines, r.cursor, first !== undefined && first.start > 0);
+        return page(r.lines, r.cursor, !r.atStart, r.atStart);
       } catch (error) {
         return sendReadError(reply, error);
       }
@@ -93,20 +91,20 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ServerContext): voi
       const hub = hubOf(request.params.name, reply);
       if (hub === undefined) return reply;
       const q: unknown = request.query.q;
-      if (q === undefined || q === "") return sendError(reply, 400, "bad_query", `"q" is required`);
-      if (typeof q !== "string") return sendError(reply, 400, "bad_query", `give "q" once`);
-      if (q.length > 1000) return sendError(reply, 400, "bad_query", `"q" is longer than 1000 characters`);
+      if (q === undefined || q === "") return sendError(reply, "bad_query", `"q" is required`);
+      if (typeof q !== "string") return sendError(reply, "bad_query", `give "q" once`);
+      if (q.length > 1000) return sendError(reply, "bad_query", `"q" is longer than 1000 characters`);
       const regex = flagParam(request.query.regex);
       const caseSensitive = flagParam(request.query.case);
       if (regex === null || caseSensitive === null) {
-        return sendError(reply, 400, "bad_request", "regex and case take 0 or 1");
+        return sendError(reply, "bad_request", "regex and case take 0 or 1");
       }
       const limit = intParam(request.query.limit, DEFAULT_MATCHES, 1, MAX_MATCHES);
       if (limit === null)
-        return sendError(reply, 400, "bad_request", `limit must be an integer 1..${MAX_MATCHES}`);
+        return sendError(reply, "bad_request", `limit must be an integer 1..${MAX_MATCHES}`);
       if (ctx.searches >= ctx.options.maxConcurrentSearches) {
         reply.header("retry-after", "1");
-        return sendError(reply, 503, "busy", "too many searches running; retry shortly");
+        return sendError(reply, "busy", "too many searches running; retry shortly");
       }
       ctx.searches++;
       try {

@@ -1,9 +1,19 @@
 import type { FastifyError, FastifyInstance } from "fastify";
 import { appendEntries, type EntryInput } from "../../append/appender.js";
-import { EntryError, type EntryLevel } from "../../append/entry-format.js";
+import { EntryError, type EntryErrorCode, type EntryLevel } from "../../append/entry-format.js";
+import type { HttpErrorCode } from "../../protocol/errors.js";
 import type { ServerContext } from "../context.js";
 import type { ResolvedSecurity } from "../security/security-options.js";
 import { sendError } from "./http-errors.js";
+
+/** The appender's reasons for refusing an entry, as API error codes. */
+const ENTRY_ERRORS: Record<EntryErrorCode, HttpErrorCode> = {
+  "empty-message": "empty_message",
+  "entry-too-large": "entry_too_large",
+  "bad-level": "bad_level",
+  "bad-category": "bad_category",
+  "bad-time": "bad_time",
+};
 
 interface AppendEntry {
   message: string;
@@ -64,13 +74,13 @@ export function registerAppendRoute(
       // Checked before the body is read: a reader cannot make the server parse a large upload.
       onRequest: async (request, reply) => {
         const principal = request.principal;
-        if (principal === null) return sendError(reply, 401, "unauthorized", "a write token is required");
+        if (principal === null) return sendError(reply, "unauthorized", "a write token is required");
         if (principal.scope !== "write" || principal.via !== "bearer") {
-          return sendError(reply, 403, "forbidden", "appending needs a write token (Authorization: Bearer)");
+          return sendError(reply, "forbidden", "appending needs a write token (Authorization: Bearer)");
         }
         const type = request.headers["content-type"]?.split(";")[0]?.trim().toLowerCase();
         if (type !== "application/json") {
-          return sendError(reply, 415, "unsupported_media_type", "send application/json");
+          return sendError(reply, "unsupported_media_type", "send application/json");
         }
       },
       // Fastify's validator coerces scalars (42 -> "42"); a message must be sent as a string.
@@ -80,25 +90,20 @@ export function registerAppendRoute(
         const items = Array.isArray(body.entries) ? body.entries : [];
         const texts = [body.message, ...items.map((e) => (e as Record<string, unknown> | null)?.message)];
         if (texts.some((t) => t !== undefined && typeof t !== "string")) {
-          return sendError(reply, 400, "bad_request", "messages must be JSON strings");
+          return sendError(reply, "bad_request", "messages must be JSON strings");
         }
       },
       errorHandler: (error: FastifyError, _request, reply) => {
         if (error.validation !== undefined) {
-          return sendError(reply, 400, "bad_request", error.message.slice(0, 300));
+          return sendError(reply, "bad_request", error.message.slice(0, 300));
         }
         if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
-          return sendError(
-            reply,
-            413,
-            "body_too_large",
-            `the body is larger than ${security.maxBodyBytes} bytes`,
-          );
+          return sendError(reply, "body_too_large", `the body is larger than ${security.maxBodyBytes} bytes`);
         }
         if (error.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
-          return sendError(reply, 415, "unsupported_media_type", "send application/json");
+          return sendError(reply, "unsupported_media_type", "send application/json");
         }
-        if (error.statusCode === 400) return sendError(reply, 400, "bad_json", "the body is not valid JSON");
+        if (error.statusCode === 400) return sendError(reply, "bad_json", "the body is not valid JSON");
         throw error;
       },
     },
@@ -106,13 +111,12 @@ export function registerAppendRoute(
       const { name } = request.params;
       const file = files.get(name);
       if (ctx.streams.get(name) === undefined) {
-        return sendError(reply, 404, "unknown_stream", `no stream named "${name}"`);
+        return sendError(reply, "unknown_stream", `no stream named "${name}"`);
       }
-      if (file === undefined)
-        return sendError(reply, 409, "not_appendable", `stream "${name}" is not a file`);
+      if (file === undefined) return sendError(reply, "not_appendable", `stream "${name}" is not a file`);
       const body = request.body;
       if ((body.message === undefined) === (body.entries === undefined)) {
-        return sendError(reply, 400, "bad_request", 'give either "message" or "entries"');
+        return sendError(reply, "bad_request", 'give either "message" or "entries"');
       }
       // Only the fields the API documents reach the appender: the time of an entry is always the server's.
       const entries: EntryInput[] = (body.entries ?? [body as AppendEntry]).map((entry) => ({
@@ -125,8 +129,7 @@ export function registerAppendRoute(
         return reply.code(201).send({ stream: name, entries: result.entries, bytes: result.bytes });
       } catch (error) {
         if (error instanceof EntryError) {
-          const status = error.code === "entry-too-large" ? 413 : 400;
-          return sendError(reply, status, error.code.replaceAll("-", "_"), error.message);
+          return sendError(reply, ENTRY_ERRORS[error.code], error.message);
         }
         throw error;
       }

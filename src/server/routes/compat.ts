@@ -8,13 +8,13 @@ export function registerCompatRoutes(app: FastifyInstance, ctx: ServerContext): 
 
   app.get("/api/audit", { exposeHeadRoute: false }, async (_request, reply) => {
     const body = await backend().openRaw();
-    if (body === null) return sendError(reply, 404, "no_file", "the audit log does not exist (yet)");
+    if (body === null) return sendError(reply, "no_file", "the audit log does not exist (yet)");
     return reply.type("text/plain; charset=utf-8").header("cache-control", "no-store").send(body);
   });
 
   // Its own route: Fastify's automatic HEAD would read the whole file and report no length.
   app.head("/api/audit", async (_request, reply) => {
-    const info = await backend().info();
+    const info = await backend().info(null);
     if (!info.exists) return reply.code(404).send();
     return reply
       .type("text/plain; charset=utf-8")

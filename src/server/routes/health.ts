@@ -11,7 +11,7 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ServerContext): 
     const status = ctx.closing ? "closing" : "ok";
     reply.header("cache-control", "no-store");
     if (ctx.options.security.authRequired && request.principal === null) return reply.send({ status });
-    const streams = ctx.streams.all().map((hub) => ({ name: hub.name, following: hub.position !== null }));
+    const streams = ctx.streams.all().map((hub) => ({ name: hub.name, following: hub.cursor !== null }));
     return reply.send({ status, clients: ctx.connections.size, streams });
   });
 

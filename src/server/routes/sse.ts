@@ -14,29 +14,27 @@ export function registerSseRoute(app: FastifyInstance, ctx: ServerContext): void
     (request, reply) => {
       const hub = ctx.streams.get(request.params.name);
       if (hub === undefined)
-        return sendError(reply, 404, "unknown_stream", `no stream named "${request.params.name}"`);
-      if (ctx.closing) return sendError(reply, 503, "shutting_down", "the server is shutting down");
+        return sendError(reply, "unknown_stream", `no stream named "${request.params.name}"`);
+      if (ctx.closing) return sendError(reply, "shutting_down", "the server is shutting down");
       const header = request.headers["last-event-id"];
       const since = (Array.isArray(header) ? header[0] : header) || request.query.since || undefined;
       let tail = 0;
       if (since !== undefined) {
         try {
-          hub.backend.positionOf(since);
+          hub.backend.check(since);
         } catch (error) {
-          return sendError(reply, 400, "bad_cursor", (error as Error).message);
+          return sendError(reply, "bad_cursor", (error as Error).message);
         }
       } else if (request.query.tail !== undefined) {
         tail = Number(request.query.tail);
         if (!/^\d{1,6}$/.test(request.query.tail) || tail > MAX_TAIL) {
-          return sendError(reply, 400, "bad_request", `tail must be an integer 0..${MAX_TAIL}`);
+          return sendError(reply, "bad_request", `tail must be an integer 0..${MAX_TAIL}`);
         }
       }
       reply.hijack();
       const session = new SseSession(reply.raw, hub, {
         maxBufferedBytes: ctx.options.maxBufferedBytes,
-        maxFrameBytes: ctx.options.maxFrameBytes,
-        catchUpChunkLines: ctx.options.catchUpChunkLines,
-        slowClient: ctx.options.slowClients,
+        delivery: ctx.delivery,
         retryMs: 2000,
         onClose: (s) => {
           ctx.connections.delete(s);

@@ -2,7 +2,7 @@ import type { ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { WebSocket } from "ws";
-import { CloseCode } from "../../protocol/messages.js";
+import { CloseCode } from "../../protocol/errors.js";
 import { CompatSession } from "../compat-session.js";
 import type { ServerContext } from "../context.js";
 import { WsSession } from "../ws-session.js";
@@ -20,9 +20,7 @@ export function registerWebSocketRoutes(app: FastifyInstance, ctx: ServerContext
     heartbeatMs: options.heartbeatMs,
     maxBufferedBytes: options.maxBufferedBytes,
     maxSubscriptions: options.maxSubscriptions,
-    catchUpChunkLines: options.catchUpChunkLines,
-    slowClient: options.slowClients,
-    maxFrameBytes: options.maxFrameBytes,
+    delivery: ctx.delivery,
     onClose: (s: WsSession) => {
       connections.delete(s);
       heartbeat.delete(s);
@@ -51,9 +49,7 @@ export function registerWebSocketRoutes(app: FastifyInstance, ctx: ServerContext
     }
     const session = new CompatSession(socket, ctx.streams.default, {
       maxBufferedBytes: options.maxBufferedBytes,
-      maxFrameBytes: options.maxFrameBytes,
-      catchUpChunkLines: options.catchUpChunkLines,
-      slowClient: options.slowClients,
+      delivery: ctx.delivery,
       onClose: (s) => {
         connections.delete(s);
         heartbeat.delete(s);

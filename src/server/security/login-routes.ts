@@ -54,19 +54,19 @@ export async function registerLoginRoutes(
           request.headers["content-type"]?.startsWith("application/x-www-form-urlencoded") ?? false;
         // Login CSRF: another site must not sign a victim's browser in to the attacker's session.
         if (checkOrigin(request, security.allowOrigins) === "foreign") {
-          return sendError(reply, 403, "bad_origin", foreignOriginMessage(request));
+          return sendError(reply, "bad_origin", foreignOriginMessage(request));
         }
         const limit = await limitLogin(request);
         if (!limit.allowed) {
           reply.header("retry-after", String(limit.retryAfterS));
-          return sendError(reply, 429, "rate_limited", "too many sign-in attempts; wait and retry");
+          return sendError(reply, "rate_limited", "too many sign-in attempts; wait and retry");
         }
         if (request.validationError !== undefined) {
-          return sendError(reply, 400, "bad_request", 'send {"token": "..."}');
+          return sendError(reply, "bad_request", 'send {"token": "..."}');
         }
         if (security.tokens.check(request.body.token) === null) {
           if (form) return reply.redirect("/login?error=1", 303);
-          return sendError(reply, 401, "unauthorized", "that token is not valid");
+          return sendError(reply, "unauthorized", "that token is not valid");
         }
         const secure = request.protocol === "https";
         reply.setCookie(sessionCookieName(secure), sessions.create(), {

@@ -1,5 +1,5 @@
 import type { WebSocket } from "ws";
-import { CloseCode } from "../../protocol/messages.js";
+import { CloseCode } from "../../protocol/errors.js";
 
 /**
  * Caps the messages one WebSocket client may send: a token bucket of `perSecond` tokens a second holding at

@@ -65,7 +65,6 @@ export async function registerSecurity(app: FastifyInstance, ctx: ServerContext)
     );
     return sendError(
       reply,
-      401,
       "unauthorized",
       presented ? "the credentials are not valid" : "authentication required",
     );
@@ -82,7 +81,6 @@ export async function registerSecurity(app: FastifyInstance, ctx: ServerContext)
         reply.header("retry-after", String(verdict.ttlInSeconds));
         return sendError(
           reply,
-          429,
           "rate_limited",
           `too many ${request.ws ? "WebSocket upgrades" : "requests"}; retry later`,
         );
@@ -92,21 +90,20 @@ export async function registerSecurity(app: FastifyInstance, ctx: ServerContext)
     if (security.allowedHosts !== null && !security.allowedHosts.has(request.hostname.toLowerCase())) {
       return sendError(
         reply,
-        421,
         "unknown_host",
         "this server does not answer for that Host (see --allowed-host)",
       );
     }
 
     const origin = request.ws ? checkOrigin(request, security.allowOrigins) : null;
-    if (origin === "foreign") return sendError(reply, 403, "bad_origin", foreignOriginMessage(request));
+    if (origin === "foreign") return sendError(reply, "bad_origin", foreignOriginMessage(request));
 
     if (security.authRequired && !isPublic(route)) {
       const auth = authenticate(request, security, sessions, request.ws || sse);
       if (!auth.ok) return unauthorized(request, reply, auth.presented);
       // A cookie is sent by the browser on its own; only a matching Origin proves the page asking is ours.
       if (auth.principal.via === "cookie" && request.ws && origin === "missing") {
-        return sendError(reply, 403, "bad_origin", "a session cookie needs the page's Origin header");
+        return sendError(reply, "bad_origin", "a session cookie needs the page's Origin header");
       }
       request.principal = auth.principal;
     } else if (security.authRequired) {
@@ -119,8 +116,8 @@ export async function registerSecurity(app: FastifyInstance, ctx: ServerContext)
       const cap = caps.acquire(address);
       if (!cap.ok) {
         return cap.reason === "total"
-          ? sendError(reply, 503, "server_full", "too many open connections; retry later")
-          : sendError(reply, 429, "too_many_connections", "too many open connections from this address");
+          ? sendError(reply, "server_full", "too many open connections; retry later")
+          : sendError(reply, "too_many_connections", "too many open connections from this address");
       }
       if (request.ws) request.raw.socket.once("close", cap.release);
       else reply.raw.once("close", cap.release);
@@ -133,7 +130,7 @@ export async function registerSecurity(app: FastifyInstance, ctx: ServerContext)
     if (query.limit === undefined) {
       if (security.maxSearchResults < DEFAULT_SEARCH_LIMIT) query.limit = String(security.maxSearchResults);
     } else if (/^\d+$/.test(query.limit) && Number(query.limit) > security.maxSearchResults) {
-      return sendError(reply, 400, "limit_too_large", `limit is at most ${security.maxSearchResults}`);
+      return sendError(reply, "limit_too_large", `limit is at most ${security.maxSearchResults}`);
     }
   });
 

@@ -1,0 +1,235 @@
+import type { ResumePlan } from "../../backend/backend.js";
+import { StaleCursorError } from "../../core/cursor.js";
+import type { Line } from "../../core/line.js";
+import type { ServerMessage } from "../../protocol/messages.js";
+import type { Hub } from "../hub.js";
+import type { SendBudget } from "./send-budget.js";
+
+/** What a catch-up needs from the subscription it runs for. */
+export interface CatchUpHost {
+  /** The subscription closed or its client went away: stop. */
+  readonly ended: boolean;
+  readonly budget: SendBudget;
+  /**
+   * Sends the lines as frames while they fit the budget: how many went, and the size of the frame that did not
+   * fit (0 when all went).
+   */
+  sendFitting(lines: readonly Line[]): { sent: number; blocked: number };
+  control(message: ServerMessage): void;
+  /**
+   * Switch to live delivery after `cursor` (null: the source does not exist yet). `skipThrough`: lines up to that
+   * cursor were read from the source ahead of the feed; live batches skip them.
+   */
+  goLive(cursor: string | null, skipThrough: string | null): void;
+}
+
+export interface CatchUpOptions {
+  /** Lines per read from the source. */
+  chunkLines: number;
+  /** Source bytes per frame, and so per read: a client never costs more than its budget plus one frame. */
+  maxFrameBytes: number;
+}
+
+/** A resume plan the caller already asked for, and the hub generation it was asked in. */
+export interface Planned {
+  plan: ResumePlan;
+  generation: number;
+}
+
+/**
+ * One run of catching a client up: from a cursor or a tail to the live feed, with no gap and no duplicate.
+ *
+ * The backend says where delivery resumes (resumeFrom); lines then come from the hub's window while it holds them
+ * and from the source otherwise, one frame at a time and only when the client's queue has room for it, so nothing
+ * is read ahead of a slow client. The switch to live happens synchronously at a position the window covers (no
+ * line can slip between), or ahead of the feed with the overlap skipped when it arrives live. Whenever the hub's
+ * generation changes under it (a reset, the source appearing), the run asks the backend again from where it got.
+ */
+export class CatchUp {
+  constructor(
+    private readonly hub: Hub,
+    private readonly host: CatchUpHost,
+    private readonly options: CatchUpOptions,
+  ) {}
+
+  private get backend() {
+    return this.hub.backend;
+  }
+
+  /** Asks the backend where delivery after `cursor` resumes; throws CursorError for a cursor it refuses. */
+  async plan(cursor: string): Promise<Planned> {
+    for (;;) {
+      const generation = this.hub.generation;
+      const plan = await this.backend.resumeFrom(cursor, this.hub.cursor);
+      if (this.hub.generation === generation || this.hub.closed) return { plan, generation };
+    }
+  }
+
+  /** Delivers what follows `cursor`, then goes live. */
+  async fromCursor(cursor: string, planned?: Planned): Promise<void> {
+    let current = cursor;
+    let next = planned;
+    for (;;) {
+      if (this.host.ended) return;
+      const { plan, generation } = next ?? (await this.plan(current));
+      next = undefined;
+      if (this.host.ended) return;
+      if (this.hub.generation !== generation) continue;
+      let from: string;
+      switch (plan.kind) {
+        case "missing":
+          this.host.control({ type: "missing", stream: this.hub.name });
+          this.host.goLive(null, null);
+          return;
+        case "wait":
+          await this.hub.nextChange();
+          if (this.hub.closed) return;
+          continue;
+        case "gap": {
+          if (plan.to === null) return this.gapToWindow(current, plan);
+          this.gap(current, plan, plan.to);
+          from = plan.to;
+          break;
+        }
+        case "continue":
+          from = plan.from;
+          break;
+      }
+      const again = await this.deliver(from, generation);
+      if (again === null) return;
+      current = again;
+    }
+  }
+
+  /** Delivers the last `n` lines, then goes live. */
+  async fromTail(n: number): Promise<void> {
+    for (;;) {
+      const recent = this.hub.windowTail(n);
+      if (recent !== undefined) return this.windowThenLive(recent, this.hub.generation);
+      const generation = this.hub.generation;
+      const start = await this.backend.tailCursor(n);
+      if (this.host.ended) return;
+      if (this.hub.generation !== generation) continue;
+      if (start === null) {
+        // No source yet: nothing to catch up; its lines arrive live once it appears.
+        this.host.control({ type: "missing", stream: this.hub.name });
+        this.host.goLive(null, null);
+        return;
+      }
+      const planned = await this.plan(start);
+      if (this.host.ended) return;
+      if (planned.generation !== generation) continue;
+      if (planned.plan.kind === "continue") return this.fromCursor(start, planned);
+      // The path already holds a newer source than the one the feed follows (a rotation it has not acted on, or
+      // a new file still empty while the writer appends to the old one): the stream is still the feed's source,
+      // so the tail is what memory holds of it; the rotation arrives live.
+      const { lines } = this.hub.windowAll();
+      return this.windowThenLive(lines.slice(Math.max(0, lines.length - n)), generation);
+    }
+  }
+
+  /**
+   * Lines after `from` (on the feed's current source) until live. Returns null when done (live, or the client
+   * went away), else the cursor to ask the backend about again (the generation changed, or the source and the
+   * feed disagree).
+   */
+  private async deliver(from: string, generation: number): Promise<string | null> {
+    const { budget } = this.host;
+    let current = from;
+    for (;;) {
+      if (this.host.ended) return null;
+      if (this.hub.generation !== generation) return current;
+      const end = this.hub.cursor;
+      if (end !== null) {
+        const recent = this.hub.windowAfter(current);
+        if (recent !== undefined) {
+          const { sent, blocked } = this.host.sendFitting(recent);
+          if (sent === recent.length) {
+            this.host.goLive(end, null);
+            return null;
+          }
+          // Hold no window lines while the client drains: ask the window again from the last line sent.
+          if (sent > 0) current = (recent[sent - 1] as Line).cursor;
+          if (!(await budget.room(blocked))) return null;
+          continue;
+        }
+        if (this.backend.compare(current, end) > 0) {
+          // Lines were read straight from the source that the feed has not emitted yet: skip them when it does.
+          this.host.goLive(current, current);
+          return null;
+        }
+      }
+      if (!(await budget.room(this.options.maxFrameBytes))) return null;
+      if (this.hub.generation !== generation) return current;
+      let page: Awaited<ReturnType<typeof this.backend.readAfter>>;
+      try {
+        page = await this.backend.readAfter(current, this.options.chunkLines, this.options.maxFrameBytes);
+      } catch (error) {
+        // The source no longer holds the cursor (replaced, shrunk) and the feed has not reported it yet.
+        if (error instanceof StaleCursorError) return current;
+        throw error;
+      }
+      if (this.host.ended) return null;
+      if (page.lines.length > 0) {
+        if (!(await this.sendAll(page.lines))) return null;
+        current = page.cursor;
+        continue;
+      }
+      if (this.hub.generation !== generation) return current;
+      const now = this.hub.cursor;
+      if (now !== null && this.backend.compare(page.cursor, now) >= 0) {
+        this.host.goLive(page.cursor, page.cursor);
+        return null;
+      }
+      // The end of the source, but not where the feed is: the source is one the feed does not follow yet, or the
+      // feed's source shrank (it will report it).
+      await this.hub.nextChange();
+      return this.hub.closed ? null : current;
+    }
+  }
+
+  /**
+   * Window lines, then live. When the client's queue takes them all at once, live starts in the same tick as the
+   * window was read; else the rest is delivered from the last line sent, as any other catch-up.
+   */
+  private async windowThenLive(lines: readonly Line[], generation: number): Promise<void> {
+    const { sent, blocked } = this.host.sendFitting(lines);
+    if (sent === lines.length) {
+      this.host.goLive(this.hub.cursor, null);
+      return;
+    }
+    const from = sent > 0 ? (lines[sent - 1] as Line).cursor : this.backend.cursorBefore(lines[0] as Line);
+    if (!(await this.host.budget.room(blocked))) return;
+    if (this.hub.generation !== generation) return this.fromCursor(from);
+    const again = await this.deliver(from, generation);
+    if (again !== null) return this.fromCursor(again);
+  }
+
+  /**
+   * The feed still follows a source the backend can no longer read (renamed away with a new, still empty file in
+   * its place): only its lines in memory can be delivered. A gap to the first of them, those, then live.
+   */
+  private gapToWindow(from: string, plan: ResumePlan & { kind: "gap" }): Promise<void> {
+    const { lines, from: to } = this.hub.windowAll();
+    this.gap(from, plan, to ?? from);
+    return this.windowThenLive(lines, this.hub.generation);
+  }
+
+  private gap(from: string, plan: ResumePlan & { kind: "gap" }, to: string): void {
+    this.hub.countGap(plan.reason);
+    const message: ServerMessage = { type: "gap", stream: this.hub.name, reason: plan.reason, from, to };
+    if (plan.skipped !== undefined) message.skipped = plan.skipped;
+    this.host.control(message);
+  }
+
+  /** Sends every line, waiting for the client to drain between frames; false if it went away first. */
+  private async sendAll(lines: readonly Line[]): Promise<boolean> {
+    let rest = lines;
+    for (;;) {
+      const { sent, blocked } = this.host.sendFitting(rest);
+      if (sent === rest.length) return true;
+      rest = rest.slice(sent);
+      if (!(await this.host.budget.room(blocked)) || this.host.ended) return false;
+    }
+  }
+}
