@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import fastifyWebsocket from "@fastify/websocket";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { StreamBackend } from "../backend/backend.js";
-import { FileBackend } from "../backend/file/file-backend.js";
+import { backendForFile } from "../backend/sources.js";
 import { CloseCode } from "../protocol/errors.js";
 import { Connections } from "./connections.js";
 import type { ServerContext } from "./context.js";
@@ -74,7 +74,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
   input.streams.forEach((spec, i) => {
     const backend: StreamBackend =
       spec.backend ??
-      new FileBackend(spec.name, spec.file as string, {
+      backendForFile(spec.name, spec.file as string, {
         pollIntervalMs: options.pollIntervalMs,
         watch: options.watch,
       });

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
 import { type Command, Option } from "commander";
+import { RingBackend } from "../../backend/ring/ring-backend.js";
 import type { ServerOptions, StreamSpec } from "../../server/options.js";
 import { resolveAuditFile } from "../audit-file.js";
 import { CliError } from "../cli-error.js";
@@ -15,6 +16,8 @@ interface ServeFlags extends SecurityFlags {
   watch: boolean;
   poll?: boolean;
   demo?: boolean;
+  stdinLines: string;
+  stdinBytes: string;
 }
 
 /** Settings a --config file may hold (JSON); command-line flags win over it. */
@@ -44,7 +47,7 @@ NAME
   livetrail serve - serve audit logs live to browsers
 
 SYNOPSIS
-  livetrail serve [options] [FILE | NAME=FILE]...
+  livetrail serve [options] [FILE | NAME=FILE | NAME=-]...
   livetrail serve --demo
 
 DESCRIPTION
@@ -55,6 +58,10 @@ DESCRIPTION
 
   With no FILE: $LIVETRAIL_FILE, else ./status/AUTO_REPAIR_AUDIT.log. A file that does not exist yet is
   waited for.
+
+  NAME=- (or -) makes a stream of standard input, e.g. journalctl -f | livetrail serve journal=-. Its lines
+  are kept in memory, the newest --stdin-lines / --stdin-bytes of them: history, search and resume work within
+  that ring; a client behind it gets a gap, and after a server restart its cursors resume with a gap.
 
 ENDPOINTS
   /                                    the dashboard (when built into dist/web)
@@ -89,6 +96,7 @@ EXAMPLES
   livetrail serve ./status/AUTO_REPAIR_AUDIT.log
   livetrail serve audit=/var/log/audit.log app=/var/log/app.log --port 9000
   livetrail serve --demo
+  journalctl -f -o cat | livetrail serve journal=- audit=status/AUTO_REPAIR_AUDIT.log
 `;
 
 export function registerServe(program: Command): void {
@@ -104,6 +112,8 @@ export function registerServe(program: Command): void {
     .option("--no-watch", "do not use file change events; find changes by polling only")
     .addOption(new Option("--poll", "same as --no-watch").hideHelp())
     .option("--demo", "serve a demo audit log that keeps growing (nothing to set up)")
+    .option("--stdin-lines <n>", "lines of a NAME=- stream kept in memory", "100000")
+    .option("--stdin-bytes <n>", "bytes of a NAME=- stream kept in memory", String(64 * 1024 * 1024))
     .addHelpText("after", HELP)
     .action(async (args: string[], flags: ServeFlags, command: Command) => {
       const fromCli = (name: string): boolean => command.getOptionValueSource(name) === "cli";
@@ -119,12 +129,16 @@ export function registerServe(program: Command): void {
       if (!flags.watch || flags.poll) options.watch = false;
 
       let demo: Awaited<ReturnType<typeof startDemo>> | null = null;
+      let stdin: RingBackend | null = null;
       if (flags.demo) {
         if (args.length > 0) throw new CliError("--demo serves its own file: give no FILE with it", 2);
         demo = await startDemo();
         options.streams = [{ name: "audit", file: demo.file }];
       } else if (args.length > 0) {
-        options.streams = streamsFromArgs(args);
+        options.streams = streamsFromArgs(args, (name) => {
+          stdin = stdinRing(name, flags);
+          return stdin;
+        });
       } else if (options.streams.length === 0) {
         const file = resolveAuditFile();
         options.streams = [{ name: streamName(file), file }];
@@ -140,6 +154,7 @@ export function registerServe(program: Command): void {
         if (error instanceof TypeError) throw new CliError(error.message, 2);
         throw error;
       }
+      if (stdin !== null) readStdinInto(stdin);
       const stopped = new Promise<string>((resolveSignal) => {
         process.once("SIGINT", () => resolveSignal("SIGINT"));
         process.once("SIGTERM", () => resolveSignal("SIGTERM"));
@@ -152,7 +167,7 @@ export function registerServe(program: Command): void {
               "reach this port can read these logs\n",
           );
         }
-        const list = options.streams.map((s) => `${s.name}=${s.file}`).join(", ");
+        const list = options.streams.map((s) => `${s.name}=${s.file ?? "-"}`).join(", ");
         process.stdout.write(`livetrail: serving ${list} at ${address.url}\n`);
         const tls = server.options.security.tls;
         if (tls?.selfSigned)
@@ -168,19 +183,32 @@ export function registerServe(program: Command): void {
       } finally {
         await server.close();
         await demo?.close();
+        // A stdin stream that never ended must not keep the process alive after the server stopped.
+        if (stdin !== null) process.stdin.destroy();
       }
     });
   addSecurityFlags(serve);
 }
 
-function streamsFromArgs(args: string[]): StreamSpec[] {
+function streamsFromArgs(args: string[], stdin: (name: string) => RingBackend): StreamSpec[] {
   const streams: StreamSpec[] = [];
   const used = new Set<string>();
+  let stdinUsed = false;
   for (const arg of args) {
     const eq = arg.indexOf("=");
     // NAME=FILE only when the part before "=" is a valid name (a path may contain "=").
     const named = eq > 0 && /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(arg.slice(0, eq));
-    const file = resolveAuditFile(named ? arg.slice(eq + 1) : arg);
+    const given = named ? arg.slice(eq + 1) : arg;
+    if (given === "-") {
+      if (stdinUsed) throw new CliError("standard input (-) can feed one stream only", 2);
+      stdinUsed = true;
+      const name = named ? arg.slice(0, eq) : "stdin";
+      if (used.has(name)) throw new CliError(`stream name "${name}" is given twice`, 2);
+      used.add(name);
+      streams.push({ name, backend: stdin(name) });
+      continue;
+    }
+    const file = resolveAuditFile(given);
     let name = named ? arg.slice(0, eq) : streamName(file);
     if (used.has(name)) {
       if (named) throw new CliError(`stream name "${name}" is given twice`, 2);
@@ -192,6 +220,27 @@ function streamsFromArgs(args: string[]): StreamSpec[] {
     streams.push({ name, file });
   }
   return streams;
+}
+
+/** A stream of standard input, kept in a bounded ring in memory. */
+function stdinRing(name: string, flags: ServeFlags): RingBackend {
+  return new RingBackend(name, {
+    maxLines: parseCount(flags.stdinLines, "--stdin-lines"),
+    maxBytes: parseCount(flags.stdinBytes, "--stdin-bytes"),
+  });
+}
+
+/** Feeds standard input to the ring as it arrives; its end leaves the lines served (a last partial one too). */
+function readStdinInto(ring: RingBackend): void {
+  process.stdin.on("data", (chunk: Buffer) => ring.write(chunk));
+  process.stdin.once("end", () => ring.end());
+}
+
+function parseCount(text: string, flag: string): number {
+  const n = Number(text);
+  if (!/^\d{1,12}$/.test(text) || n < 1)
+    throw new CliError(`${flag} needs a whole number >= 1, got "${text}"`, 2);
+  return n;
 }
 
 /** A stream name from a file's base name, reduced to the allowed characters. */
