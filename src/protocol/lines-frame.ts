@@ -5,9 +5,9 @@ import type { LinesFrame, WireLine } from "./messages.js";
 export type FrameLine = Omit<WireLine, "ts" | "level">;
 
 /**
- * The lines of a frame, each with its cursor: the frame's last cursor with the offset moved back by the sizes of
- * the lines after it and the sequence number of the line. Cursors stay opaque to users of this function; this is
- * the one place outside src/core/cursor.ts that knows their layout.
+ * The lines of a frame, each with its cursor: the frame's last cursor with the position moved back by the sizes
+ * of the lines after it and the sequence number of the line. Cursors stay opaque to users of this module; it is
+ * the one place outside the backends that knows their envelope (src/core/cursor.ts).
  */
 export function frameLines(frame: LinesFrame): FrameLine[] {
   const { text, sizes, seq, cursor, trunc } = frame;
@@ -23,4 +23,19 @@ export function frameLines(frame: LinesFrame): FrameLine[] {
     end -= sizes[i] as number;
   }
   return out;
+}
+
+/**
+ * The part of a cursor that names its position (source and position, without the sequence number): the same
+ * line read live and read from history carries a different, display-only sequence number.
+ */
+export function positionKey(cursor: string): string {
+  const dot = cursor.lastIndexOf(".");
+  return dot > 0 ? cursor.slice(0, dot + 1) : cursor;
+}
+
+/** Whether two cursors name the same position (see positionKey). */
+export function samePosition(a: string | null, b: string | null): boolean {
+  if (a === null || b === null) return false;
+  return a === b || positionKey(a) === positionKey(b);
 }

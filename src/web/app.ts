@@ -1,4 +1,4 @@
-import { type FrameLine, frameLines } from "../protocol/lines-frame.js";
+import { type FrameLine, frameLines, samePosition } from "../protocol/lines-frame.js";
 import type { ServerMessage, WireLine } from "../protocol/messages.js";
 import { ActivityChart } from "./chart.js";
 import { copyText } from "./clipboard.js";
@@ -8,7 +8,7 @@ import type { FilterSpec } from "./filter.js";
 import { ApiError, fetchLines, listStreams, searchStream } from "./history-api.js";
 import { installKeyboard } from "./keyboard.js";
 import { StatusView } from "./status-view.js";
-import { DEFAULT_CAP, samePosition } from "./store.js";
+import { DEFAULT_CAP } from "./store.js";
 import { StreamTab } from "./stream-tab.js";
 import { formatTime, type TimeMode } from "./time-format.js";
 import { formatUrlState, readUrlState } from "./url-state.js";
@@ -190,6 +190,7 @@ export class App {
         break;
       case "truncated":
       case "rotated":
+      case "restarted":
         tab.store.appendGap({
           from: msg.cursor,
           to: msg.cursor,

@@ -1,4 +1,5 @@
 import { parseEntry } from "../core/entry.js";
+import { positionKey } from "../protocol/lines-frame.js";
 import type { WireLine } from "../protocol/messages.js";
 
 /**
@@ -9,18 +10,6 @@ import type { WireLine } from "../protocol/messages.js";
  * dropped, or older lines are prepended; only an insert in the middle (filling a gap) renumbers rows, and
  * that is reported as such so the filter can start over.
  */
-
-/**
- * Whether two cursors name the same position. Cursors are opaque, but the same line read live and read from
- * history carries a different (display-only) sequence number in its last dot-separated field, so that field is
- * ignored here. See src/core/cursor.ts for the layout.
- */
-export function samePosition(a: string | null, b: string | null): boolean {
-  if (a === null || b === null) return false;
-  if (a === b) return true;
-  const i = a.lastIndexOf(".");
-  return i > 0 && i === b.lastIndexOf(".") && a.startsWith(b.slice(0, i + 1));
-}
 
 /** Level codes as stored; GAP marks a gap row. */
 export const Lvl = { info: 0, ok: 1, warn: 2, error: 3, gap: 4 } as const;
@@ -216,9 +205,9 @@ export class StreamStore {
 
   /** Row holding the line at this cursor's position, or -1 (newest first: recent lines are looked up most). */
   rowOfCursor(cursor: string): number {
-    // The position part of the cursor (see samePosition), computed once rather than per row.
-    const dot = cursor.lastIndexOf(".");
-    const key = dot > 0 ? cursor.slice(0, dot + 1) : cursor;
+    // The position part of the cursor, computed once rather than per row.
+    const key = positionKey(cursor);
+    const dot = key.endsWith(".") ? key.length - 1 : -1;
     for (let i = this.length - 1; i >= 0; i--) {
       const c = this.cursors[this.start + i] as string;
       if (c.startsWith(key) && c.lastIndexOf(".") === dot && !this.isGap(i)) return i;

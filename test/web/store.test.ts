@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type InLine, Lvl, StreamStore, samePosition } from "../../src/web/store.js";
+import { samePosition } from "../../src/protocol/lines-frame.js";
+import { type InLine, Lvl, StreamStore } from "../../src/web/store.js";
 
 function lines(from: number, n: number, minute = 0): InLine[] {
   return Array.from({ length: n }, (_, k) => {
@@ -134,6 +135,7 @@ describe("samePosition", () => {
     expect(samePosition("1.e393dc7b6dee.74.s8ib.1", "1.e393dc7b6dee.74.s8ic.1")).toBe(false);
     expect(samePosition("1.aaaaaaaaaaaa.74.s8ib.1", "1.e393dc7b6dee.74.s8ib.1")).toBe(false);
     expect(samePosition(null, "x")).toBe(false);
+    expect(samePosition("r.0123456789ab.3f.2", "r.0123456789ab.3f.7")).toBe(true);
   });
 
   it("finds a row by position whatever its sequence number", () => {

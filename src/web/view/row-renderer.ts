@@ -81,11 +81,13 @@ function fillGapRow(el: HTMLElement, store: StreamStore, row: number): void {
     el.replaceChildren(label);
     return;
   }
-  if (info.reason === "marker-rotated" || info.reason === "marker-truncated") {
-    label.textContent =
-      info.reason === "marker-rotated"
-        ? "log file rotated: following the new file"
-        : "log file truncated: following it from the start";
+  if (info.reason.startsWith("marker-")) {
+    const marker: Record<string, string> = {
+      "marker-rotated": "log file rotated: following the new file",
+      "marker-truncated": "log file truncated: following it from the start",
+      "marker-restarted": "the stream started over",
+    };
+    label.textContent = marker[info.reason] ?? "the stream started over";
     el.replaceChildren(label);
     return;
   }
@@ -97,6 +99,8 @@ function fillGapRow(el: HTMLElement, store: StreamStore, row: number): void {
     "file-changed": "skipped: the file changed",
     "file-gone": "skipped: the file was replaced",
     truncated: "skipped: the file was truncated",
+    restarted: "skipped: the stream started over",
+    trimmed: "no longer held by the server",
   };
   label.textContent = `${n} ${why[info.reason] ?? "skipped"}`;
   if (info.unavailable) {
