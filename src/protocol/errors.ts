@@ -28,6 +28,8 @@ export const HTTP_ERRORS = {
   unknown_host: { status: 421 },
   rate_limited: { status: 429 },
   too_many_connections: { status: 429 },
+  io_error: { status: 500 },
+  internal_error: { status: 500 },
   busy: { status: 503 },
   shutting_down: { status: 503 },
   server_full: { status: 503 },

@@ -17,7 +17,7 @@ import { registerApiRoutes } from "./routes/api.js";
 import { registerCompatRoutes } from "./routes/compat.js";
 import { registerDashboard } from "./routes/dashboard.js";
 import { registerHealthRoutes } from "./routes/health.js";
-import { sendError } from "./routes/http-errors.js";
+import { registerErrorHandler, sendError } from "./routes/http-errors.js";
 import { registerSseRoute } from "./routes/sse.js";
 import { registerWebSocketRoutes } from "./routes/ws.js";
 import { registerSecurity } from "./security/security-plugin.js";
@@ -114,6 +114,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
         done();
       },
     });
+    registerErrorHandler(app);
     await registerSecurity(app, ctx);
     const authorize = options.authorize;
     if (authorize !== undefined) {

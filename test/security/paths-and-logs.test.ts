@@ -150,3 +150,52 @@ describe("the server never writes to the log", () => {
     expect(await rawStatus(s.url, "/healthz")).toBe(200);
   });
 });
+
+describe("no answer carries a server path", () => {
+  test("an I/O failure is io_error naming the OS error; cursor errors name no file", async () => {
+    const dir = await tempDir();
+    const odd = dir.file("a-directory.log");
+    await mkdir(odd);
+    const file = dir.file("audit.log");
+    await writeFile(file, "[2025-12-17T17:40:37Z] one\n[2025-12-17T17:40:38Z] two\n");
+    const { url } = track(
+      await startServer(
+        [
+          { name: "audit", file },
+          { name: "odd", file: odd },
+        ],
+        { logger: false },
+      ),
+    );
+    const answers: { status: number; body: string }[] = [];
+    for (const path of [
+      "/api/streams/odd/lines",
+      "/api/streams/odd/lines?after=start",
+      "/api/audit",
+      // A well-formed cursor of audit.log that is not at a line boundary, and one of another file.
+      "/api/streams/audit/lines?after=",
+    ]) {
+      let target = path;
+      if (path.endsWith("after=")) {
+        const page = (await (await fetch(`${url}/api/streams/audit/lines?limit=1`)).json()) as {
+          lines: { c: string }[];
+        };
+        const c = page.lines[0]?.c as string;
+        const parts = c.split(".");
+        parts[3] = "1";
+        target = `${path}${encodeURIComponent(parts.join("."))}`;
+      }
+      const res = await fetch(`${url}${target}`);
+      answers.push({ status: res.status, body: await res.text() });
+    }
+    for (const { body } of answers) {
+      expect(body).not.toContain(dir.path);
+      expect(body).not.toMatch(/\/tmp\/|at .*\.js:\d+/);
+    }
+    expect(answers[0]?.status).toBe(500);
+    expect(JSON.parse(answers[0]?.body as string)).toMatchObject({ error: "io_error" });
+    expect(JSON.parse(answers[0]?.body as string).message).toContain("EISDIR");
+    expect(answers[3]?.status).toBe(400);
+    expect(JSON.parse(answers[3]?.body as string)).toMatchObject({ error: "bad_cursor" });
+  });
+});

@@ -131,7 +131,7 @@ async function withFile<T>(
   try {
     handle = await open(path, "r");
   } catch (error) {
-    if (at && isMissing(error)) throw new StaleCursorError(`cursor "${text}": ${path} is gone`, "file-gone");
+    if (at && isMissing(error)) throw new StaleCursorError(`cursor "${text}": its file is gone`, "file-gone");
     throw error;
   }
   try {
@@ -140,18 +140,18 @@ async function withFile<T>(
       const then = await identify(handle, at.fpLen);
       if (then.fileId !== at.fileId) {
         throw new StaleCursorError(
-          `cursor "${text}" names another file than the one now at ${path}`,
+          `cursor "${text}" names another file than the one now at the stream's path`,
           "file-changed",
         );
       }
       if (size < at.offset) {
         throw new StaleCursorError(
-          `cursor "${text}" is beyond the end of ${path}: it was truncated`,
+          `cursor "${text}" is beyond the end of its file: it was truncated`,
           "truncated",
         );
       }
       if (!(await isLineBoundary(handle, at.offset))) {
-        throw new CursorError(`cursor "${text}" does not point at a line boundary of ${path}`);
+        throw new CursorError(`cursor "${text}" does not point at a line boundary of its file`);
       }
     }
     const now = await identify(handle);
