@@ -3,6 +3,11 @@
  * Flags: --quick (fewer, smaller runs: a smoke test of the harness), --runs N, --systems a,b, --no-build.
  * Results merge into bench/results/latest.json (suite by suite) and docs/benchmarks.md is regenerated.
  * Exits 1 when a correctness check failed (livetrail lost or duplicated a line) or a suite crashed.
+ * BENCH_LIVETRAIL_DIST=/path/to/other/checkout/dist benchmarks that build instead of this checkout's dist/ (pass
+ * --no-build too, which leaves this checkout's dist/ alone), e.g. to compare two commits built in two git
+ * worktrees: `BENCH_LIVETRAIL_DIST=/tmp/lt-old/dist node bench/run.js paused-catch-up --no-build`. Results
+ * still go to this checkout's bench/results/latest.json and docs/benchmarks.md, stamped with its commit and,
+ * as livetrailDist, the build that was measured.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -92,6 +97,8 @@ async function main() {
           loadAvg: { before: loadBefore, after: os.loadavg().map((x) => Math.round(x * 10) / 10) },
           at: new Date().toISOString(),
           commit: gitCommit(),
+          // Another build than this checkout's was measured: say which.
+          ...(process.env.BENCH_LIVETRAIL_DIST ? { livetrailDist: process.env.BENCH_LIVETRAIL_DIST } : {}),
           seconds: Math.round((Date.now() - s0) / 100) / 10,
           quick: ctx.quick,
           failures: ctx.failures.slice(failuresBefore),

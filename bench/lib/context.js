@@ -6,7 +6,12 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
-export const LIVETRAIL_CLI = join(ROOT, "dist/bin/main.js");
+/** The livetrail build under test: this checkout's dist/, or BENCH_LIVETRAIL_DIST (see systems/livetrail.js). */
+export const LIVETRAIL_CLI = process.env.BENCH_LIVETRAIL_DIST
+  ? existsSync(join(process.env.BENCH_LIVETRAIL_DIST, "bin/main.js"))
+    ? join(process.env.BENCH_LIVETRAIL_DIST, "bin/main.js")
+    : join(process.env.BENCH_LIVETRAIL_DIST, "cli/main.js")
+  : join(ROOT, "dist/bin/main.js");
 
 /**
  * @typedef {{

@@ -66,9 +66,15 @@ export function parseLine(text) {
  * Appends `batch` lines (one write) every `intervalMs`, `count` times, on an absolute schedule so timer
  * drift does not accumulate; each line is stamped with the time right before its write(2).
  * @param {string} file
- * @param {{ count: number, intervalMs: number, firstSeq?: number, batch?: number, extra?: string }} opts
+ * `line` builds each line (with "\n") instead of makeLine, e.g. in another log format; it must keep the
+ * ` seq=N t=T` words that parseLine reads.
+ * @param {{ count: number, intervalMs: number, firstSeq?: number, batch?: number, extra?: string,
+ *   line?: (seq: number, t: number, extra: string) => string }} opts
  */
-export async function writePaced(file, { count, intervalMs, firstSeq = 0, batch = 1, extra = "" }) {
+export async function writePaced(
+  file,
+  { count, intervalMs, firstSeq = 0, batch = 1, extra = "", line = makeLine },
+) {
   const fd = openSync(file, "a");
   try {
     const start = nowMs();
@@ -82,7 +88,7 @@ export async function writePaced(file, { count, intervalMs, firstSeq = 0, batch 
       }
       const t = nowMs();
       let text = "";
-      for (let k = 0; k < batch; k++) text += makeLine(seq++, t, extra);
+      for (let k = 0; k < batch; k++) text += line(seq++, t, extra);
       writeSync(fd, text);
     }
   } finally {

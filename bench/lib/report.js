@@ -14,7 +14,8 @@ import { median } from "./stats.js";
  * @typedef {{
  *   figure: string, bench: string, field: string, unit: string, digits?: number,
  *   keys: { livetrail?: string, frontail?: string, websocketd?: string }, better: "lower" | "higher" | "zero",
- *   target: string, met?: (lt: number, peers: { frontail?: number, websocketd?: number }) => boolean | null,
+ *   target: string,
+ *   met?: (lt: number, peers: { frontail?: number, websocketd?: number }, res: any) => boolean | null,
  *   none?: string,
  * }} Row
  */
@@ -318,6 +319,57 @@ const ROWS = [
     met: (lt) => lt < 10,
   },
   {
+    figure: "60 paused clients × tail 100,000: server RSS growth (peak)",
+    bench: "paused-catch-up",
+    field: "rssGrowthPeakMB",
+    unit: "MB",
+    digits: 0,
+    keys: { livetrail: "livetrail" },
+    better: "lower",
+    target: "< 60 × (4 MiB queue + 256 KiB frame) + 50 MB",
+    met: (lt, _p, res) => lt < res.params?.boundMB,
+  },
+  {
+    figure: "60 paused clients × tail 100,000: server RSS growth (end)",
+    bench: "paused-catch-up",
+    field: "rssGrowthEndMB",
+    unit: "MB",
+    digits: 0,
+    keys: { livetrail: "livetrail" },
+    better: "lower",
+    target: "—",
+  },
+  {
+    figure: "60 paused clients: normal client p99, unloaded (before they connect)",
+    bench: "paused-catch-up",
+    field: "unloadedP99",
+    unit: "ms",
+    digits: 2,
+    keys: { livetrail: "livetrail" },
+    better: "lower",
+    target: "—",
+  },
+  {
+    figure: "60 paused clients: normal client p99, loaded",
+    bench: "paused-catch-up",
+    field: "loadedP99",
+    unit: "ms",
+    digits: 1,
+    keys: { livetrail: "livetrail" },
+    better: "lower",
+    target: "—",
+  },
+  {
+    figure: "60 paused clients: normal client p99, loaded / unloaded",
+    bench: "paused-catch-up",
+    field: "p99Ratio",
+    unit: "×",
+    digits: 1,
+    keys: { livetrail: "livetrail" },
+    better: "lower",
+    target: "—",
+  },
+  {
     figure: "cold start, 1 GB: spawn → last 1,000 lines at a client",
     bench: "cold-start",
     field: "ms",
@@ -534,7 +586,7 @@ export function writeReport(results, path) {
     if (b[row.bench]?.error) met = `**bench crashed**: ${b[row.bench].error}`;
     else if (!lt) met = "**not measured**";
     else if (row.met) {
-      const ok = row.met(lt.median, { frontail: fr?.median, websocketd: wd?.median });
+      const ok = row.met(lt.median, { frontail: fr?.median, websocketd: wd?.median }, b[row.bench]);
       met = ok === null ? "—" : ok ? "yes" : "**no**";
     }
     lines.push(
@@ -584,6 +636,8 @@ const METHOD = {
     "after a warm-up, three rounds of 5,000 connect → subscribe (acknowledged) → close cycles (websocketd: 1,000, it forks a process per connection), 100 in flight; fds (/proc/PID/fd) and RSS of the server tree after each round, once the fd count stops falling. Steady growth in rounds two and three (their mean is in the table) is what a leak looks like; round one includes heap growth the GC keeps.",
   "slow-clients":
     "10 clients connect, subscribe and then stop reading (socket paused), one normal client keeps reading, while 1,000-byte lines arrive at 5,000 lines/s (5 MB/s per client). Latency of the normal client and server RSS at the end of each half.",
+  "paused-catch-up":
+    "livetrail only. A ~42 MB log of 100-byte audit lines (~440k); one normal client subscribes live and its append-to-receipt latency is measured at 20 lines/s for 10 s (unloaded); then 60 clients connect, each subscribes with `tail: 100000` and pauses its socket right after sending, and the normal client is measured again for 10 s (loaded). Server RSS right before the paused clients connect, its peak over the connect and loaded phases (sampled every 100 ms, and the kernel's VmHWM reset before the phase), at the end of the loaded phase and after 5 s idle; growth = peak − before, against the bound 60 × (maxBufferedBytes 4 MiB + maxFrameBytes 256 KiB) + 50 MB, both limits passed to the server in a config file. What the kernel's socket buffers hold for each paused client (outside RSS) is in the JSON (kernelQueuedMBEach).",
   "cold-start":
     "the server is spawned on an existing file; a client connects as soon as the port accepts and asks for the last 1,000 lines (livetrail: subscribe tail 1000; frontail: `-n 1000`; websocketd: `tail -n1000 -F`). Timed from spawn; the file is in the page cache (no root to drop it).",
   search:

@@ -5,6 +5,7 @@ import { churn } from "./churn.js";
 import { coldStart } from "./cold-start.js";
 import { fanout } from "./fanout.js";
 import { latency } from "./latency.js";
+import { pausedCatchUp } from "./paused-catch-up.js";
 import { search } from "./search.js";
 import { slowClients } from "./slow-clients.js";
 import { throughput } from "./throughput.js";
@@ -16,6 +17,7 @@ export const suites = {
   fanout,
   churn,
   "slow-clients": slowClients,
+  "paused-catch-up": pausedCatchUp,
   "cold-start": coldStart,
   search,
   browser,
