@@ -62,6 +62,13 @@ function serverName(): string {
   }
 }
 
+/**
+ * Catch-up frames are smaller than live ones (maxFrameBytes, 256 KiB, for bursts): a client that stops reading
+ * then holds its queue plus 64 KiB, and serialising one frame keeps the event loop from live lines for a fraction
+ * of a millisecond. Measured with 60 paused clients asking for 100,000 lines each (bench paused-catch-up).
+ */
+const CATCH_UP_FRAME_BYTES = 64 * 1024;
+
 /** Builds a server (nothing runs until listen()). Throws TypeError for invalid options. */
 export function createServer(input: ServerOptions): LivetrailServer {
   const options = resolveOptions(input, DEFAULT_STATIC_DIR);
@@ -98,7 +105,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
     delivery: {
       slowClients: options.slowClients,
       catchUpChunkLines: options.catchUpChunkLines,
-      maxFrameBytes: options.maxFrameBytes,
+      catchUpFrameBytes: Math.min(options.maxFrameBytes, CATCH_UP_FRAME_BYTES),
     },
     metrics: lazyMetrics(streams, connections),
     serverName: serverName(),

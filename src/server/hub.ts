@@ -1,6 +1,7 @@
 import type { FeedEvent, GapReason, LiveFeed, StreamBackend } from "../backend/backend.js";
 import type { Line } from "../core/line.js";
 import type { ServerMessage } from "../protocol/messages.js";
+import { ReadGate } from "./delivery/read-gate.js";
 import { Batch, frameGroups } from "./frames.js";
 import { RecentWindow } from "./recent-window.js";
 
@@ -26,6 +27,9 @@ export interface HubSubscriber {
   pace(): Promise<void> | null;
 }
 
+/** Catch-up reads from the source running at once per stream (see ReadGate). */
+const CATCH_UP_READS = 1;
+
 /** The longest the follower waits for a backed-up client before reading on (see Hub.pace). */
 const PACE_MAX_WAIT_MS = 100;
 
@@ -50,6 +54,8 @@ export class Hub {
   cursor: string | null = null;
   lastChangeMs: number | null = null;
   private readonly window: RecentWindow;
+  /** Turns for catch-up reads from the source, shared by every subscription of this stream. */
+  readonly catchUpReads = new ReadGate(CATCH_UP_READS);
   readonly counters: HubCounters = {
     linesRead: 0,
     linesSent: 0,

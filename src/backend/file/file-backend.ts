@@ -154,7 +154,7 @@ export class FileBackend implements StreamBackend {
 
   async tailCursor(n: number): Promise<string | null> {
     try {
-      return await tailStart(this.path, n);
+      return await tailStart(this.path, n, this.history);
     } catch (error) {
       if (isMissing(error)) return null;
       throw error;

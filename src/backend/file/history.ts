@@ -101,11 +101,14 @@ export async function readTail(path: string, n: number, options: HistoryOptions 
   });
 }
 
-/** The cursor before the last `n` complete lines (numbered from there 1..n), reading backwards from the end only. */
+/**
+ * The cursor before the last `n` complete lines (numbered from there 1..n), or fewer when they are more than
+ * `maxBytes` (as readTail), reading backwards from the end only.
+ */
 export async function tailStart(path: string, n: number, options: HistoryOptions = {}): Promise<string> {
   checkLimit(n);
   return withFile(path, null, null, async (file) => {
-    const start = await lineStartBefore(file.handle, file.size, n, options.readChunkBytes);
+    const start = await startWithin(file, file.size, n, options);
     return file.prefix + cursorTail(start, 0);
   });
 }
@@ -212,7 +215,8 @@ async function readForward(
   });
   // limit 0 only checks a cursor (and whether a line follows): small reads until the first line end.
   const chunk = limit === 0 ? CHECK_CHUNK_BYTES : (options.readChunkBytes ?? DEFAULT_CHUNK_BYTES);
-  const buffer = Buffer.allocUnsafe(Math.max(1, Math.min(chunk, to - from)));
+  const size = Math.max(1, Math.min(chunk, to - from));
+  const buffer = takeReadBuffer(size);
   const sink = (text: string, start: number, end: number, truncatedFrom: number | undefined): void => {
     if (more) return;
     if (lines.length >= limit || (lines.length > 0 && bytes + (end - start) > maxBytes)) {
@@ -226,13 +230,36 @@ async function readForward(
     seq++;
   };
   let pos = from;
-  while (pos < to && !more) {
-    const { bytesRead } = await file.handle.read(buffer, 0, Math.min(buffer.length, to - pos), pos);
-    if (bytesRead === 0) break;
-    splitter.push(buffer.subarray(0, bytesRead), sink);
-    pos += bytesRead;
+  try {
+    while (pos < to && !more) {
+      const { bytesRead } = await file.handle.read(buffer, 0, Math.min(size, to - pos), pos);
+      if (bytesRead === 0) break;
+      splitter.push(buffer.subarray(0, bytesRead), sink);
+      pos += bytesRead;
+    }
+  } finally {
+    giveBackReadBuffer(buffer);
   }
   return { lines, more };
+}
+
+/**
+ * Read buffers of DEFAULT_CHUNK_BYTES, reused (the splitter copies what it keeps, so none outlives its read).
+ * Catch-ups read one frame at a time; a fresh 64 KiB buffer per read lives outside V8's heap until a GC frees it,
+ * and with 60 clients catching up at once that garbage alone kept RSS ~100 MB above what they really held.
+ */
+const spareReadBuffers: Buffer[] = [];
+const MAX_SPARE_READ_BUFFERS = 8;
+
+function takeReadBuffer(size: number): Buffer {
+  if (size > DEFAULT_CHUNK_BYTES) return Buffer.allocUnsafe(size);
+  return spareReadBuffers.pop() ?? Buffer.allocUnsafe(DEFAULT_CHUNK_BYTES);
+}
+
+function giveBackReadBuffer(buffer: Buffer): void {
+  if (buffer.length === DEFAULT_CHUNK_BYTES && spareReadBuffers.length < MAX_SPARE_READ_BUFFERS) {
+    spareReadBuffers.push(buffer);
+  }
 }
 
 function renumber(line: Line, seq: number, prefix: string): void {

@@ -15,6 +15,9 @@ export interface CatchUpHost {
    * fit (0 when all went).
    */
   sendFitting(lines: readonly Line[]): { sent: number; blocked: number };
+  /** The lines as frames for this client, so the lines themselves need not be held while it drains. */
+  encode(lines: readonly Line[]): Encoded[];
+  send(encoded: Encoded): void;
   control(message: ServerMessage): void;
   /**
    * Switch to live delivery after `cursor` (null: the source does not exist yet). `skipThrough`: lines up to that
@@ -27,7 +30,14 @@ export interface CatchUpOptions {
   /** Lines per read from the source. */
   chunkLines: number;
   /** Source bytes per frame, and so per read: a client never costs more than its budget plus one frame. */
-  maxFrameBytes: number;
+  frameBytes: number;
+}
+
+/** Lines serialised for one client, with what sending them tells: where they end and how many they are. */
+export interface Encoded {
+  frame: Buffer;
+  lastCursor: string;
+  count: number;
 }
 
 /** A resume plan the caller already asked for, and the hub generation it was asked in. */
@@ -159,26 +169,25 @@ export class CatchUp {
           return null;
         }
       }
-      if (!(await budget.room(this.options.maxFrameBytes))) return null;
+      if (!(await budget.room(this.options.frameBytes))) return null;
       if (this.hub.generation !== generation) return current;
-      let page: Awaited<ReturnType<typeof this.backend.readAfter>>;
-      try {
-        page = await this.backend.readAfter(current, this.options.chunkLines, this.options.maxFrameBytes);
-      } catch (error) {
-        // The source no longer holds the cursor (replaced, shrunk) and the feed has not reported it yet.
-        if (error instanceof StaleCursorError) return current;
-        throw error;
-      }
+      const page = await this.readPage(current);
+      if (page === null) return current;
       if (this.host.ended) return null;
-      if (page.lines.length > 0) {
-        if (!(await this.sendAll(page.lines))) return null;
-        current = page.cursor;
+      if (page.frames.length > 0) {
+        for (const encoded of page.frames) {
+          if (!(await budget.room(encoded.frame.length)) || this.host.ended) return null;
+          this.host.send(encoded);
+        }
+        // Let live batches and other clients' I/O in between catch-up frames.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        current = page.next;
         continue;
       }
       if (this.hub.generation !== generation) return current;
       const now = this.hub.cursor;
-      if (now !== null && this.backend.compare(page.cursor, now) >= 0) {
-        this.host.goLive(page.cursor, page.cursor);
+      if (now !== null && this.backend.compare(page.next, now) >= 0) {
+        this.host.goLive(page.next, page.next);
         return null;
       }
       // The end of the source, but not where the feed is: the source is one the feed does not follow yet, or the
@@ -222,14 +231,20 @@ export class CatchUp {
     this.host.control(message);
   }
 
-  /** Sends every line, waiting for the client to drain between frames; false if it went away first. */
-  private async sendAll(lines: readonly Line[]): Promise<boolean> {
-    let rest = lines;
-    for (;;) {
-      const { sent, blocked } = this.host.sendFitting(rest);
-      if (sent === rest.length) return true;
-      rest = rest.slice(sent);
-      if (!(await this.host.budget.room(blocked)) || this.host.ended) return false;
+  /**
+   * One frame's worth of lines after `cursor` from the source (a turn of the stream's read gate), already
+   * encoded: while the client drains, its catch-up holds one frame, not the lines. Null when the source no
+   * longer holds the cursor (replaced, shrunk) and the feed has not reported it yet.
+   */
+  private async readPage(cursor: string): Promise<{ frames: Encoded[]; next: string } | null> {
+    try {
+      const page = await this.hub.catchUpReads.run(() =>
+        this.backend.readAfter(cursor, this.options.chunkLines, this.options.frameBytes),
+      );
+      return { frames: this.host.encode(page.lines), next: page.cursor };
+    } catch (error) {
+      if (error instanceof StaleCursorError) return null;
+      throw error;
     }
   }
 }

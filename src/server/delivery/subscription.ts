@@ -4,7 +4,7 @@ import { clientErrorOf } from "../client-errors.js";
 import { Batch, controlFrame, frameGroups } from "../frames.js";
 import type { Hub, HubSubscriber } from "../hub.js";
 import type { Sink } from "../sink.js";
-import { CatchUp, type CatchUpHost, type Planned } from "./catch-up.js";
+import { CatchUp, type CatchUpHost, type Encoded, type Planned } from "./catch-up.js";
 import { SendBudget } from "./send-budget.js";
 
 /**
@@ -20,8 +20,8 @@ export interface DeliveryOptions {
   slowClients: SlowClientPolicy;
   /** Lines per history read while catching up from the source. */
   catchUpChunkLines: number;
-  /** Source bytes per frame (and per catch-up read). */
-  maxFrameBytes: number;
+  /** Source bytes per catch-up frame, and so per catch-up read (live frames are the hub's). */
+  catchUpFrameBytes: number;
 }
 
 export interface SubscriptionOptions {
@@ -159,17 +159,29 @@ export class Subscription implements HubSubscriber, CatchUpHost {
   sendFitting(lines: readonly Line[]): { sent: number; blocked: number } {
     if (this.ended) return { sent: 0, blocked: 0 };
     let sent = 0;
-    for (const group of frameGroups(lines, this.options.delivery.maxFrameBytes, this.continues)) {
+    for (const group of frameGroups(lines, this.options.delivery.catchUpFrameBytes, this.continues)) {
       const batch = new Batch(this.stream, group);
       const frame = batch.frame(this.sink.format);
       if (!this.budget.fits(frame.length)) return { sent, blocked: frame.length };
-      this.sink.send(frame);
-      this.lastCursor = batch.lastCursor;
-      this.hub.counters.linesSent += batch.count;
-      this.hub.counters.bytesSent += frame.length;
+      this.send({ frame, lastCursor: batch.lastCursor, count: batch.count });
       sent += batch.count;
     }
     return { sent, blocked: 0 };
+  }
+
+  encode(lines: readonly Line[]): Encoded[] {
+    return frameGroups(lines, this.options.delivery.catchUpFrameBytes, this.continues).map((group) => {
+      const batch = new Batch(this.stream, group);
+      return { frame: batch.frame(this.sink.format), lastCursor: batch.lastCursor, count: batch.count };
+    });
+  }
+
+  send({ frame, lastCursor, count }: Encoded): void {
+    if (this.ended) return;
+    this.sink.send(frame);
+    this.lastCursor = lastCursor;
+    this.hub.counters.linesSent += count;
+    this.hub.counters.bytesSent += frame.length;
   }
 
   goLive(cursor: string | null, skipThrough: string | null): void {
@@ -238,8 +250,8 @@ export class Subscription implements HubSubscriber, CatchUpHost {
   // ---- helpers ----
 
   private newCatchUp(): CatchUp {
-    const { catchUpChunkLines, maxFrameBytes } = this.options.delivery;
-    return new CatchUp(this.hub, this, { chunkLines: catchUpChunkLines, maxFrameBytes });
+    const { catchUpChunkLines, catchUpFrameBytes } = this.options.delivery;
+    return new CatchUp(this.hub, this, { chunkLines: catchUpChunkLines, frameBytes: catchUpFrameBytes });
   }
 
   private readonly compare = (a: string, b: string): number => this.hub.backend.compare(a, b);
