@@ -34,7 +34,11 @@ export function registerErrorHandler(app: FastifyInstance): void {
     request.log.error({ err: error }, "request failed");
     const failure = typeof error.code === "string" ? IO_FAILURES[error.code] : undefined;
     if (failure !== undefined) {
-      return sendError(reply, "io_error", `the stream's source could not be accessed (${error.code}: ${failure})`);
+      return sendError(
+        reply,
+        "io_error",
+        `the stream's source could not be accessed (${error.code}: ${failure})`,
+      );
     }
     return sendError(reply, "internal_error", "internal server error");
   });
