@@ -517,14 +517,11 @@ async function runScenario(kind: "file" | "ring", setup: Setup, actions: Action[
     windowBytes: 1 << 20,
     maxFrameBytes: setup.hubFrameBytes,
   });
-  // The catch-up frame size goes by two names while src/ renames it (maxFrameBytes → catchUpFrameBytes): give
-  // both, so the test runs against either.
-  const delivery = {
+  const delivery: DeliveryOptions = {
     slowClients: "catch-up",
     catchUpChunkLines: setup.chunkLines,
-    maxFrameBytes: setup.frameBytes,
     catchUpFrameBytes: setup.frameBytes,
-  } as unknown as DeliveryOptions;
+  };
   const stats = new QueueStats();
   let pendingFrom: number | null = null;
   let sink: FakeSink | null = null;
