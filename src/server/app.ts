@@ -18,6 +18,7 @@ import { registerCompatRoutes } from "./routes/compat.js";
 import { registerDashboard } from "./routes/dashboard.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerErrorHandler, sendError } from "./routes/http-errors.js";
+import { registerLineRoute } from "./routes/line.js";
 import { registerSseRoute } from "./routes/sse.js";
 import { registerWebSocketRoutes } from "./routes/ws.js";
 import { registerSecurity } from "./security/security-plugin.js";
@@ -84,6 +85,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
       backendForFile(spec.name, spec.file as string, {
         pollIntervalMs: options.pollIntervalMs,
         watch: options.watch,
+        maxLineBytes: options.maxLineBytes,
       });
     streams.add(
       new Hub(spec.name, backend, i === 0, {
@@ -132,6 +134,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
     }
     registerWebSocketRoutes(app, ctx);
     registerApiRoutes(app, ctx);
+    registerLineRoute(app, ctx);
     registerSseRoute(app, ctx);
     registerCompatRoutes(app, ctx);
     registerHealthRoutes(app, ctx);

@@ -1,18 +1,33 @@
 import { parseEntry } from "../core/entry.js";
 import { type Line, lineBytes } from "../core/line.js";
+import { lineHead } from "../core/line-head.js";
 import type { LinesFrame, ServerMessage, WireLine } from "../protocol/messages.js";
 
 /** How a client receives a stream: `/ws` JSON frames, Server-Sent Events, or the old `/ws/audit` raw text. */
 export type Format = "json" | "sse" | "text";
 
-/** A line as the HTTP API and SSE carry it: one object with its own cursor and parsed timestamp. */
+/**
+ * A line as the HTTP API's pages and search carry it: one object with its own cursor and parsed timestamp, and
+ * the head of a long line (core/line-head.ts), so a page stays small whatever its lines.
+ */
 export function toWireLine(line: Line): WireLine {
-  const { ts, level } = parseEntry(line.text);
-  const { seq, text, cursor: c, truncatedFrom } = line;
-  const wire: WireLine = { seq, text, c };
+  return wireLine(line, lineHead(line));
+}
+
+/** A line whole (up to the server's maxLineBytes), as SSE and `GET /api/streams/:name/line` carry it. */
+export function toWholeWireLine(line: Line): WireLine {
+  return wireLine(line, {
+    text: line.text,
+    ...(line.truncatedFrom === undefined ? {} : { trunc: line.truncatedFrom }),
+  });
+}
+
+function wireLine(line: Line, { text, trunc }: { text: string; trunc?: number }): WireLine {
+  const { ts, level } = parseEntry(text);
+  const wire: WireLine = { seq: line.seq, text, c: line.cursor };
   if (ts !== undefined) wire.ts = ts;
   if (level !== "info") wire.level = level;
-  if (truncatedFrom !== undefined) wire.trunc = truncatedFrom;
+  if (trunc !== undefined) wire.trunc = trunc;
   return wire;
 }
 
@@ -64,7 +79,7 @@ function encodeLines(format: Format, stream: string, lines: readonly Line[]): st
       return JSON.stringify(linesFrame(stream, lines));
     case "sse": {
       let out = "";
-      for (const l of lines) out += `id: ${l.cursor}\ndata: ${JSON.stringify(toWireLine(l))}\n\n`;
+      for (const l of lines) out += `id: ${l.cursor}\ndata: ${JSON.stringify(toWholeWireLine(l))}\n\n`;
       return out;
     }
     case "text": {
@@ -89,10 +104,11 @@ function linesFrame(stream: string, lines: readonly Line[]): LinesFrame {
   let cut = false;
   for (let i = 0; i < n; i++) {
     const line = lines[i] as Line;
-    text[i] = line.text;
+    const head = lineHead(line);
+    text[i] = head.text;
     sizes[i] = lineBytes(line);
-    if (line.truncatedFrom !== undefined) {
-      trunc[i] = line.truncatedFrom;
+    if (head.trunc !== undefined) {
+      trunc[i] = head.trunc;
       cut = true;
     }
   }

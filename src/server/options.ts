@@ -36,6 +36,11 @@ export interface ServerOptions {
    */
   windowLines?: number;
   windowBytes?: number;
+  /**
+   * Longest line kept whole (bytes); longer ones are cut to this and marked with their real length. Default
+   * 1 MiB. Pages and `/ws` frames show a line's first 64 KiB; SSE, `/ws/audit` and `/api/streams/NAME/line` whole.
+   */
+  maxLineBytes?: number;
   /** Bytes queued for one client before live delivery to it stops. Default 4 MiB. */
   maxBufferedBytes?: number;
   /**
@@ -88,6 +93,7 @@ const DEFAULTS = {
   windowLines: 5_000,
   windowBytes: 8 * 1024 * 1024,
   maxBufferedBytes: 4 * 1024 * 1024,
+  maxLineBytes: 1024 * 1024,
   maxFrameBytes: 256 * 1024,
   heartbeatMs: 15_000,
   maxSubscriptions: 32,

@@ -18,6 +18,7 @@ interface ServeFlags extends SecurityFlags {
   demo?: boolean;
   stdinLines: string;
   stdinBytes: string;
+  maxLineBytes?: string;
 }
 
 /** Settings a --config file may hold (JSON); command-line flags win over it. */
@@ -30,6 +31,7 @@ const CONFIG_KEYS = new Set([
   "windowLines",
   "windowBytes",
   "maxBufferedBytes",
+  "maxLineBytes",
   "maxFrameBytes",
   "heartbeatMs",
   "maxSubscriptions",
@@ -69,13 +71,14 @@ ENDPOINTS
   GET /api/streams                     streams with size, lines, last update
   GET /api/streams/NAME/lines          ?before=C | after=C|start | at=ISO-TIME, &limit=N
   GET /api/streams/NAME/search         ?q=TEXT&regex=0|1&case=0|1&limit=N
+  GET /api/streams/NAME/line           ?cursor=C: one line, whole (pages show a long line's first 64 KiB)
   GET /api/streams/NAME/events         Server-Sent Events (Last-Event-ID resumes)
   GET /api/audit, WS /ws/audit         the old dashboard's endpoints (default stream, raw text)
   GET /healthz, GET /metrics           health and Prometheus metrics
 
 CONFIG FILE
   JSON with any of: streams ({"NAME": "FILE"} or [{"name","file"}]; relative to the config file), host, port,
-  pollIntervalMs, watch, windowLines, windowBytes, maxBufferedBytes, maxFrameBytes, heartbeatMs,
+  pollIntervalMs, watch, windowLines, windowBytes, maxBufferedBytes, maxLineBytes, maxFrameBytes, heartbeatMs,
   maxSubscriptions, maxMessageBytes, catchUpChunkLines, searchTimeoutMs, maxConcurrentSearches, closeGraceMs,
   slowClients ("catch-up": a client that falls behind gets the missed lines once it drains, the default; "gap":
   it gets a gap message instead), staticDir. Options on the command line win.
@@ -112,6 +115,7 @@ export function registerServe(program: Command): void {
     .option("--no-watch", "do not use file change events; find changes by polling only")
     .addOption(new Option("--poll", "same as --no-watch").hideHelp())
     .option("--demo", "serve a demo audit log that keeps growing (nothing to set up)")
+    .option("--max-line-bytes <n>", "longest line kept whole (longer ones are cut and marked)", "1048576")
     .option("--stdin-lines <n>", "lines of a NAME=- stream kept in memory", "100000")
     .option("--stdin-bytes <n>", "bytes of a NAME=- stream kept in memory", String(64 * 1024 * 1024))
     .addHelpText("after", HELP)
@@ -127,6 +131,9 @@ export function registerServe(program: Command): void {
       }
 
       if (!flags.watch || flags.poll) options.watch = false;
+      if (fromCli("maxLineBytes") || config.maxLineBytes === undefined) {
+        options.maxLineBytes = parseCount(flags.maxLineBytes ?? "1048576", "--max-line-bytes");
+      }
 
       let demo: Awaited<ReturnType<typeof startDemo>> | null = null;
       let stdin: RingBackend | null = null;
@@ -136,7 +143,7 @@ export function registerServe(program: Command): void {
         options.streams = [{ name: "audit", file: demo.file }];
       } else if (args.length > 0) {
         options.streams = streamsFromArgs(args, (name) => {
-          stdin = stdinRing(name, flags);
+          stdin = stdinRing(name, flags, options.maxLineBytes as number);
           return stdin;
         });
       } else if (options.streams.length === 0) {
@@ -223,10 +230,11 @@ function streamsFromArgs(args: string[], stdin: (name: string) => RingBackend): 
 }
 
 /** A stream of standard input, kept in a bounded ring in memory. */
-function stdinRing(name: string, flags: ServeFlags): RingBackend {
+function stdinRing(name: string, flags: ServeFlags, maxLineBytes: number): RingBackend {
   return new RingBackend(name, {
     maxLines: parseCount(flags.stdinLines, "--stdin-lines"),
     maxBytes: parseCount(flags.stdinBytes, "--stdin-bytes"),
+    maxLineBytes,
   });
 }
 
