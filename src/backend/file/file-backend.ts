@@ -40,6 +40,8 @@ const DEFAULT_MAX_READ_BYTES = 8 * 1024 * 1024;
 export class FileBackend implements StreamBackend {
   readonly cursors: CursorScheme = { durable: true };
   private readonly history: HistoryOptions;
+  /** The live feed's follower, once follow() started it: it knows its file even after the path moved on. */
+  private follower: Follower | null = null;
 
   constructor(
     readonly name: string,
@@ -67,11 +69,15 @@ export class FileBackend implements StreamBackend {
       await follower.close();
       throw error;
     }
+    this.follower = follower;
     return {
       get cursor() {
         return follower.cursor;
       },
-      close: () => follower.close(),
+      close: () => {
+        if (this.follower === follower) this.follower = null;
+        return follower.close();
+      },
     };
   }
 
@@ -82,14 +88,15 @@ export class FileBackend implements StreamBackend {
    */
   async resumeFrom(cursor: string, followed: string | null): Promise<ResumePlan> {
     const at = decodeCursor(cursor);
-    const onFeed = followed !== null && (await this.sameFile(cursor, followed));
+    const onFeed = followed !== null && (await this.onFeed(cursor, followed));
     const where = onFeed ? "same" : await matches(this.path, at);
     let reason: StaleReason;
     if (where === "same") {
       const stale = await this.staleReason(cursor);
       if (stale === null) return onFeed ? { kind: "continue", from: cursor } : { kind: "wait" };
-      // Replaced between the two looks: the follower will report it.
-      if (stale !== "truncated") return { kind: "wait" };
+      // The path moved on but the follower still reads the cursor's file: what follows the cursor comes from the
+      // hub's memory, or after the follower reports the rotation. Not on the feed: replaced between two looks.
+      if (stale !== "truncated") return onFeed ? { kind: "continue", from: cursor } : { kind: "wait" };
       // Shorter than the cursor's position: once the follower has seen that (it is before the cursor in this
       // file), go on from the start; until then its position still shows the old content.
       if (!onFeed || decodeCursor(followed).offset >= at.offset) return { kind: "wait" };
@@ -99,7 +106,7 @@ export class FileBackend implements StreamBackend {
     }
     const start = await this.startCursor();
     if (start === null) return { kind: "missing" };
-    if (reason !== "truncated" && followed !== null && !(await this.sameFile(start, followed))) {
+    if (reason !== "truncated" && followed !== null && !(await this.onFeed(start, followed))) {
       // The follower still reads a file that is no longer at the path: only its lines in memory can be served.
       return { kind: "gap", reason, to: null };
     }
@@ -196,6 +203,14 @@ export class FileBackend implements StreamBackend {
     }
     // The stream owns the handle and closes it when done or destroyed.
     return handle.createReadStream({ start: 0 });
+  }
+
+  /** Whether `cursor` names the file the live feed reads (its follower knows; else through the path). */
+  private onFeed(cursor: string, followed: string): Promise<boolean> {
+    const follower = this.follower;
+    if (follower !== null && follower.cursor === followed)
+      return Promise.resolve(follower.follows(decodeCursor(cursor)));
+    return this.sameFile(cursor, followed);
   }
 
   /**

@@ -4,7 +4,7 @@ import { FollowedLine, type Line } from "../../core/line.js";
 import { DEFAULT_MAX_LINE_BYTES, type LineSink, LineSplitter } from "../../core/line-splitter.js";
 import { ChangeSource } from "./change-source.js";
 import { type CursorData, cursorPrefix, decodeCursor, MAX_FP_LEN } from "./file-cursor.js";
-import { type FileIdentity, fingerprint, identify, isMissing } from "./file-identity.js";
+import { computeFileId, type FileIdentity, fingerprint, identify, isMissing } from "./file-identity.js";
 import { isLocalFileSystem, look } from "./file-look.js";
 import type { FollowerEvent, FollowerListener, GapReason } from "./follower-events.js";
 import { isLineBoundary, lineStartBefore } from "./reverse-scan.js";
@@ -138,6 +138,17 @@ export class Follower {
   }
 
   /** Position after the last emitted line (null before any file was seen). */
+  /**
+   * Whether a cursor names the file this follower reads, whatever the path holds now: its identity recomputed
+   * over the cursor's fingerprint length from the head bytes the follower holds (a young file's cursors have
+   * shorter fingerprints than the follower's own).
+   */
+  follows(data: CursorData): boolean {
+    const identity = this.identity;
+    if (identity === null || data.fpLen > this.head.length) return false;
+    return computeFileId(identity.dev, identity.ino, this.head.subarray(0, data.fpLen)) === data.fileId;
+  }
+
   get cursor(): string | null {
     if (this.identity) return this.prefix + cursorTail(this.splitter.lineStart, this.seq);
     return this.pendingResume?.text ?? null;

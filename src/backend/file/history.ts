@@ -154,6 +154,19 @@ async function withFile<T>(
         );
       }
       if (!(await isLineBoundary(handle, at.offset))) {
+        // Truncated or rewritten between the looks: stale, not a bad cursor.
+        if (Number((await handle.stat()).size) < at.offset) {
+          throw new StaleCursorError(
+            `cursor "${text}" is beyond the end of its file: it was truncated`,
+            "truncated",
+          );
+        }
+        if ((await identify(handle, at.fpLen)).fileId !== at.fileId) {
+          throw new StaleCursorError(
+            `cursor "${text}" names another file than the one now at the stream's path`,
+            "file-changed",
+          );
+        }
         throw new CursorError(`cursor "${text}" does not point at a line boundary of its file`);
       }
     }

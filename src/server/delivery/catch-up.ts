@@ -172,7 +172,12 @@ export class CatchUp {
       if (!(await budget.room(this.options.frameBytes))) return null;
       if (this.hub.generation !== generation) return current;
       const page = await this.readPage(current);
-      if (page === null) return current;
+      if (page === null) {
+        // The source no longer holds the cursor (replaced, shrunk) and the feed has not reported it yet: ask
+        // again once it has, not before (the answer would be the same).
+        await this.hub.nextChange();
+        return this.hub.closed ? null : current;
+      }
       if (this.host.ended) return null;
       if (page.frames.length > 0) {
         for (const encoded of page.frames) {
