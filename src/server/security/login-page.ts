@@ -1,9 +1,26 @@
 /**
- * The sign-in page: static HTML, an external script and a style sheet, so the strict Content-Security-Policy
- * (no inline script or style) applies to it as to the dashboard. The token goes in a POST body only; without
- * JavaScript the form still posts (urlencoded) and the server answers with a redirect.
+ * The sign-in page: HTML, an external script and a style sheet, so the strict Content-Security-Policy (no
+ * inline script or style) applies to it as to the dashboard. The token goes in a POST body only; without
+ * JavaScript the form still posts (urlencoded) and the server answers with a redirect to the form's `next`.
+ *
+ * `next` (where to go after signing in) is the one thing that varies: the server checks it (safeNext in
+ * login-routes.ts: a path on this origin, else "/") and writes only that result into the form, escaped.
  */
-export const LOGIN_HTML = `<!doctype html>
+export function loginHtml(next: string): string {
+  // A function, not a string: "$`" or "$'" in next must not be read as replacement patterns.
+  return LOGIN_HTML.replace("{{next}}", () => escapeAttribute(next));
+}
+
+function escapeAttribute(text: string): string {
+  return text
+    .replaceAll("&", "&amp;")
+    .replaceAll('"', "&quot;")
+    .replaceAll("'", "&#39;")
+    .replaceAll("<", "&lt;")
+    .replaceAll(">", "&gt;");
+}
+
+const LOGIN_HTML = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -17,6 +34,7 @@ export const LOGIN_HTML = `<!doctype html>
 <main>
 <h1>livetrail</h1>
 <form id="login" method="post" action="/auth/login">
+<input id="next" name="next" type="hidden" value="{{next}}">
 <label for="token">Access token</label>
 <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
 <button type="submit">Sign in</button>
@@ -34,10 +52,12 @@ export const LOGIN_JS = `"use strict";
   const message = document.getElementById("message");
   const params = new URLSearchParams(location.search);
   if (params.get("error") === "1") message.textContent = "That token is not valid.";
-  // Only a path on this server: never an open redirect to another site. Resolved the way the browser will
-  // resolve it (it drops tabs and newlines, so "/\\t/evil.example" would otherwise become "//evil.example").
-  const next = new URL(params.get("next") || "/", location.origin);
-  const target = next.origin === location.origin ? next.pathname + next.search + next.hash : "/";
+  // Where to go after signing in: the form's next, which the server already reduced to a path on this origin
+  // (never location.search: "/.//evil.example" resolves to the path "//evil.example", another site). Checked
+  // again here so that nothing but "/" followed by something other than a slash or backslash is ever followed.
+  const given = document.getElementById("next")?.value || "/";
+  const resolved = new URL(given, location.origin);
+  const target = resolved.origin === location.origin && /^\\/(?![\\/\\\\])/.test(given) ? given : "/";
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     message.textContent = "";

@@ -1,13 +1,43 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { sendError } from "../routes/http-errors.js";
 import { sessionCookieName } from "./credentials.js";
-import { LOGIN_CSS, LOGIN_HTML, LOGIN_JS } from "./login-page.js";
-import { checkOrigin, foreignOriginMessage } from "./origin-check.js";
+import { LOGIN_CSS, LOGIN_JS, loginHtml } from "./login-page.js";
+import { checkOrigin, foreignOriginMessage, ownOrigin } from "./origin-check.js";
 import type { ResolvedSecurity } from "./security-options.js";
 import type { SessionStore } from "./session-store.js";
 
 /** Paths that stay public when authentication is on (route patterns, so no path trick can widen them). */
 export const LOGIN_PATHS = new Set(["/login", "/login.js", "/login.css", "/auth/login", "/auth/logout"]);
+
+/** Longest `next` followed; a longer one is replaced by "/". */
+const MAX_NEXT_LENGTH = 2048;
+/** The base for resolving `next` when the request names no usable Host (only the path is ever used). */
+const FALLBACK_ORIGIN = "http://livetrail.invalid";
+
+/**
+ * Where the browser may go after signing in: a path on this server, never another site (no open redirect).
+ * `next` is resolved against this origin exactly as a browser resolves a URL (WHATWG URL: tabs and newlines
+ * dropped, backslashes read as slashes, `.`/`..` and their percent-encodings applied) and must stay on it;
+ * then only its path, query and fragment are kept, with leading slashes collapsed to one. The result starts
+ * with exactly one "/" followed by neither a slash nor a backslash, so no browser reads it as `//host`; control
+ * characters and spaces come out percent-encoded. Anything else (absolute URLs elsewhere, `javascript:`,
+ * non-strings, overlong values) gives "/".
+ */
+export function safeNext(raw: unknown, origin: string | null): string {
+  if (typeof raw !== "string" || raw === "" || raw.length > MAX_NEXT_LENGTH) return "/";
+  const base = origin ?? FALLBACK_ORIGIN;
+  let url: URL;
+  try {
+    url = new URL(raw, base);
+  } catch {
+    return "/";
+  }
+  if (url.origin !== new URL(base).origin) return "/";
+  const path = `/${url.pathname.replace(/^[/\\]+/, "")}${url.search}${url.hash}`;
+  // What a browser makes of the result must be this origin again (it is by construction; checked anyway).
+  if (!/^\/(?![/\\])/.test(path) || new URL(path, base).origin !== url.origin) return "/";
+  return path;
+}
 
 export type LoginLimiter = (request: FastifyRequest) => Promise<{ allowed: boolean; retryAfterS: number }>;
 
@@ -31,11 +61,17 @@ export async function registerLoginRoutes(
 
     const asset = (type: string, body: string) => async (_request: FastifyRequest, reply: FastifyReply) =>
       reply.type(type).header("cache-control", "no-store").send(body);
-    scope.get("/login", asset("text/html; charset=utf-8", LOGIN_HTML));
+    // The page carries `next` in its form (already made safe), so the no-JavaScript post can follow it too.
+    scope.get<{ Querystring: { next?: unknown } }>("/login", async (request, reply) =>
+      reply
+        .type("text/html; charset=utf-8")
+        .header("cache-control", "no-store")
+        .send(loginHtml(safeNext(request.query.next, ownOrigin(request)))),
+    );
     scope.get("/login.js", asset("text/javascript; charset=utf-8", LOGIN_JS));
     scope.get("/login.css", asset("text/css; charset=utf-8", LOGIN_CSS));
 
-    scope.post<{ Body: { token: string } }>(
+    scope.post<{ Body: { token: string; next?: string } }>(
       "/auth/login",
       {
         bodyLimit: 8192,
@@ -43,7 +79,11 @@ export async function registerLoginRoutes(
           body: {
             type: "object",
             required: ["token"],
-            properties: { token: { type: "string", minLength: 1, maxLength: 4096 } },
+            properties: {
+              token: { type: "string", minLength: 1, maxLength: 4096 },
+              // Checked by safeNext, which turns anything unusable into "/" rather than refusing the sign-in.
+              next: { type: "string" },
+            },
           },
         },
         // Never echo the body (the token) in a validation message.
@@ -64,8 +104,12 @@ export async function registerLoginRoutes(
         if (request.validationError !== undefined) {
           return sendError(reply, "bad_request", 'send {"token": "..."}');
         }
+        const next = safeNext(request.body.next, ownOrigin(request));
         if (security.tokens.check(request.body.token) === null) {
-          if (form) return reply.redirect("/login?error=1", 303);
+          if (form) {
+            const back = next === "/" ? "" : `&next=${encodeURIComponent(next)}`;
+            return reply.redirect(`/login?error=1${back}`, 303);
+          }
           return sendError(reply, "unauthorized", "that token is not valid");
         }
         const secure = request.protocol === "https";
@@ -76,7 +120,7 @@ export async function registerLoginRoutes(
           path: "/",
           maxAge: Math.floor(security.sessionTtlMs / 1000),
         });
-        if (form) return reply.redirect("/", 303);
+        if (form) return reply.redirect(next, 303);
         return reply.code(204).send();
       },
     );
