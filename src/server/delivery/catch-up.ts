@@ -79,12 +79,21 @@ export class CatchUp {
   async fromCursor(cursor: string, planned?: Planned): Promise<void> {
     let current = cursor;
     let next = planned;
+    /** The source refused to read from here although the backend said "continue" (see deliver). */
+    let staleAt: string | null = null;
     for (;;) {
       if (this.host.ended) return;
       const { plan, generation } = next ?? (await this.plan(current));
       next = undefined;
       if (this.host.ended) return;
       if (this.hub.generation !== generation) continue;
+      if (plan.kind === "continue" && plan.from === staleAt) {
+        // The source moved on and the feed has not reported it yet: asking again before it has is pointless.
+        staleAt = null;
+        await this.hub.nextChange();
+        if (this.hub.closed) return;
+        continue;
+      }
       let from: string;
       switch (plan.kind) {
         case "missing":
@@ -107,7 +116,8 @@ export class CatchUp {
       }
       const again = await this.deliver(from, generation);
       if (again === null) return;
-      current = again;
+      current = again.cursor;
+      staleAt = again.stale ? again.cursor : null;
     }
   }
 
@@ -143,12 +153,15 @@ export class CatchUp {
    * went away), else the cursor to ask the backend about again (the generation changed, or the source and the
    * feed disagree).
    */
-  private async deliver(from: string, generation: number): Promise<string | null> {
+  private async deliver(
+    from: string,
+    generation: number,
+  ): Promise<{ cursor: string; stale: boolean } | null> {
     const { budget } = this.host;
     let current = from;
     for (;;) {
       if (this.host.ended) return null;
-      if (this.hub.generation !== generation) return current;
+      if (this.hub.generation !== generation) return { cursor: current, stale: false };
       const end = this.hub.cursor;
       if (end !== null) {
         const recent = this.hub.windowAfter(current);
@@ -170,14 +183,10 @@ export class CatchUp {
         }
       }
       if (!(await budget.room(this.options.frameBytes))) return null;
-      if (this.hub.generation !== generation) return current;
+      if (this.hub.generation !== generation) return { cursor: current, stale: false };
       const page = await this.readPage(current);
-      if (page === null) {
-        // The source no longer holds the cursor (replaced, shrunk) and the feed has not reported it yet: ask
-        // again once it has, not before (the answer would be the same).
-        await this.hub.nextChange();
-        return this.hub.closed ? null : current;
-      }
+      // The source no longer holds the cursor (replaced, shrunk, a ring that dropped it): ask the backend again.
+      if (page === null) return { cursor: current, stale: true };
       if (this.host.ended) return null;
       if (page.frames.length > 0) {
         for (const encoded of page.frames) {
@@ -189,7 +198,7 @@ export class CatchUp {
         current = page.next;
         continue;
       }
-      if (this.hub.generation !== generation) return current;
+      if (this.hub.generation !== generation) return { cursor: current, stale: false };
       const now = this.hub.cursor;
       if (now !== null && this.backend.compare(page.next, now) >= 0) {
         this.host.goLive(page.next, page.next);
@@ -198,7 +207,7 @@ export class CatchUp {
       // The end of the source, but not where the feed is: the source is one the feed does not follow yet, or the
       // feed's source shrank (it will report it).
       await this.hub.nextChange();
-      return this.hub.closed ? null : current;
+      return this.hub.closed ? null : { cursor: current, stale: false };
     }
   }
 
@@ -216,7 +225,7 @@ export class CatchUp {
     if (!(await this.host.budget.room(blocked))) return;
     if (this.hub.generation !== generation) return this.fromCursor(from);
     const again = await this.deliver(from, generation);
-    if (again !== null) return this.fromCursor(again);
+    if (again !== null) return this.fromCursor(again.cursor);
   }
 
   /**
