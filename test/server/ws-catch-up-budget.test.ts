@@ -68,3 +68,55 @@ describe("catch-up respects maxBufferedBytes", () => {
     });
   }
 });
+
+describe("SSE catch-up respects maxBufferedBytes too", () => {
+  it("an SSE client that does not read gets its tail only as fast as it drains", async () => {
+    const dir = await tempDir();
+    const file = dir.file("a.log");
+    await writeFile(file, `${LINES.join("\n")}\n`);
+    const { server, url } = track(
+      await startServer([{ name: "a", file }], {
+        maxBufferedBytes: MAX_BUFFERED,
+        maxFrameBytes: MAX_FRAME,
+        windowLines: 10,
+      }),
+    );
+    const { request } = await import("node:http");
+    let body = "";
+    let peak = 0;
+    const sample = (): number => {
+      const queued = server.connections.maxBufferedBytes();
+      peak = Math.max(peak, queued);
+      return queued;
+    };
+    const response = await new Promise<import("node:http").IncomingMessage>((resolve, reject) => {
+      const req = request(`${url}/api/streams/a/events?tail=${LINES.length}`, {
+        headers: { accept: "text/event-stream" },
+      });
+      req.on("response", resolve);
+      req.on("error", reject);
+      req.end();
+    });
+    track({ close: async () => response.destroy() });
+    response.pause();
+    await waitFor(() => sample() > MAX_BUFFERED / 2, {
+      message: "the server queueing for the paused SSE client",
+    });
+    response.setEncoding("utf8");
+    response.on("data", (chunk: string) => {
+      sample();
+      body += chunk;
+    });
+    response.resume();
+    await waitFor(() => body.includes("event: live"), { timeoutMs: 30_000, message: "live" });
+    const texts = body
+      .split("\n")
+      .filter((l) => l.startsWith('data: {"seq"'))
+      .map((l) => (JSON.parse(l.slice(6)) as { text: string }).text);
+    // A tail holds at most 8 MiB of lines (~520 of these), the newest, in order.
+    expect(texts.length).toBeGreaterThan(400);
+    expect(texts).toEqual(LINES.slice(LINES.length - texts.length));
+    // SSE events are JSON objects per line: one frame of them may go to a queue just under the limit.
+    expect(peak).toBeLessThanOrEqual(MAX_BUFFERED + MAX_FRAME + 64 * 1024);
+  });
+});
