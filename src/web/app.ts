@@ -7,6 +7,7 @@ import { download, type ExportFormat, exportBlob } from "./export-lines.js";
 import type { FilterSpec } from "./filter.js";
 import { ApiError, fetchLines, listStreams, searchStream } from "./history-api.js";
 import { installKeyboard } from "./keyboard.js";
+import { safeText } from "./safe-text.js";
 import { StatusView } from "./status-view.js";
 import { DEFAULT_CAP } from "./store.js";
 import { StreamTab } from "./stream-tab.js";
@@ -804,15 +805,17 @@ export class App {
     $("export-json").addEventListener("click", () => this.exportLines("json"));
     $("copy-line").addEventListener("click", () => {
       const row = this.selectedRow();
+      // The line as shown: control and bidi characters escaped, so a paste cannot carry them on.
       if (row !== null && this.active)
-        void copyText(this.active.store.text(row)).then((ok) =>
+        void copyText(safeText(this.active.store.text(row))).then((ok) =>
           this.notice(ok ? "Line copied" : "Copy failed"),
         );
     });
     $("copy-link").addEventListener("click", () => {
       const row = this.selectedRow();
       if (row !== null && this.active) {
-        void copyText(this.linkFor(this.active.store.cursor(row))).then((ok) =>
+        // Percent-encoded already (URLSearchParams); escaping is a guard, not a change.
+        void copyText(safeText(this.linkFor(this.active.store.cursor(row)))).then((ok) =>
           this.notice(ok ? "Link copied" : "Copy failed"),
         );
       }

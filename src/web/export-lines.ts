@@ -1,6 +1,14 @@
+import { jsonSafe, terminalSafe } from "./safe-text.js";
 import type { StreamStore } from "./store.js";
 
-/** Export of loaded lines (all, or the given rows) as a `.log` or `.json` file, built in memory as a Blob. */
+/**
+ * Export of loaded lines (all, or the given rows) as a `.log` or `.json` file, built in memory as a Blob.
+ *
+ * Both are safe to `cat` on a terminal. `.log` has the lines with control characters (but tab) and bidi controls
+ * escaped as the dashboard shows them (`\x1b`, `\u202e`): a line cannot drive the terminal or reorder itself.
+ * `.json` has the exact original text: those characters are written as JSON escapes (`"\u001b"`, `"\u202e"`),
+ * which any JSON reader turns back into the original characters.
+ */
 
 export type ExportFormat = "log" | "json";
 
@@ -8,7 +16,7 @@ export type ExportFormat = "log" | "json";
 export function exportBlob(store: StreamStore, rows: Iterable<number>, format: ExportFormat): Blob {
   if (format === "log") {
     const parts: string[] = [];
-    for (const r of rows) if (!store.isGap(r)) parts.push(store.text(r), "\n");
+    for (const r of rows) if (!store.isGap(r)) parts.push(terminalSafe(store.text(r)), "\n");
     return new Blob(parts, { type: "text/plain;charset=utf-8" });
   }
   const parts: string[] = ["["];
@@ -22,7 +30,7 @@ export function exportBlob(store: StreamStore, rows: Iterable<number>, format: E
       text: store.text(r),
       cursor: store.cursor(r),
     };
-    parts.push(first ? "\n" : ",\n", JSON.stringify(entry));
+    parts.push(first ? "\n" : ",\n", jsonSafe(JSON.stringify(entry)));
     first = false;
   }
   parts.push("\n]\n");

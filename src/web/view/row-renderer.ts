@@ -1,8 +1,13 @@
 import type { Matcher } from "../filter.js";
+import { forEachPart } from "../safe-text.js";
 import { Lvl, type LvlCode, type StreamStore } from "../store.js";
 import { formatTime, type TimeMode } from "../time-format.js";
 
-/** Builds one row's DOM from a store row. Text only ever goes in as text nodes: lines are never HTML. */
+/**
+ * Builds one row's DOM from a store row. Text only ever goes in as text nodes: lines are never HTML. Control and
+ * bidi characters are shown as escapes (src/web/safe-text.ts), each in a `span.esc`: a line cannot reorder or
+ * hide what it shows.
+ */
 
 const LEVEL_CLASS: Record<LvlCode, string> = {
   [Lvl.info]: "row lvl-info",
@@ -51,7 +56,10 @@ export function fillRow(el: HTMLElement, store: StreamStore, row: number, ctx: R
   el.replaceChildren(ts, msg);
 }
 
-/** Appends text[from..] to parent, wrapping matches in <mark> (ranges are over the whole text). */
+/**
+ * Appends text[from..] to parent, wrapping matches in <mark> (ranges are over the whole, original text) and
+ * showing unsafe characters as escapes, inside marks too.
+ */
 export function appendHighlighted(
   parent: HTMLElement,
   text: string,
@@ -64,13 +72,28 @@ export function appendHighlighted(
     const start = Math.max(ranges[k] as number, from);
     const end = ranges[k + 1] as number;
     if (end <= start) continue;
-    if (start > pos) parent.append(document.createTextNode(text.slice(pos, start)));
+    if (start > pos) appendSafe(parent, text.slice(pos, start));
     const mark = document.createElement("mark");
-    mark.textContent = text.slice(start, end);
+    appendSafe(mark, text.slice(start, end));
     parent.append(mark);
     pos = end;
   }
-  if (pos < text.length) parent.append(document.createTextNode(text.slice(pos)));
+  if (pos < text.length) appendSafe(parent, text.slice(pos));
+}
+
+/** Appends text as text nodes, each unsafe character as a `span.esc` holding its escape (e.g. `\u202e`). */
+export function appendSafe(parent: HTMLElement, text: string): void {
+  forEachPart(
+    text,
+    (part) => parent.append(document.createTextNode(part)),
+    (esc, code) => {
+      const span = document.createElement("span");
+      span.className = "esc";
+      span.title = `U+${code.toString(16).toUpperCase().padStart(4, "0")} (a control character, shown escaped)`;
+      span.textContent = esc;
+      parent.append(span);
+    },
+  );
 }
 
 function fillGapRow(el: HTMLElement, store: StreamStore, row: number): void {
