@@ -16,7 +16,10 @@ export interface ServerContext {
   /** The Prometheus registry, made at the first scrape. */
   readonly metrics: () => Promise<Registry>;
   readonly serverName: string;
-  /** Searches running now (bounded by options.maxConcurrentSearches). */
+  /**
+   * Searches holding a slot now (bounded by options.maxConcurrentSearches; routes/api.ts also keeps one client
+   * to one slot and frees the slot of a search whose client went away).
+   */
   searches: number;
   /** Set when shutdown begins: new streaming connections are refused. */
   closing: boolean;

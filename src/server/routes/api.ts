@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
+import type { SearchOutcome } from "../../backend/backend.js";
 import type { Line } from "../../core/line.js";
 import type { LinesPage, SearchResult, StreamSummary } from "../../protocol/messages.js";
 import type { ServerContext } from "../context.js";
@@ -10,6 +11,8 @@ const DEFAULT_PAGE = 200;
 const MAX_PAGE = 5_000;
 const DEFAULT_MATCHES = 200;
 const MAX_MATCHES = 5_000;
+/** Searches one client may run at once (the client: request.searchClient, set by the security plugin). */
+const SEARCHES_PER_CLIENT = 1;
 
 interface StreamParams {
   name: string;
@@ -17,6 +20,7 @@ interface StreamParams {
 
 /** `GET /api/streams`, history paging (`/lines`) and whole-file search (`/search`). */
 export function registerApiRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  const slots = new SearchSlots(ctx);
   const hubOf = (name: string, reply: FastifyReply): Hub | undefined => {
     const hub = ctx.streams.get(name);
     if (hub === undefined) sendError(reply, "unknown_stream", `no stream named "${name}"`);
@@ -102,34 +106,129 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ServerContext): voi
       const limit = intParam(request.query.limit, DEFAULT_MATCHES, 1, MAX_MATCHES);
       if (limit === null)
         return sendError(reply, "bad_request", `limit must be an integer 1..${MAX_MATCHES}`);
-      if (ctx.searches >= ctx.options.maxConcurrentSearches) {
+      // Gone before its turn (the socket closed while the hooks ran): nothing to search for.
+      if (reply.raw.destroyed) return reply.hijack();
+      const slot = slots.take(request.searchClient);
+      if (slot === "client" || slot === "server") {
         reply.header("retry-after", "1");
-        return sendError(reply, "busy", "too many searches running; retry shortly");
+        return sendError(
+          reply,
+          "busy",
+          slot === "client"
+            ? "a search of yours is still running; wait for its answer (or cancel it) and retry"
+            : "too many searches running; retry shortly",
+        );
       }
-      ctx.searches++;
+      const search = (async () =>
+        hub.backend.search({ q, regex, caseSensitive, limit, timeoutMs: ctx.options.searchTimeoutMs }))();
+      const gone = clientGone(reply);
+      let settled: { outcome: SearchOutcome } | { error: unknown } | typeof GONE;
       try {
-        const outcome = await hub.backend.search({
-          q,
-          regex,
-          caseSensitive,
-          limit,
-          timeoutMs: ctx.options.searchTimeoutMs,
-        });
-        const body: SearchResult = {
-          stream: hub.name,
-          matches: outcome.matches.map(toWireLine),
-          limited: outcome.limited,
-          timedOut: outcome.timedOut,
-          scannedBytes: outcome.scannedBytes,
-        };
-        return body;
-      } catch (error) {
-        return sendReadError(reply, error);
+        settled = await Promise.race([
+          search.then(
+            (outcome) => ({ outcome }),
+            (error: unknown) => ({ error }),
+          ),
+          gone.promise,
+        ]);
       } finally {
-        ctx.searches--;
+        gone.dispose();
       }
+      if (settled === GONE) {
+        // Nobody is waiting for the answer: stop waiting and give the slot back. The backend's search has no
+        // way to be cancelled, so its worker runs on to its time limit (bounded by SearchSlots.abandon).
+        slot.abandon(search);
+        request.log.info({ stream: hub.name }, "search abandoned: the client went away");
+        return reply.hijack();
+      }
+      slot.release();
+      if ("error" in settled) return sendReadError(reply, settled.error);
+      const { outcome } = settled;
+      const body: SearchResult = {
+        stream: hub.name,
+        matches: outcome.matches.map(toWireLine),
+        limited: outcome.limited,
+        timedOut: outcome.timedOut,
+        scannedBytes: outcome.scannedBytes,
+      };
+      return body;
     },
   );
+}
+
+const GONE = Symbol("client gone");
+
+/** Resolves with GONE if the client's connection closes before the reply is sent; dispose() stops listening. */
+function clientGone(reply: FastifyReply): { promise: Promise<typeof GONE>; dispose(): void } {
+  let onClose = (): void => {};
+  const promise = new Promise<typeof GONE>((resolve) => {
+    onClose = () => resolve(GONE);
+  });
+  // A response's "close" before it was sent means the connection went away (a reset, a closed tab, a
+  // cancelled fetch); it also fires after a normal answer, by which time the listener is gone.
+  reply.raw.once("close", onClose);
+  return { promise, dispose: () => reply.raw.off("close", onClose) };
+}
+
+interface SearchSlot {
+  /** The search ended while its client waited: the slot is free. */
+  release(): void;
+  /** The client went away while `search` still runs: free the slot now if the allowance for such searches has
+   * room, else when `search` ends. */
+  abandon(search: Promise<unknown>): void;
+}
+
+/**
+ * Search slots, shared fairly. At most `maxConcurrentSearches` searches hold a slot (the ceiling); one client
+ * holds at most SEARCHES_PER_CLIENT of them, so a client repeating a slow (or catastrophic) search cannot take
+ * every slot and answer everyone else's searches with 503. A search whose client went away gives its slot back
+ * at once, but its worker keeps running to its time limit (backends cannot cancel a search yet), so at most
+ * `maxConcurrentSearches` such abandoned searches are left running in the background; past that, an abandoned
+ * search keeps its slot until it ends. Scan workers alive at once: at most twice the ceiling.
+ */
+class SearchSlots {
+  private readonly perClient = new Map<string, number>();
+  private abandoned = 0;
+
+  constructor(private readonly ctx: ServerContext) {}
+
+  /** A slot for a search by `client` (null: no per-client limit), or which limit refused it. */
+  take(client: string | null): SearchSlot | "client" | "server" {
+    if (client !== null && (this.perClient.get(client) ?? 0) >= SEARCHES_PER_CLIENT) return "client";
+    if (this.ctx.searches >= this.ctx.options.maxConcurrentSearches) return "server";
+    this.ctx.searches++;
+    if (client !== null) this.perClient.set(client, (this.perClient.get(client) ?? 0) + 1);
+    let held = true;
+    const free = (): void => {
+      if (!held) return;
+      held = false;
+      this.ctx.searches--;
+      if (client === null) return;
+      const left = (this.perClient.get(client) ?? 1) - 1;
+      if (left > 0) this.perClient.set(client, left);
+      else this.perClient.delete(client);
+    };
+    const ended = (search: Promise<unknown>): Promise<void> =>
+      search.then(
+        () => undefined,
+        () => undefined,
+      );
+    return {
+      release: free,
+      abandon: (search) => {
+        if (!held) return;
+        if (this.abandoned < this.ctx.options.maxConcurrentSearches) {
+          this.abandoned++;
+          free();
+          void ended(search).then(() => {
+            this.abandoned--;
+          });
+        } else {
+          void ended(search).then(free);
+        }
+      },
+    };
+  }
 }
 
 function intParam(value: string | undefined, fallback: number, min: number, max: number): number | null {

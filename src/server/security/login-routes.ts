@@ -40,6 +40,8 @@ export function safeNext(raw: unknown, origin: string | null): string {
 }
 
 export type LoginLimiter = (request: FastifyRequest) => Promise<{ allowed: boolean; retryAfterS: number }>;
+/** Told of every session started, with the token that started it (the session's requests count as that token's). */
+export type SignInListener = (sessionId: string, token: string) => void;
 
 /**
  * `GET /login` (+ its script and style), `POST /auth/login` (token -> session cookie) and `POST /auth/logout`.
@@ -50,6 +52,7 @@ export async function registerLoginRoutes(
   security: ResolvedSecurity,
   sessions: SessionStore,
   limitLogin: LoginLimiter,
+  onSignIn: SignInListener = () => {},
 ): Promise<void> {
   // Encapsulated: the urlencoded parser (the no-JavaScript form post) exists only for these routes.
   await app.register(async (scope) => {
@@ -113,7 +116,9 @@ export async function registerLoginRoutes(
           return sendError(reply, "unauthorized", "that token is not valid");
         }
         const secure = request.protocol === "https";
-        reply.setCookie(sessionCookieName(secure), sessions.create(), {
+        const sessionId = sessions.create();
+        onSignIn(sessionId, request.body.token);
+        reply.setCookie(sessionCookieName(secure), sessionId, {
           httpOnly: true,
           sameSite: "strict",
           secure,

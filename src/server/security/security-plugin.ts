@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import fastifyCookie from "@fastify/cookie";
 import fastifyRateLimit from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
@@ -6,12 +7,13 @@ import { registerAppendRoute } from "../routes/append.js";
 import { sendError } from "../routes/http-errors.js";
 import { clientAddress, isLoopback } from "./client-address.js";
 import { ConnectionCaps } from "./connection-caps.js";
-import { authenticate } from "./credentials.js";
+import { authenticate, sessionCookieName } from "./credentials.js";
 import { LOGIN_PATHS, registerLoginRoutes } from "./login-routes.js";
 import { limitMessageRate } from "./message-rate.js";
 import { checkOrigin, foreignOriginMessage } from "./origin-check.js";
 import { registerSecurityHeaders } from "./security-headers.js";
-import { SessionStore } from "./session-store.js";
+import type { ResolvedSecurity } from "./security-options.js";
+import { type Session, SessionStore } from "./session-store.js";
 
 const SSE_ROUTE = "/api/streams/:name/events";
 const SEARCH_ROUTE = "/api/streams/:name/search";
@@ -43,6 +45,9 @@ export async function registerSecurity(app: FastifyInstance, ctx: ServerContext)
   });
   const loginLimit = app.createRateLimit({ max: security.loginPerMinute, timeWindow: security.rateWindowMs });
   app.decorateRequest("principal", null);
+  app.decorateRequest("searchClient", null);
+  // Which token started each session: a signed-in browser's searches count as that token's (see searchClientOf).
+  const sessionTokens = new WeakMap<Session, string>();
   app.addHook("onClose", async () => sessions.close());
 
   const loginPage = security.tokens.size > 0;
@@ -112,6 +117,10 @@ export async function registerSecurity(app: FastifyInstance, ctx: ServerContext)
       if (auth.ok) request.principal = auth.principal;
     }
 
+    if (route === SEARCH_ROUTE) {
+      request.searchClient = searchClientOf(request, address, security, sessions, sessionTokens);
+    }
+
     if (request.ws || sse) {
       const cap = caps.acquire(address);
       if (!cap.ok) {
@@ -137,12 +146,84 @@ export async function registerSecurity(app: FastifyInstance, ctx: ServerContext)
   app.websocketServer.on("connection", (ws) => limitMessageRate(ws, security.messagesPerSecond));
 
   if (loginPage) {
-    await registerLoginRoutes(app, security, sessions, async (request) => {
-      const verdict = await loginLimit(request);
-      return verdict.isAllowed || !verdict.isExceeded
-        ? { allowed: true, retryAfterS: 0 }
-        : { allowed: false, retryAfterS: verdict.ttlInSeconds };
-    });
+    await registerLoginRoutes(
+      app,
+      security,
+      sessions,
+      async (request) => {
+        const verdict = await loginLimit(request);
+        return verdict.isAllowed || !verdict.isExceeded
+          ? { allowed: true, retryAfterS: 0 }
+          : { allowed: false, retryAfterS: verdict.ttlInSeconds };
+      },
+      (sessionId, token) => {
+        const session = sessions.get(sessionId);
+        if (session !== null) sessionTokens.set(session, tokenKey(token));
+      },
+    );
   }
   if (security.tokens.hasWriteTokens) registerAppendRoute(app, ctx, security);
+}
+
+/**
+ * Who a search counts against (routes/api.ts runs at most one search per client at a time): with
+ * authentication on, the credential's owner: a token (bearer or `?token=`; a session counts as the token that
+ * signed it in, so signing in again makes no new client), or the user a trusted proxy names. Without
+ * authentication, the client address; loopback addresses, which do not tell users apart, are not limited unless
+ * `limitLoopback` is set (as for the other per-address limits). Null: no per-client limit. Keys hold digests of
+ * tokens and session ids, never the secrets themselves.
+ */
+function searchClientOf(
+  request: FastifyRequest,
+  address: string,
+  security: ResolvedSecurity,
+  sessions: SessionStore,
+  sessionTokens: WeakMap<Session, string>,
+): string | null {
+  const principal = request.principal;
+  if (principal !== null) {
+    switch (principal.via) {
+      case "bearer": {
+        const token = /^Bearer[ ]+(\S+)[ ]*$/i.exec(request.headers.authorization ?? "")?.[1];
+        if (token !== undefined) return tokenKey(token);
+        break;
+      }
+      case "query": {
+        const token = (request.query as Record<string, unknown> | undefined)?.token;
+        if (typeof token === "string") return tokenKey(token);
+        break;
+      }
+      case "cookie": {
+        // The cookie authenticate() used: the __Host- one first.
+        const id = request.cookies[sessionCookieName(true)] ?? request.cookies[sessionCookieName(false)];
+        if (id === undefined) break;
+        const session = sessions.get(id);
+        const owner = session === null ? undefined : sessionTokens.get(session);
+        return owner ?? `session:${digest(id)}`;
+      }
+      case "proxy": {
+        const user = security.identityHeader === null ? undefined : request.headers[security.identityHeader];
+        if (typeof user === "string") return `user:${user.trim()}`;
+        break;
+      }
+    }
+    return `address:${address}`;
+  }
+  if (!security.limitLoopback && isLoopback(address)) return null;
+  return `address:${address}`;
+}
+
+function tokenKey(token: string): string {
+  return `token:${digest(token)}`;
+}
+
+function digest(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("base64url");
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Search requests only: the client their per-client search limit counts against, or null (none). */
+    searchClient: string | null;
+  }
 }
