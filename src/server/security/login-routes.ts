@@ -9,8 +9,8 @@ import type { SessionStore } from "./session-store.js";
 /** Paths that stay public when authentication is on (route patterns, so no path trick can widen them). */
 export const LOGIN_PATHS = new Set(["/login", "/login.js", "/login.css", "/auth/login", "/auth/logout"]);
 
-/** Longest `next` followed; a longer one is replaced by "/". */
-const MAX_NEXT_LENGTH = 2048;
+/** Longest `next` followed (the dashboard's own carry its view in the fragment); a longer one becomes "/". */
+const MAX_NEXT_LENGTH = 8192;
 /** The base for resolving `next` when the request names no usable Host (only the path is ever used). */
 const FALLBACK_ORIGIN = "http://livetrail.invalid";
 
