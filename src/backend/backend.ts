@@ -136,6 +136,8 @@ export interface SearchQuery {
   caseSensitive: boolean;
   limit: number;
   timeoutMs: number;
+  /** Aborted when nobody waits for the answer any more: the scan stops at once and the search rejects. */
+  signal?: AbortSignal;
 }
 
 export interface SearchOutcome {

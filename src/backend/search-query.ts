@@ -11,6 +11,27 @@ export function checkQuery(query: SearchQuery): void {
   }
 }
 
+/** Why a search stopped before its end: its caller went away (SearchQuery.signal). */
+export class SearchAbortedError extends Error {
+  override readonly name = "SearchAbortedError";
+}
+
+/**
+ * Ends a running scan when the query's signal aborts: `stop` terminates the worker. Returns the function that
+ * stops listening (call it when the scan ends by itself).
+ */
+export function onAbort(query: SearchQuery, stop: (error: Error) => void): () => void {
+  const signal = query.signal;
+  if (signal === undefined) return () => {};
+  const abort = (): void => stop(new SearchAbortedError("the search was cancelled"));
+  if (signal.aborted) {
+    queueMicrotask(abort);
+    return () => {};
+  }
+  signal.addEventListener("abort", abort, { once: true });
+  return () => signal.removeEventListener("abort", abort);
+}
+
 /** The query as a regex source matching it literally. */
 export function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

@@ -1,7 +1,7 @@
 import { Worker } from "node:worker_threads";
 import type { Line } from "../../core/line.js";
 import type { SearchOutcome, SearchQuery } from "../backend.js";
-import { checkQuery, escapeRegExp } from "../search-query.js";
+import { checkQuery, escapeRegExp, onAbort } from "../search-query.js";
 import { encodeCursor } from "./file-cursor.js";
 import { identify, isMissing } from "./file-identity.js";
 
@@ -284,6 +284,7 @@ export async function searchFile(path: string, query: SearchQuery): Promise<Sear
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      stopListening();
       void worker.terminate();
       if (outcome instanceof Error) reject(outcome);
       else resolve(outcome);
@@ -291,6 +292,7 @@ export async function searchFile(path: string, query: SearchQuery): Promise<Sear
     const timer = setTimeout(() => {
       finish({ matches, limited: false, timedOut: true, scannedBytes: scanned });
     }, query.timeoutMs);
+    const stopListening = onAbort(query, finish);
     worker.on("message", (message: WorkerMessage) => {
       if (message.type === "matches") {
         for (const m of message.matches) if (matches.length < query.limit) matches.push(toLine(m));

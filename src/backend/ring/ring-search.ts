@@ -1,6 +1,6 @@
 import { Worker } from "node:worker_threads";
 import type { SearchQuery } from "../backend.js";
-import { checkQuery, escapeRegExp } from "../search-query.js";
+import { checkQuery, escapeRegExp, onAbort } from "../search-query.js";
 
 /**
  * Searches lines held in memory in a worker thread, like the file search (backend/file/search.ts), so a
@@ -53,6 +53,7 @@ export function searchTexts(texts: string[], query: SearchQuery): Promise<TextSe
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      stopListening();
       void worker.terminate();
       if (outcome instanceof Error) reject(outcome);
       else resolve(outcome);
@@ -61,6 +62,7 @@ export function searchTexts(texts: string[], query: SearchQuery): Promise<TextSe
       () => finish({ indexes: [], limited: false, timedOut: true, scannedBytes: 0 }),
       query.timeoutMs,
     );
+    const stopListening = onAbort(query, finish);
     worker.on("message", (m: Omit<TextSearchOutcome, "timedOut">) => finish({ ...m, timedOut: false }));
     worker.on("error", (error) => finish(error));
     worker.on("exit", () => finish(new Error("search worker exited without a result")));

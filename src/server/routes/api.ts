@@ -119,8 +119,16 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ServerContext): voi
             : "too many searches running; retry shortly",
         );
       }
+      const cancel = new AbortController();
       const search = (async () =>
-        hub.backend.search({ q, regex, caseSensitive, limit, timeoutMs: ctx.options.searchTimeoutMs }))();
+        hub.backend.search({
+          q,
+          regex,
+          caseSensitive,
+          limit,
+          timeoutMs: ctx.options.searchTimeoutMs,
+          signal: cancel.signal,
+        }))();
       const gone = clientGone(reply);
       let settled: { outcome: SearchOutcome } | { error: unknown } | typeof GONE;
       try {
@@ -135,8 +143,8 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ServerContext): voi
         gone.dispose();
       }
       if (settled === GONE) {
-        // Nobody is waiting for the answer: stop waiting and give the slot back. The backend's search has no
-        // way to be cancelled, so its worker runs on to its time limit (bounded by SearchSlots.abandon).
+        // Nobody is waiting for the answer: stop the scan (its worker is terminated) and give the slot back.
+        cancel.abort();
         slot.abandon(search);
         request.log.info({ stream: hub.name }, "search abandoned: the client went away");
         return reply.hijack();
@@ -173,8 +181,7 @@ function clientGone(reply: FastifyReply): { promise: Promise<typeof GONE>; dispo
 interface SearchSlot {
   /** The search ended while its client waited: the slot is free. */
   release(): void;
-  /** The client went away while `search` still runs: free the slot now if the allowance for such searches has
-   * room, else when `search` ends. */
+  /** The client went away and `search` was cancelled: free the slot once it has stopped. */
   abandon(search: Promise<unknown>): void;
 }
 
@@ -182,13 +189,11 @@ interface SearchSlot {
  * Search slots, shared fairly. At most `maxConcurrentSearches` searches hold a slot (the ceiling); one client
  * holds at most SEARCHES_PER_CLIENT of them, so a client repeating a slow (or catastrophic) search cannot take
  * every slot and answer everyone else's searches with 503. A search whose client went away gives its slot back
- * at once, but its worker keeps running to its time limit (backends cannot cancel a search yet), so at most
- * `maxConcurrentSearches` such abandoned searches are left running in the background; past that, an abandoned
- * search keeps its slot until it ends. Scan workers alive at once: at most twice the ceiling.
+ * as soon as its scan has stopped: the route cancels it (the backend terminates its worker), so scan workers alive
+ * at once never exceed the ceiling.
  */
 class SearchSlots {
   private readonly perClient = new Map<string, number>();
-  private abandoned = 0;
 
   constructor(private readonly ctx: ServerContext) {}
 
@@ -216,16 +221,7 @@ class SearchSlots {
     return {
       release: free,
       abandon: (search) => {
-        if (!held) return;
-        if (this.abandoned < this.ctx.options.maxConcurrentSearches) {
-          this.abandoned++;
-          free();
-          void ended(search).then(() => {
-            this.abandoned--;
-          });
-        } else {
-          void ended(search).then(free);
-        }
+        void ended(search).then(free);
       },
     };
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type FeedEvent, SearchQueryError, type StreamBackend } from "../../../src/backend/backend.js";
+import { SearchAbortedError } from "../../../src/backend/search-query.js";
 import { CursorError } from "../../../src/core/cursor.js";
 import { type Line, lineBytes } from "../../../src/core/line.js";
 import { waitFor } from "../../helpers/wait-for.js";
@@ -148,6 +149,11 @@ export function streamBackendContract(
         );
         const hostile = await backend.search({ ...query, q: "(a+)+$x", regex: true, timeoutMs: 300 });
         expect(hostile.timedOut).toBe(true);
+        // Cancelled by its caller: stops and says so (a scan left to its limit would resolve with timedOut).
+        const cancel = new AbortController();
+        const cancelled = backend.search({ ...query, q: "(a+)+$x", regex: true, signal: cancel.signal });
+        setTimeout(() => cancel.abort(), 50);
+        await expect(cancelled).rejects.toBeInstanceOf(SearchAbortedError);
       }),
     );
 
