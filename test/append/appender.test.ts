@@ -1,4 +1,4 @@
-import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { appendEntries } from "../../src/append/appender.js";
 import { EntryError } from "../../src/append/entry-format.js";
@@ -18,13 +18,66 @@ describe("appendEntries", () => {
     expect(await readFile(file, "utf8")).toBe(`[2025-12-17T17:40:37Z] first\n${added}`);
   });
 
-  it("appends after a foreign unterminated last line as it is, without repairing it", async () => {
-    // Documented: the appender does not repair a foreign partial line; verify reports such a file.
+  it("starts every entry on its own line after a foreign unterminated last line", async () => {
     const dir = await tempDir();
     const file = dir.file("a.log");
     await writeFile(file, "partial");
+    const first = await appendEntries(file, ["x"], { now });
+    expect(await readFile(file, "utf8")).toBe("partial\n[2025-12-17T17:40:37Z] x\n");
+    // The newline that ends the foreign line is one of the bytes written.
+    expect(first).toEqual({ entries: 1, bytes: 1 + Buffer.byteLength("[2025-12-17T17:40:37Z] x\n") });
+    // A file that ends with a newline gets none, and neither does an empty one.
+    await appendEntries(file, ["y", "z"], { now });
+    expect(await readFile(file, "utf8")).toBe(
+      "partial\n[2025-12-17T17:40:37Z] x\n[2025-12-17T17:40:37Z] y\n[2025-12-17T17:40:37Z] z\n",
+    );
+    await writeFile(dir.file("empty.log"), "");
+    await appendEntries(dir.file("empty.log"), ["e"], { now });
+    expect(await readFile(dir.file("empty.log"), "utf8")).toBe("[2025-12-17T17:40:37Z] e\n");
+  });
+
+  it("ends a foreign partial line that is a multibyte character cut in half, or a lone CR", async () => {
+    const dir = await tempDir();
+    for (const [name, tail] of [
+      ["cut-utf8.log", Buffer.from([0x61, 0xe2, 0x82])],
+      ["cr.log", Buffer.from("line\r")],
+    ] as const) {
+      await writeFile(dir.file(name), tail);
+      await appendEntries(dir.file(name), ["x"], { now });
+      const bytes = await readFile(dir.file(name));
+      expect(bytes.subarray(0, tail.length)).toEqual(tail);
+      expect(bytes.subarray(tail.length).toString()).toBe("\n[2025-12-17T17:40:37Z] x\n");
+    }
+  });
+
+  it("waits for an unterminated line that starts like an entry: a write paused in the middle is not cut", async () => {
+    // One write(2) grows the file page by page, and a writer can be paused between two pages (descheduled,
+    // dirty-page throttling). A writer that completes its line 300 ms later stands in for that pause here.
+    const dir = await tempDir();
+    const file = dir.file("a.log");
+    await writeFile(file, "[2025-12-17T17:40:30Z] whole\n[2025-12-17T17:40:36Z] first half");
+    const completes = new Promise<void>((resolve, reject) => {
+      setTimeout(() => appendFile(file, ", second half\n").then(resolve, reject), 300);
+    });
     await appendEntries(file, ["x"], { now });
-    expect(await readFile(file, "utf8")).toBe("partial[2025-12-17T17:40:37Z] x\n");
+    await completes;
+    expect(await readFile(file, "utf8")).toBe(
+      "[2025-12-17T17:40:30Z] whole\n[2025-12-17T17:40:36Z] first half, second half\n[2025-12-17T17:40:37Z] x\n",
+    );
+  });
+
+  it("ends an unterminated entry-like line that stays so (a cut entry) after waiting a second", async () => {
+    const dir = await tempDir();
+    const file = dir.file("a.log");
+    await writeFile(file, "[2025-12-17T17:40:36Z] cut");
+    const began = Date.now();
+    await appendEntries(file, ["x"], { now });
+    expect(Date.now() - began).toBeGreaterThanOrEqual(900);
+    expect(await readFile(file, "utf8")).toBe("[2025-12-17T17:40:36Z] cut\n[2025-12-17T17:40:37Z] x\n");
+  });
+
+  it("writes to a character device without looking at it", async () => {
+    expect(await appendEntries("/dev/null", ["x"], { now })).toEqual({ entries: 1, bytes: 25 });
   });
 
   it("takes a level, category and time per entry", async () => {

@@ -194,6 +194,17 @@ describe("livetrail log", () => {
     });
   });
 
+  it("starts the entry on its own line when the file ends with a foreign unterminated line", async () => {
+    const dir = await tempDir();
+    const file = dir.file("f.log");
+    await writeFile(file, "[2025-12-17T17:40:37Z] whole\npartial");
+    expect(await runCli(["log", "--file", file, "x"])).toMatchObject({ code: 0, stderr: "" });
+    expect(await runCli(["log", "--file", file, "-"], { input: "y\nz\n" })).toMatchObject({ code: 0 });
+    const lines = (await readFile(file, "utf8")).split("\n");
+    expect(lines.slice(0, 2)).toEqual(["[2025-12-17T17:40:37Z] whole", "partial"]);
+    expect(lines.slice(2).map((l) => l.replace(/^\[.*?Z\] /, ""))).toEqual(["x", "y", "z", ""]);
+  });
+
   it("appends to an existing file, never rewriting it", async () => {
     const dir = await tempDir();
     const file = dir.file("a.log");

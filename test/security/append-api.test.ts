@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { appendFile, readFile } from "node:fs/promises";
 import { describe, expect, test } from "vitest";
 import { useClosers } from "../helpers/closer.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
@@ -39,6 +39,23 @@ describe("POST /api/streams/:name/entries", () => {
       "ERROR: db: b",
     ]);
     expect((await readFile(s.file, "utf8")).startsWith(before)).toBe(true);
+  });
+
+  test("an entry starts on its own line when the file ends with a foreign unterminated line", async () => {
+    const s = track(await startSecured(await tempDir(), { writeTokens: [WRITE] }));
+    await appendFile(s.file, "foreign partial");
+    const before = await readFile(s.file, "utf8");
+    const r = await post(s.url, JSON.stringify({ entries: [{ message: "a" }, { message: "b" }] }));
+    expect(r.status).toBe(201);
+    const added = (await readFile(s.file, "utf8")).slice(before.length);
+    expect(r.json()).toMatchObject({ entries: 2, bytes: Buffer.byteLength(added) });
+    expect(added.startsWith("\n")).toBe(true);
+    expect(
+      added
+        .slice(1)
+        .split("\n")
+        .map((l) => l.replace(STAMP, "")),
+    ).toEqual(["a", "b", ""]);
   });
 
   test("the server stamps every entry: a client-sent time (or any other unknown field) cannot back-date it", async () => {

@@ -1,4 +1,4 @@
-import { appendFile, writeFile } from "node:fs/promises";
+import { appendFile, readFile, writeFile } from "node:fs/promises";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { decodeCursor, encodeCursor } from "../../src/backend/file/file-cursor.js";
@@ -10,7 +10,7 @@ import { useTempDirs } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
 import { startServer } from "../server/harness.js";
 import { request, streamStatus } from "./http-client.js";
-import { closeWs, openWs, sha256, type Upgrade } from "./security-harness.js";
+import { bearer, closeWs, openWs, sha256, startSecured, type Upgrade, WRITE } from "./security-harness.js";
 
 const tempDir = useTempDirs("livetrail-fuzz-");
 const track = useClosers();
@@ -275,4 +275,61 @@ describe("the WebSocket message handler under hostile frames (through a real soc
     expect(await sha256(file)).toBe(hash);
     await closeWs(c);
   });
+});
+
+describe("the append API after hostile foreign writes to the same file", () => {
+  test("random foreign partial lines (any bytes, cut UTF-8, CR, no newline) never get an entry glued to them", async () => {
+    const s = track(await startSecured(await tempDir(), { writeTokens: [WRITE] }));
+    const foreign = fc.oneof(
+      fc.uint8Array({ minLength: 1, maxLength: 40 }).map((b) => Buffer.from(b)),
+      fc.string({ unit: "binary", minLength: 1, maxLength: 40 }).map((t) => Buffer.from(t)),
+      fc
+        .constantFrom(
+          "partial",
+          "admin login by ",
+          "line\n",
+          "\r",
+          "two\nlines",
+          "crlf\r\n",
+          "\u202e",
+          "\n\n",
+        )
+        .map((t) => Buffer.from(t)),
+      fc.constantFrom(Buffer.from([0xc3]), Buffer.from([0xe2, 0x82]), Buffer.from([0xf0, 0x9f, 0x98])),
+    );
+    const step = fc.oneof(
+      { arbitrary: foreign.map((bytes) => ({ foreign: bytes })), weight: 2 },
+      { arbitrary: fc.integer({ min: 1, max: 3 }).map((entries) => ({ entries })), weight: 2 },
+    );
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 8 }), async (steps) => {
+        for (const op of steps) {
+          const before = await readFile(s.file);
+          if ("foreign" in op) {
+            await appendFile(s.file, op.foreign);
+            continue;
+          }
+          const messages = Array.from({ length: op.entries }, () => `entry ${n++}`);
+          const r = await request(`${s.url}/api/streams/audit/entries`, {
+            method: "POST",
+            headers: { "content-type": "application/json", ...bearer(WRITE) },
+            body: JSON.stringify({ entries: messages.map((message) => ({ message })) }),
+          });
+          expect(r.status).toBe(201);
+          const after = await readFile(s.file);
+          // The file is what it was, then a newline if it ended mid-line, then the entries, one line each.
+          expect(after.subarray(0, before.length).equals(before)).toBe(true);
+          const midLine = before.length > 0 && before[before.length - 1] !== 0x0a;
+          const added = after.subarray(before.length).toString("utf8");
+          expect(r.json()).toMatchObject({ bytes: after.length - before.length });
+          expect(added.startsWith("\n")).toBe(midLine);
+          const lines = (midLine ? added.slice(1) : added).split("\n");
+          expect(lines.pop()).toBe("");
+          expect(lines.map((l) => l.replace(/^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\] /, ""))).toEqual(messages);
+        }
+      }),
+      { numRuns: 40 },
+    );
+  }, 120_000);
 });
