@@ -125,7 +125,12 @@ export async function appendEntries(
   });
   if (lines.length === 0) return { entries: 0, bytes: 0 };
 
-  await mkdir(dirname(file), { recursive: true });
+  try {
+    await mkdir(dirname(file), { recursive: true });
+  } catch (error) {
+    // A parent that is a file: mkdir says EEXIST (about the parent); open says ENOTDIR about the file.
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
   const target = await openForAppend(file);
   let bytes = 0;
   let entriesWritten = 0;

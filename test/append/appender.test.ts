@@ -128,7 +128,8 @@ describe("appendEntries", () => {
     await expect(appendEntries(dir.file("a-directory"), ["x"])).rejects.toMatchObject({ code: "EISDIR" });
     await writeFile(dir.file("plain-file"), "");
     await expect(appendEntries(dir.file("plain-file/child.log"), ["x"])).rejects.toMatchObject({
-      code: expect.stringMatching(/^(ENOTDIR|EEXIST)$/),
+      code: "ENOTDIR",
+      path: dir.file("plain-file/child.log"),
     });
   });
 });

@@ -1,5 +1,6 @@
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { describe, expect, it, vi } from "vitest";
+import { canMount, useTinyFs } from "../append/tiny-fs.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
 import { killStrays, runCli, withoutLivetrailEnv } from "./run-cli.js";
 
@@ -7,6 +8,7 @@ import { killStrays, runCli, withoutLivetrailEnv } from "./run-cli.js";
 vi.setConfig({ testTimeout: 180_000 });
 
 const tempDir = useTempDirs();
+const tinyFs = useTinyFs();
 killStrays();
 
 const ENTRY = /^\[(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)\] (.*)$/;
@@ -141,6 +143,75 @@ describe("livetrail log", () => {
     expect(result).toMatchObject({
       code: 1,
       stderr: `livetrail: ${dir.file("a-directory")}: is a directory (EISDIR)\n`,
+    });
+  });
+
+  it("reports a write error in one line, without a stack trace: /proc/version refuses writes (EIO)", async () => {
+    const result = await runCli(["log", "--file", "/proc/version", "x"]);
+    expect(result).toMatchObject({
+      code: 1,
+      stdout: "",
+      stderr: "livetrail: /proc/version: input/output error (EIO); nothing was written\n",
+    });
+  });
+
+  it("reports a parent that is a file in one line (ENOTDIR)", async () => {
+    const dir = await tempDir();
+    await writeFile(dir.file("plain"), "");
+    const result = await runCli(["log", "--file", dir.file("plain/a.log"), "x"]);
+    expect(result).toMatchObject({
+      code: 1,
+      stderr: `livetrail: ${dir.file("plain/a.log")}: a parent is not a directory (ENOTDIR)\n`,
+    });
+  });
+
+  describe.skipIf(!canMount)("on a full disk (a real 64 KiB tmpfs, filled)", () => {
+    it("leaves the file as it was, exits 1 with one line, and the next entry after freeing space is whole", async () => {
+      const fs = await tinyFs("64k");
+      const file = fs.file("audit.log");
+      const before = "[2025-12-17T17:40:37Z] whole\n".repeat(140); // 4060 bytes: 36 left in the page
+      await writeFile(file, before);
+      await fs.fill();
+      const cut = await runCli(["log", "--file", file, `a long entry ${"x".repeat(200)}`]);
+      expect(cut).toMatchObject({ code: 1, stdout: "" });
+      expect(cut.stderr).toMatch(
+        new RegExp(
+          `^livetrail: ${file}: disk full or file size limit: only 36 of 237 bytes could be written; ` +
+            "the cut entry was removed again, the file is as it was\n$",
+        ),
+      );
+      expect(await readFile(file, "utf8")).toBe(before);
+
+      // Stdin: the line that does not fit is reported the same way.
+      const stdin = await runCli(["log", "--file", file, "-"], { input: `${"y".repeat(100)}\n` });
+      expect(stdin.code).toBe(1);
+      expect(stdin.stderr.split("\n")).toHaveLength(2);
+      expect(stdin.stderr).toContain("the file is as it was");
+      expect(await readFile(file, "utf8")).toBe(before);
+
+      await fs.free();
+      expect(await runCli(["log", "--file", file, "after"])).toMatchObject({ code: 0, stderr: "" });
+      const added = (await readFile(file, "utf8")).slice(before.length);
+      expect(added).toMatch(/^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\] after\n$/);
+      await entries(file);
+    });
+
+    it("says ENOSPC when nothing fits, and exits 1", async () => {
+      const fs = await tinyFs("64k");
+      const file = fs.file("audit.log");
+      // 140 lines of 29 bytes and one of 36: exactly one full page.
+      await writeFile(
+        file,
+        `${"[2025-12-17T17:40:37Z] whole\n".repeat(140)}[2025-12-17T17:40:38Z] page is full\n`,
+      );
+      await fs.fill();
+      const hash = await readFile(file);
+      expect(hash.length).toBe(4096);
+      expect(await runCli(["log", "--file", file, "x"])).toMatchObject({
+        code: 1,
+        stderr: `livetrail: ${file}: no space left on device (ENOSPC); nothing was written\n`,
+      });
+      expect((await readFile(file)).equals(hash)).toBe(true);
     });
   });
 
