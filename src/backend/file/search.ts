@@ -1,7 +1,7 @@
-import { Worker } from "node:worker_threads";
 import type { Line } from "../../core/line.js";
 import type { SearchOutcome, SearchQuery } from "../backend.js";
-import { checkQuery, escapeRegExp, onAbort } from "../search-query.js";
+import { checkQuery, escapeRegExp } from "../search-query.js";
+import { runSearchWorker } from "../search-worker.js";
 import { encodeCursor } from "./file-cursor.js";
 import { identify, isMissing } from "./file-identity.js";
 
@@ -11,13 +11,11 @@ const CHUNK_BYTES = 1 << 20;
 const MAX_LINE_BYTES = 65536;
 
 /**
- * The scan runs in a worker thread so a pathological regex (catastrophic backtracking) can be stopped: at the
- * time limit the worker is terminated, which interrupts even a regex stuck in one line. Literal case-sensitive
- * queries use Buffer.indexOf on raw bytes and decode only matching lines. Any-case ASCII literals run a regex over
- * the chunk read as Latin-1 (one character per byte, no UTF-8 decoding; see latin1Pattern) and decode only the
- * candidate lines. The others run one regex over each decoded chunk. Candidates are re-checked line by line.
- *
- * The worker is plain JavaScript evaluated from this string so it runs the same from src (tests) and dist.
+ * The scan runs in a worker thread (backend/search-worker.ts) so a pathological regex can be stopped. Literal
+ * case-sensitive queries use Buffer.indexOf on raw bytes and decode only matching lines. Any-case ASCII literals
+ * run a regex over the chunk read as Latin-1 (one character per byte, no UTF-8 decoding; see latin1Pattern) and
+ * decode only the candidate lines. The others run one regex over each decoded chunk. Candidates are re-checked
+ * line by line.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
@@ -259,50 +257,34 @@ export async function searchFile(path: string, query: SearchQuery): Promise<Sear
     ...(m.end - m.start - 1 > MAX_LINE_BYTES ? { truncatedFrom: m.end - m.start - 1 } : {}),
   });
 
-  return new Promise<SearchOutcome>((resolve, reject) => {
-    const matches: Line[] = [];
-    let scanned = 0;
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: {
-        path,
-        q: query.q,
-        pattern: query.regex ? query.q : escapeRegExp(query.q),
-        flags: query.caseSensitive ? "u" : "iu",
-        literalBytes: !query.regex && query.caseSensitive,
-        latin1Pattern: !query.regex && !query.caseSensitive ? latin1Pattern(query.q) : null,
-        limit: query.limit,
-        chunkBytes: CHUNK_BYTES,
-        maxLineBytes: MAX_LINE_BYTES,
-      },
-      resourceLimits: { maxOldGenerationSizeMb: 128 },
-      stdout: false,
-      stderr: false,
-    });
-    let settled = false;
-    const finish = (outcome: SearchOutcome | Error): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      stopListening();
-      void worker.terminate();
-      if (outcome instanceof Error) reject(outcome);
-      else resolve(outcome);
-    };
-    const timer = setTimeout(() => {
-      finish({ matches, limited: false, timedOut: true, scannedBytes: scanned });
-    }, query.timeoutMs);
-    const stopListening = onAbort(query, finish);
-    worker.on("message", (message: WorkerMessage) => {
+  const matches: Line[] = [];
+  let scanned = 0;
+  return runSearchWorker<SearchOutcome>({
+    source: WORKER_SOURCE,
+    workerData: {
+      path,
+      q: query.q,
+      pattern: query.regex ? query.q : escapeRegExp(query.q),
+      flags: query.caseSensitive ? "u" : "iu",
+      literalBytes: !query.regex && query.caseSensitive,
+      latin1Pattern: !query.regex && !query.caseSensitive ? latin1Pattern(query.q) : null,
+      limit: query.limit,
+      chunkBytes: CHUNK_BYTES,
+      maxLineBytes: MAX_LINE_BYTES,
+    },
+    query,
+    maxOldGenerationSizeMb: 128,
+    onMessage: (raw) => {
+      const message = raw as WorkerMessage;
       if (message.type === "matches") {
         for (const m of message.matches) if (matches.length < query.limit) matches.push(toLine(m));
       } else if (message.type === "progress") {
         scanned = message.scanned;
       } else {
-        finish({ matches, limited: message.limited, timedOut: false, scannedBytes: message.scanned });
+        return { matches, limited: message.limited, timedOut: false, scannedBytes: message.scanned };
       }
-    });
-    worker.on("error", (error) => finish(error));
-    worker.on("exit", () => finish(new Error("search worker exited without a result")));
+      return undefined;
+    },
+    timedOut: () => ({ matches, limited: false, timedOut: true, scannedBytes: scanned }),
   });
 }

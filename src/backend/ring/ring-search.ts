@@ -1,6 +1,6 @@
-import { Worker } from "node:worker_threads";
 import type { SearchQuery } from "../backend.js";
-import { checkQuery, escapeRegExp, onAbort } from "../search-query.js";
+import { checkQuery, escapeRegExp } from "../search-query.js";
+import { runSearchWorker } from "../search-worker.js";
 
 /**
  * Searches lines held in memory in a worker thread, like the file search (backend/file/search.ts), so a
@@ -34,37 +34,18 @@ export interface TextSearchOutcome {
 
 export function searchTexts(texts: string[], query: SearchQuery): Promise<TextSearchOutcome> {
   checkQuery(query);
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: {
-        texts,
-        pattern: query.regex ? query.q : escapeRegExp(query.q),
-        flags: query.caseSensitive ? "u" : "iu",
-        literal: !query.regex && query.caseSensitive ? query.q : null,
-        limit: query.limit,
-      },
-      resourceLimits: { maxOldGenerationSizeMb: 256 },
-      stdout: false,
-      stderr: false,
-    });
-    let settled = false;
-    const finish = (outcome: TextSearchOutcome | Error): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      stopListening();
-      void worker.terminate();
-      if (outcome instanceof Error) reject(outcome);
-      else resolve(outcome);
-    };
-    const timer = setTimeout(
-      () => finish({ indexes: [], limited: false, timedOut: true, scannedBytes: 0 }),
-      query.timeoutMs,
-    );
-    const stopListening = onAbort(query, finish);
-    worker.on("message", (m: Omit<TextSearchOutcome, "timedOut">) => finish({ ...m, timedOut: false }));
-    worker.on("error", (error) => finish(error));
-    worker.on("exit", () => finish(new Error("search worker exited without a result")));
+  return runSearchWorker<TextSearchOutcome>({
+    source: WORKER_SOURCE,
+    workerData: {
+      texts,
+      pattern: query.regex ? query.q : escapeRegExp(query.q),
+      flags: query.caseSensitive ? "u" : "iu",
+      literal: !query.regex && query.caseSensitive ? query.q : null,
+      limit: query.limit,
+    },
+    query,
+    maxOldGenerationSizeMb: 256,
+    onMessage: (m) => ({ ...(m as Omit<TextSearchOutcome, "timedOut">), timedOut: false }),
+    timedOut: () => ({ indexes: [], limited: false, timedOut: true, scannedBytes: 0 }),
   });
 }
