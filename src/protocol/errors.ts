@@ -30,9 +30,13 @@ export const HTTP_ERRORS = {
   too_many_connections: { status: 429 },
   io_error: { status: 500 },
   internal_error: { status: 500 },
+  /** An append could not be written for another reason than a full disk (EROFS, EACCES, EIO, ...). */
+  write_failed: { status: 500 },
   busy: { status: 503 },
   shutting_down: { status: 503 },
   server_full: { status: 503 },
+  /** An append found the disk or quota full (ENOSPC, EDQUOT, a write that stopped short): 507 Insufficient Storage. */
+  disk_full: { status: 507 },
 } as const satisfies Record<string, { status: number }>;
 
 export type HttpErrorCode = keyof typeof HTTP_ERRORS;

@@ -1,11 +1,15 @@
 import { appendFile, readFile } from "node:fs/promises";
 import { describe, expect, test } from "vitest";
+import { canMount, type TinyFs, useTinyFs } from "../append/tiny-fs.js";
 import { useClosers } from "../helpers/closer.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
+import { startServer } from "../server/harness.js";
 import { request } from "./http-client.js";
 import { bearer, READ, sha256, startSecured, WRITE } from "./security-harness.js";
 
 const tempDir = useTempDirs("livetrail-sec-");
+// Before useClosers: after each test the servers close first, then the file systems are unmounted.
+const tinyFs = useTinyFs();
 const track = useClosers();
 
 const post = (url: string, body: string, headers: Record<string, string> = bearer(WRITE)) =>
@@ -165,5 +169,77 @@ describe("POST /api/streams/:name/entries", () => {
     expect(await sha256(s.file)).toBe(hash);
     const { readdir } = await import("node:fs/promises");
     expect(await readdir(dir.path)).toEqual(["audit.log"]);
+  });
+});
+
+/** startSecured's server, its file on a tiny file system, padded with whole lines to `size` bytes. */
+async function onTinyFs(fs: TinyFs, size: number) {
+  const s = track(await startSecured({ ...fs, remove: async () => {} }, { writeTokens: [WRITE] }));
+  const have = (await readFile(s.file)).length;
+  await appendFile(s.file, `[2025-12-17T17:40:39Z] ${"p".repeat(size - have - 24)}\n`);
+  expect((await readFile(s.file)).length).toBe(size);
+  return s;
+}
+
+const STAMPED = /^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\] [^\n]*\n$/;
+
+describe.skipIf(!canMount)("POST /api/streams/:name/entries when the write fails (a real tmpfs)", () => {
+  test("a full disk answers 507 disk_full, the cut entry is taken out again, and the next entry is whole", async () => {
+    const fs = await tinyFs("64k");
+    const s = await onTinyFs(fs, 4096 - 40);
+    await fs.fill();
+    const before = await readFile(s.file);
+    const r = await post(s.url, JSON.stringify({ message: `does not fit ${"d".repeat(100)}` }));
+    expect(r.status).toBe(507);
+    expect(r.json()).toEqual({
+      error: "disk_full",
+      message:
+        "not written: disk full or file size limit: only 40 of 137 bytes could be written; " +
+        "the cut entry was removed again, the file is as it was",
+    });
+    expect((await readFile(s.file)).equals(before)).toBe(true);
+
+    // Nothing fits at all now that the page is full: ENOSPC from write(2), also 507.
+    await appendFile(s.file, `${"q".repeat(39)}\n`);
+    const full = await readFile(s.file);
+    const none = await post(s.url, JSON.stringify({ message: "x" }));
+    expect(none.status).toBe(507);
+    expect(none.json()).toMatchObject({ error: "disk_full", message: expect.stringContaining("(ENOSPC)") });
+    expect((await readFile(s.file)).equals(full)).toBe(true);
+
+    await fs.free();
+    const ok = await post(s.url, JSON.stringify({ message: "after freeing space" }));
+    expect(ok.status).toBe(201);
+    const added = (await readFile(s.file)).subarray(full.length).toString();
+    expect(added).toMatch(STAMPED);
+    expect(added).toContain("] after freeing space\n");
+  });
+
+  test("a read-only file system answers 500 write_failed and names no path", async () => {
+    const fs = await tinyFs("64k");
+    const s = await onTinyFs(fs, 1000);
+    const before = await sha256(s.file);
+    await fs.remount("ro");
+    const r = await post(s.url, JSON.stringify({ message: "x" }));
+    expect(r.status).toBe(500);
+    expect(r.json()).toEqual({
+      error: "write_failed",
+      message:
+        "not written: the stream's file could not be opened for appending (EROFS); nothing was written",
+    });
+    expect(r.body).not.toContain(fs.path);
+    expect(await sha256(s.file)).toBe(before);
+  });
+
+  test("a file that refuses writes (/proc/version: EIO) answers 500 write_failed", async () => {
+    const s = track(
+      await startServer([{ name: "audit", file: "/proc/version" }], { security: { writeTokens: [WRITE] } }),
+    );
+    const r = await post(s.url, JSON.stringify({ message: "x" }));
+    expect(r.status).toBe(500);
+    expect(r.json()).toEqual({
+      error: "write_failed",
+      message: "not written: input/output error (EIO); nothing was written",
+    });
   });
 });

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from "fastify";
-import { appendEntries, type EntryInput } from "../../append/appender.js";
+import { AppendError, appendEntries, type EntryInput } from "../../append/appender.js";
 import { EntryError, type EntryErrorCode, type EntryLevel } from "../../append/entry-format.js";
 import type { HttpErrorCode } from "../../protocol/errors.js";
 import type { ServerContext } from "../context.js";
@@ -130,6 +130,27 @@ export function registerAppendRoute(
       } catch (error) {
         if (error instanceof EntryError) {
           return sendError(reply, ENTRY_ERRORS[error.code], error.message);
+        }
+        // The write failed or stopped short; the appender has taken back what it could. The log gets the file
+        // and the errno, the client what happened (no server path).
+        if (error instanceof AppendError) {
+          request.log.error({ err: error }, "append failed");
+          return sendError(
+            reply,
+            error.diskFull ? "disk_full" : "write_failed",
+            `not written: ${error.reason}`,
+          );
+        }
+        // Opening the file (or creating its directory) failed: nothing was written.
+        const errno = (error as NodeJS.ErrnoException).code;
+        if (typeof errno === "string" && /^E[A-Z0-9]+$/.test(errno)) {
+          request.log.error({ err: error }, "append failed");
+          const full = errno === "ENOSPC" || errno === "EDQUOT";
+          return sendError(
+            reply,
+            full ? "disk_full" : "write_failed",
+            `not written: the stream's file could not be opened for appending (${errno}); nothing was written`,
+          );
         }
         throw error;
       }
