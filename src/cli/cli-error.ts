@@ -31,7 +31,7 @@ const ERRNO_TEXT: Record<string, string> = {
 };
 
 /** An error from a system call (Node's ErrnoException): `code` is an errno name such as ENOENT. */
-function isErrno(error: unknown): error is NodeJS.ErrnoException {
+export function isErrno(error: unknown): error is NodeJS.ErrnoException {
   const code = (error as NodeJS.ErrnoException | null)?.code;
   return error instanceof Error && typeof code === "string" && /^E[A-Z0-9]+$/.test(code);
 }

@@ -19,6 +19,9 @@ export interface RunOptions {
   input?: string | Buffer;
   /** Kill the process (by its PID) if it has not exited by then; default 90 s (machines are shared and busy). */
   timeoutMs?: number;
+  /** Run as this user and group (needs root): see `unreadable`. */
+  uid?: number;
+  gid?: number;
 }
 
 const running = new Set<ChildProcess>();
@@ -38,6 +41,8 @@ export function start(command: string, args: string[], options: RunOptions = {})
     // Without an explicit env, LIVETRAIL_FILE from the developer's shell must not leak into a test.
     env: options.env ?? withoutLivetrailEnv(),
     stdio: ["pipe", "pipe", "pipe"],
+    ...(options.uid === undefined ? {} : { uid: options.uid }),
+    ...(options.gid === undefined ? {} : { gid: options.gid }),
   });
   running.add(child);
   child.once("exit", () => running.delete(child));
@@ -79,4 +84,21 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<RunRes
   const result = finished(child, options.timeoutMs);
   child.stdin?.end(options.input);
   return result;
+}
+
+/**
+ * A file the CLI cannot read, for real: mode 0600 and owned by root, read by a CLI running as nobody (root reads
+ * anything, so as root the CLI is run as nobody); as another user, mode 000. Returns the options to run the CLI
+ * with. The file's directory must let nobody in (the temp dir is made 0755).
+ */
+export async function unreadable(dir: string, file: string, content: string): Promise<RunOptions> {
+  const { chmod, writeFile } = await import("node:fs/promises");
+  await writeFile(file, content);
+  if (process.getuid?.() !== 0) {
+    await chmod(file, 0o000);
+    return {};
+  }
+  await chmod(dir, 0o755);
+  await chmod(file, 0o600);
+  return { uid: 65534, gid: 65534 };
 }

@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from "vitest";
 import { appendEntries } from "../../src/append/appender.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
-import { CLI, finished, killStrays, runCli, start } from "./run-cli.js";
+import { CLI, finished, killStrays, runCli, start, unreadable } from "./run-cli.js";
 
 // Each test runs real processes; on a shared, busy machine one can take many seconds to start.
 vi.setConfig({ testTimeout: 180_000 });
@@ -148,6 +148,37 @@ describe("livetrail tail --no-follow", () => {
     expect((await runCli(["tail", "-n", "5", "--since", "1.000000000000.0.0.0", file])).stderr).toMatch(
       /either -n or --since/,
     );
+  });
+});
+
+describe("livetrail tail --no-follow on a file it cannot read", () => {
+  it("exits 1 with one line for an unreadable file (EACCES), and prints nothing on stdout", async () => {
+    const dir = await tempDir();
+    const file = dir.file("secret.log");
+    const as = await unreadable(dir.path, file, "line 1\n");
+    for (const args of [["--no-follow"], ["--no-follow", "--json"]]) {
+      expect(await runCli(["tail", ...args, file], as)).toMatchObject({
+        code: 1,
+        stdout: "",
+        stderr: `livetrail: ${file}: permission denied (EACCES)\n`,
+      });
+    }
+  });
+
+  it("exits 1 with one line for a directory, a path under a file, and a missing file", async () => {
+    const dir = await tempDir();
+    await writeFile(dir.file("plain"), "x\n");
+    const cases: Array<[string, string]> = [
+      [dir.path, `livetrail: ${dir.path}: is a directory\n`],
+      [
+        dir.file("plain/a.log"),
+        `livetrail: ${dir.file("plain/a.log")}: a parent is not a directory (ENOTDIR)\n`,
+      ],
+      [dir.file("nope.log"), `livetrail: ${dir.file("nope.log")}: no such file\n`],
+    ];
+    for (const [file, stderr] of cases) {
+      expect(await runCli(["tail", "--no-follow", file])).toMatchObject({ code: 1, stdout: "", stderr });
+    }
   });
 });
 

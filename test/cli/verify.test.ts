@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { describe, expect, it, vi } from "vitest";
 import { appendEntries } from "../../src/append/appender.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
-import { killStrays, runCli, withoutLivetrailEnv } from "./run-cli.js";
+import { killStrays, runCli, unreadable, withoutLivetrailEnv } from "./run-cli.js";
 
 // Each test runs real processes; on a shared, busy machine one can take many seconds to start.
 vi.setConfig({ testTimeout: 180_000 });
@@ -68,7 +68,7 @@ describe("livetrail verify", () => {
     expect((await runCli(["verify", "--max-skew", "-1", file])).code).toBe(2);
   });
 
-  it("checks $LIVETRAIL_FILE when no file is named, and exits 2 for a missing file", async () => {
+  it("checks $LIVETRAIL_FILE when no file is named, and exits 1 for a missing file", async () => {
     const dir = await tempDir();
     const file = dir.file("env.log");
     await writeFile(file, "[2025-12-17T10:00:00Z] a\n");
@@ -76,9 +76,31 @@ describe("livetrail verify", () => {
     expect((await runCli(["verify"], { env, cwd: dir.path })).stdout).toContain(`${file}: 1 lines`);
     const missing = await runCli(["verify", dir.file("nope.log")]);
     expect(missing).toMatchObject({
-      code: 2,
+      code: 1,
       stdout: "",
       stderr: `livetrail: ${dir.file("nope.log")}: no such file\n`,
     });
+  });
+
+  it("exits 1 (a failed check, not a usage error) with one line when the file cannot be read", async () => {
+    const dir = await tempDir();
+    const file = dir.file("secret.log");
+    const as = await unreadable(dir.path, file, "[2025-12-17T10:00:00Z] a\n");
+    expect(await runCli(["verify", file], as)).toMatchObject({
+      code: 1,
+      stdout: "",
+      stderr: `livetrail: ${file}: permission denied\n`,
+    });
+    await writeFile(dir.file("plain"), "x\n");
+    const cases: Array<[string, string]> = [
+      [dir.path, `livetrail: ${dir.path}: is a directory\n`],
+      [
+        dir.file("plain/a.log"),
+        `livetrail: ${dir.file("plain/a.log")}: a parent is not a directory (ENOTDIR)\n`,
+      ],
+    ];
+    for (const [path, stderr] of cases) {
+      expect(await runCli(["verify", path])).toMatchObject({ code: 1, stdout: "", stderr });
+    }
   });
 });

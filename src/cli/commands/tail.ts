@@ -7,7 +7,7 @@ import { CursorError } from "../../core/cursor.js";
 import { parseEntry } from "../../core/entry.js";
 import type { Line } from "../../core/line.js";
 import { resolveAuditFile } from "../audit-file.js";
-import { CliError } from "../cli-error.js";
+import { CliError, isErrno } from "../cli-error.js";
 
 interface TailOptions {
   lines: string;
@@ -40,7 +40,8 @@ export function registerTail(program: Command): void {
     )
     .addHelpText(
       "after",
-      "\nExit status: 0 stopped (end of file with --no-follow, or SIGINT/SIGTERM); 1 error; 2 usage.",
+      "\nExit status: 0 stopped (end of file with --no-follow, or SIGINT/SIGTERM); 1 error (with --no-follow: the " +
+        "file is missing or cannot be read); 2 usage.",
     )
     .action(async (fileArg: string | undefined, options: TailOptions, command: Command) => {
       const start = startFrom(options, command.getOptionValueSource("lines") === "cli");
@@ -86,7 +87,14 @@ async function tail(
 ): Promise<void> {
   const follower = new Follower(file, { start, pollIntervalMs });
   const text = options.json ? null : new TextPrinter(file, process.stdout.isTTY === true);
-  follower.on(text ? (event) => text.print(event) : printJson);
+  const print = text ? (event: FollowerEvent) => text.print(event) : printJson;
+  // Following, a read error is reported and retried (the file may become readable, like `tail -F`); without
+  // --follow there is no later: the first one is the command's failure.
+  const failures: Error[] = [];
+  follower.on((event) => {
+    if (!options.follow && event.type === "error") failures.push(event.error);
+    else print(event);
+  });
   // Registered before start so a signal during the initial read still closes the follower.
   const stopped =
     options.follow &&
@@ -99,6 +107,9 @@ async function tail(
     if (text && follower.cursor !== null) text.waitingForFile = false;
     if (stopped) await stopped;
     else {
+      const [failure] = failures;
+      if (failure !== undefined)
+        throw isErrno(failure) ? failure : new CliError(`${file}: ${failure.message}`);
       const { offset, readOffset } = follower.stats;
       if (readOffset > offset) {
         process.stderr.write(`livetrail: ${file}: the last line has no newline yet; not shown\n`);

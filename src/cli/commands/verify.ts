@@ -26,7 +26,7 @@ export function registerVerify(program: Command): void {
     .option("--json", "print the report as JSON")
     .addHelpText(
       "after",
-      "\nExit status: 0 no problems; 1 problems found; 2 the file cannot be read or usage error.",
+      "\nExit status: 0 no problems; 1 problems found, or the file cannot be read; 2 usage error.",
     )
     .action(async (fileArg: string | undefined, options: VerifyCliOptions) => {
       const maxSkew = nonNegative(options.maxSkew, "--max-skew");
@@ -36,11 +36,12 @@ export function registerVerify(program: Command): void {
       try {
         report = await verifyAuditFile(file, { maxSkewMs: maxSkew * 1000, maxProblems });
       } catch (error) {
+        // A file that cannot be read is a failure of the check (1), not a wrong command line (2).
         const code = (error as NodeJS.ErrnoException).code;
-        if (code === "ENOENT") throw new CliError(`${file}: no such file`, 2);
-        if (code === "EISDIR") throw new CliError(`${file}: is a directory`, 2);
-        if (code === "EACCES") throw new CliError(`${file}: permission denied`, 2);
-        throw error;
+        if (code === "ENOENT") throw new CliError(`${file}: no such file`, 1);
+        if (code === "EISDIR") throw new CliError(`${file}: is a directory`, 1);
+        if (code === "EACCES") throw new CliError(`${file}: permission denied`, 1);
+        throw error; // other errno errors: one line and exit 1 (describeError)
       }
       process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
       if (!report.ok) process.exitCode = 1;
