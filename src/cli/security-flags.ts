@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { open, readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import type { ServerOptions } from "../server/options.js";
 import type { SecurityOptions } from "../server/security/security-options.js";
@@ -9,6 +9,7 @@ export interface SecurityFlags {
   readToken?: string[];
   writeToken?: string[];
   tokenFile?: string;
+  allowInsecureTokenFile?: boolean;
   allowOrigin?: string[];
   allowedHost?: string[];
   allowQueryToken?: boolean;
@@ -47,7 +48,11 @@ export function addSecurityFlags(command: Command): Command {
       "a token that may also append (repeatable; LIVETRAIL_WRITE_TOKENS)",
       collect,
     )
-    .option("--token-file <path>", 'file of tokens, one per line: "read TOKEN" or "write TOKEN"')
+    .option("--token-file <path>", 'file of tokens, one per line: "read TOKEN" or "write TOKEN" (chmod 600)')
+    .option(
+      "--allow-insecure-token-file",
+      "accept a --token-file that group or others may access (mode & 077), with a warning",
+    )
     .option("--allow-origin <url>", "another origin allowed to open WebSockets (repeatable)", collect)
     .option(
       "--allowed-host <name>",
@@ -78,23 +83,29 @@ export function addSecurityFlags(command: Command): Command {
     .option("--max-body-bytes <n>", "largest append request body (default 1048576)");
 }
 
+export interface TokenFilePolicy {
+  /**
+   * Refuse a token file that group or others may access (CliError, exit 2) unless --allow-insecure-token-file is
+   * given; `serve` sets this. Without it such a file is only warned about.
+   */
+  refuseInsecure?: boolean;
+  /** Where the warning goes; default stderr. */
+  warn?: (message: string) => void;
+}
+
 /** The security options (and the two limits that are plain server options) from flags and environment. */
 export async function securityFromFlags(
   flags: SecurityFlags,
   env: NodeJS.ProcessEnv = process.env,
+  tokenFilePolicy: TokenFilePolicy = {},
 ): Promise<Pick<ServerOptions, "security" | "maxMessageBytes" | "maxSubscriptions">> {
   const read = [...(flags.readToken ?? []), ...splitTokenList(env.LIVETRAIL_READ_TOKENS)];
   const write = [...(flags.writeToken ?? []), ...splitTokenList(env.LIVETRAIL_WRITE_TOKENS)];
   if (flags.tokenFile !== undefined) {
-    let text: string;
-    try {
-      text = await readFile(flags.tokenFile, "utf8");
-    } catch (error) {
-      throw new CliError(
-        `--token-file ${flags.tokenFile}: ${(error as NodeJS.ErrnoException).code ?? "unreadable"}`,
-        1,
-      );
-    }
+    const text = await readTokenFile(flags.tokenFile, {
+      refuseInsecure: (tokenFilePolicy.refuseInsecure ?? false) && flags.allowInsecureTokenFile !== true,
+      warn: tokenFilePolicy.warn ?? ((message) => process.stderr.write(`livetrail: warning: ${message}\n`)),
+    });
     try {
       const fromFile = parseTokenFile(text);
       read.push(...fromFile.read);
@@ -155,6 +166,42 @@ export async function securityFromFlags(
   const maxSubscriptions = int(flags.maxSubscriptions, "--max-subscriptions");
   if (maxSubscriptions !== undefined) out.maxSubscriptions = maxSubscriptions;
   return out;
+}
+
+/**
+ * Reads a token file, checking its mode on the descriptor it is read from (no window between check and read). A
+ * regular file that group or others may access (mode & 0o077: read, but also write, which lets them add a token)
+ * is refused or warned about. Other kinds of file (a pipe from `--token-file <(pass show ...)`) are not checked.
+ */
+async function readTokenFile(path: string, policy: Required<TokenFilePolicy>): Promise<string> {
+  const unreadable = (error: unknown) =>
+    new CliError(`--token-file ${path}: ${(error as NodeJS.ErrnoException).code ?? "unreadable"}`, 1);
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, "r");
+  } catch (error) {
+    throw unreadable(error);
+  }
+  try {
+    const info = await handle.stat();
+    if (info.isFile() && (info.mode & 0o077) !== 0) {
+      const mode = (info.mode & 0o777).toString(8).padStart(4, "0");
+      const problem = `--token-file ${path} is open to group or others (mode ${mode})`;
+      if (policy.refuseInsecure) {
+        throw new CliError(
+          `${problem}: anyone who can read it can use its tokens; chmod 600 it, or pass --allow-insecure-token-file`,
+          2,
+        );
+      }
+      policy.warn(`${problem}: anyone who can read it can use its tokens; chmod 600 it`);
+    }
+    return await handle.readFile("utf8");
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw unreadable(error);
+  } finally {
+    await handle.close();
+  }
 }
 
 async function readPem(path: string, flag: string): Promise<string> {

@@ -123,7 +123,8 @@ export function registerServe(program: Command): void {
       const fromCli = (name: string): boolean => command.getOptionValueSource(name) === "cli";
       const config: ConfigFile = flags.config === undefined ? {} : await readConfig(flags.config);
       const options: ServerOptions = { ...config, streams: config.streams ?? [] };
-      Object.assign(options, await securityFromFlags(flags));
+      // A token file group or others may read is refused here unless --allow-insecure-token-file.
+      Object.assign(options, await securityFromFlags(flags, process.env, { refuseInsecure: true }));
       if (fromCli("port") || config.port === undefined) options.port = parsePort(flags.port ?? "8080");
       if (fromCli("host") || config.host === undefined) options.host = flags.host ?? "127.0.0.1";
       if (fromCli("pollInterval") || config.pollIntervalMs === undefined) {
