@@ -37,8 +37,8 @@ const NEWLINE = 0x0a;
  * What a failed write left in the file:
  * - `unchanged`: the write failed before writing anything;
  * - `removed`: it stopped short, and the bytes it did write were cut off again (ftruncate): the file is as it was;
- * - `terminated`: it stopped short, other writers had appended meanwhile (so cutting was not safe), and the cut
- *   entry was ended with a newline: the file holds whole lines, one of them a cut entry;
+ * - `terminated`: it stopped short, cutting was not safe (other writers had appended meanwhile) or refused (an
+ *   append-only file), and the cut entry was ended with a newline: whole lines, one of them a cut entry;
  * - `cut`: it stopped short and neither could be done: the file may hold a cut entry, at its end without a
  *   newline or joined to the line another writer appended after it.
  */
@@ -97,7 +97,9 @@ const ERRNO_TEXT: Record<string, string> = {
 const OUTCOME_TEXT: Record<AppendOutcome, string> = {
   unchanged: "nothing was written",
   removed: "the cut entry was removed again, the file is as it was",
-  terminated: "other writers appended meanwhile, so the cut entry was left in the file, ended with a newline",
+  terminated:
+    "the cut entry could not be removed (another writer appended meanwhile, or the file refuses truncation), " +
+    "so it was ended with a newline",
   cut: "the cut entry could not be removed: the file may hold it, unterminated or joined to the next line",
 };
 
@@ -229,9 +231,10 @@ const ENTRY_START = Buffer.from("[dddd-dd-ddTdd:dd:ddZ] ");
  *
  * The race that remains: the look and the write are two system calls, and O_APPEND puts our bytes wherever the
  * end is when the write runs. A foreign writer that writes a partial line between the two gets our batch glued
- * to it (as without the look); one that ends its line between them leaves a blank line before our batch; so do
- * two livetrail writers that find the same foreign partial line at the same moment, or a livetrail write paused
- * inside its write(2) for more than ENTRY_SETTLE_MS. None of these splits or glues a livetrail entry. Closing
+ * after it (as without the look); one that ends its line between them leaves a blank line before our batch. Among
+ * livetrail writers alone the worst is a blank line, never a split or glued entry: two that find the same foreign
+ * partial line at the same moment both add a newline, and so does one that takes a livetrail write paused inside
+ * its write(2) for more than ENTRY_SETTLE_MS for a cut line. Closing
  * them would need every writer of the file to take one lock (flock) around look and write, which foreign writers
  * do not and Node cannot; and a program that writes one line in several write(2) calls can have any writer's
  * line land inside it whatever we do. What the look repairs is the case that happens: a file left without its
