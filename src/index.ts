@@ -4,6 +4,7 @@
 export {
   type AppendOptions,
   type AppendResult,
+  AppendError,
   appendEntries,
   type EntryInput,
   ShortWriteError,
