@@ -4,7 +4,7 @@ import { ActivityChart } from "./chart.js";
 import { copyText } from "./clipboard.js";
 import { Connection } from "./connection.js";
 import { download, type ExportFormat, exportBlob } from "./export-lines.js";
-import type { FilterSpec } from "./filter.js";
+import type { FilterEvent, FilterSpec } from "./filter.js";
 import { ApiError, fetchLines, listStreams, searchStream } from "./history-api.js";
 import { installKeyboard } from "./keyboard.js";
 import { safeText } from "./safe-text.js";
@@ -211,6 +211,7 @@ export class App {
     for (const s of streams) {
       if (this.tabs.has(s.name)) continue;
       const tab = new StreamTab(s.name, s.default, this.cap);
+      tab.filter.onUpdate((e) => this.onFilterUpdate(tab, e));
       this.tabs.set(s.name, tab);
       this.ui.tabs.append(tab.button);
     }
@@ -359,25 +360,51 @@ export class App {
   private setSpec(tab: StreamTab, spec: FilterSpec): void {
     const prev = tab.spec;
     tab.spec = spec;
+    const keep = tab === this.active ? this.view.saveState() : null;
     if (
       prev.text !== spec.text ||
       prev.caseSensitive !== spec.caseSensitive ||
       prev.regex !== spec.regex ||
       !tab.filter.active
     ) {
-      const t0 = performance.now();
       tab.filter.setSpec(spec);
-      this.lastFilterMs = performance.now() - t0;
+      if (!tab.filter.pending) this.lastFilterMs = tab.filter.lastPassMs;
     }
-    if (tab === this.active) {
-      const keep = this.view.saveState();
-      this.view.setSource(this.viewSource(tab), keep.follow ? keep : { ...keep, anchor: null });
-      if (!keep.follow && keep.selectedAbs !== null) {
-        const row = keep.selectedAbs - tab.store.base;
-        if (row >= 0 && row < tab.store.length) this.view.scrollToRow(row);
-      }
+    // A regex runs in the worker: its rows come later ("settled"), and the view is framed again then.
+    tab.keepForFilter = tab.filter.pending && keep ? keep : null;
+    if (tab === this.active && keep) {
+      this.reframe(tab, keep);
       this.updateMatchCount();
       this.syncUrl();
+    }
+  }
+
+  /** Shows the tab's rows for its filter, keeping the view where it was (or on the selected line). */
+  private reframe(tab: StreamTab, keep: ReturnType<LogView["saveState"]>): void {
+    this.view.setSource(this.viewSource(tab), keep.follow ? keep : { ...keep, anchor: null });
+    if (!keep.follow && keep.selectedAbs !== null && !tab.filter.pending) {
+      const row = keep.selectedAbs - tab.store.base;
+      if (row >= 0 && row < tab.store.length) this.view.scrollToRow(row);
+    }
+  }
+
+  /** The filter moved on by itself: a regex's rows or highlights arrived, or it went too slow. */
+  private onFilterUpdate(tab: StreamTab, e: FilterEvent): void {
+    if (e === "settled") {
+      this.lastFilterMs = tab.filter.lastPassMs;
+      const keep = tab.keepForFilter;
+      tab.keepForFilter = null;
+      if (tab !== this.active) return;
+      this.reframe(tab, keep && tab.spec.onlyMatching ? keep : this.view.saveState());
+      this.updateMatchCount();
+      return;
+    }
+    if (tab !== this.active) return;
+    if (e === "matches") this.view.invalidate();
+    else {
+      this.view.refresh();
+      this.updateDetail();
+      if (this.ui.results.open && this.hits?.tab === tab) this.renderHits();
     }
   }
 
@@ -385,12 +412,15 @@ export class App {
     const tab = this.active;
     const el = this.ui.matchCount;
     if (!tab) return;
-    el.classList.toggle("error", tab.filter.error !== null);
-    this.ui.search.setAttribute("aria-invalid", String(tab.filter.error !== null));
+    const f = tab.filter;
+    el.classList.toggle("error", f.error !== null);
+    el.dataset.state = f.state;
+    this.ui.search.setAttribute("aria-invalid", String(f.error !== null));
     const n = tab.store.length.toLocaleString("en");
-    if (tab.filter.error !== null) setText(el, `Invalid regex: ${tab.filter.error}`);
-    else if (tab.filter.active)
-      setText(el, `${tab.filter.matchCount.toLocaleString("en")} matches in ${n} lines`);
+    if (f.state === "invalid") setText(el, `Invalid regex: ${f.error}`);
+    else if (f.error !== null) setText(el, f.error);
+    else if (f.pending) setText(el, `Filtering ${n} lines…`);
+    else if (f.active) setText(el, `${f.matchCount.toLocaleString("en")} matches in ${n} lines`);
     else setText(el, `${n} lines`);
   }
 
@@ -444,7 +474,7 @@ export class App {
       : `${new Date(ms).toISOString()} UTC · ${formatTime(ms, "local").join(" ")} local`;
     this.ui.detailMeta.textContent = `${level} · ${when}`;
     this.ui.detailText.replaceChildren();
-    appendHighlighted(this.ui.detailText, s.text(row), 0, tab.filter.matcherOrNull);
+    appendHighlighted(this.ui.detailText, s.text(row), 0, tab.filter.highlighter);
   }
 
   private linkFor(cursor: string | null): string {
@@ -645,12 +675,13 @@ export class App {
     const spec = this.readSpecFromControls();
     const { results, resultsSummary, resultsList } = this.ui;
     resultsList.replaceChildren();
+    this.hits = null;
     if (!results.open) results.showModal();
     if (spec.text === "") {
       resultsSummary.textContent = "Type something to search for first.";
       return;
     }
-    resultsSummary.textContent = `Searching ${tab.name} for “${spec.text}”…`;
+    resultsSummary.textContent = `Searching ${tab.name} for “${safeText(spec.text)}”…`;
     try {
       const r = await searchStream(tab.name, {
         q: spec.text,
@@ -660,22 +691,34 @@ export class App {
       });
       const more = r.limited ? " (first ones only)" : r.timedOut ? " (stopped at the time limit)" : "";
       resultsSummary.textContent = `${r.matches.length} matching lines in the file${more}.`;
-      const matcher = tab.filter.matcherOrNull;
-      for (const m of r.matches) {
-        const li = document.createElement("li");
-        const b = document.createElement("button");
-        b.type = "button";
-        appendHighlighted(b, m.text, 0, matcher);
-        b.addEventListener("click", () => {
-          results.close();
-          void this.jumpToCursor(tab, m.c);
-        });
-        li.append(b);
-        resultsList.append(li);
-      }
+      this.hits = { tab, matches: r.matches };
+      this.renderHits();
     } catch (e) {
       resultsSummary.textContent = `Search failed: ${e instanceof Error ? e.message : String(e)}`;
     }
+  }
+
+  /** The server's search hits shown in the results dialog (drawn again when highlights arrive). */
+  private hits: { tab: StreamTab; matches: { text: string; c: string }[] } | null = null;
+
+  private renderHits(): void {
+    const hits = this.hits;
+    const { results, resultsList } = this.ui;
+    if (!hits) return;
+    const matcher = hits.tab.filter.highlighter;
+    const items = hits.matches.map((m) => {
+      const li = document.createElement("li");
+      const b = document.createElement("button");
+      b.type = "button";
+      appendHighlighted(b, m.text, 0, matcher);
+      b.addEventListener("click", () => {
+        results.close();
+        void this.jumpToCursor(hits.tab, m.c);
+      });
+      li.append(b);
+      return li;
+    });
+    resultsList.replaceChildren(...items);
   }
 
   // ---- pause, time, export ----
@@ -709,6 +752,10 @@ export class App {
     if (!tab) return;
     const s = tab.store;
     const f = tab.filter;
+    if (f.pending) {
+      this.notice("The filter is still running: export once it shows its matches");
+      return;
+    }
     const rows = f.active
       ? (function* () {
           for (let k = 0; k < f.count; k++) yield f.matchAbs(k) - s.base;

@@ -19,8 +19,10 @@ const hook = Object.freeze({
   domRowCount: () => app.domRows,
   /** Matching lines for the shown stream's filter (0 without a filter). */
   matchCount: () => app.activeTab?.filter.matchCount ?? 0,
-  /** Duration of the last full filter pass in ms. */
+  /** Duration of the last full filter pass in ms (for a regex: until the worker's answer). */
   lastFilterMs: () => app.lastFilterMs,
+  /** The shown stream's filter: off, pending (a regex running), ready, invalid, slow (over its time budget), failed. */
+  filterState: () => app.activeTab?.filter.state ?? "off",
   /** Connection state, RTT, lines/s. */
   connection: () => app.connectionStatus,
   stream: () => app.activeTab?.name ?? null,

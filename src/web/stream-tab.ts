@@ -12,6 +12,12 @@ export class StreamTab {
     anchor: { abs: number; offset: number } | null;
     selectedAbs: number | null;
   } | null = null;
+  /** The scroll state when a regex filter was set, to frame the view with once its rows arrive. */
+  keepForFilter: {
+    follow: boolean;
+    anchor: { abs: number; offset: number } | null;
+    selectedAbs: number | null;
+  } | null = null;
   /** Catch-up done on the current socket. */
   live = false;
   /** The server says the file does not exist (yet). */

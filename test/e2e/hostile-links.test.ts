@@ -1,4 +1,5 @@
 import { appendFile, writeFile } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { useClosers } from "../helpers/closer.js";
@@ -38,6 +39,94 @@ describe("hostile lines and links", () => {
     const stack = track(await startStack(shared.web.path, [], { streams: [{ name: "audit", file: raw }] }));
     return Object.assign(stack, { raw });
   };
+
+  /**
+   * Opens a page without waiting on it (a page whose main thread hangs would never answer) and returns it with a
+   * probe: does a trivial evaluate() come back within `ms`?
+   */
+  const openRaw = async (url: string) => {
+    const context = await shared.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    track({ close: () => context.close() });
+    const page = await context.newPage();
+    await page.goto(url);
+    return page;
+  };
+  /** evaluate() that fails when the page does not answer within 1.5 s (a hung main thread never does). */
+  const ask = async <R>(page: Page, fn: (arg: string) => R, arg: string, what: string): Promise<R> => {
+    const t0 = performance.now();
+    const answer = await Promise.race([
+      page.evaluate(fn, arg).then((value) => ({ value })),
+      sleep(1500).then(() => null),
+    ]);
+    if (answer === null || performance.now() - t0 > 1500)
+      throw new Error(`the page did not answer within 1.5 s (${what})`);
+    return answer.value as R;
+  };
+  /**
+   * Keeps probing while waiting for `done(arg)` (evaluated in the page): every probe must be answered within
+   * 1.5 s. Returns the number of probes.
+   */
+  const staysResponsiveUntil = async (page: Page, what: string, done: (arg: string) => boolean, arg = "") => {
+    const deadline = performance.now() + 20_000;
+    let probes = 0;
+    for (;;) {
+      await ask(page, () => 1 + 1, "", `probe ${probes + 1}, waiting for ${what}`);
+      probes++;
+      if (await ask(page, done, arg, what)) break;
+      if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await sleep(100);
+    }
+    return probes;
+  };
+  /** In the page: the filter says the pattern is too slow and marks the box invalid. */
+  const tooSlow = () =>
+    /too slow/i.test(document.getElementById("match-count")?.textContent ?? "") &&
+    document.getElementById("search")?.getAttribute("aria-invalid") === "true";
+  /** In the page: the match count starts with `text`. */
+  const countIs = (text: string) =>
+    (document.getElementById("match-count")?.textContent ?? "").startsWith(text);
+
+  // Ordinary audit lines: a run of letters the patterns below backtrack over exponentially, and a timestamp
+  // (digits) that `([a-z]+)*[0-9]` finds at once: that one is only slow when highlighting (the search for further
+  // matches after the first), so it holds the budget on highlighting too.
+  const AUDIT = Array.from(
+    { length: 40 },
+    (_, i) => `[2025-12-17T17:40:${String(i).padStart(2, "0")}Z] login aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!`,
+  );
+  const CATASTROPHIC = ["(.*)*x", "(a+)+$", "(a|aa)+b", "([a-z]+)*[0-9]"];
+
+  it("survives a shared link with a catastrophic regex: the page answers throughout and says the pattern is too slow", async () => {
+    const s = await rawStack(AUDIT);
+    for (const re of CATASTROPHIC) {
+      const page = await openRaw(`${s.url}#q=${encodeURIComponent(re)}&re=1`);
+      const probes = await staysResponsiveUntil(page, `"${re}" reported too slow`, tooSlow);
+      expect(probes).toBeGreaterThan(1);
+      expect(await page.inputValue("#search")).toBe(re);
+      expect(await page.getAttribute("#opt-regex", "aria-pressed")).toBe("true");
+      // The pattern is not applied: every line is shown, and the page keeps working (a fine regex filters).
+      await waitFor(async () => (await page.locator("#log .row").count()) > 10, { message: "rows shown" });
+      await page.fill("#search", "login a+!$");
+      await staysResponsiveUntil(page, `a fine regex after "${re}"`, countIs, "40 matches in 40 lines");
+      expect(await page.getAttribute("#search", "aria-invalid")).toBe("false");
+      await page.context().close();
+    }
+  }, 120_000);
+
+  it("survives a typed catastrophic regex, and one that only a newly arrived line makes slow", async () => {
+    const s = await rawStack(AUDIT);
+    const page = await openRaw(s.url);
+    await staysResponsiveUntil(page, "the lines loaded", () => window.__livetrail?.lineCount() === 40);
+    await page.click("#opt-regex");
+    await page.fill("#search", "(a+)+$");
+    await staysResponsiveUntil(page, "the typed pattern reported too slow", tooSlow);
+
+    // Fast on every line held; then a line arrives on which it backtracks without end.
+    await page.fill("#search", "(b+)+$");
+    await staysResponsiveUntil(page, "the b pattern applied", countIs, "0 matches in 40 lines");
+    await appendFile(s.raw, `[2025-12-17T17:41:00Z] login ${"b".repeat(40)}!\n`);
+    await staysResponsiveUntil(page, "the new line making the pattern too slow", tooSlow);
+    expect(await page.evaluate(() => window.__livetrail.lineCount())).toBe(41);
+  }, 60_000);
 
   it("shows bidi and control characters from a foreign writer as escapes, in rows, detail, copies and exports", async () => {
     const s = await rawStack([

@@ -87,6 +87,14 @@ describe("dashboard under the strict CSP", () => {
     await waitFor(async () => (await page.textContent("#results-summary"))?.trim(), {
       message: "search results",
     });
+    // A regular expression filter runs in the filter worker: a same-origin script, which the policy allows.
+    await page.click("#results-close");
+    await page.click("#opt-regex");
+    await page.fill("#search", "sec.nd|arr.ved");
+    await waitFor(async () => (await page.textContent("#match-count"))?.startsWith("2 matches"), {
+      message: "the regex filter's matches (from its worker)",
+    });
+    expect(await page.locator("#log mark").allTextContents()).toEqual(["second", "arrived"]);
 
     expect(await violations()).toEqual([]);
     expect(consoleErrors).toEqual([]);

@@ -333,7 +333,7 @@ export class LogView {
     }
     const size = this.pool.length;
     const used = new Uint8Array(size);
-    const matcher = s.filter.matcherOrNull;
+    const matcher = s.filter.highlighter;
     for (let v = first; v < last; v++) {
       const k = v % size;
       used[k] = 1;

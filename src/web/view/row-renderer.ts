@@ -1,4 +1,4 @@
-import type { Matcher } from "../filter.js";
+import type { Highlighter } from "../filter.js";
 import { forEachPart } from "../safe-text.js";
 import { Lvl, type LvlCode, type StreamStore } from "../store.js";
 import { formatTime, type TimeMode } from "../time-format.js";
@@ -18,7 +18,8 @@ const LEVEL_CLASS: Record<LvlCode, string> = {
 };
 
 export interface RowContext {
-  matcher: Matcher | null;
+  /** Highlights (for a regex, ranges may not be known yet: then the row is drawn again when they are). */
+  matcher: Highlighter | null;
   timeMode: TimeMode;
   selected: boolean;
 }
@@ -64,9 +65,9 @@ export function appendHighlighted(
   parent: HTMLElement,
   text: string,
   from: number,
-  matcher: Matcher | null,
+  matcher: Highlighter | null,
 ): void {
-  const ranges = matcher ? matcher.ranges(text) : [];
+  const ranges = matcher?.ranges(text) ?? [];
   let pos = from;
   for (let k = 0; k < ranges.length; k += 2) {
     const start = Math.max(ranges[k] as number, from);

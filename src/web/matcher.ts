@@ -1,0 +1,81 @@
+/**
+ * The filter's matching, with no DOM and no state: used by the page for literal filters and by the filter worker
+ * (filter-worker.ts) for regular expressions.
+ */
+
+/** What the user typed and toggled. */
+export interface FilterSpec {
+  text: string;
+  caseSensitive: boolean;
+  regex: boolean;
+  /** Show only matching lines (else all lines, matches highlighted). */
+  onlyMatching: boolean;
+}
+
+export const EMPTY_FILTER: FilterSpec = { text: "", caseSensitive: false, regex: false, onlyMatching: true };
+
+/** A pattern as the worker takes it: a RegExp source and its flags ("" or "i"; never "g"). */
+export interface RegexSpec {
+  source: string;
+  flags: string;
+}
+
+export interface Matcher {
+  /** Does the text contain a match? */
+  test(text: string): boolean;
+  /** Match ranges as flat [start, end, start, end, ...] (non-empty matches only). */
+  ranges(text: string): number[];
+}
+
+export type CompiledFilter = { ok: true; matcher: Matcher | null } | { ok: false; error: string };
+
+const REGEX_SPECIALS = /[.*+?^${}()|[\]\\]/g;
+
+/** The RegExp source and flags of a spec (literal text escaped). */
+export function regexOf(spec: FilterSpec): RegexSpec {
+  return {
+    source: spec.regex ? spec.text : spec.text.replace(REGEX_SPECIALS, "\\$&"),
+    flags: spec.caseSensitive ? "" : "i",
+  };
+}
+
+/**
+ * Turns a spec into a matcher; never throws (an invalid regex comes back as its error). Empty text: null.
+ * Compiling runs nothing: a pattern only costs time when it is run (for a regex, in the filter worker).
+ */
+export function compileFilter(spec: FilterSpec): CompiledFilter {
+  if (spec.text === "") return { ok: true, matcher: null };
+  const { source, flags } = regexOf(spec);
+  let probe: RegExp;
+  let global: RegExp;
+  try {
+    probe = new RegExp(source, flags);
+    global = new RegExp(source, `${flags}g`);
+  } catch (e) {
+    return { ok: false, error: e instanceof Error ? e.message : String(e) };
+  }
+  return {
+    ok: true,
+    matcher: {
+      test: (text) => probe.test(text),
+      ranges: (text) => matchRanges(global, text),
+    },
+  };
+}
+
+/** Every non-empty match of a global regex in text, as flat [start, end, ...]. */
+export function matchRanges(global: RegExp, text: string): number[] {
+  const out: number[] = [];
+  global.lastIndex = 0;
+  for (let m = global.exec(text); m !== null; m = global.exec(text)) {
+    const from = m.index;
+    const to = from + m[0].length;
+    if (to === from) {
+      global.lastIndex = from + 1; // an empty match would loop forever
+      if (from >= text.length) break;
+      continue;
+    }
+    out.push(from, to);
+  }
+  return out;
+}
