@@ -1,6 +1,6 @@
 import { parseEntry } from "../core/entry.js";
 import { type Line, lineBytes } from "../core/line.js";
-import { lineHead } from "../core/line-head.js";
+import { DISPLAY_LINE_BYTES, lineHead } from "../core/line-head.js";
 import type { LinesFrame, ServerMessage, WireLine } from "../protocol/messages.js";
 
 /** How a client receives a stream: `/ws` JSON frames, Server-Sent Events, or the old `/ws/audit` raw text. */
@@ -104,9 +104,14 @@ function linesFrame(stream: string, lines: readonly Line[]): LinesFrame {
   let cut = false;
   for (let i = 0; i < n; i++) {
     const line = lines[i] as Line;
+    sizes[i] = lineBytes(line);
+    // Most lines are short and whole: no head to cut (and no object per line on the hot path).
+    if (line.truncatedFrom === undefined && line.text.length * 3 <= DISPLAY_LINE_BYTES) {
+      text[i] = line.text;
+      continue;
+    }
     const head = lineHead(line);
     text[i] = head.text;
-    sizes[i] = lineBytes(line);
     if (head.trunc !== undefined) {
       trunc[i] = head.trunc;
       cut = true;

@@ -16,10 +16,12 @@ export class RecentWindow {
   private head = 0;
   private bytes = 0;
   /**
-   * Cursor where the in-memory content starts: lines before it are not in memory. null until the first line of a
+   * Where the in-memory content starts: after `floorLine` (the newest line dropped; its cursor is built only when
+   * asked: a burst drops nearly every line it pushes) or at `floorCursor`. Both null until the first line of a
    * generation whose start was not known in advance.
    */
-  private floor: string | null = null;
+  private floorCursor: string | null = null;
+  private floorLine: Line | null = null;
   /** True while the window holds every line of the generation from its start. */
   private complete = false;
 
@@ -46,15 +48,16 @@ export class RecentWindow {
     this.lines = [];
     this.head = 0;
     this.bytes = 0;
-    this.floor = cursor;
+    this.floorCursor = cursor;
+    this.floorLine = null;
     this.complete = cursor !== null && fromStart;
   }
 
   push(batch: readonly Line[]): void {
     const first = batch[0];
     if (first === undefined) return;
-    if (this.floor === null) {
-      this.floor = this.order.cursorBefore(first);
+    if (this.floorCursor === null && this.floorLine === null) {
+      this.floorCursor = this.order.cursorBefore(first);
       this.complete = startsSource(first);
     }
     for (const line of batch) {
@@ -64,7 +67,8 @@ export class RecentWindow {
     while (this.size > 0 && (this.size > this.maxLines || this.bytes > this.maxBytes)) {
       const old = this.lines[this.head] as Line;
       this.bytes -= lineBytes(old);
-      this.floor = old.cursor;
+      this.floorLine = old;
+      this.floorCursor = null;
       this.complete = false;
       this.head++;
     }
@@ -81,8 +85,9 @@ export class RecentWindow {
   after(cursor: string, end: string): Line[] | undefined {
     const { compare } = this.order;
     if (compare(cursor, end) === 0) return [];
-    if (this.floor === null || compare(cursor, this.floor) < 0 || compare(cursor, end) > 0) return undefined;
-    if (compare(cursor, this.floor) === 0) return this.lines.slice(this.head);
+    const floor = this.floorCursor ?? this.floorLine?.cursor ?? null;
+    if (floor === null || compare(cursor, floor) < 0 || compare(cursor, end) > 0) return undefined;
+    if (compare(cursor, floor) === 0) return this.lines.slice(this.head);
     // Binary search for the line that ends exactly at `cursor`: the answer starts after it.
     let lo = this.head;
     let hi = this.lines.length - 1;
