@@ -5,7 +5,7 @@ import { copyText } from "./clipboard.js";
 import { Connection } from "./connection.js";
 import { download, type ExportFormat, exportBlob } from "./export-lines.js";
 import type { FilterEvent, FilterSpec } from "./filter.js";
-import { ApiError, fetchLines, listStreams, searchStream } from "./history-api.js";
+import { ApiError, fetchLines, fetchWholeLine, listStreams, searchStream } from "./history-api.js";
 import { installKeyboard } from "./keyboard.js";
 import { safeText } from "./safe-text.js";
 import { StatusView } from "./status-view.js";
@@ -14,12 +14,25 @@ import { StreamTab } from "./stream-tab.js";
 import { formatTime, type TimeMode } from "./time-format.js";
 import { formatUrlState, readUrlState } from "./url-state.js";
 import { LogView } from "./view/log-view.js";
-import { appendHighlighted } from "./view/row-renderer.js";
+import { appendHighlighted, formatBytes } from "./view/row-renderer.js";
 
 /** Lines asked for on first subscribe, per history page, and per gap fill. */
 const TAIL = 5_000;
 const MAX_PAGE = 1_000;
 const FILTER_DEBOUNCE_MS = 150;
+/** Most long lines an export loads whole (one request each, in turn); beyond them it exports their heads. */
+const MAX_WHOLE_FETCHES = 200;
+
+/** The whole text of a cut row (the store holds its head), loaded from `GET /api/streams/:name/line`. */
+interface WholeLine {
+  tab: StreamTab;
+  cursor: string;
+  promise: Promise<string>;
+  text?: string;
+  /** Set when even the whole line was longer than the server keeps (maxLineBytes): its real length. */
+  trunc?: number | undefined;
+  error?: string;
+}
 
 export interface AppOptions {
   /** Most lines held per stream (default 1,000,000). */
@@ -60,12 +73,16 @@ export class App {
     detail: $("detail"),
     detailMeta: $("detail-meta"),
     detailText: $("detail-text"),
+    detailStatus: $("detail-status"),
     results: $<HTMLDialogElement>("results"),
     resultsSummary: $("results-summary"),
     resultsList: $("results-list"),
     exportMenu: $<HTMLDetailsElement>("export-menu"),
   };
   private paused = false;
+  /** The selected cut row's whole line (loading, loaded or failed). */
+  private whole: WholeLine | null = null;
+  private exporting = false;
   private timeMode: TimeMode = "utc";
   private filterTimer: ReturnType<typeof setTimeout> | null = null;
   private chartTimer: ReturnType<typeof setTimeout> | null = null;
@@ -449,6 +466,8 @@ export class App {
     const tab = this.active;
     if (!tab) return;
     this.view.selectedAbs = row === null ? null : tab.store.base + row;
+    // Choosing a line again retries a whole line that failed to load.
+    if (this.whole?.error !== undefined) this.whole = null;
     this.view.refresh();
     this.updateDetail();
     this.syncUrl();
@@ -473,8 +492,52 @@ export class App {
       ? "no timestamp"
       : `${new Date(ms).toISOString()} UTC · ${formatTime(ms, "local").join(" ")} local`;
     this.ui.detailMeta.textContent = `${level} · ${when}`;
+    let text = s.text(row);
+    let status = "";
+    let failed = false;
+    const cut = s.trunc(row);
+    if (cut !== undefined) {
+      // The store holds the line's head only: show it whole once loaded, the head meanwhile or on failure.
+      const w = this.wholeLine(tab, s.cursor(row));
+      if (w.text !== undefined) {
+        text = w.text;
+        if (w.trunc !== undefined)
+          status = `This line is ${formatBytes(w.trunc)}, longer than the server keeps whole: it is cut at ${formatBytes(new TextEncoder().encode(w.text).length)}.`;
+      } else if (w.error !== undefined) {
+        status = `Could not load the whole line (${formatBytes(cut)}): ${w.error}. Showing only its start.`;
+        failed = true;
+      } else status = `Loading the whole line (${formatBytes(cut)})…`;
+    }
+    setText(this.ui.detailStatus, status);
+    setHidden(this.ui.detailStatus, status === "");
+    this.ui.detailStatus.classList.toggle("failed", failed);
     this.ui.detailText.replaceChildren();
-    appendHighlighted(this.ui.detailText, s.text(row), 0, tab.filter.highlighter);
+    appendHighlighted(this.ui.detailText, text, 0, tab.filter.highlighter);
+  }
+
+  /** The whole line at `cursor` of a tab: loaded once (the selected one is kept); the panel is redrawn when it arrives. */
+  private wholeLine(tab: StreamTab, cursor: string): WholeLine {
+    const w = this.whole;
+    if (w && w.tab === tab && w.cursor === cursor) return w;
+    const entry = { tab, cursor } as WholeLine;
+    entry.promise = fetchWholeLine(tab.name, cursor)
+      .then(
+        (line) => {
+          entry.text = line.text;
+          entry.trunc = line.trunc;
+          return line.text;
+        },
+        (e: unknown) => {
+          entry.error = e instanceof Error ? e.message : String(e);
+          throw e;
+        },
+      )
+      .finally(() => {
+        if (this.whole === entry) this.updateDetail();
+      });
+    entry.promise.catch(() => {}); // reported in the panel (and by Copy line)
+    this.whole = entry;
+    return entry;
   }
 
   private linkFor(cursor: string | null): string {
@@ -747,25 +810,83 @@ export class App {
     this.updateDetail();
   }
 
-  private exportLines(format: ExportFormat): void {
+  private async exportLines(format: ExportFormat): Promise<void> {
     const tab = this.active;
-    if (!tab) return;
+    if (!tab || this.exporting) return;
     const s = tab.store;
     const f = tab.filter;
     if (f.pending) {
       this.notice("The filter is still running: export once it shows its matches");
       return;
     }
-    const rows = f.active
-      ? (function* () {
-          for (let k = 0; k < f.count; k++) yield f.matchAbs(k) - s.base;
-        })()
-      : (function* () {
-          for (let i = 0; i < s.length; i++) yield i;
-        })();
-    const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, "-");
-    download(exportBlob(s, rows, format), `${tab.name}-${stamp}${f.active ? "-filtered" : ""}.${format}`);
+    const rows = () =>
+      f.active
+        ? (function* () {
+            for (let k = 0; k < f.count; k++) yield f.matchAbs(k) - s.base;
+          })()
+        : (function* () {
+            for (let i = 0; i < s.length; i++) yield i;
+          })();
     this.ui.exportMenu.open = false;
+    // Rows holding only the head of a long line are exported whole: load those lines first, one at a time.
+    const cut: string[] = [];
+    for (const r of rows()) if (s.trunc(r) !== undefined && !s.isGap(r)) cut.push(s.cursor(r));
+    const whole = new Map<string, string>();
+    let failed = 0;
+    let overLimit = 0;
+    if (cut.length > 0) {
+      this.exporting = true;
+      try {
+        const n = Math.min(cut.length, MAX_WHOLE_FETCHES);
+        for (let k = 0; k < n; k++) {
+          const cursor = cut[k] as string;
+          this.notice(`Export: loading long line ${k + 1} of ${n} whole…`);
+          try {
+            const line = await fetchWholeLine(tab.name, cursor);
+            whole.set(cursor, line.text);
+            if (line.trunc !== undefined) overLimit++;
+          } catch {
+            failed++;
+          }
+        }
+      } finally {
+        this.exporting = false;
+      }
+      if (f.pending) {
+        this.notice(
+          "The filter changed while long lines were loading: export again once it shows its matches",
+        );
+        return;
+      }
+    }
+    let heads = 0;
+    if (cut.length > 0)
+      for (const r of rows()) if (s.trunc(r) !== undefined && !s.isGap(r) && !whole.has(s.cursor(r))) heads++;
+    const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, "-");
+    download(
+      exportBlob(s, rows(), format, whole),
+      `${tab.name}-${stamp}${f.active ? "-filtered" : ""}.${format}`,
+    );
+    if (cut.length === 0) return;
+    const notes: string[] = [];
+    if (heads > 0) {
+      const why = [
+        cut.length > MAX_WHOLE_FETCHES ? `more than ${MAX_WHOLE_FETCHES} to load` : "",
+        failed > 0 ? `${failed} failed to load` : "",
+      ]
+        .filter(Boolean)
+        .join(", ");
+      notes.push(
+        `${heads.toLocaleString("en")} long line${heads === 1 ? "" : "s"} exported cut to their first 64 KiB${why ? ` (${why})` : ""}`,
+      );
+    }
+    if (overLimit > 0)
+      notes.push(`${overLimit} longer than the server keeps whole (1 MiB by default), cut there`);
+    this.notice(
+      notes.length > 0
+        ? `Exported: ${notes.join("; ")}`
+        : `Exported (${whole.size} long line${whole.size === 1 ? "" : "s"} loaded whole)`,
+    );
   }
 
   // ---- rendering around the list ----
@@ -848,15 +969,26 @@ export class App {
     ui.loadOlder.addEventListener("click", () => void this.loadOlder());
     ui.newLines.addEventListener("click", () => this.view.scrollToBottom());
     ui.toEnd.addEventListener("click", () => this.toEnd());
-    $("export-log").addEventListener("click", () => this.exportLines("log"));
-    $("export-json").addEventListener("click", () => this.exportLines("json"));
+    $("export-log").addEventListener("click", () => void this.exportLines("log"));
+    $("export-json").addEventListener("click", () => void this.exportLines("json"));
     $("copy-line").addEventListener("click", () => {
       const row = this.selectedRow();
+      const tab = this.active;
+      if (row === null || !tab) return;
+      const s = tab.store;
+      // A cut row is copied whole (loaded when the row was selected; waited for if still on its way).
+      const text =
+        s.trunc(row) === undefined
+          ? Promise.resolve(s.text(row))
+          : this.wholeLine(tab, s.cursor(row)).promise;
       // The line as shown: control and bidi characters escaped, so a paste cannot carry them on.
-      if (row !== null && this.active)
-        void copyText(safeText(this.active.store.text(row))).then((ok) =>
-          this.notice(ok ? "Line copied" : "Copy failed"),
-        );
+      void text.then(
+        (t) => copyText(safeText(t)).then((ok) => this.notice(ok ? "Line copied" : "Copy failed")),
+        (e: unknown) =>
+          this.notice(
+            `Copy failed: the whole line could not be loaded (${e instanceof Error ? e.message : String(e)})`,
+          ),
+      );
     });
     $("copy-link").addEventListener("click", () => {
       const row = this.selectedRow();

@@ -12,11 +12,22 @@ import type { StreamStore } from "./store.js";
 
 export type ExportFormat = "log" | "json";
 
-/** Rows to export, in order; gap rows are skipped (they hold no text). */
-export function exportBlob(store: StreamStore, rows: Iterable<number>, format: ExportFormat): Blob {
+/**
+ * Rows to export, in order; gap rows are skipped (they hold no text). `whole` holds, by cursor, the whole text of
+ * rows the store holds only the head of (see StreamStore.trunc); a cut row missing from it is exported as its head.
+ */
+export function exportBlob(
+  store: StreamStore,
+  rows: Iterable<number>,
+  format: ExportFormat,
+  whole?: ReadonlyMap<string, string>,
+): Blob {
+  const text = (r: number): string =>
+    (whole !== undefined && store.trunc(r) !== undefined ? whole.get(store.cursor(r)) : undefined) ??
+    store.text(r);
   if (format === "log") {
     const parts: string[] = [];
-    for (const r of rows) if (!store.isGap(r)) parts.push(terminalSafe(store.text(r)), "\n");
+    for (const r of rows) if (!store.isGap(r)) parts.push(terminalSafe(text(r)), "\n");
     return new Blob(parts, { type: "text/plain;charset=utf-8" });
   }
   const parts: string[] = ["["];
@@ -27,7 +38,7 @@ export function exportBlob(store: StreamStore, rows: Iterable<number>, format: E
     const entry = {
       time: Number.isNaN(ms) ? null : new Date(ms).toISOString(),
       level: ["info", "ok", "warn", "error"][store.level(r)] ?? "info",
-      text: store.text(r),
+      text: text(r),
       cursor: store.cursor(r),
     };
     parts.push(first ? "\n" : ",\n", jsonSafe(JSON.stringify(entry)));

@@ -1,4 +1,4 @@
-import type { HttpError, LinesPage, SearchResult, StreamSummary } from "../protocol/messages.js";
+import type { HttpError, LinesPage, SearchResult, StreamSummary, WireLine } from "../protocol/messages.js";
 
 /** The server's HTTP history and search API (see docs/protocol.md), relative to the page's location. */
 
@@ -71,4 +71,21 @@ export function searchStream(
     limit: String(query.limit),
   });
   return getJson<SearchResult>(`api/streams/${enc(stream)}/search?${params}`, signal);
+}
+
+/**
+ * `GET /api/streams/:name/line?cursor=C`: the whole line ending at cursor C (pages and `/ws` frames carry only
+ * a long line's first 64 KiB). The answer's `trunc` is set when the line was longer than the server keeps whole.
+ */
+export async function fetchWholeLine(
+  stream: string,
+  cursor: string,
+  signal?: AbortSignal,
+): Promise<WireLine> {
+  const params = new URLSearchParams({ cursor });
+  const r = await getJson<{ stream: string; line: WireLine }>(
+    `api/streams/${enc(stream)}/line?${params}`,
+    signal,
+  );
+  return r.line;
 }

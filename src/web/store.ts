@@ -51,7 +51,7 @@ const MINUTE = 60_000;
 
 /** A line as handed to the store: the wire shape. */
 /** A line as the store takes it: its time and level come from the text itself (parseEntry, as the server parses). */
-export type InLine = Pick<WireLine, "seq" | "text" | "c">;
+export type InLine = Pick<WireLine, "seq" | "text" | "c" | "trunc">;
 
 export class StreamStore {
   readonly cap: number;
@@ -63,6 +63,11 @@ export class StreamStore {
   private levels: number[] = [];
   private start = 0;
   private gapInfo = new Map<number, GapInfo>();
+  /**
+   * Rows whose text is only the head of a longer line (pages and `/ws` frames carry a line's first 64 KiB), by
+   * absolute row: the line's real length in bytes. Sparse: most lines are short.
+   */
+  private cuts = new Map<number, number>();
   private nextGapId = 1;
   private listeners = new Set<StoreListener>();
   /** Absolute index of row 0. */
@@ -107,6 +112,16 @@ export class StreamStore {
   }
   level(i: number): LvlCode {
     return (this.levels[this.start + i] ?? Lvl.info) as LvlCode;
+  }
+  /** The line's real length in bytes when the row holds only its head (see `cuts`), else undefined. */
+  trunc(i: number): number | undefined {
+    return this.cuts.size === 0 ? undefined : this.cuts.get(this.base + i);
+  }
+  /** Rows (relative) whose text is only a head, in order. */
+  cutRows(): number[] {
+    const rows: number[] = [];
+    for (const abs of this.cuts.keys()) rows.push(abs - this.base);
+    return rows.sort((a, b) => a - b);
   }
   isGap(i: number): boolean {
     return this.level(i) === Lvl.gap;
@@ -223,6 +238,7 @@ export class StreamStore {
     this.levels = [];
     this.start = 0;
     this.gapInfo.clear();
+    this.cuts.clear();
     this.minutes.clear();
     this.headCursor = null;
     this.atFileStart = false;
@@ -247,6 +263,7 @@ export class StreamStore {
       const { tsMs, level } = parseEntry(l.text);
       const t = tsMs ?? Number.NaN;
       const lvl = LEVEL_CODE[level] ?? Lvl.info;
+      if (l.trunc !== undefined) this.cuts.set(this.base + this.length, l.trunc);
       this.texts.push(l.text);
       this.cursors.push(l.c);
       this.seqs.push(l.seq);
@@ -276,6 +293,7 @@ export class StreamStore {
     this.atFileStart = false;
     this.start = end;
     this.base += n;
+    if (this.cuts.size > 0) for (const abs of this.cuts.keys()) if (abs < this.base) this.cuts.delete(abs);
     if (this.start > 4096 && this.start * 2 > this.texts.length) this.compact();
     this.notify({ kind: "evict", count: n });
   }
@@ -297,6 +315,7 @@ export class StreamStore {
     const seqs = new Array<number>(n);
     const times = new Array<number>(n);
     const levels = new Array<number>(n);
+    const cut: [number, number][] = [];
     for (let k = 0; k < n; k++) {
       const l = lines[k] as InLine;
       const { tsMs, level } = parseEntry(l.text);
@@ -307,9 +326,12 @@ export class StreamStore {
       seqs[k] = l.seq;
       times[k] = t;
       levels[k] = lvl;
+      if (l.trunc !== undefined) cut.push([k, l.trunc]);
       this.count(t, lvl, 1);
     }
     this.insertColumns(row, texts, cursors, seqs, times, levels);
+    // After insertColumns: base is final (moved down for a prepend), rows at and after `row` renumbered.
+    for (const [k, bytes] of cut) this.cuts.set(this.base + row + k, bytes);
     this.notify({ kind: "insert", at: row, count: n });
   }
 
@@ -322,6 +344,8 @@ export class StreamStore {
     levels: number[],
   ): void {
     if (row === 0) this.base -= texts.length;
+    // Rows after an insert in the middle move up by its size (a prepend renumbers nothing: base moved instead).
+    else this.shiftCuts(this.base + row, texts.length);
     const at = this.start + row;
     spliceIn(this.texts, at, texts);
     spliceIn(this.cursors, at, cursors);
@@ -338,7 +362,20 @@ export class StreamStore {
     this.seqs.splice(at, n);
     this.times.splice(at, n);
     this.levels.splice(at, n);
+    if (this.cuts.size > 0) {
+      for (let k = 0; k < n; k++) this.cuts.delete(this.base + row + k);
+      this.shiftCuts(this.base + row + n, -n);
+    }
     this.notify({ kind: "remove", at: row, count: n });
+  }
+
+  /** Moves the cut marks of absolute rows >= `from` by `delta` (rows were inserted or removed before them). */
+  private shiftCuts(from: number, delta: number): void {
+    if (this.cuts.size === 0) return;
+    const moved: [number, number][] = [];
+    for (const [abs, bytes] of this.cuts) if (abs >= from) moved.push([abs, bytes]);
+    for (const [abs] of moved) this.cuts.delete(abs);
+    for (const [abs, bytes] of moved) this.cuts.set(abs + delta, bytes);
   }
 
   /** Over the cap after an insert: drop the newest rows into one gap row (the live end stays resumable). */

@@ -54,7 +54,28 @@ export function fillRow(el: HTMLElement, store: StreamStore, row: number, ctx: R
   msg.className = "msg";
   const text = store.text(row);
   appendHighlighted(msg, text, messageStart(text, !Number.isNaN(ms)), ctx.matcher);
-  el.replaceChildren(ts, msg);
+  const cut = store.trunc(row);
+  if (cut === undefined) {
+    el.replaceChildren(ts, msg);
+    return;
+  }
+  el.replaceChildren(ts, msg, cutBadge(cut));
+}
+
+/** The mark of a row that holds only the head of a longer line: "cut · 1.2 MiB" (its real size). */
+export function cutBadge(bytes: number): HTMLElement {
+  const badge = document.createElement("span");
+  badge.className = "cut";
+  badge.textContent = `cut · ${formatBytes(bytes)}`;
+  badge.title = `Only the start of this ${formatBytes(bytes)} line is shown here: select it to load it whole`;
+  return badge;
+}
+
+/** 1,536 → "1.5 KiB", 1,258,291 → "1.2 MiB". */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(n < 10 * 1024 ? 1 : 0)} KiB`;
+  return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
 }
 
 /**
