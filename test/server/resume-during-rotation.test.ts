@@ -85,14 +85,14 @@ it.each([
 });
 
 /**
- * Known bug (reported, not fixed; the subscription model leaves the case out): the cursor was read from the file
- * ahead of the follower (which polls slowly) while the file was young, so its fingerprint covers more bytes than
- * the follower's head. follows() then says the cursor is not of the followed file, and the resume is planned
- * through the path, which holds the new file: a file-changed gap backwards into the old file (to before a2), a2
- * and a3 again, then `rotated` and b1. Nothing after a3 was owed but `rotated` and b1. When fixed, `it.fails`
- * fails: make it `it`.
+ * Was a bug (found by the subscription model; fixed: the follower checks a longer fingerprint against the file
+ * it has open): the cursor was read from the file ahead of the follower (which polls slowly) while the file was
+ * young, so its fingerprint covers more bytes than the follower's head. follows() said the cursor was not of the
+ * followed file, and the resume was planned through the path, which holds the new file: a file-changed gap
+ * backwards into the old file (to before a2), a2 and a3 again, then `rotated` and b1. Only `rotated` and b1
+ * were owed.
  */
-it.fails("resume ahead of the follower in a young file while a rotation is on disk, not yet acted on", async () => {
+it("resume ahead of the follower in a young file while a rotation is on disk, not yet acted on", async () => {
   const dir = await makeTempDir();
   const path = dir.file("a.log");
   await writeFile(path, "a1\na2\n");
@@ -128,14 +128,14 @@ it.fails("resume ahead of the follower in a young file while a rotation is on di
 });
 
 /**
- * Known bug (reported, not fixed; the subscription model holds resume plans back while it truncates): a
- * copytruncate lands between history's identity check and its line-boundary check while a resume is planned.
- * history answers "truncated" (the file is now shorter than the cursor), and resumeFrom waits for the follower
- * instead of serving a3, a4 from the window, as it does when it sees "file-changed"; once the follower reports
- * the truncation the cursor names another file: a file-changed gap, a3 and a4 lost. When fixed, `it.fails`
- * fails: make it `it`.
+ * Was a bug (found by the subscription model; fixed: resumeFrom continues while the follower has not seen the
+ * truncation): a copytruncate lands between history's identity check and its line-boundary check while a
+ * resume is planned. history answered "truncated" (the file is now shorter than the cursor), and resumeFrom
+ * waited for the follower instead of serving a3, a4 from the window; once the follower reported the truncation
+ * the cursor named another file: a file-changed gap, a3 and a4 lost. (The check is forced with a fault injected
+ * into reverse-scan's line-boundary check: a stand-in for a race too narrow to hit on purpose.)
  */
-it.fails("resume while a copytruncate lands between history's identity and line-boundary checks", async () => {
+it("resume while a copytruncate lands between history's identity and line-boundary checks", async () => {
   const dir = await makeTempDir();
   const path = dir.file("a.log");
   await writeFile(path, "a1\na2\na3\na4\n");

@@ -48,9 +48,11 @@ import { waitFor } from "../helpers/wait-for.js";
  * the follower's contract). Catch-up reads from the file go on while the file is truncated in place.
  * MODEL_STATS=1 prints in how many runs each of these cases came up.
  *
- * Left out because the promise does not hold there today (src/ bugs, found by this test and reported;
- * MODEL_LEFT_OUT=truncation,young or all generates the last two; test/server/resume-during-rotation.test.ts has
- * them as it.fails):
+ * Left out because the promise does not hold there today (src/ bugs, found by this test and reported). The last
+ * two have since been fixed, with their reduced cases as regression tests in
+ * test/server/resume-during-rotation.test.ts; MODEL_LEFT_OUT=truncation,young (or all) generates them again,
+ * and a run of it found a further counterexample (a 45 s timeout with both kinds of unseen reset in one
+ * sequence) that is not analysed yet, so they stay off by default:
  * - a file that starts empty, or a second copytruncate of the same file: a cursor at the start of an empty file
  *   fingerprints no bytes, so it matches whatever the inode holds later, and lines written and truncated away
  *   while the client was away are skipped without a gap. Likewise a copytruncate that leaves the file empty
@@ -679,8 +681,8 @@ function watched(
   };
 }
 /**
- * MODEL_LEFT_OUT=truncation,young (or all) generates the cases the header leaves out (they fail today): resume
- * plans racing a truncation in place, resumes ahead of the hub in a young file during an unacted reset.
+ * MODEL_LEFT_OUT=truncation,young (or all) generates the cases the header leaves out: resume plans racing a
+ * truncation in place, resumes ahead of the hub in a young file during an unacted reset (see the header).
  */
 const leftOut = new Set((process.env.MODEL_LEFT_OUT ?? "").split(","));
 const generate = (what: "truncation" | "young"): boolean => leftOut.has(what) || leftOut.has("all");

@@ -97,9 +97,11 @@ export class FileBackend implements StreamBackend {
       // The path moved on but the follower still reads the cursor's file: what follows the cursor comes from the
       // hub's memory, or after the follower reports the rotation. Not on the feed: replaced between two looks.
       if (stale !== "truncated") return onFeed ? { kind: "continue", from: cursor } : { kind: "wait" };
-      // Shorter than the cursor's position: once the follower has seen that (it is before the cursor in this
-      // file), go on from the start; until then its position still shows the old content.
-      if (!onFeed || decodeCursor(followed).offset >= at.offset) return { kind: "wait" };
+      // Shorter than the cursor's position. Until the follower has seen that (it is still at or past the cursor)
+      // the stream is the old content, and what follows the cursor may still be in the hub's memory: continue
+      // (a read of the file goes stale and waits for the follower). Once it has, go on from the start.
+      if (!onFeed) return { kind: "wait" };
+      if (decodeCursor(followed).offset >= at.offset) return { kind: "continue", from: cursor };
       reason = "truncated";
     } else {
       reason = where === "changed" ? "file-changed" : "file-gone";
@@ -208,8 +210,7 @@ export class FileBackend implements StreamBackend {
   /** Whether `cursor` names the file the live feed reads (its follower knows; else through the path). */
   private onFeed(cursor: string, followed: string): Promise<boolean> {
     const follower = this.follower;
-    if (follower !== null && follower.cursor === followed)
-      return Promise.resolve(follower.follows(decodeCursor(cursor)));
+    if (follower !== null && follower.cursor === followed) return follower.follows(decodeCursor(cursor));
     return this.sameFile(cursor, followed);
   }
 

@@ -4,7 +4,14 @@ import { FollowedLine, type Line } from "../../core/line.js";
 import { DEFAULT_MAX_LINE_BYTES, type LineSink, LineSplitter } from "../../core/line-splitter.js";
 import { ChangeSource } from "./change-source.js";
 import { type CursorData, cursorPrefix, decodeCursor, MAX_FP_LEN } from "./file-cursor.js";
-import { computeFileId, type FileIdentity, fingerprint, identify, isMissing } from "./file-identity.js";
+import {
+  computeFileId,
+  type FileIdentity,
+  fingerprint,
+  identify,
+  isMissing,
+  readHead,
+} from "./file-identity.js";
 import { isLocalFileSystem, look } from "./file-look.js";
 import type { FollowerEvent, FollowerListener, GapReason } from "./follower-events.js";
 import { isLineBoundary, lineStartBefore } from "./reverse-scan.js";
@@ -141,12 +148,20 @@ export class Follower {
   /**
    * Whether a cursor names the file this follower reads, whatever the path holds now: its identity recomputed
    * over the cursor's fingerprint length from the head bytes the follower holds (a young file's cursors have
-   * shorter fingerprints than the follower's own).
+   * shorter fingerprints than the follower's own; one made ahead of the follower, a longer one, is checked
+   * against the file it has open).
    */
-  follows(data: CursorData): boolean {
+  async follows(data: CursorData): Promise<boolean> {
     const identity = this.identity;
-    if (identity === null || data.fpLen > this.head.length) return false;
-    return computeFileId(identity.dev, identity.ino, this.head.subarray(0, data.fpLen)) === data.fileId;
+    if (identity === null) return false;
+    let head = this.head;
+    if (data.fpLen > head.length) {
+      const handle = this.handle;
+      if (handle === null) return false;
+      head = await readHead(handle, data.fpLen);
+      if (head.length < data.fpLen) return false;
+    }
+    return computeFileId(identity.dev, identity.ino, head.subarray(0, data.fpLen)) === data.fileId;
   }
 
   get cursor(): string | null {
