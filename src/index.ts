@@ -2,9 +2,9 @@
 
 // Writing entries.
 export {
+  AppendError,
   type AppendOptions,
   type AppendResult,
-  AppendError,
   appendEntries,
   type EntryInput,
   ShortWriteError,
