@@ -11,6 +11,8 @@
  * One entry is always one line: see escapeMessage.
  */
 
+import { escapeChar } from "../core/escape.js";
+
 export type EntryLevel = "error" | "warn" | "ok" | "info";
 
 /** How a level is spelled in the entry text. Upper case words the core's level guess recognises. */
@@ -80,21 +82,12 @@ export function formatTimestamp(time: Date): string {
  * Backslashes are kept as they are: the escaping is for safe display, not reversible encoding.
  */
 export function escapeMessage(message: string): string {
-  return message.replace(NEEDS_ESCAPE, escapeOne);
+  return message.replace(NEEDS_ESCAPE, escapeChar);
 }
 
 const NEEDS_ESCAPE =
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
   /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-
-function escapeOne(ch: string): string {
-  if (ch === "\n") return "\\n";
-  if (ch === "\r") return "\\r";
-  if (ch === "\t") return "\\t";
-  const code = ch.charCodeAt(0);
-  if (code <= 0x7f) return `\\x${code.toString(16).padStart(2, "0")}`;
-  return `\\u${code.toString(16).padStart(4, "0")}`;
-}
 
 /** The complete entry line, newline included. Throws EntryError for an empty, blank or oversized entry. */
 export function formatEntry(message: string, options: EntryOptions = {}): string {

@@ -1,4 +1,5 @@
 import { matchRanges, type RegexSpec } from "./matcher.js";
+import { spliceIn } from "./splice-in.js";
 
 /**
  * What the filter worker (filter-worker.ts) does, without the worker: it holds a mirror of one stream's texts
@@ -153,15 +154,4 @@ export class FilterEngine {
     }
     return this.compiled;
   }
-}
-
-/** Inserts items at index without spreading them as call arguments (safe for large batches). */
-function spliceIn<T>(arr: T[], at: number, items: T[]): void {
-  if (items.length < 10_000) {
-    arr.splice(at, 0, ...items);
-    return;
-  }
-  const tail = arr.splice(at);
-  for (const x of items) arr.push(x);
-  for (const x of tail) arr.push(x);
 }

@@ -1,3 +1,5 @@
+import { escapeChar } from "../core/escape.js";
+
 /**
  * Characters a log line must not be able to use on a viewer: they are shown as visible escapes in rows, the
  * detail panel and copies, in the notation `livetrail log` writes and `livetrail tail` prints on a terminal
@@ -18,16 +20,6 @@ const UNSAFE_ALL = new RegExp(`[\\u0000-\\u001f${BEYOND_C0}]`, "g");
 const UNSAFE_BUT_TAB = new RegExp(`[\\u0000-\\u0008\\u000a-\\u001f${BEYOND_C0}]`, "g");
 // In JSON text, C0 controls are already escaped by JSON.stringify; these are not.
 const JSON_UNSAFE = new RegExp(`[${BEYOND_C0}]`, "g");
-
-/** The visible escape of one unsafe character. */
-export function escapeChar(ch: string): string {
-  if (ch === "\n") return "\\n";
-  if (ch === "\r") return "\\r";
-  if (ch === "\t") return "\\t";
-  const code = ch.charCodeAt(0);
-  if (code <= 0x7f) return `\\x${code.toString(16).padStart(2, "0")}`;
-  return `\\u${code.toString(16).padStart(4, "0")}`;
-}
 
 /** Does the text hold a character that must be shown escaped? */
 export function hasUnsafe(text: string): boolean {

@@ -1,6 +1,7 @@
 import { parseEntry } from "../core/entry.js";
 import { positionKey } from "../protocol/lines-frame.js";
 import type { WireLine } from "../protocol/messages.js";
+import { spliceIn } from "./splice-in.js";
 
 /**
  * One stream's lines in memory, held compactly in parallel arrays (no object per line), so a million lines
@@ -423,15 +424,4 @@ export class StreamStore {
   private notify(change: StoreChange): void {
     for (const l of this.listeners) l(change);
   }
-}
-
-/** Inserts items into arr at index without spreading them as call arguments (safe for large batches). */
-function spliceIn<T>(arr: T[], at: number, items: T[]): void {
-  if (items.length < 10_000) {
-    arr.splice(at, 0, ...items);
-    return;
-  }
-  const tail = arr.splice(at);
-  for (const x of items) arr.push(x);
-  for (const x of tail) arr.push(x);
 }

@@ -54,7 +54,7 @@ describe("docs/architecture.md against the code", () => {
   it("keeps the web client off the server and the backends", () => {
     for (const file of SOURCES.filter((f) => f.startsWith("src/web/"))) {
       for (const target of importsOf(file)) {
-        expect(target, `${file} imports ${target}`).toMatch(/^src\/(web|protocol|core\/entry\.ts)/);
+        expect(target, `${file} imports ${target}`).toMatch(/^src\/(web|protocol|core\/(entry|escape)\.ts)/);
       }
     }
   });
