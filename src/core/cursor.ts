@@ -39,15 +39,6 @@ export function cursorTail(position: number, seq: number): string {
   return `${base36(position)}.${seq >= 0 ? base36(seq) : `-${base36(-seq)}`}`;
 }
 
-/** Position and seq of a cursor's tail, without checking its source part (the backend does that). */
-export function tailOf(cursor: string): { position: number; seq: number } {
-  const dot = cursor.lastIndexOf(".");
-  const before = cursor.lastIndexOf(".", dot - 1);
-  const seqText = cursor.slice(dot + 1);
-  const seq = seqText.startsWith("-") ? -Number.parseInt(seqText.slice(1), 36) : Number.parseInt(seqText, 36);
-  return { position: Number.parseInt(cursor.slice(before + 1, dot), 36), seq };
-}
-
 // Number#toString(36) goes through V8's generic radix conversion (~200 ns); two base-36 digits per table step
 // make the per-line cursor several times cheaper. Output is identical for non-negative safe integers.
 const SMALL: string[] = [];

@@ -35,11 +35,6 @@ export class RecentWindow {
     return this.lines.length - this.head;
   }
 
-  /** The oldest line held, if any. */
-  get first(): Line | undefined {
-    return this.lines[this.head];
-  }
-
   /**
    * Forget everything; the next lines follow `cursor` (null: wherever the next line starts). `fromStart`: the
    * cursor is the start of its source, so the window will hold all of it until it overflows.
