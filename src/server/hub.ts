@@ -27,6 +27,16 @@ export interface HubSubscriber {
   pace(): Promise<void> | null;
 }
 
+/**
+ * Something that sees every feed event of a stream in the same pass that feeds clients, before the clients do:
+ * the sealer (integrity) and the alert rules. A tap must be quick and must not throw; one that throws is logged
+ * through HubOptions.onError and stays attached (it is ours, not a client's).
+ */
+export interface FeedTap {
+  onLines(hub: Hub, lines: readonly Line[]): void;
+  onEvent(hub: Hub, event: Exclude<FeedEvent, { type: "lines" }>): void;
+}
+
 /** Catch-up reads from the source running at once per stream (see ReadGate). */
 const CATCH_UP_READS = 1;
 
@@ -65,6 +75,7 @@ export class Hub {
     slowClientCatchUps: 0,
   };
   private readonly subscribers = new Set<HubSubscriber>();
+  private readonly taps = new Set<FeedTap>();
   private changeWaiters: (() => void)[] = [];
   private feed: LiveFeed | null = null;
   private isClosed = false;
@@ -105,6 +116,12 @@ export class Hub {
 
   remove(subscriber: HubSubscriber): void {
     this.subscribers.delete(subscriber);
+  }
+
+  /** Attach a tap; returns the function that detaches it. */
+  tap(tap: FeedTap): () => void {
+    this.taps.add(tap);
+    return () => this.taps.delete(tap);
   }
 
   /**
@@ -171,6 +188,14 @@ export class Hub {
 
   private onFeedEvent(event: FeedEvent): void {
     if (this.isClosed) return;
+    for (const tap of this.taps) {
+      try {
+        if (event.type === "lines") tap.onLines(this, event.lines);
+        else tap.onEvent(this, event);
+      } catch (error) {
+        this.options.onError?.(this.name, error instanceof Error ? error : new Error(String(error)));
+      }
+    }
     switch (event.type) {
       case "lines":
         this.onLines(event.lines);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { FileBackend } from "../../src/backend/file/file-backend.js";
 import type { ServerMessage } from "../../src/protocol/messages.js";
 import type { Batch } from "../../src/server/frames.js";
-import { Hub, type HubSubscriber } from "../../src/server/hub.js";
+import { type FeedTap, Hub, type HubSubscriber } from "../../src/server/hub.js";
 import { useClosers } from "../helpers/closer.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -90,5 +90,68 @@ describe("hub fan-out", () => {
       expect(s.texts).toEqual(lines);
       expect(s.paceCalls).toBeGreaterThanOrEqual(2);
     }
+  });
+
+  it("a tap sees every line and event before the subscribers, and one that throws is reported and kept", async () => {
+    const errors: string[] = [];
+    const dir = await tempDir();
+    const file = dir.file("t.log");
+    await writeLines(file, []);
+    const hub = track(
+      new Hub("t", new FileBackend("t", file, { pollIntervalMs: 50 }), true, {
+        windowLines: 100,
+        windowBytes: 1 << 20,
+        maxFrameBytes: 1 << 16,
+        onError: (_stream, error) => errors.push(error.message),
+      }),
+    );
+    await hub.start();
+    const order: string[] = [];
+    const seen: string[] = [];
+    const events: string[] = [];
+    const tap: FeedTap = {
+      onLines(from, lines) {
+        expect(from).toBe(hub);
+        order.push("tap");
+        seen.push(...lines.map((l) => l.text));
+      },
+      onEvent(_from, event) {
+        events.push(event.type);
+      },
+    };
+    const broken: FeedTap = {
+      onLines() {
+        throw new Error("tap broke");
+      },
+      onEvent() {
+        throw new Error("tap broke");
+      },
+    };
+    hub.tap(broken);
+    const untap = hub.tap(tap);
+    const subscriber = new Recorder(false);
+    const onBatch = subscriber.onBatch.bind(subscriber);
+    subscriber.onBatch = (batch) => {
+      order.push("subscriber");
+      return onBatch(batch);
+    };
+    hub.add(subscriber);
+
+    await appendLines(file, makeLines(0, 5));
+    await waitFor(() => subscriber.texts.length >= 5, { message: "the first lines" });
+    await writeLines(file, makeLines(100, 1));
+    await waitFor(() => events.length >= 1, { message: "the truncation" });
+    expect(seen.slice(0, 5)).toEqual(makeLines(0, 5));
+    expect(order[0]).toBe("tap");
+    expect(events[0]).toBe("reset");
+    expect(errors.filter((m) => m === "tap broke").length).toBeGreaterThanOrEqual(2);
+
+    untap();
+    const before = seen.length;
+    await appendLines(file, makeLines(200, 3));
+    await waitFor(() => subscriber.texts.includes(makeLines(200, 3)[2] as string), {
+      message: "lines after untap",
+    });
+    expect(seen.length).toBe(before);
   });
 });
