@@ -9,13 +9,13 @@ import { parseEntry } from "../../core/entry.js";
  *   livetrail:{<name>}:lines   one Redis stream per log; the hash tag keeps it in one cluster slot
  *   livetrail:streams          a hash, stream name -> host label, written with each batch: servers discover here
  *
- * Entry IDs are chosen by the writer, never `*`: a line's ID is `<P>-0`, where P is the stream's byte position
- * after the line (the sum of every line's bytes plus one newline each, since the stream began), and a gap marker
- * after it is `<P>-1`, `<P>-2`, … So the ID *is* the cursor position (redis-cursor.ts): any replica finds the
- * entry a cursor names with one XRANGE, positions are identical everywhere, and byte budgets and lines frames
- * (protocol/lines-frame.ts derives each line's cursor from the last one and the sizes) work as for a file. Since
- * Redis refuses an ID at or below the stream's top, a writer that retries a batch after a lost reply cannot add a
- * line twice.
+ * Entry IDs are chosen by the writer, never `*`: every entry's ID is `<P>-0`, where P is the stream's position
+ * after it: the sum of every line's bytes plus one for its newline, and one for each gap marker, since the stream
+ * began. So the ID *is* the cursor position (redis-cursor.ts): any replica finds the entry a cursor names with one
+ * XRANGE, positions are identical everywhere, a gap marker has a cursor of its own (delivery goes on after it),
+ * and byte budgets and lines frames (protocol/lines-frame.ts derives each line's cursor from the last one and the
+ * sizes) work as for a file. Since Redis refuses an ID at or below the stream's top, a writer that retries a batch
+ * after a lost reply cannot add an entry twice.
  */
 
 /** Prefix of every livetrail key; other applications' keys in the same Redis are never read. */
@@ -68,15 +68,13 @@ export function streamNameProblem(name: string): string | null {
 
 /** The newest entry of a stream, as a writer needs it to go on: resume an agent, append after it. */
 export interface StreamTop {
-  /** Byte position after the last line (0: no line yet). */
+  /** Position after the newest entry, the first part of its ID (0: no entry yet). */
   position: number;
   /** Sequence number of the last line (0: none yet). */
   seq: number;
-  /** Sequence part of the newest ID: 0 after a line, k after the k-th gap marker following it. */
-  markers: number;
 }
 
-export const EMPTY_TOP: StreamTop = { position: 0, seq: 0, markers: 0 };
+export const EMPTY_TOP: StreamTop = { position: 0, seq: 0 };
 
 /** A line to write. */
 export interface LineInput {
@@ -114,11 +112,11 @@ export function encodeLine(top: StreamTop, input: LineInput): EncodedEntry {
   if (input.host !== undefined) fields.push(FIELD.host, input.host);
   if (input.file !== undefined) fields.push(FIELD.file, input.file);
   if (input.offset !== undefined) fields.push(FIELD.offset, String(input.offset));
-  return { id: `${position}-0`, fields, top: { position, seq, markers: 0 } };
+  return { id: `${position}-0`, fields, top: { position, seq } };
 }
 
 export function encodeGap(top: StreamTop, input: GapInput): EncodedEntry {
-  const markers = top.markers + 1;
+  const position = top.position + 1;
   const fields: (string | Buffer)[] = [
     FIELD.kind,
     "gap",
@@ -129,7 +127,7 @@ export function encodeGap(top: StreamTop, input: GapInput): EncodedEntry {
   ];
   if (input.skipped !== undefined) fields.push(FIELD.skipped, String(input.skipped));
   if (input.host !== undefined) fields.push(FIELD.host, input.host);
-  return { id: `${top.position}-${markers}`, fields, top: { ...top, markers } };
+  return { id: `${position}-0`, fields, top: { position, seq: top.seq } };
 }
 
 /** What an entry read from Redis is. Decoding never throws: whatever is in Redis gets one of these. */
@@ -151,10 +149,8 @@ export interface LineRecord {
 export interface GapRecord {
   kind: "gap";
   id: string;
-  /** Position of the line before the gap (the ID's first part). */
+  /** Position after the marker (the ID's first part): one more than after the entry before it. */
   position: number;
-  /** Sequence part of the ID (≥ 1). */
-  marker: number;
   /** Sequence number of the line before the marker (0: none), when the entry carries it. */
   seq?: number;
   reason: string;
@@ -187,6 +183,11 @@ export function parseId(id: string): ParsedId | null {
   return Number.isSafeInteger(position) && Number.isSafeInteger(sub) ? { position, sub } : null;
 }
 
+/** The ID of the entry that ends at a position (lines and gap markers alike). */
+export function entryId(position: number): string {
+  return `${position}-0`;
+}
+
 /** A non-negative decimal safe integer, or undefined (hostile values are ignored, never trusted). */
 function decimal(value: Buffer | undefined): number | undefined {
   if (value === undefined || value.length === 0 || value.length > 16) return undefined;
@@ -214,6 +215,8 @@ export function decodeEntry(rawId: Buffer | string, flat: readonly (Buffer | str
   const parsed = parseId(id);
   if (parsed === null) return { kind: "foreign", id, problem: `entry ID ${id} is beyond a safe integer` };
   const { position, sub } = parsed;
+  // Only `*` or a foreign writer makes a second part: livetrail's positions are the whole ID.
+  if (sub !== 0) return { kind: "foreign", id, position, problem: `entry ID ${id} is not livetrail's` };
   const fields = new Map<string, Buffer>();
   for (let i = 0; i + 1 < flat.length; i += 2) {
     const name = flat[i] as Buffer | string;
@@ -227,12 +230,10 @@ export function decodeEntry(rawId: Buffer | string, flat: readonly (Buffer | str
   if (kind !== undefined) {
     if (kind.toString("latin1") !== "gap")
       return { kind: "foreign", id, position, problem: `entry ${id} has unknown kind` };
-    if (sub === 0) return { kind: "foreign", id, position, problem: `gap marker ${id} has a line's ID` };
     const record: GapRecord = {
       kind: "gap",
       id,
       position,
-      marker: sub,
       reason: label(fields.get(FIELD.reason), MAX_REASON_CHARS) || "unknown",
     };
     const skipped = decimal(fields.get(FIELD.skipped));
@@ -268,9 +269,9 @@ export function decodeEntry(rawId: Buffer | string, flat: readonly (Buffer | str
 /** Where a writer goes on after the newest entry (`XREVRANGE key + - COUNT 1`), given as decoded. */
 export function topAfter(record: StreamRecord | null): StreamTop {
   if (record === null) return EMPTY_TOP;
-  if (record.kind === "line") return { position: record.position, seq: record.seq, markers: 0 };
+  if (record.kind === "line") return { position: record.position, seq: record.seq };
   if (record.kind === "gap" && record.seq !== undefined)
-    return { position: record.position, seq: record.seq, markers: record.marker };
+    return { position: record.position, seq: record.seq };
   throw new Error(
     `the newest entry of the stream is not livetrail's: ${record.kind === "foreign" ? record.problem : "a gap marker without q"}`,
   );

@@ -25,7 +25,7 @@ describe("redis entry codec", () => {
     expect(first.id).toBe("27-0");
     const second = encodeLine(first.top, { bytes: b("two") });
     expect(second.id).toBe("31-0");
-    expect(second.top).toEqual({ position: 31, seq: 2, markers: 0 });
+    expect(second.top).toEqual({ position: 31, seq: 2 });
     const decoded = decodeEntry(
       first.id,
       first.fields.map((f) => (typeof f === "string" ? b(f) : f)),
@@ -43,23 +43,16 @@ describe("redis entry codec", () => {
     });
   });
 
-  it("places gap markers after the line before them, and a writer resumes from either", () => {
+  it("gives gap markers one position of their own, and a writer resumes after either kind", () => {
     const line = encodeLine(EMPTY_TOP, { bytes: b("x") });
     const gap = encodeGap(line.top, { reason: "truncated", skipped: 3 });
-    expect(gap.id).toBe("2-1");
+    expect(gap.id).toBe("3-0");
     const again = encodeGap(gap.top, { reason: "file-gone" });
-    expect(again.id).toBe("2-2");
+    expect(again.id).toBe("4-0");
     const decoded = decodeEntry(gap.id, gap.fields);
-    expect(decoded).toMatchObject({
-      kind: "gap",
-      position: 2,
-      marker: 1,
-      reason: "truncated",
-      skipped: 3,
-      seq: 1,
-    });
-    expect(topAfter(decoded)).toEqual({ position: 2, seq: 1, markers: 1 });
-    expect(encodeLine(topAfter(decoded), { bytes: b("y") }).id).toBe("4-0");
+    expect(decoded).toMatchObject({ kind: "gap", position: 3, reason: "truncated", skipped: 3, seq: 1 });
+    expect(topAfter(decoded)).toEqual({ position: 3, seq: 1 });
+    expect(encodeLine(topAfter(decoded), { bytes: b("y") })).toMatchObject({ id: "5-0", top: { seq: 2 } });
   });
 
   it("decodes foreign and hostile entries to a reason, never throwing", () => {
@@ -70,7 +63,7 @@ describe("redis entry codec", () => {
     expect(decodeEntry("5-0", ["l", "x"])).toMatchObject({ kind: "foreign" });
     expect(decodeEntry("1-0", ["l", "long", "q", "1"])).toMatchObject({ kind: "foreign" });
     expect(decodeEntry("5-0", ["k", "what", "l", "x", "q", "1"])).toMatchObject({ kind: "foreign" });
-    expect(decodeEntry("5-0", ["k", "gap", "r", "x"])).toMatchObject({ kind: "foreign" });
+    expect(decodeEntry("5-1", ["k", "gap", "r", "x"])).toMatchObject({ kind: "foreign" });
     expect(decodeEntry("5-0", ["l"])).toMatchObject({ kind: "foreign" });
     // Hostile optional fields are dropped, the line stays.
     const odd = decodeEntry("10-0", [
@@ -86,7 +79,7 @@ describe("redis entry codec", () => {
     expect(odd).toMatchObject({ kind: "line", seq: 7, host: "a?b" });
     expect(odd).not.toHaveProperty("timeMs");
     expect(lineText((odd as { bytes: Buffer }).bytes, 100).text).toBe("\ufffd\ufffdA");
-    const gap = decodeEntry("5-1", ["k", "gap", "r", "x".repeat(1000), "n", "lots"]);
+    const gap = decodeEntry("5-0", ["k", "gap", "r", "x".repeat(1000), "n", "lots"]);
     expect(gap).toMatchObject({ kind: "gap", reason: "x".repeat(40) });
     expect(gap).not.toHaveProperty("skipped");
     expect(() => topAfter(decodeEntry("5-0", ["nope", "1"]))).toThrow(/not livetrail's/);
