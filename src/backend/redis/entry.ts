@@ -40,7 +40,10 @@ export const FIELD = {
   host: "h",
   /** Identity of the source file the line was read from (the agent's own string; opaque to readers). */
   file: "f",
-  /** Byte offset just after the line's LF in that file: where the agent resumes (decimal). */
+  /**
+   * Byte offset just after the line's LF in that file: where the agent resumes (decimal). A gap marker carries
+   * the file and offset where the writer went on after the gap, so the newest entry is always a resume point.
+   */
   offset: "o",
   /** Entry kind; absent for a line, `gap` for a gap marker. */
   kind: "k",
@@ -92,6 +95,9 @@ export interface GapInput {
   reason: string;
   skipped?: number;
   host?: string;
+  /** Where the writer goes on after the gap (a gap marker is a resume point as a line is). */
+  file?: string;
+  offset?: number;
 }
 
 /** An entry ready for `XADD key <id> ...fields`, and the stream's top after it. */
@@ -127,6 +133,8 @@ export function encodeGap(top: StreamTop, input: GapInput): EncodedEntry {
   ];
   if (input.skipped !== undefined) fields.push(FIELD.skipped, String(input.skipped));
   if (input.host !== undefined) fields.push(FIELD.host, input.host);
+  if (input.file !== undefined) fields.push(FIELD.file, input.file);
+  if (input.offset !== undefined) fields.push(FIELD.offset, String(input.offset));
   return { id: `${position}-0`, fields, top: { position, seq: top.seq } };
 }
 
@@ -156,6 +164,8 @@ export interface GapRecord {
   reason: string;
   skipped?: number;
   host?: string;
+  file?: string;
+  offset?: number;
 }
 
 /** Not an entry this codec wrote (another writer, a hand-made XADD): readers skip it and say why. */
@@ -242,6 +252,7 @@ export function decodeEntry(rawId: Buffer | string, flat: readonly (Buffer | str
     if (seq !== undefined) record.seq = seq;
     const host = label(fields.get(FIELD.host), MAX_LABEL_CHARS);
     if (host !== undefined) record.host = host;
+    Object.assign(record, filePosition(fields));
     return record;
   }
   const bytes = fields.get(FIELD.line);
@@ -258,12 +269,17 @@ export function decodeEntry(rawId: Buffer | string, flat: readonly (Buffer | str
   if (timeMs !== undefined) record.timeMs = timeMs;
   const host = label(fields.get(FIELD.host), MAX_LABEL_CHARS);
   if (host !== undefined) record.host = host;
-  // Kept exact (the agent compares it to decide where to resume), but bounded.
+  return Object.assign(record, filePosition(fields));
+}
+
+/** `f` and `o`, when valid. The file identity is kept exact (the agent compares it to resume), but bounded. */
+function filePosition(fields: Map<string, Buffer>): { file?: string; offset?: number } {
+  const out: { file?: string; offset?: number } = {};
   const file = fields.get(FIELD.file);
-  if (file !== undefined && file.length <= MAX_FILE_BYTES) record.file = file.toString("utf8");
+  if (file !== undefined && file.length <= MAX_FILE_BYTES) out.file = file.toString("utf8");
   const offset = decimal(fields.get(FIELD.offset));
-  if (offset !== undefined) record.offset = offset;
-  return record;
+  if (offset !== undefined) out.offset = offset;
+  return out;
 }
 
 /** Where a writer goes on after the newest entry (`XREVRANGE key + - COUNT 1`), given as decoded. */

@@ -45,12 +45,13 @@ describe("redis entry codec", () => {
 
   it("gives gap markers one position of their own, and a writer resumes after either kind", () => {
     const line = encodeLine(EMPTY_TOP, { bytes: b("x") });
-    const gap = encodeGap(line.top, { reason: "truncated", skipped: 3 });
+    const gap = encodeGap(line.top, { reason: "truncated", skipped: 3, file: "f2", offset: 0 });
     expect(gap.id).toBe("3-0");
     const again = encodeGap(gap.top, { reason: "file-gone" });
     expect(again.id).toBe("4-0");
     const decoded = decodeEntry(gap.id, gap.fields);
     expect(decoded).toMatchObject({ kind: "gap", position: 3, reason: "truncated", skipped: 3, seq: 1 });
+    expect(decoded).toMatchObject({ file: "f2", offset: 0 });
     expect(topAfter(decoded)).toEqual({ position: 3, seq: 1 });
     expect(encodeLine(topAfter(decoded), { bytes: b("y") })).toMatchObject({ id: "5-0", top: { seq: 2 } });
   });
