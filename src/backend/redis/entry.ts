@@ -23,7 +23,9 @@ const KEY_PREFIX = "livetrail:";
 /** The registry hash: stream name -> host label of the agent that writes it. */
 export const REGISTRY_KEY = `${KEY_PREFIX}streams`;
 /** Longest stream name (it becomes part of a key and appears in URLs). */
-export const MAX_STREAM_NAME = 200;
+export const MAX_STREAM_NAME = 64;
+/** The server's rule for stream names (server/options.ts): no braces, so the hash tag is the whole name. */
+const STREAM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Field names (one byte each: the per-entry overhead matters at millions of entries). */
 export const FIELD = {
@@ -60,12 +62,11 @@ export function streamKey(name: string): string {
   return `${KEY_PREFIX}{${name}}:lines`;
 }
 
-/** Why a name cannot be a Redis stream's, or null when it can. */
+/** Why a name cannot be a Redis stream's, or null when it can: the server's stream names (URLs, no braces). */
 export function streamNameProblem(name: string): string | null {
-  if (name.length === 0) return "stream name is empty";
-  if (name.length > MAX_STREAM_NAME) return `stream name longer than ${MAX_STREAM_NAME} characters`;
-  // Braces would move the hash tag; control characters have no place in a URL or a terminal.
-  if (/[{}\p{Cc}]/u.test(name)) return `stream name "${name}" contains braces or control characters`;
+  if (!STREAM_NAME.test(name)) {
+    return `invalid stream name "${name.slice(0, 80)}": use letters, digits, ".", "_" or "-" (max ${MAX_STREAM_NAME})`;
+  }
   return null;
 }
 

@@ -94,9 +94,8 @@ describe("redis entry codec", () => {
   it("names keys with a hash tag and refuses names that would move it", () => {
     expect(streamKey("audit")).toBe("livetrail:{audit}:lines");
     expect(streamNameProblem("audit")).toBeNull();
-    expect(streamNameProblem("a}b")).toMatch(/braces/);
-    expect(streamNameProblem("")).toMatch(/empty/);
-    expect(streamNameProblem("a\nb")).toMatch(/control/);
+    for (const bad of ["a}b", "{a}", "", "a\nb", "x".repeat(65), "-a"])
+      expect(streamNameProblem(bad)).toMatch(/invalid stream name/);
   });
 
   it("round-trips cursors and refuses foreign ones", () => {
