@@ -35,6 +35,9 @@ export interface RedisFeedOptions {
 export class RedisFeed implements LiveFeed {
   cursor: string | null;
   private closed = false;
+  /** An outage was reported and nothing was read since (one `error` event per outage, not one per retry). */
+  private outage = false;
+  private lastError: Error | null = null;
   private readonly done: Promise<void>;
 
   constructor(
@@ -46,6 +49,11 @@ export class RedisFeed implements LiveFeed {
     cursor: string | null,
   ) {
     this.cursor = cursor;
+    // A pending XREAD waits out the outage (it fails only once the connection is back): say so when it drops.
+    reader.on("error", (error: Error) => {
+      this.lastError = error;
+    });
+    reader.on("reconnecting", () => this.reportOutage(this.lastError ?? new Error("connection lost")));
     this.done = this.run();
   }
 
@@ -53,6 +61,12 @@ export class RedisFeed implements LiveFeed {
     this.closed = true;
     this.reader.disconnect();
     await this.done;
+  }
+
+  private reportOutage(error: unknown): void {
+    if (this.closed || this.outage) return;
+    this.outage = true;
+    this.listener({ type: "error", error: outageError(error) });
   }
 
   private async run(): Promise<void> {
@@ -71,6 +85,7 @@ export class RedisFeed implements LiveFeed {
           this.lastId,
         )) as [Buffer, RawEntries][] | null;
         if (this.closed) return;
+        this.outage = false;
         const entries = reply?.[0]?.[1];
         if (entries === undefined || entries.length === 0) continue;
         this.deliver(entries);
@@ -78,7 +93,7 @@ export class RedisFeed implements LiveFeed {
         if (wait) await wait;
       } catch (error) {
         if (this.closed) return;
-        if (!failed) this.listener({ type: "error", error: outageError(error) });
+        this.reportOutage(error);
         failed = true;
         // ioredis reconnects on its own; commands issued meanwhile wait in its offline queue.
         await new Promise((resolve) => setTimeout(resolve, 100));
