@@ -54,6 +54,28 @@ export interface StreamBackend {
   openRaw(): Promise<NodeJS.ReadableStream | null>;
 }
 
+/**
+ * A backend whose source takes lines appended through the server (`POST /api/streams/:name/entries`) itself: a
+ * Redis stream. A file stream is appended to by path (append/appender.ts) and does not need this.
+ */
+export interface AppendableBackend extends StreamBackend {
+  /** Appends whole lines (without newlines), all or none. */
+  appendLines(texts: readonly string[]): Promise<{ entries: number; bytes: number }>;
+}
+
+export function isAppendable(backend: StreamBackend): backend is AppendableBackend {
+  return typeof (backend as Partial<AppendableBackend>).appendLines === "function";
+}
+
+/**
+ * Streams that become known while the server runs (Redis streams as agents create them): `add` hands the server
+ * each new one, which it serves like those it was started with.
+ */
+export interface StreamSource {
+  start(add: (name: string, backend: StreamBackend) => void): Promise<void>;
+  close(): Promise<void>;
+}
+
 export interface CursorScheme {
   /**
    * True when cursors stay valid across a server restart (files: they name the file and offset); false when they

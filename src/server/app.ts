@@ -79,7 +79,18 @@ export function createServer(input: ServerOptions): LivetrailServer {
     forceCloseConnections: "idle",
   });
   const streams = new Streams();
-  input.streams.forEach((spec, i) => {
+  const onStreamError =
+    options.onStreamError ??
+    ((stream: string, error: Error) =>
+      app.log.warn({ stream, err: error }, "stream read problem (still following)"));
+  const hubFor = (name: string, backend: StreamBackend): Hub =>
+    new Hub(name, backend, streams.all().length === 0, {
+      windowLines: options.windowLines,
+      windowBytes: options.windowBytes,
+      maxFrameBytes: options.maxFrameBytes,
+      onError: onStreamError,
+    });
+  for (const spec of input.streams) {
     const backend: StreamBackend =
       spec.backend ??
       backendForFile(spec.name, spec.file as string, {
@@ -87,17 +98,21 @@ export function createServer(input: ServerOptions): LivetrailServer {
         watch: options.watch,
         maxLineBytes: options.maxLineBytes,
       });
-    streams.add(
-      new Hub(spec.name, backend, i === 0, {
-        windowLines: options.windowLines,
-        windowBytes: options.windowBytes,
-        maxFrameBytes: options.maxFrameBytes,
-        onError:
-          options.onStreamError ??
-          ((stream, error) => app.log.warn({ stream, err: error }, "stream read problem (still following)")),
-      }),
-    );
-  });
+    streams.add(hubFor(spec.name, backend));
+  }
+  /** A stream the source found while the server runs: served from now on (a name already served is ignored). */
+  const addDiscovered = (name: string, backend: StreamBackend): void => {
+    if (ctx.closing || streams.get(name) !== undefined) return;
+    const hub = hubFor(name, backend);
+    streams.add(hub);
+    const start = (): void => {
+      hub.start().catch((error: Error) => {
+        onStreamError(name, error);
+        if (!ctx.closing) setTimeout(start, 1000).unref();
+      });
+    };
+    start();
+  };
   const connections = new Connections();
   const ctx: ServerContext = {
     options,
@@ -155,6 +170,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
       listening ??= (async () => {
         await ready;
         for (const hub of streams.all()) await hub.start();
+        await options.streamSource?.start(addDiscovered);
         const tls = await options.security.tls?.load();
         if (tls !== undefined) (app.server as unknown as SecureServer).setSecureContext(tls);
         await app.listen({ host: options.host, port: options.port });
@@ -178,6 +194,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
         ctx.heartbeat.close();
         await app.close();
         await Promise.all(streams.all().map((hub) => hub.close()));
+        await options.streamSource?.close();
         bound = null;
       })();
       return closing;

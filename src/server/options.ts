@@ -1,5 +1,5 @@
 import type { FastifyRequest } from "fastify";
-import type { StreamBackend } from "../backend/backend.js";
+import type { StreamBackend, StreamSource } from "../backend/backend.js";
 import type { SlowClientPolicy } from "./delivery/subscription.js";
 import { type ResolvedSecurity, resolveSecurity, type SecurityOptions } from "./security/security-options.js";
 
@@ -19,8 +19,13 @@ export interface StreamSpec {
 export type Authorize = (request: FastifyRequest) => boolean | Promise<boolean>;
 
 export interface ServerOptions {
-  /** The streams; the first is the default (used by `/api/audit` and `/ws/audit`). At least one. */
+  /**
+   * The streams; the first is the default (used by `/api/audit` and `/ws/audit`). At least one, unless a
+   * streamSource brings them.
+   */
   streams: StreamSpec[];
+  /** Streams that become known while the server runs (serve --redis), added after these; started by listen(). */
+  streamSource?: StreamSource;
   /** Default 127.0.0.1. */
   host?: string;
   /** Default 8080; 0 picks a free port. */
@@ -77,9 +82,9 @@ export interface ServerOptions {
 }
 
 export type ResolvedOptions = Required<
-  Omit<ServerOptions, "authorize" | "onStreamError" | "staticDir" | "logger" | "security">
+  Omit<ServerOptions, "authorize" | "onStreamError" | "staticDir" | "logger" | "security" | "streamSource">
 > &
-  Pick<ServerOptions, "authorize" | "onStreamError"> & {
+  Pick<ServerOptions, "authorize" | "onStreamError" | "streamSource"> & {
     staticDir: string | null;
     logger: boolean | { level: string };
     security: ResolvedSecurity;
@@ -109,7 +114,10 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Fills defaults and rejects impossible settings with a clear message (never a crash later). */
 export function resolveOptions(options: ServerOptions, defaultStaticDir: string): ResolvedOptions {
-  if (!Array.isArray(options.streams) || options.streams.length === 0) {
+  if (
+    !Array.isArray(options.streams) ||
+    (options.streams.length === 0 && options.streamSource === undefined)
+  ) {
     throw new TypeError("at least one stream is required");
   }
   const names = new Set<string>();

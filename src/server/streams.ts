@@ -1,3 +1,4 @@
+import { SourceMissingError } from "../backend/backend.js";
 import type { Hub } from "./hub.js";
 
 /** The server's streams by name; the first one added is the default stream. */
@@ -16,7 +17,8 @@ export class Streams {
   }
 
   get default(): Hub {
-    if (this.first === null) throw new Error("no streams configured");
+    // Streams from a StreamSource may not be known yet (Redis not reachable at start): a 404, not a crash.
+    if (this.first === null) throw new SourceMissingError("no stream is known yet");
     return this.first;
   }
 

@@ -4,6 +4,7 @@ import { CursorError, StaleCursorError } from "../../core/cursor.js";
 import type { Line } from "../../core/line.js";
 import { DEFAULT_MAX_LINE_BYTES } from "../../core/line-splitter.js";
 import type {
+  AppendableBackend,
   CursorScheme,
   FeedEvent,
   FollowOptions,
@@ -14,9 +15,9 @@ import type {
   SearchOutcome,
   SearchQuery,
   SourceInfo,
-  StreamBackend,
 } from "../backend.js";
 import { entryId, type StreamRecord, streamKey } from "./entry.js";
+import { type AppendedLines, appendLines } from "./redis-append.js";
 import { decodeRedisCursor, encodeRedisCursor, type RedisCursor } from "./redis-cursor.js";
 import { RedisFeed } from "./redis-feed.js";
 import { type Located, locate } from "./redis-locate.js";
@@ -44,6 +45,8 @@ export interface RedisBackendOptions {
   feedBatch?: number;
   /** How long one XREAD blocks (ms). Default 5000. */
   blockMs?: number;
+  /** Host label (`h`) of lines appended through this server. Default "livetrail-server". */
+  hostLabel?: string;
 }
 
 /** Entries per XRANGE of a history read. */
@@ -56,7 +59,7 @@ const START = encodeRedisCursor({ position: 0, seq: 0 });
  * replica (redis-cursor.ts); gap markers in the stream are gaps for live readers and history alike; entries
  * trimmed by retention are a `trimmed` gap counted from the `q` numbers.
  */
-export class RedisBackend implements StreamBackend {
+export class RedisBackend implements AppendableBackend {
   readonly cursors: CursorScheme = { durable: true };
   readonly key: string;
   readonly records: StreamRecords;
@@ -223,6 +226,10 @@ export class RedisBackend implements StreamBackend {
       return { lines: [], cursor, more: false, atStart: false };
     }
     return this.readAfter(cursorBeforeRecord(found) as string, limit);
+  }
+
+  appendLines(texts: readonly string[]): Promise<AppendedLines> {
+    return appendLines(this.options.client, this.name, texts, this.options.hostLabel ?? "livetrail-server");
   }
 
   search(query: SearchQuery): Promise<SearchOutcome> {

@@ -44,7 +44,6 @@ export function redisLabel(url: string): string {
   try {
     const parsed = new URL(url);
     parsed.password = "";
-    parsed.username = parsed.username === "" ? "" : parsed.username;
     return parsed.toString().replace(/\/$/, "");
   } catch {
     return "the Redis URL";

@@ -19,6 +19,7 @@ interface ServeFlags extends SecurityFlags {
   stdinLines: string;
   stdinBytes: string;
   maxLineBytes?: string;
+  redis?: string;
 }
 
 /** Settings a --config file may hold (JSON); command-line flags win over it. */
@@ -50,6 +51,7 @@ NAME
 
 SYNOPSIS
   livetrail serve [options] [FILE | NAME=FILE | NAME=-]...
+  livetrail serve --redis URL [options] [NAME]...
   livetrail serve --demo
 
 DESCRIPTION
@@ -64,6 +66,12 @@ DESCRIPTION
   NAME=- (or -) makes a stream of standard input, e.g. journalctl -f | livetrail serve journal=-. Its lines
   are kept in memory, the newest --stdin-lines / --stdin-bytes of them: history, search and resume work within
   that ring; a client behind it gets a gap, and after a server restart its cursors resume with a gap.
+
+  --redis URL serves Redis streams instead of files (docs/scale-out.md): every stream that \`livetrail ship\`
+  agents register there, as they appear, and each NAME given (served from the start, the first the default).
+  Any number of servers may serve the same Redis: cursors are the same on all of them, so a client resumes on
+  another one with no gap and no duplicate. Appends through the HTTP API go to Redis. When Redis cannot be
+  reached the server says so on stderr, keeps serving, and picks the streams up when Redis answers.
 
 ENDPOINTS
   /                                    the dashboard (when built into dist/web)
@@ -99,6 +107,7 @@ EXAMPLES
   livetrail serve ./status/AUTO_REPAIR_AUDIT.log
   livetrail serve audit=/var/log/audit.log app=/var/log/app.log --port 9000
   livetrail serve --demo
+  livetrail serve --redis redis://10.0.0.5:6379 --host 0.0.0.0 --read-token-file tokens.txt
   journalctl -f -o cat | livetrail serve journal=- audit=status/AUTO_REPAIR_AUDIT.log
 `;
 
@@ -115,6 +124,10 @@ export function registerServe(program: Command): void {
     .option("--no-watch", "do not use file change events; find changes by polling only")
     .addOption(new Option("--poll", "same as --no-watch").hideHelp())
     .option("--demo", "serve a demo audit log that keeps growing (nothing to set up)")
+    .option(
+      "--redis <url>",
+      "serve the streams of this Redis (redis://[user:pass@]host:port[/db]) instead of files",
+    )
     .option("--max-line-bytes <n>", "longest line kept whole (longer ones are cut and marked)", "1048576")
     .option("--stdin-lines <n>", "lines of a NAME=- stream kept in memory", "100000")
     .option("--stdin-bytes <n>", "bytes of a NAME=- stream kept in memory", String(64 * 1024 * 1024))
@@ -138,7 +151,15 @@ export function registerServe(program: Command): void {
 
       let demo: Awaited<ReturnType<typeof startDemo>> | null = null;
       let stdin: RingBackend | null = null;
-      if (flags.demo) {
+      let redisLabel: string | null = null;
+      if (flags.redis !== undefined) {
+        if (flags.demo) throw new CliError("--demo serves its own file: give no --redis with it", 2);
+        const { redisStreamSource } = await import("../redis-serve.js");
+        const source = redisStreamSource(flags.redis, args, options.maxLineBytes as number);
+        options.streams = [];
+        options.streamSource = source.source;
+        redisLabel = source.label;
+      } else if (flags.demo) {
         if (args.length > 0) throw new CliError("--demo serves its own file: give no FILE with it", 2);
         demo = await startDemo();
         options.streams = [{ name: "audit", file: demo.file }];
@@ -175,7 +196,10 @@ export function registerServe(program: Command): void {
               "reach this port can read these logs\n",
           );
         }
-        const list = options.streams.map((s) => `${s.name}=${s.file ?? "-"}`).join(", ");
+        const list =
+          redisLabel !== null
+            ? `the streams of Redis at ${redisLabel}`
+            : options.streams.map((s) => `${s.name}=${s.file ?? "-"}`).join(", ");
         process.stdout.write(`livetrail: serving ${list} at ${address.url}\n`);
         const tls = server.options.security.tls;
         if (tls?.selfSigned)

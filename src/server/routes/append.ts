@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from "fastify";
 import { AppendError, appendEntries, type EntryInput } from "../../append/appender.js";
-import { EntryError, type EntryErrorCode, type EntryLevel } from "../../append/entry-format.js";
+import { EntryError, type EntryErrorCode, type EntryLevel, formatEntry } from "../../append/entry-format.js";
+import { isAppendable } from "../../backend/backend.js";
 import type { HttpErrorCode } from "../../protocol/errors.js";
 import type { ServerContext } from "../context.js";
 import type { ResolvedSecurity } from "../security/security-options.js";
@@ -110,10 +111,14 @@ export function registerAppendRoute(
     async (request, reply) => {
       const { name } = request.params;
       const file = files.get(name);
-      if (ctx.streams.get(name) === undefined) {
+      const hub = ctx.streams.get(name);
+      if (hub === undefined) {
         return sendError(reply, "unknown_stream", `no stream named "${name}"`);
       }
-      if (file === undefined) return sendError(reply, "not_appendable", `stream "${name}" is not a file`);
+      const appendable = isAppendable(hub.backend) ? hub.backend : null;
+      if (file === undefined && appendable === null) {
+        return sendError(reply, "not_appendable", `stream "${name}" is not a file`);
+      }
       const body = request.body;
       if ((body.message === undefined) === (body.entries === undefined)) {
         return sendError(reply, "bad_request", 'give either "message" or "entries"');
@@ -125,7 +130,11 @@ export function registerAppendRoute(
         category: entry.category,
       }));
       try {
-        const result = await appendEntries(file, entries, { level: body.level, category: body.category });
+        const options = { level: body.level, category: body.category };
+        const result =
+          appendable !== null
+            ? await appendable.appendLines(formatLines(entries, options))
+            : await appendEntries(file as string, entries, options);
         return reply.code(201).send({ stream: name, entries: result.entries, bytes: result.bytes });
       } catch (error) {
         if (error instanceof EntryError) {
@@ -133,6 +142,11 @@ export function registerAppendRoute(
         }
         // The write failed or stopped short; the appender has taken back what it could. The log gets the file
         // and the errno, the client what happened (no server path).
+        // A Redis stream: nothing was added (the append is one atomic script).
+        if (appendable !== null && !(error instanceof EntryError)) {
+          request.log.error({ err: error }, "append failed");
+          return sendError(reply, "write_failed", `not written: ${(error as Error).message}`);
+        }
         if (error instanceof AppendError) {
           request.log.error({ err: error }, "append failed");
           return sendError(
@@ -155,5 +169,17 @@ export function registerAppendRoute(
         throw error;
       }
     },
+  );
+}
+
+/** The entries as the appender would write them (same format, same checks), without their newlines. */
+function formatLines(entries: EntryInput[], options: { level?: EntryLevel; category?: string }): string[] {
+  const now = new Date();
+  return entries.map((entry) =>
+    formatEntry(entry.message, {
+      level: entry.level ?? options.level,
+      category: entry.category ?? options.category,
+      time: now,
+    }).slice(0, -1),
   );
 }

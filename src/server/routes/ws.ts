@@ -47,7 +47,13 @@ export function registerWebSocketRoutes(app: FastifyInstance, ctx: ServerContext
       socket.close(CloseCode.goingAway, "server shutting down");
       return;
     }
-    const session = new CompatSession(socket, ctx.streams.default, {
+    // Streams from a StreamSource (serve --redis) may not be known yet.
+    const hub = ctx.streams.all().find((h) => h.isDefault);
+    if (hub === undefined) {
+      socket.close(CloseCode.unreadable, "no stream is known yet");
+      return;
+    }
+    const session = new CompatSession(socket, hub, {
       maxBufferedBytes: options.maxBufferedBytes,
       delivery: ctx.delivery,
       onClose: (s) => {

@@ -1,0 +1,37 @@
+import type { StreamSource } from "../backend/backend.js";
+import { streamNameProblem } from "../backend/redis/entry.js";
+import { redisLabel } from "../backend/redis/redis-connection.js";
+import { RedisStreams } from "../backend/redis/redis-streams.js";
+import { CliError } from "./cli-error.js";
+
+/**
+ * The streams of `serve --redis URL [NAME]...`: NAMEs are stream names (not files); the source reports Redis
+ * outages and refused registry entries on stderr, as the server's other start-up messages.
+ */
+export function redisStreamSource(
+  url: string,
+  names: string[],
+  maxLineBytes: number,
+): { source: StreamSource; label: string } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new CliError(`--redis needs a URL like redis://host:6379, got "${url}"`, 2);
+  }
+  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
+    throw new CliError(`--redis needs a redis:// or rediss:// URL, got "${redisLabel(url)}"`, 2);
+  }
+  const seen = new Set<string>();
+  for (const name of names) {
+    const problem = streamNameProblem(name);
+    if (problem !== null) throw new CliError(`with --redis, give stream names: ${problem}`, 2);
+    if (seen.has(name)) throw new CliError(`stream name "${name}" is given twice`, 2);
+    seen.add(name);
+  }
+  const say = (message: string): void => {
+    process.stderr.write(`livetrail: ${message}\n`);
+  };
+  const source = new RedisStreams({ url, names, maxLineBytes, onProblem: say, onRecovered: say });
+  return { source, label: redisLabel(url) };
+}

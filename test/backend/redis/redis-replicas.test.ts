@@ -1,0 +1,162 @@
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { appendLines } from "../../../src/backend/redis/redis-append.js";
+import { commandConnection } from "../../../src/backend/redis/redis-connection.js";
+import { RedisStreams } from "../../../src/backend/redis/redis-streams.js";
+import { useClosers } from "../../helpers/closer.js";
+import { freePort, type RedisServer, startRedis } from "../../helpers/redis-server.js";
+import { waitFor } from "../../helpers/wait-for.js";
+import { makeLines, startServer, TestClient } from "../../server/harness.js";
+
+const track = useClosers();
+let redis: RedisServer;
+let writer: Redis;
+beforeAll(async () => {
+  redis = await startRedis();
+  writer = commandConnection(redis.url);
+});
+afterAll(async () => {
+  writer.disconnect();
+  await redis.stop();
+});
+
+let streams = 0;
+const uniqueName = () => `audit-${++streams}`;
+
+/** A replica: a real server serving the streams of the test's Redis. */
+async function replica(url = redis.url, problems: string[] = [], windowLines = 5000) {
+  const source = new RedisStreams({
+    url,
+    pollMs: 100,
+    onProblem: (m) => problems.push(m),
+    onRecovered: (m) => problems.push(m),
+  });
+  return track(await startServer([], { streamSource: source, windowLines }));
+}
+
+async function streamListed(url: string, name: string, token?: string): Promise<void> {
+  const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
+  await waitFor(
+    async () => {
+      const body = (await (await fetch(`${url}/api/streams`, { headers })).json()) as { name: string }[];
+      return body.some((s) => s.name === name);
+    },
+    { message: `stream ${name} discovered` },
+  );
+}
+
+describe("serve --redis: replicas on one Redis", () => {
+  it("two replicas discover a stream as it appears and deliver the same sequence, cursors included", async () => {
+    const name = uniqueName();
+    const [a, b] = [await replica(), await replica()];
+    await appendLines(writer, name, makeLines(0, 10, "early"), "host-1");
+    await Promise.all([streamListed(a.url, name), streamListed(b.url, name)]);
+    const ca = track(await TestClient.connect(`${a.wsUrl}/ws`));
+    const cb = track(await TestClient.connect(`${b.wsUrl}/ws`));
+    await ca.subscribe(name, { tail: 10 });
+    await cb.subscribe(name, { tail: 10 });
+    for (let i = 0; i < 20; i++) await appendLines(writer, name, makeLines(i * 50, 50, "burst"), "host-1");
+    await ca.waitForLines(1010, name);
+    await cb.waitForLines(1010, name);
+    const seqA = ca.lines(name).map((l) => [l.seq, l.text, l.c]);
+    const seqB = cb.lines(name).map((l) => [l.seq, l.text, l.c]);
+    expect(seqA).toEqual(seqB);
+    expect(seqA.map((l) => l[1])).toEqual([
+      ...makeLines(0, 10, "early"),
+      ...Array.from({ length: 20 }, (_, i) => makeLines(i * 50, 50, "burst")).flat(),
+    ]);
+    expect(seqA.map((l) => l[0])).toEqual(Array.from({ length: 1010 }, (_, i) => i + 1));
+  });
+
+  for (const windowLines of [5000, 10]) {
+    it(`a client moving to another replica with its last cursor sees no gap and no duplicate (window ${windowLines})`, async () => {
+      const name = uniqueName();
+      const a = await replica(redis.url, [], windowLines);
+      const b = await replica(redis.url, [], windowLines);
+      await appendLines(writer, name, makeLines(0, 5, "old"), "h");
+      await Promise.all([streamListed(a.url, name), streamListed(b.url, name)]);
+      const first = track(await TestClient.connect(`${a.wsUrl}/ws`));
+      await first.subscribe(name, { tail: 0 });
+      const batch1 = makeLines(0, 300, "a");
+      await appendLines(writer, name, batch1, "h");
+      await first.waitForLines(300, name);
+      const resumeAt = first.lines(name)[199];
+      await first.close();
+      const batch2 = makeLines(0, 400, "b");
+      await appendLines(writer, name, batch2, "h");
+
+      const second = track(await TestClient.connect(`${b.wsUrl}/ws`));
+      await second.subscribe(name, { since: resumeAt?.c as string });
+      const batch3 = makeLines(0, 5, "c");
+      await appendLines(writer, name, batch3, "h");
+      await second.waitForText(batch3[4] as string);
+      expect(second.texts(name)).toEqual([...batch1.slice(200), ...batch2, ...batch3]);
+      expect(second.messages.some((m) => m.type === "gap")).toBe(false);
+      // The cursors of the same lines are the same on both replicas.
+      expect(second.lines(name)[0]?.c).toBe(first.lines(name)[200]?.c);
+    });
+  }
+
+  it("an append through the HTTP API goes to Redis and reaches the other replica", async () => {
+    const name = uniqueName();
+    await appendLines(writer, name, ["[2025-12-17T17:40:00Z] seed"], "h");
+    const sourceA = new RedisStreams({ url: redis.url, pollMs: 100 });
+    const a = track(
+      await startServer([], { streamSource: sourceA, security: { writeTokens: ["w".repeat(32)] } }),
+    );
+    const b = await replica();
+    await Promise.all([streamListed(a.url, name, "w".repeat(32)), streamListed(b.url, name)]);
+    const client = track(await TestClient.connect(`${b.wsUrl}/ws`));
+    await client.subscribe(name, { tail: 1 });
+    const response = await fetch(`${a.url}/api/streams/${name}/entries`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${"w".repeat(32)}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        entries: [{ message: "appended one", level: "ok" }, { message: "two\nlines" }],
+      }),
+    });
+    expect(response.status).toBe(201);
+    expect(await response.json()).toMatchObject({ stream: name, entries: 2 });
+    await client.waitForLines(3, name);
+    const texts = client.texts(name);
+    expect(texts[1]).toMatch(/^\[\d{4}-\d\d-\d\dT[\d:.]+Z\] OK: appended one$/);
+    expect(texts[2]).toMatch(/\] two\\nlines$/);
+    expect(client.lines(name).map((l) => l.seq)).toEqual([1, 2, 3]);
+  });
+});
+
+describe("serve --redis: Redis down at server start", () => {
+  it("the server starts, says clearly that Redis is unreachable, and serves the streams once it answers", async () => {
+    const port = await freePort();
+    const problems: string[] = [];
+    const server = await replica(`redis://127.0.0.1:${port}`, problems);
+    await waitFor(() => problems.length > 0, { message: "a problem reported" });
+    expect(problems[0]).toMatch(
+      new RegExp(
+        `Redis at redis://127.0.0.1:${port} is not reachable \\(.*ECONNREFUSED.*\\); streams appear when it answers`,
+      ),
+    );
+    expect(await (await fetch(`${server.url}/api/streams`)).json()).toEqual([]);
+    expect((await fetch(`${server.url}/api/audit`)).status).toBe(404);
+
+    const late = await startRedis({ port });
+    const lateWriter = commandConnection(late.url);
+    try {
+      await appendLines(lateWriter, "late", makeLines(0, 3, "late"), "h");
+      await streamListed(server.url, "late");
+      expect(problems.at(-1)).toMatch(/answers again/);
+      const client = track(await TestClient.connect(`${server.wsUrl}/ws`));
+      await client.subscribe("late", { tail: 10 });
+      await appendLines(lateWriter, "late", ["[2025-12-17T17:41:00Z] live"], "h");
+      await client.waitForText("[2025-12-17T17:41:00Z] live");
+      expect(client.texts("late")).toEqual([...makeLines(0, 3, "late"), "[2025-12-17T17:41:00Z] live"]);
+      expect(await (await fetch(`${server.url}/api/audit`)).text()).toBe(
+        `${client.texts("late").join("\n")}\n`,
+      );
+    } finally {
+      await server.close();
+      lateWriter.disconnect();
+      await late.stop();
+    }
+  });
+});
