@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import { describeError } from "./cli-error.js";
 import { registerLog } from "./commands/log.js";
 import { registerServe } from "./commands/serve.js";
+import { registerShip } from "./commands/ship.js";
 import { registerTail } from "./commands/tail.js";
 import { registerVerify } from "./commands/verify.js";
 
@@ -24,6 +25,7 @@ const program = new Command("livetrail")
   .exitOverride();
 
 registerServe(program);
+registerShip(program);
 registerLog(program);
 registerTail(program);
 registerVerify(program);
