@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import type { Line } from "../../core/line.js";
 import type { FeedEvent, LiveFeed } from "../backend.js";
 import { parseId } from "./entry.js";
+import { encodeRedisCursor } from "./redis-cursor.js";
 import {
   cursorAfterRecord,
   decodeAll,
@@ -30,7 +31,7 @@ export interface RedisFeedOptions {
  * When the connection drops the pending XREAD fails, the feed says so once (an `error` event) and waits for
  * ioredis to reconnect (it retries with backoff). Then it goes on from the same ID, so nothing is lost or
  * delivered twice; if Redis came back without entries the feed had delivered (restarted without its data), the
- * feed reports a `restarted` reset at the stream's new top.
+ * feed reports a `restarted` reset and delivers the stream from its start.
  */
 export class RedisFeed implements LiveFeed {
   cursor: string | null;
@@ -130,18 +131,24 @@ export class RedisFeed implements LiveFeed {
     this.lastId = (entries[entries.length - 1] as [Buffer, Buffer[]])[0].toString("latin1");
   }
 
-  /** After a lost connection: did Redis come back without entries this feed already delivered? */
+  /**
+   * After a lost connection: did Redis come back without entries this feed already delivered (restarted without
+   * its data, or the last second of an `everysec` AOF lost)? Then the stream is a new generation: positions the
+   * clients hold no longer name the same lines, and entries may have been added since Redis came back, before
+   * this check. So the feed starts over at the stream's start, as the file backend does after a truncation,
+   * rather than at the top, which would skip those entries silently.
+   */
   private async checkAfterOutage(): Promise<void> {
     const newest = await new StreamRecords(this.reader, this.options.key).newest();
     const seen = parseId(this.lastId)?.position ?? 0;
-    const top = newest?.position ?? 0;
-    if (top >= seen) return;
-    this.lastId = newest === null ? "0-0" : newest.id;
-    const cursor = (newest === null ? null : cursorAfterRecord(newest)) ?? "x.0.0";
-    this.cursor = cursor;
-    this.listener({ type: "reset", reason: "restarted", cursor });
+    if ((newest?.position ?? 0) >= seen) return;
+    this.lastId = "0-0";
+    this.cursor = START;
+    this.listener({ type: "reset", reason: "restarted", cursor: START });
   }
 }
+
+const START = encodeRedisCursor({ position: 0, seq: 0 });
 
 function outageError(error: unknown): Error {
   const message = error instanceof Error ? error.message : String(error);

@@ -210,3 +210,45 @@ describe("RedisBackend: Redis restarted under a live feed", () => {
     }
   });
 });
+
+describe("RedisBackend: Redis restarted without its data", () => {
+  it("the feed reports a restarted reset and delivers the new stream from its start; old cursors get a gap", async () => {
+    const own = new RedisFixture();
+    own.server = await startRedis();
+    const { commandConnection } = await import("../../../src/backend/redis/redis-connection.js");
+    own.client = commandConnection(own.server.url);
+    const name = own.name();
+    const backend = own.backend(name);
+    const events: FeedEvent[] = [];
+    const feed = await backend.follow({ tail: 0 }, (e) => events.push(e));
+    let server = own.server;
+    try {
+      await own.append(name, numbered(0, 50));
+      await waitFor(
+        () => events.some((e) => e.type === "lines" && e.lines.length > 0 && e.lines.at(-1)?.seq === 50),
+        {
+          message: "50 lines",
+        },
+      );
+      const old = feed.cursor as string;
+      await server.stop(); // no AOF: the data is gone
+      server = await startRedis({ port: server.port });
+      await waitFor(async () => (await own.client.ping().catch(() => null)) === "PONG", {
+        message: "reconnected",
+      });
+      await own.append(name, numbered(0, 3));
+      await waitFor(() => events.some((e) => e.type === "reset"), { message: "a reset" });
+      const at = events.findIndex((e) => e.type === "reset");
+      expect(events[at]).toEqual({ type: "reset", reason: "restarted", cursor: "x.0.0" });
+      const linesSince = () => events.slice(at).flatMap((e) => (e.type === "lines" ? e.lines : []));
+      await waitFor(() => linesSince().length === 3, { message: "the new stream's lines after the reset" });
+      expect(texts(linesSince())).toEqual(numbered(0, 3));
+      const plan = await backend.resumeFrom(old, feed.cursor);
+      expect(plan).toMatchObject({ kind: "gap", reason: "restarted" });
+    } finally {
+      await feed.close();
+      own.client.disconnect();
+      await server.stop();
+    }
+  });
+});
