@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import type { Redis } from "ioredis";
-import type { StreamBackend, StreamSource } from "../backend.js";
+import type { StreamSource } from "../backend.js";
 import { REGISTRY_KEY, streamNameProblem } from "./entry.js";
 import { RedisBackend } from "./redis-backend.js";
 import { commandConnection, readerConnection, redisLabel } from "./redis-connection.js";
@@ -35,7 +35,7 @@ export class RedisStreams implements StreamSource {
   private timer: NodeJS.Timeout | null = null;
   private failing = false;
   private closed = false;
-  private add: ((name: string, backend: StreamBackend) => void) | null = null;
+  private add: Parameters<StreamSource["start"]>[0] | null = null;
 
   /** The connection's own last error (ECONNREFUSED, ...): says more than "max retries reached". */
   private lastError: Error | null = null;
@@ -57,9 +57,9 @@ export class RedisStreams implements StreamSource {
     });
   }
 
-  async start(add: (name: string, backend: StreamBackend) => void): Promise<void> {
+  async start(add: Parameters<StreamSource["start"]>[0]): Promise<void> {
     this.add = add;
-    for (const name of this.options.names ?? []) this.offer(name);
+    for (const name of this.options.names ?? []) this.offer(name, undefined);
     await this.poll();
   }
 
@@ -69,7 +69,8 @@ export class RedisStreams implements StreamSource {
     this.client.disconnect();
   }
 
-  private offer(name: string): void {
+  /** `host`: the registry's host label for the stream (written by its agent), when it is a usable one. */
+  private offer(name: string, host: string | undefined): void {
     if (this.known.has(name) || this.add === null) return;
     this.known.add(name);
     const problem = streamNameProblem(name);
@@ -77,18 +78,22 @@ export class RedisStreams implements StreamSource {
       this.options.onProblem?.(`ignoring stream in ${REGISTRY_KEY}: ${problem}`);
       return;
     }
-    this.add(name, this.backend(name));
+    const label =
+      host !== undefined && host.trim() !== "" && host.length <= 200 && !/\p{Cc}/u.test(host)
+        ? host
+        : undefined;
+    this.add(name, this.backend(name), label);
   }
 
   private async poll(): Promise<void> {
     if (this.closed) return;
     try {
-      const names = await this.client.hkeys(REGISTRY_KEY);
+      const hosts = await this.client.hgetall(REGISTRY_KEY);
       if (this.failing) {
         this.failing = false;
         this.options.onRecovered?.(`Redis at ${redisLabel(this.options.url)} answers again`);
       }
-      for (const name of names.sort()) this.offer(name);
+      for (const name of Object.keys(hosts).sort()) this.offer(name, hosts[name]);
     } catch (error) {
       if (!this.failing && !this.closed) {
         this.failing = true;
