@@ -72,7 +72,8 @@ export function isAppendable(backend: StreamBackend): backend is AppendableBacke
  * each new one, which it serves like those it was started with.
  */
 export interface StreamSource {
-  start(add: (name: string, backend: StreamBackend) => void): Promise<void>;
+  /** `host`: the host label the stream's lines come from, when the source knows it (shown in `hello`). */
+  start(add: (name: string, backend: StreamBackend, host?: string) => void): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -32,6 +32,11 @@ export interface StreamInfo {
    * restart (a file's do; a ring filled from stdin lives only as long as the server).
    */
   cursors: { durable: boolean };
+  /**
+   * The host the stream's lines come from (a file stream: `serve --host-label` or the server's host name; a Redis
+   * stream: the label its agent registered). Display text, never trusted: the dashboard groups tabs by it.
+   */
+  host?: string;
 }
 
 // ---- client -> server ----

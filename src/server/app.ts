@@ -83,12 +83,13 @@ export function createServer(input: ServerOptions): LivetrailServer {
     options.onStreamError ??
     ((stream: string, error: Error) =>
       app.log.warn({ stream, err: error }, "stream read problem (still following)"));
-  const hubFor = (name: string, backend: StreamBackend): Hub =>
+  const hubFor = (name: string, backend: StreamBackend, host: string | undefined): Hub =>
     new Hub(name, backend, streams.all().length === 0, {
       windowLines: options.windowLines,
       windowBytes: options.windowBytes,
       maxFrameBytes: options.maxFrameBytes,
       onError: onStreamError,
+      host,
     });
   for (const spec of input.streams) {
     const backend: StreamBackend =
@@ -98,12 +99,12 @@ export function createServer(input: ServerOptions): LivetrailServer {
         watch: options.watch,
         maxLineBytes: options.maxLineBytes,
       });
-    streams.add(hubFor(spec.name, backend));
+    streams.add(hubFor(spec.name, backend, spec.host));
   }
   /** A stream the source found while the server runs: served from now on (a name already served is ignored). */
-  const addDiscovered = (name: string, backend: StreamBackend): void => {
+  const addDiscovered = (name: string, backend: StreamBackend, host?: string): void => {
     if (ctx.closing || streams.get(name) !== undefined) return;
-    const hub = hubFor(name, backend);
+    const hub = hubFor(name, backend, host);
     streams.add(hub);
     const start = (): void => {
       hub.start().catch((error: Error) => {

@@ -13,6 +13,8 @@ export interface HubOptions {
   maxFrameBytes: number;
   /** Non-fatal follower problems (I/O errors); the hub keeps going. */
   onError?: (stream: string, error: Error) => void;
+  /** The host the stream's lines come from (`hello` tells clients, which group streams by it). */
+  host?: string | undefined;
 }
 
 /** What the hub needs from anything that receives its stream (a WebSocket subscription, an SSE response). */
@@ -91,6 +93,10 @@ export class Hub {
 
   get closed(): boolean {
     return this.isClosed;
+  }
+
+  get host(): string | undefined {
+    return this.options.host;
   }
 
   get clientCount(): number {

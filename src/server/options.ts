@@ -1,5 +1,6 @@
 import type { FastifyRequest } from "fastify";
 import type { StreamBackend, StreamSource } from "../backend/backend.js";
+import { hostLabelProblem } from "../protocol/host-label.js";
 import type { SlowClientPolicy } from "./delivery/subscription.js";
 import { type ResolvedSecurity, resolveSecurity, type SecurityOptions } from "./security/security-options.js";
 
@@ -10,6 +11,8 @@ export interface StreamSpec {
   file?: string;
   /** A ready backend (e.g. a future Redis one); default: a FileBackend on `file`. */
   backend?: StreamBackend;
+  /** The host the lines come from, shown by the dashboard, which groups streams by it (`hello`'s `host`). */
+  host?: string;
 }
 
 /**
@@ -132,6 +135,8 @@ export function resolveOptions(options: ServerOptions, defaultStaticDir: string)
     if (spec.backend === undefined && (typeof spec.file !== "string" || spec.file === "")) {
       throw new TypeError(`stream "${spec.name}" needs a file`);
     }
+    const hostProblem = spec.host === undefined ? null : hostLabelProblem(String(spec.host));
+    if (hostProblem !== null) throw new TypeError(`stream "${spec.name}": ${hostProblem}`);
   }
   const resolved: ResolvedOptions = {
     ...DEFAULTS,

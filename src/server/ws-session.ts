@@ -52,6 +52,7 @@ export class WsSession extends WsConnection {
         name: hub.name,
         default: hub.isDefault,
         cursors: hub.backend.cursors,
+        ...(hub.host === undefined ? {} : { host: hub.host }),
       })),
       heartbeatMs: this.options.heartbeatMs,
     });

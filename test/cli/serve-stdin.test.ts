@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { describe, expect, it } from "vitest";
 import type { LinesPage, SearchResult, WireLine } from "../../src/protocol/messages.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -26,7 +27,10 @@ describe("livetrail serve NAME=-", () => {
     const client = await TestClient.connect(`${wsUrl}/ws`);
     try {
       const hello = client.messages[0] as { streams: { name: string; cursors: { durable: boolean } }[] };
-      expect(hello.streams).toEqual([{ name: "logs", default: true, cursors: { durable: false } }]);
+      // A stdin stream comes from this machine: its host label is the host name (no --host-label given).
+      expect(hello.streams).toEqual([
+        { name: "logs", default: true, cursors: { durable: false }, host: hostname() },
+      ]);
       await client.subscribe("logs", { tail: 100 });
       expect(client.texts("logs")).toEqual(makeLines(0, 5, "early"));
       const resumeAt = (client.lines("logs").at(-1) as WireLine).c;

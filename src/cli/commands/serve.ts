@@ -1,7 +1,9 @@
 import { readFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import { basename, dirname, resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { RingBackend } from "../../backend/ring/ring-backend.js";
+import { hostLabelProblem } from "../../protocol/host-label.js";
 import type { ServerOptions, StreamSpec } from "../../server/options.js";
 import { resolveAuditFile } from "../audit-file.js";
 import { CliError } from "../cli-error.js";
@@ -20,6 +22,7 @@ interface ServeFlags extends SecurityFlags {
   stdinBytes: string;
   maxLineBytes?: string;
   redis?: string;
+  hostLabel?: string;
 }
 
 /** Settings a --config file may hold (JSON); command-line flags win over it. */
@@ -67,6 +70,9 @@ DESCRIPTION
   are kept in memory, the newest --stdin-lines / --stdin-bytes of them: history, search and resume work within
   that ring; a client behind it gets a gap, and after a server restart its cursors resume with a gap.
 
+  --host-label H names the host the file and stdin streams come from (default: this machine's host name); the
+  dashboard groups streams by host and merges several into one view ordered by time.
+
   --redis URL serves Redis streams instead of files (docs/scale-out.md): every stream that \`livetrail ship\`
   agents register there, as they appear, and each NAME given (served from the start, the first the default).
   Any number of servers may serve the same Redis: cursors are the same on all of them, so a client resumes on
@@ -85,7 +91,7 @@ ENDPOINTS
   GET /healthz, GET /metrics           health and Prometheus metrics
 
 CONFIG FILE
-  JSON with any of: streams ({"NAME": "FILE"} or [{"name","file"}]; relative to the config file), host, port,
+  JSON with any of: streams ({"NAME": "FILE"} or [{"name","file","host"}]; relative to the config file), host, port,
   pollIntervalMs, watch, windowLines, windowBytes, maxBufferedBytes, maxLineBytes, maxFrameBytes, heartbeatMs,
   maxSubscriptions, maxMessageBytes, catchUpChunkLines, searchTimeoutMs, maxConcurrentSearches, closeGraceMs,
   slowClients ("catch-up": a client that falls behind gets the missed lines once it drains, the default; "gap":
@@ -127,6 +133,10 @@ export function registerServe(program: Command): void {
     .option(
       "--redis <url>",
       "serve the streams of this Redis (redis://[user:pass@]host:port[/db]) instead of files",
+    )
+    .option(
+      "--host-label <label>",
+      "host shown for the file and stdin streams (the dashboard groups streams by host); default: host name",
     )
     .option("--max-line-bytes <n>", "longest line kept whole (longer ones are cut and marked)", "1048576")
     .option("--stdin-lines <n>", "lines of a NAME=- stream kept in memory", "100000")
@@ -172,6 +182,12 @@ export function registerServe(program: Command): void {
         const file = resolveAuditFile();
         options.streams = [{ name: streamName(file), file }];
       }
+
+      // File and stdin streams come from this machine; a config file's own "host" per stream wins.
+      if (flags.hostLabel !== undefined && hostLabelProblem(flags.hostLabel) !== null)
+        throw new CliError(`--host-label: ${hostLabelProblem(flags.hostLabel)}`, 2);
+      const host = flags.hostLabel ?? hostname();
+      options.streams = options.streams.map((s) => ({ ...s, host: s.host ?? host }));
 
       // Loaded here, not at the top: `livetrail log` and `tail` should not pay for loading the web server.
       const { createServer } = await import("../../server/app.js");
@@ -317,12 +333,16 @@ async function readConfig(path: string): Promise<ConfigFile> {
         : null;
     if (list === null) throw new CliError(`--config ${path}: "streams" must be an object or an array`, 2);
     out.streams = list.map((entry: unknown) => {
-      const e = entry as { name?: unknown; file?: unknown };
+      const e = entry as { name?: unknown; file?: unknown; host?: unknown };
       if (typeof e?.file !== "string" || e.file === "") {
         throw new CliError(`--config ${path}: every stream needs a "file" string`, 2);
       }
       const file = resolve(base, e.file);
-      return { name: typeof e.name === "string" ? e.name : streamName(file), file };
+      const named = { name: typeof e.name === "string" ? e.name : streamName(file), file };
+      if (e.host === undefined) return named;
+      const problem = typeof e.host === "string" ? hostLabelProblem(e.host) : "a host label is a string";
+      if (problem !== null) throw new CliError(`--config ${path}: stream "${named.name}": ${problem}`, 2);
+      return { ...named, host: e.host as string };
     });
   }
   if (typeof out.staticDir === "string") out.staticDir = resolve(base, out.staticDir);
