@@ -289,13 +289,18 @@ class Session {
     for (const line of lines) {
       const text = line.text;
       const timeMs = parseEntry(text).tsMs;
+      const bytes = Buffer.from(text, "utf8");
       const entry = encodeLine(top, {
-        bytes: Buffer.from(text, "utf8"),
+        bytes,
         host,
         file: uniform ? first : fileIdentityOf(line.cursor),
         offset: line.end,
         ...(timeMs === undefined ? {} : { timeMs }),
       });
+      // The same bytes as the string they were encoded from: ioredis writes a command of strings as one string,
+      // while a single Buffer among its arguments makes it copy every argument into buffers (~4x the agent's CPU).
+      const at = entry.fields.indexOf(bytes);
+      if (at >= 0) entry.fields[at] = text;
       top = entry.top;
       batcher.push(entry);
     }
