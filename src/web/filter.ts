@@ -1,6 +1,7 @@
 import { FilterChannel, type JobInfo, type WorkerLike } from "./filter-channel.js";
 import type { FromWorker, MirrorText } from "./filter-engine.js";
 import { compileFilter, type FilterSpec, type Matcher, type RegexSpec, regexOf } from "./matcher.js";
+import { spliceIn } from "./splice-in.js";
 import type { StoreChange, StreamStore } from "./store.js";
 
 export type { WorkerLike } from "./filter-channel.js";
@@ -230,6 +231,29 @@ export class FilterIndex {
     }
   }
 
+  /** Literal filter: rows [at, at+count) were inserted; the held matches after them move up, the new ones go in. */
+  private insertHere(at: number, count: number): void {
+    const m = this.matcher;
+    if (!m) return;
+    // In front (at 0) the base moved down instead: nothing held is renumbered.
+    if (at > 0) this.renumber({ kind: "insert", at, count });
+    const s = this.store;
+    const shown: number[] = [];
+    const gaps: number[] = [];
+    for (let i = at; i < at + count; i++) {
+      if (s.isGap(i)) {
+        shown.push(s.base + i);
+        gaps.push(s.base + i);
+      } else if (m.test(s.text(i))) shown.push(s.base + i);
+    }
+    if (shown.length > 0) spliceIn(this.abs, this.head + this.countBelow(s.base + at), shown);
+    if (gaps.length > 0) {
+      let k = 0;
+      while (k < this.gapAbs.length && (this.gapAbs[k] as number) < s.base + at) k++;
+      spliceIn(this.gapAbs, k, gaps);
+    }
+  }
+
   private emit(e: FilterEvent): void {
     for (const l of this.listeners) l(e);
   }
@@ -252,10 +276,14 @@ export class FilterIndex {
         break;
       }
       default:
-        // Inserts and removals renumber rows; they are user actions (paging, filling), so a full pass is fine.
+        // Inserts and removals renumber rows. An insert (also a merged view's late line) tests only its rows;
+        // removals are user actions (filling a gap), so a full pass is fine.
         if (this.matcher) {
-          this.clearRows();
-          this.scanHere(0, this.store.length);
+          if (c.kind === "insert") this.insertHere(c.at, c.count);
+          else {
+            this.clearRows();
+            this.scanHere(0, this.store.length);
+          }
         } else if (this.regex) {
           if (c.kind === "insert" && c.at === 0 && this.scanPosted === this.gen) {
             this.scanPrepended(c.count); // the rows held keep their indices: only the new ones need a test

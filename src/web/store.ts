@@ -202,6 +202,65 @@ export class StreamStore {
     this.trimTail();
   }
 
+  /**
+   * Rows of another store (a merged view's members) put at `row`, copied column by column (no re-parse): lines
+   * keep their text, cursor, time, level and cut mark; a gap row shares its GapInfo with the source, so filling it
+   * there can be found from here. Beyond the cap the oldest rows are dropped, as for live lines.
+   */
+  insertCopied(
+    row: number,
+    stores: readonly StreamStore[],
+    srcs: ArrayLike<number>,
+    rows: ArrayLike<number>,
+  ): void {
+    const n = rows.length;
+    if (n === 0) return;
+    const texts = new Array<string>(n);
+    const cursors = new Array<string>(n);
+    const seqs = new Array<number>(n);
+    const times = new Array<number>(n);
+    const levels = new Array<number>(n);
+    const cut: [number, number][] = [];
+    for (let k = 0; k < n; k++) {
+      const r = rows[k] as number;
+      const from = stores[srcs[k] as number] as StreamStore;
+      const lvl = from.level(r);
+      texts[k] = from.text(r);
+      cursors[k] = from.cursor(r);
+      times[k] = from.time(r);
+      levels[k] = lvl;
+      if (lvl === Lvl.gap) {
+        const id = this.nextGapId++;
+        this.gapInfo.set(id, from.gap(r) ?? { from: null, to: from.cursor(r), reason: "not-loaded" });
+        seqs[k] = id;
+      } else {
+        seqs[k] = from.seq(r);
+        const t = from.trunc(r);
+        if (t !== undefined) cut.push([k, t]);
+        this.count(times[k] as number, lvl, 1);
+      }
+    }
+    if (row >= this.length) {
+      const at = this.base + this.length;
+      // A loop, not push(...rows): a rebuild copies up to the cap, past the engine's argument limit.
+      for (let k = 0; k < n; k++) {
+        this.texts.push(texts[k] as string);
+        this.cursors.push(cursors[k] as string);
+        this.seqs.push(seqs[k] as number);
+        this.times.push(times[k] as number);
+        this.levels.push(levels[k] as number);
+      }
+      for (const [k, bytes] of cut) this.cuts.set(at + k, bytes);
+      this.afterPush(n);
+      return;
+    }
+    this.insertColumns(row, texts, cursors, seqs, times, levels);
+    for (const [k, bytes] of cut) this.cuts.set(this.base + row + k, bytes);
+    this.notify({ kind: "insert", at: row, count: n });
+    const excess = this.length - this.cap;
+    if (excess > 0) this.evict(excess);
+  }
+
   /** Row of the first line at or after `ms` (binary search; lines without time take a neighbour's). */
   rowAtTime(ms: number): number {
     let lo = 0;

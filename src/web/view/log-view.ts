@@ -235,6 +235,16 @@ export class LogView {
 
   private onStoreChange(c: StoreChange): void {
     if (c.kind === "insert" || c.kind === "remove" || c.kind === "clear") this.version++;
+    // Rows inserted or removed above the line in view (a merged view's late line, a filled gap) renumber it:
+    // move the anchor, the selection and the "new below" mark with their rows, so the view does not jump.
+    if ((c.kind === "insert" || c.kind === "remove") && c.at > 0 && this.source) {
+      const at = this.source.store.base + c.at;
+      const d = c.kind === "insert" ? c.count : -c.count;
+      const move = (abs: number): number => (abs < at ? abs : Math.max(at, abs + d));
+      if (this.anchor) this.anchor = { ...this.anchor, abs: move(this.anchor.abs) };
+      if (this.selectedAbs !== null) this.selectedAbs = move(this.selectedAbs);
+      this.leftAtAbs = move(this.leftAtAbs);
+    }
     this.invalidate();
   }
 
