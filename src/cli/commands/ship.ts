@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
+import { basename } from "node:path";
 import type { Command } from "commander";
-import { streamNameProblem } from "../../backend/redis/entry.js";
 import { connect } from "../../ship/redis-connection.js";
 import { parseRetention, type RetentionPolicy } from "../../ship/retention.js";
 import { type ShipEvent, Shipper } from "../../ship/shipper.js";
@@ -137,19 +137,30 @@ async function ship(streams: { name: string; file: string }[], settings: ShipSet
   if (fatal) throw new CliError("stopped: a stream cannot be shipped (see above)", 1);
 }
 
+/** The server's rule for stream names (serve NAME=FILE), so a shipped stream is served under the same name. */
+const STREAM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
 function streamsFromArgs(args: string[]): { name: string; file: string }[] {
   const used = new Set<string>();
   return args.map((arg) => {
     const eq = arg.indexOf("=");
-    const named = eq > 0 && streamNameProblem(arg.slice(0, eq)) === null && !arg.slice(0, eq).includes("/");
+    // NAME=FILE only when the part before "=" is a valid name (a path may contain "=").
+    const named = eq > 0 && STREAM_NAME.test(arg.slice(0, eq));
     const file = resolveAuditFile(named ? arg.slice(eq + 1) : arg);
-    const name = named ? arg.slice(0, eq) : (file.split("/").pop() as string);
-    const problem = streamNameProblem(name);
-    if (problem !== null) throw new CliError(problem, 2);
+    const name = named ? arg.slice(0, eq) : nameOf(file);
     if (used.has(name)) throw new CliError(`stream name "${name}" is given twice (use NAME=FILE)`, 2);
     used.add(name);
     return { name, file };
   });
+}
+
+/** A stream name from a file's base name, reduced to the allowed characters (as `serve` does). */
+function nameOf(file: string): string {
+  const cleaned = basename(file)
+    .replace(/[^A-Za-z0-9._-]/g, "-")
+    .replace(/^[^A-Za-z0-9]+/, "")
+    .slice(0, 64);
+  return cleaned === "" ? "stream" : cleaned;
 }
 
 function retentionFrom(flags: ShipFlags): RetentionPolicy {
