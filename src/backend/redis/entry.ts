@@ -228,59 +228,64 @@ export function decodeEntry(rawId: Buffer | string, flat: readonly (Buffer | str
   const { position, sub } = parsed;
   // Only `*` or a foreign writer makes a second part: livetrail's positions are the whole ID.
   if (sub !== 0) return { kind: "foreign", id, position, problem: `entry ID ${id} is not livetrail's` };
-  const fields = new Map<string, Buffer>();
-  for (let i = 0; i + 1 < flat.length; i += 2) {
-    const name = flat[i] as Buffer | string;
-    const key = typeof name === "string" ? name : name.toString("latin1");
-    if (key.length === 1 && !fields.has(key)) {
-      const value = flat[i + 1] as Buffer | string;
-      fields.set(key, typeof value === "string" ? Buffer.from(value, "utf8") : value);
-    }
-  }
-  const kind = fields.get(FIELD.kind);
-  if (kind !== undefined) {
-    if (kind.toString("latin1") !== "gap")
+  const fields = gather(flat);
+  if (fields.k !== undefined) {
+    if (fields.k.toString("latin1") !== "gap")
       return { kind: "foreign", id, position, problem: `entry ${id} has unknown kind` };
     const record: GapRecord = {
       kind: "gap",
       id,
       position,
-      reason: label(fields.get(FIELD.reason), MAX_REASON_CHARS) || "unknown",
+      reason: label(fields.r, MAX_REASON_CHARS) || "unknown",
     };
-    const skipped = decimal(fields.get(FIELD.skipped));
+    const skipped = decimal(fields.n);
     if (skipped !== undefined) record.skipped = skipped;
-    const seq = decimal(fields.get(FIELD.seq));
+    const seq = decimal(fields.q);
     if (seq !== undefined) record.seq = seq;
-    const host = label(fields.get(FIELD.host), MAX_LABEL_CHARS);
+    const host = label(fields.h, MAX_LABEL_CHARS);
     if (host !== undefined) record.host = host;
-    Object.assign(record, filePosition(fields));
-    return record;
+    return withFilePosition(record, fields);
   }
-  const bytes = fields.get(FIELD.line);
+  const bytes = fields.l;
   if (bytes === undefined) return { kind: "foreign", id, position, problem: `entry ${id} has no line field` };
-  if (sub !== 0)
-    return { kind: "foreign", id, position, problem: `line entry ${id} is not at a line position` };
   if (bytes.length + 1 > position)
     return { kind: "foreign", id, position, problem: `line entry ${id} is longer than its position` };
-  const seq = decimal(fields.get(FIELD.seq));
+  const seq = decimal(fields.q);
   if (seq === undefined || seq < 1)
     return { kind: "foreign", id, position, problem: `line entry ${id} has no valid sequence number` };
   const record: LineRecord = { kind: "line", id, position, seq, bytes };
-  const timeMs = decimal(fields.get(FIELD.time));
+  const timeMs = decimal(fields.t);
   if (timeMs !== undefined) record.timeMs = timeMs;
-  const host = label(fields.get(FIELD.host), MAX_LABEL_CHARS);
+  const host = label(fields.h, MAX_LABEL_CHARS);
   if (host !== undefined) record.host = host;
-  return Object.assign(record, filePosition(fields));
+  return withFilePosition(record, fields);
 }
 
-/** `f` and `o`, when valid. The file identity is kept exact (the agent compares it to resume), but bounded. */
-function filePosition(fields: Map<string, Buffer>): { file?: string; offset?: number } {
-  const out: { file?: string; offset?: number } = {};
-  const file = fields.get(FIELD.file);
-  if (file !== undefined && file.length <= MAX_FILE_BYTES) out.file = file.toString("utf8");
-  const offset = decimal(fields.get(FIELD.offset));
-  if (offset !== undefined) out.offset = offset;
-  return out;
+/** The codec's fields of one entry, by their one-byte names; the first of a repeated field wins. */
+type Fields = Partial<Record<(typeof FIELD)[keyof typeof FIELD], Buffer>>;
+
+// A switch over one-byte names instead of a Map per entry: a search or a history page decodes thousands.
+function gather(flat: readonly (Buffer | string)[]): Fields {
+  const fields: Fields = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const name = flat[i] as Buffer | string;
+    if (name.length !== 1) continue;
+    const key = (typeof name === "string" ? name : String.fromCharCode(name[0] as number)) as keyof Fields;
+    if (!KNOWN.has(key) || fields[key] !== undefined) continue;
+    const value = flat[i + 1] as Buffer | string;
+    fields[key] = typeof value === "string" ? Buffer.from(value, "utf8") : value;
+  }
+  return fields;
+}
+
+const KNOWN = new Set<string>(Object.values(FIELD));
+
+/** Adds `f` and `o` when valid. The file identity is kept exact (the agent compares it to resume), but bounded. */
+function withFilePosition<T extends { file?: string; offset?: number }>(record: T, fields: Fields): T {
+  if (fields.f !== undefined && fields.f.length <= MAX_FILE_BYTES) record.file = fields.f.toString("utf8");
+  const offset = decimal(fields.o);
+  if (offset !== undefined) record.offset = offset;
+  return record;
 }
 
 /** Where a writer goes on after the newest entry (`XREVRANGE key + - COUNT 1`), given as decoded. */
