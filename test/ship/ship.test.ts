@@ -118,3 +118,34 @@ describe("livetrail ship", () => {
     expect(badUrl.stderr).toContain("redis://");
   });
 });
+
+describe("livetrail ship: line contents", () => {
+  it("ships quotes, backslashes, control characters, non-ASCII and astral characters byte for byte", async () => {
+    const { writeFile } = await import("node:fs/promises");
+    const dir = await tempDir();
+    const log = dir.file("odd.log");
+    const texts = [
+      'quote " backslash \\ slash / {"json":[1,2]}',
+      "controls \u0001\u0007\u001b[31m\t tab \r(CR inside)",
+      "non-ASCII: é ü ß 中文 \u2028 \u2029 \u00a0",
+      "astral: 😀 𝄞 🏳️‍🌈",
+      "",
+      "nul \u0000 end",
+    ];
+    await writeFile(log, `${texts.join("\n")}\n`);
+    const server = await redis();
+    const reader = client(server.url);
+    try {
+      const agent = startAgent([`odd=${log}`, "--redis", server.url]);
+      await waitFor(async () => (await streamLength(reader, "odd")) === texts.length, { timeoutMs: 20_000 });
+      agent.child.kill("SIGTERM");
+      expect(await agent.exited).toEqual({ code: 0, signal: null });
+      const records = await readStream(reader, "odd");
+      expect(records.map((r) => (r.kind === "line" ? r.bytes.toString("hex") : r.kind))).toEqual(
+        texts.map((t) => Buffer.from(t, "utf8").toString("hex")),
+      );
+    } finally {
+      reader.disconnect();
+    }
+  }, 60_000);
+});
