@@ -7,10 +7,12 @@ import { download, type ExportFormat, exportBlob } from "./export-lines.js";
 import type { FilterEvent, FilterSpec } from "./filter.js";
 import { ApiError, fetchLines, fetchWholeLine, listStreams, searchStream } from "./history-api.js";
 import { installKeyboard } from "./keyboard.js";
+import { MergedTab } from "./merged-tab.js";
 import { safeText } from "./safe-text.js";
 import { StatusView } from "./status-view.js";
 import { DEFAULT_CAP } from "./store.js";
 import { StreamTab } from "./stream-tab.js";
+import { allTabButton, layoutTabs } from "./tab-bar.js";
 import { formatTime, type TimeMode } from "./time-format.js";
 import { formatUrlState, readUrlState } from "./url-state.js";
 import { LogView } from "./view/log-view.js";
@@ -49,6 +51,11 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
 export class App {
   private readonly tabs = new Map<string, StreamTab>();
   private active: StreamTab | null = null;
+  /** The merged view shown or last shown (one at a time; it holds copies of its members' rows). */
+  private merged: MergedTab | null = null;
+  private readonly allButton = allTabButton();
+  /** A merged view named in the URL, opened once its streams are known. */
+  private pendingMerge: string[] | null = null;
   private readonly view: LogView;
   private readonly chart: ActivityChart;
   private readonly status: StatusView;
@@ -127,6 +134,7 @@ export class App {
     this.lastHash = location.hash;
     this.pendingLine = url.line;
     this.pendingStream = url.stream;
+    this.pendingMerge = url.merge ?? null;
     this.pendingSpec = url.filter;
     this.applySpecToControls(url.filter);
     const savedMode = localStorage.getItem("livetrail.timeMode");
@@ -144,6 +152,7 @@ export class App {
     if (this.filterTimer) clearTimeout(this.filterTimer);
     if (this.chartTimer) clearTimeout(this.chartTimer);
     for (const t of this.tabs.values()) t.close();
+    this.merged?.close();
   }
 
   // ---- read-only facts for the debug hook ----
@@ -167,6 +176,16 @@ export class App {
   }
   rowsOf(name: string): number {
     return this.tabs.get(name)?.store.length ?? 0;
+  }
+  mergedNames(): string[] | null {
+    return this.active instanceof MergedTab ? this.active.names : null;
+  }
+  rowStreams(limit: number): string[] {
+    const tab = this.active;
+    if (!tab) return [];
+    const out: string[] = [];
+    for (let i = Math.max(0, tab.store.length - limit); i < tab.store.length; i++) out.push(tab.streamOf(i));
+    return out;
   }
 
   private pendingStream: string | null = null;
@@ -224,14 +243,22 @@ export class App {
     }
   }
 
-  private onHello(streams: { name: string; default: boolean }[]): void {
+  private onHello(streams: { name: string; default: boolean; host?: string }[]): void {
     for (const s of streams) {
-      if (this.tabs.has(s.name)) continue;
+      const known = this.tabs.get(s.name);
+      if (known) {
+        known.host = s.host;
+        continue;
+      }
       const tab = new StreamTab(s.name, s.default, this.cap);
+      tab.host = s.host;
       tab.filter.onUpdate((e) => this.onFilterUpdate(tab, e));
       this.tabs.set(s.name, tab);
-      this.ui.tabs.append(tab.button);
     }
+    layoutTabs(this.ui.tabs, [...this.tabs.values()], this.allButton);
+    const merge = this.pendingMerge;
+    this.pendingMerge = null;
+    if (!this.active && merge) this.openMerged(merge);
     if (!this.active) {
       const wanted = this.pendingStream ? this.tabs.get(this.pendingStream) : undefined;
       const first =
@@ -275,6 +302,8 @@ export class App {
     if (fresh.length === 0) return;
     tab.missing = false;
     tab.store.appendLive(fresh);
+    if (this.active instanceof MergedTab && this.active.members.includes(tab))
+      this.status.linesArrived(Date.now());
     if (tab === this.active) {
       this.status.linesArrived(Date.now());
       if (this.pendingLine && tab.live) void this.restoreLine();
@@ -283,7 +312,9 @@ export class App {
   }
 
   private changed(tab: StreamTab): void {
-    if (tab !== this.active) return;
+    const a = this.active;
+    if (a instanceof MergedTab && a.members.includes(tab)) this.scheduleChart(); // its store tells the view itself
+    if (tab !== a) return;
     this.view.invalidate();
     this.scheduleChart();
   }
@@ -345,7 +376,48 @@ export class App {
       filter: tab.filter,
       onlyMatching: tab.spec.onlyMatching,
       limitAbs: tab.pauseAbs,
+      mark: tab instanceof MergedTab ? (row: number) => tab.markOf(row) : undefined,
     };
+  }
+
+  /**
+   * Shows the named streams merged by time (unknown names are left out; fewer than two known: nothing). The
+   * merged tab is made anew when the set changes; its members stay subscribed as they are.
+   */
+  private openMerged(names: readonly string[]): void {
+    const members = [...new Set(names)].flatMap((n) => this.tabs.get(n) ?? []);
+    if (members.length < 2) {
+      if (members[0]) this.activate(members[0]);
+      return;
+    }
+    const key = members.map((m) => m.name).join(",");
+    if (this.merged?.name !== key) {
+      const all = [...this.tabs.keys()];
+      const old = this.merged;
+      const button = key === this.allButton.dataset.merge ? this.allButton : this.hostButton(key);
+      const tab = new MergedTab(
+        members,
+        members.map((m) => all.indexOf(m.name)),
+        this.cap,
+        button,
+      );
+      tab.filter.onUpdate((e) => this.onFilterUpdate(tab, e));
+      tab.spec = { ...(this.active?.spec ?? tab.spec) };
+      tab.filter.setSpec(tab.spec);
+      if (this.paused) tab.pauseAbs = tab.store.base + tab.store.length;
+      this.merged = tab;
+      if (this.active === old) this.active = null;
+      old?.button.setAttribute("aria-selected", "false");
+      old?.close();
+    }
+    this.activate(this.merged as MergedTab);
+  }
+
+  /** A host header's button (tab-bar.ts), or a detached one for a merge the bar has no button for (from a URL). */
+  private hostButton(key: string): HTMLButtonElement {
+    for (const b of this.ui.tabs.querySelectorAll<HTMLButtonElement>("button[data-merge]"))
+      if (b.dataset.merge === key) return b;
+    return allTabButton();
   }
 
   // ---- filter ----
@@ -491,14 +563,15 @@ export class App {
     const when = Number.isNaN(ms)
       ? "no timestamp"
       : `${new Date(ms).toISOString()} UTC · ${formatTime(ms, "local").join(" ")} local`;
-    this.ui.detailMeta.textContent = `${level} · ${when}`;
+    const mark = tab instanceof MergedTab ? tab.markOf(row) : null;
+    this.ui.detailMeta.textContent = `${mark ? `${mark.title} · ` : ""}${level} · ${when}`;
     let text = s.text(row);
     let status = "";
     let failed = false;
     const cut = s.trunc(row);
     if (cut !== undefined) {
       // The store holds the line's head only: show it whole once loaded, the head meanwhile or on failure.
-      const w = this.wholeLine(tab, s.cursor(row));
+      const w = this.wholeLine(tab, s.cursor(row), tab.streamOf(row));
       if (w.text !== undefined) {
         text = w.text;
         if (w.trunc !== undefined)
@@ -516,11 +589,11 @@ export class App {
   }
 
   /** The whole line at `cursor` of a tab: loaded once (the selected one is kept); the panel is redrawn when it arrives. */
-  private wholeLine(tab: StreamTab, cursor: string): WholeLine {
+  private wholeLine(tab: StreamTab, cursor: string, stream = tab.name): WholeLine {
     const w = this.whole;
     if (w && w.tab === tab && w.cursor === cursor) return w;
     const entry = { tab, cursor } as WholeLine;
-    entry.promise = fetchWholeLine(tab.name, cursor)
+    entry.promise = fetchWholeLine(stream, cursor)
       .then(
         (line) => {
           entry.text = line.text;
@@ -544,6 +617,7 @@ export class App {
     const tab = this.active;
     const hash = formatUrlState({
       stream: tab?.name ?? null,
+      merge: tab instanceof MergedTab ? tab.names : null,
       filter: tab?.spec ?? readUrlState("").filter,
       line: cursor,
     });
@@ -556,6 +630,7 @@ export class App {
     const row = this.selectedRow();
     const hash = formatUrlState({
       stream: tab.name,
+      merge: tab instanceof MergedTab ? tab.names : null,
       filter: tab.spec,
       line: row === null ? null : tab.store.cursor(row),
     });
@@ -568,7 +643,8 @@ export class App {
     if (location.hash === this.lastHash) return;
     this.lastHash = location.hash;
     const url = readUrlState(location.hash);
-    const tab = url.stream ? this.tabs.get(url.stream) : this.active;
+    if (url.merge) this.openMerged(url.merge);
+    const tab = url.merge ? this.active : url.stream ? this.tabs.get(url.stream) : this.active;
     if (!tab) return;
     this.activate(tab);
     this.applySpecToControls(url.filter);
@@ -624,9 +700,16 @@ export class App {
     }
   }
 
-  private async loadOlder(): Promise<void> {
-    const tab = this.active;
+  private async loadOlder(tab = this.active): Promise<void> {
     if (!tab) return;
+    // A merged view pages back each of its streams, each from its own first line; the merge places the pages.
+    if (tab instanceof MergedTab) {
+      await this.history(tab, "Loading older lines of each stream", async () => {
+        await Promise.all(tab.members.map((m) => this.loadOlder(m)));
+        tab.store.atFileStart = tab.merge.atStart;
+      });
+      return;
+    }
     await this.history(tab, "Loading older lines", async () => {
       await this.ensureHeadCursor(tab);
       const s = tab.store;
@@ -639,9 +722,15 @@ export class App {
     });
   }
 
-  private async fillGap(row: number): Promise<void> {
-    const tab = this.active;
+  private async fillGap(row: number, tab = this.active): Promise<void> {
     if (!tab) return;
+    if (tab instanceof MergedTab) {
+      // The gap is its stream's: filled there, from that stream's cursors (the merge is rebuilt after).
+      const at = tab.merge.memberGap(row);
+      const member = at ? tab.members[at.member] : undefined;
+      if (at && member) await this.fillGap(at.row, member);
+      return;
+    }
     const info = tab.store.gap(row);
     if (!info) return;
     await this.history(tab, "Loading skipped lines", async () => {
@@ -673,6 +762,10 @@ export class App {
       this.select(row < s.length ? row : null);
       return;
     }
+    if (tab instanceof MergedTab) {
+      this.notice("That time is older than the merged view holds: load older lines first");
+      return;
+    }
     await this.history(tab, "Loading history", async () => {
       await this.ensureHeadCursor(tab);
       const page = await fetchLines(tab.name, { at: new Date(ms).toISOString() }, this.page);
@@ -692,6 +785,10 @@ export class App {
     if (row >= 0) {
       this.view.scrollToRow(row, true);
       this.select(row);
+      return;
+    }
+    if (tab instanceof MergedTab) {
+      this.notice("The linked line is not in the merged view: open its stream's tab to load it");
       return;
     }
     await this.history(tab, "Loading the linked line", async () => {
@@ -735,6 +832,10 @@ export class App {
   private async searchFile(): Promise<void> {
     const tab = this.active;
     if (!tab) return;
+    if (tab instanceof MergedTab) {
+      this.notice("Search file searches one stream on the server: open its tab");
+      return;
+    }
     const spec = this.readSpecFromControls();
     const { results, resultsSummary, resultsList } = this.ui;
     resultsList.replaceChildren();
@@ -788,7 +889,8 @@ export class App {
 
   togglePause(): void {
     this.paused = !this.paused;
-    for (const t of this.tabs.values()) t.pauseAbs = this.paused ? t.store.base + t.store.length : null;
+    for (const t of [...this.tabs.values(), ...(this.merged ? [this.merged] : [])])
+      t.pauseAbs = this.paused ? t.store.base + t.store.length : null;
     this.ui.pause.setAttribute("aria-pressed", String(this.paused));
     if (this.active) {
       const keep = this.view.saveState();
@@ -830,7 +932,12 @@ export class App {
     this.ui.exportMenu.open = false;
     // Rows holding only the head of a long line are exported whole: load those lines first, one at a time.
     const cut: string[] = [];
-    for (const r of rows()) if (s.trunc(r) !== undefined && !s.isGap(r)) cut.push(s.cursor(r));
+    const streamOf = new Map<string, string>();
+    for (const r of rows())
+      if (s.trunc(r) !== undefined && !s.isGap(r)) {
+        cut.push(s.cursor(r));
+        streamOf.set(s.cursor(r), tab.streamOf(r));
+      }
     const whole = new Map<string, string>();
     let failed = 0;
     let overLimit = 0;
@@ -842,7 +949,7 @@ export class App {
           const cursor = cut[k] as string;
           this.notice(`Export: loading long line ${k + 1} of ${n} whole…`);
           try {
-            const line = await fetchWholeLine(tab.name, cursor);
+            const line = await fetchWholeLine(streamOf.get(cursor) ?? tab.name, cursor);
             whole.set(cursor, line.text);
             if (line.trunc !== undefined) overLimit++;
           } catch {
@@ -865,7 +972,7 @@ export class App {
     const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, "-");
     download(
       exportBlob(s, rows(), format, whole),
-      `${tab.name}-${stamp}${f.active ? "-filtered" : ""}.${format}`,
+      `${tab instanceof MergedTab ? "merged" : tab.name}-${stamp}${f.active ? "-filtered" : ""}.${format}`,
     );
     if (cut.length === 0) return;
     const notes: string[] = [];
@@ -934,7 +1041,12 @@ export class App {
   private bindControls(): void {
     const { ui } = this;
     ui.tabs.addEventListener("click", (ev) => {
-      const name = ev.target instanceof HTMLElement ? ev.target.dataset.stream : undefined;
+      const el = ev.target instanceof HTMLElement ? ev.target : null;
+      if (el?.dataset.merge !== undefined) {
+        this.openMerged(el.dataset.merge.split(","));
+        return;
+      }
+      const name = el?.dataset.stream;
       const tab = name ? this.tabs.get(name) : undefined;
       if (tab) this.activate(tab);
     });
@@ -980,7 +1092,7 @@ export class App {
       const text =
         s.trunc(row) === undefined
           ? Promise.resolve(s.text(row))
-          : this.wholeLine(tab, s.cursor(row)).promise;
+          : this.wholeLine(tab, s.cursor(row), tab.streamOf(row)).promise;
       // The line as shown: control and bidi characters escaped, so a paste cannot carry them on.
       void text.then(
         (t) => copyText(safeText(t)).then((ok) => this.notice(ok ? "Line copied" : "Copy failed")),

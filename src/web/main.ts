@@ -26,6 +26,10 @@ const hook = Object.freeze({
   /** Connection state, RTT, lines/s. */
   connection: () => app.connectionStatus,
   stream: () => app.activeTab?.name ?? null,
+  /** The streams of the merged view shown, in order, or null when one stream is shown. */
+  merged: () => app.mergedNames(),
+  /** For the merged view shown: the stream of each of the newest `limit` rows, oldest first. */
+  rowStreams: (limit = 10_000) => app.rowStreams(limit),
   /** Whether the shown stream's catch-up is done (what follows is live). */
   live: () => app.activeTab?.live ?? false,
   following: () => app.following,

@@ -27,19 +27,32 @@ export class StreamTab {
   /** A history request is running (one at a time per tab). */
   busy = false;
   readonly button: HTMLButtonElement;
+  /** The host the stream's lines come from (hello's `host`), when the server says. */
+  host: string | undefined;
 
   constructor(
     readonly name: string,
     readonly isDefault: boolean,
     cap: number,
+    /** A button of its own (a merged tab's); default: one naming the stream. */
+    button?: HTMLButtonElement,
   ) {
     this.store = new StreamStore({ cap });
     this.filter = new FilterIndex(this.store);
+    if (button) {
+      this.button = button;
+      return;
+    }
     this.button = document.createElement("button");
     this.button.type = "button";
     this.button.setAttribute("role", "tab");
     this.button.textContent = name;
     this.button.dataset.stream = name;
+  }
+
+  /** The stream a row comes from (a merged tab's rows come from several). */
+  streamOf(_row: number): string {
+    return this.name;
   }
 
   close(): void {

@@ -1,8 +1,13 @@
 import { EMPTY_FILTER, type FilterSpec } from "./filter.js";
 
-/** The shareable part of the view, kept in the URL hash: `#stream=…&q=…&case=1&re=1&all=1&line=CURSOR`. */
+/**
+ * The shareable part of the view, kept in the URL hash: `#stream=…&q=…&case=1&re=1&all=1&line=CURSOR`, or for a
+ * merged view `#merge=a,b&…` (stream names have no commas).
+ */
 export interface UrlState {
   stream: string | null;
+  /** The streams of a merged view, in order (null: one stream). */
+  merge?: string[] | null;
   filter: FilterSpec;
   /** Cursor of the selected line. */
   line: string | null;
@@ -10,8 +15,10 @@ export interface UrlState {
 
 export function readUrlState(hash: string): UrlState {
   const p = new URLSearchParams(hash.replace(/^#/, ""));
+  const merge = p.get("merge");
   return {
     stream: p.get("stream"),
+    merge: merge === null ? null : merge.split(",").filter((n) => n !== ""),
     filter: {
       text: p.get("q") ?? "",
       caseSensitive: p.get("case") === "1",
@@ -24,7 +31,8 @@ export function readUrlState(hash: string): UrlState {
 
 export function formatUrlState(state: UrlState): string {
   const p = new URLSearchParams();
-  if (state.stream) p.set("stream", state.stream);
+  if (state.merge) p.set("merge", state.merge.join(","));
+  else if (state.stream) p.set("stream", state.stream);
   if (state.filter.text) p.set("q", state.filter.text);
   if (state.filter.caseSensitive) p.set("case", "1");
   if (state.filter.regex) p.set("re", "1");

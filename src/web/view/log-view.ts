@@ -8,7 +8,7 @@ import {
 import type { FilterIndex } from "../filter.js";
 import type { StoreChange, StreamStore } from "../store.js";
 import { relativeTime, type TimeMode } from "../time-format.js";
-import { fillRow } from "./row-renderer.js";
+import { fillRow, type RowMark } from "./row-renderer.js";
 
 /**
  * The virtual list: only the rows in view (plus a few) exist in the DOM, rendered at most once per animation
@@ -33,6 +33,8 @@ export interface ViewSource {
   onlyMatching: boolean;
   /** Paused: rows at or past this absolute index are not shown yet. */
   limitAbs: number | null;
+  /** A merged view: the chip naming a row's stream. */
+  mark?: ((row: number) => RowMark | null) | undefined;
 }
 
 export interface LogViewHooks {
@@ -353,7 +355,7 @@ export class LogView {
       const selected = abs === this.selectedAbs;
       const key = `${abs}:${this.version}:${selected ? 1 : 0}`;
       if (this.poolKeys[k] !== key) {
-        fillRow(el, s.store, row, { matcher, timeMode: this.timeMode, selected });
+        fillRow(el, s.store, row, { matcher, timeMode: this.timeMode, selected, mark: s.mark?.(row) });
         el.dataset.abs = String(abs);
         this.poolKeys[k] = key;
       }

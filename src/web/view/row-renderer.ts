@@ -17,11 +17,21 @@ const LEVEL_CLASS: Record<LvlCode, string> = {
   [Lvl.gap]: "row gap",
 };
 
+/** The chip of a merged view's row: which stream (and host) it comes from. */
+export interface RowMark {
+  label: string;
+  title: string;
+  /** Colour class index (`.src.c0` …). */
+  colour: number;
+}
+
 export interface RowContext {
   /** Highlights (for a regex, ranges may not be known yet: then the row is drawn again when they are). */
   matcher: Highlighter | null;
   timeMode: TimeMode;
   selected: boolean;
+  /** A merged view's chip for the row, else absent. */
+  mark?: RowMark | null | undefined;
 }
 
 /** Where the message starts: after a leading `[timestamp] ` (shown in its own column). */
@@ -37,6 +47,7 @@ export function fillRow(el: HTMLElement, store: StreamStore, row: number, ctx: R
   el.className = ctx.selected ? `${LEVEL_CLASS[level]} selected` : LEVEL_CLASS[level];
   if (level === Lvl.gap) {
     fillGapRow(el, store, row);
+    if (ctx.mark) el.prepend(chip(ctx.mark));
     return;
   }
   const ms = store.time(row);
@@ -55,11 +66,18 @@ export function fillRow(el: HTMLElement, store: StreamStore, row: number, ctx: R
   const text = store.text(row);
   appendHighlighted(msg, text, messageStart(text, !Number.isNaN(ms)), ctx.matcher);
   const cut = store.trunc(row);
-  if (cut === undefined) {
-    el.replaceChildren(ts, msg);
-    return;
-  }
-  el.replaceChildren(ts, msg, cutBadge(cut));
+  const parts: HTMLElement[] = ctx.mark ? [ts, chip(ctx.mark), msg] : [ts, msg];
+  if (cut !== undefined) parts.push(cutBadge(cut));
+  el.replaceChildren(...parts);
+}
+
+/** A merged row's stream chip (text only: stream names and host labels are data). */
+function chip(mark: RowMark): HTMLElement {
+  const c = document.createElement("span");
+  c.className = `src c${mark.colour}`;
+  c.textContent = mark.label;
+  c.title = mark.title;
+  return c;
 }
 
 /** The mark of a row that holds only the head of a longer line: "cut · 1.2 MiB" (its real size). */
