@@ -34,8 +34,3 @@ export function decodeRedisCursor(text: string): RedisCursor {
     seq: parseBase36(seqText, "sequence", text),
   };
 }
-
-/** The entry ID of the line a cursor names (the last line delivered before it). */
-export function cursorEntryId(c: RedisCursor): string {
-  return `${c.position}-0`;
-}
