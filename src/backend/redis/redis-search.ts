@@ -1,9 +1,8 @@
 import { Worker } from "node:worker_threads";
 import type { Line } from "../../core/line.js";
 import type { SearchOutcome, SearchQuery } from "../backend.js";
-import { checkQuery, escapeRegExp, onAbort, SearchAbortedError } from "../search-query.js";
-import type { LineRecord } from "./entry.js";
-import { lineText } from "./entry.js";
+import { checkQuery, escapeRegExp, onAbort } from "../search-query.js";
+import { type LineRecord, lineText } from "./entry.js";
 import { type StreamRecords, toLine } from "./redis-records.js";
 
 /** Entries read per XRANGE of a scan: one chunk is what the scan holds at a time. */
