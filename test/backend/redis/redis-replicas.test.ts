@@ -97,6 +97,32 @@ describe("serve --redis: replicas on one Redis", () => {
     });
   }
 
+  it("an SSE client reconnecting to another replica with Last-Event-ID gets exactly the lines after it", async () => {
+    const name = uniqueName();
+    const [a, b] = [await replica(), await replica()];
+    await appendLines(writer, name, makeLines(0, 5, "old"), "h");
+    await Promise.all([streamListed(a.url, name), streamListed(b.url, name)]);
+    const first = await sse(`${a.url}/api/streams/${name}/events`);
+    const batch1 = makeLines(0, 100, "a");
+    await appendLines(writer, name, batch1, "h");
+    await waitFor(() => first.events.length >= 100, { message: "100 events on replica a" });
+    first.close();
+    const lastId = first.events[99]?.id as string;
+    const batch2 = makeLines(0, 50, "b");
+    await appendLines(writer, name, batch2, "h");
+    const second = await sse(`${b.url}/api/streams/${name}/events`, { "last-event-id": lastId });
+    try {
+      await waitFor(() => second.events.length >= 50, { message: "50 events on replica b" });
+      await appendLines(writer, name, ["[2025-12-17T17:41:00Z] end"], "h");
+      await waitFor(() => second.events.some((e) => e.text === "[2025-12-17T17:41:00Z] end"), {
+        message: "end",
+      });
+      expect(second.events.map((e) => e.text)).toEqual([...batch2, "[2025-12-17T17:41:00Z] end"]);
+    } finally {
+      second.close();
+    }
+  });
+
   it("an append through the HTTP API goes to Redis and reaches the other replica", async () => {
     const name = uniqueName();
     await appendLines(writer, name, ["[2025-12-17T17:40:00Z] seed"], "h");
@@ -160,3 +186,37 @@ describe("serve --redis: Redis down at server start", () => {
     }
   });
 });
+
+/** A minimal SSE reader over fetch: the `id` and the line text of each data event. */
+async function sse(url: string, headers: Record<string, string> = {}) {
+  const controller = new AbortController();
+  const response = await fetch(url, {
+    headers: { accept: "text/event-stream", ...headers },
+    signal: controller.signal,
+  });
+  const events: { id?: string; text: string }[] = [];
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  void (async () => {
+    for (;;) {
+      const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true });
+      for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        let id: string | undefined;
+        let data: string | undefined;
+        for (const line of block.split("\n")) {
+          if (line.startsWith("id: ")) id = line.slice(4);
+          else if (line.startsWith("data: ")) data = line.slice(6);
+        }
+        const parsed = data === undefined ? null : (JSON.parse(data) as { text?: string });
+        if (parsed?.text !== undefined)
+          events.push({ ...(id === undefined ? {} : { id }), text: parsed.text });
+      }
+    }
+  })();
+  return { events, close: () => controller.abort() };
+}
