@@ -2,7 +2,9 @@
  * The ship agent (`livetrail ship`) against a real redis-server, beside the file backend, on one machine.
  * Prints one JSON object:
  *   - backlog: a file of N 100-byte lines already written when the agent starts; lines/s from its first entry in
- *     Redis to its last (node's startup is not counted), the agent's CPU seconds and peak RSS;
+ *     Redis to its last (node's startup is not counted), the agent's CPU seconds and peak RSS, Redis's CPU seconds
+ *     (on a shared 2-core machine the CPU seconds say more than the rate: 1 / max(agent, Redis) CPU per line is
+ *     the rate with a core each);
  *   - burst: the agent follows an empty file, then N lines are appended at once; lines/s from the first write to
  *     the last entry in Redis (what "keeps up with a fast writer" means);
  *   - redisMemory: `MEMORY USAGE key SAMPLES 0` and the change in INFO used_memory, per million lines;
@@ -69,6 +71,12 @@ async function untilLength(redis, key, n) {
   }
 }
 
+/** Redis's own CPU seconds so far (INFO cpu: main thread and I/O, user + system). */
+async function redisCpuS(redis) {
+  const info = await redis.info("cpu");
+  return Number(/used_cpu_user:([\d.]+)/.exec(info)[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)[1]);
+}
+
 async function stopAgent(agent) {
   const stat = procStat(agent.child.pid);
   agent.child.kill("SIGTERM");
@@ -103,9 +111,11 @@ try {
     writeFileSync(backlogFile, burst);
     const backlogKey = streamKey(`backlog-${run}`);
     const before = Number(/used_memory:(\d+)/.exec(await redis.info("memory"))[1]);
+    const cpuBefore = await redisCpuS(redis);
     let agent = startAgent(backlogFile, redisServer.url, `backlog-${run}`);
     const backlog = await untilLength(redis, backlogKey, LINES);
     const backlogStat = await stopAgent(agent);
+    const backlogRedisCpuS = (await redisCpuS(redis)) - cpuBefore;
     const after = Number(/used_memory:(\d+)/.exec(await redis.info("memory"))[1]);
     const usage = Number(await redis.call("MEMORY", "USAGE", backlogKey, "SAMPLES", "0"));
 
@@ -127,6 +137,7 @@ try {
       backlogLinesPerSec: Math.round((LINES / (backlog.last - backlog.first)) * 1000),
       backlogAgentCpuS: backlogStat?.cpuS,
       backlogAgentPeakRssMB: backlogStat ? Math.round(backlogStat.hwm / 1e6) : null,
+      backlogRedisCpuS: Math.round(backlogRedisCpuS * 100) / 100,
       burstLinesPerSec: Math.round((LINES / (burstDone.last - t0)) * 1000),
       burstAgentCpuS: burstStat?.cpuS,
       burstAgentPeakRssMB: burstStat ? Math.round(burstStat.hwm / 1e6) : null,

@@ -80,9 +80,10 @@ async function ship(streams: { name: string; file: string }[], settings: ShipSet
     switch (event.type) {
       case "unreachable":
         // Once per outage, whatever the number of streams and retries.
+        // A reply error (OOM, READONLY after a failover, LOADING) is Redis answering "no", not a lost connection.
         if (!down)
           say(
-            `Redis unreachable at ${redacted(settings.url)} (${event.error.message}); keeping the place in each file, retrying`,
+            `${event.error.name === "ReplyError" ? "Redis refused to append" : "Redis unreachable"} at ${redacted(settings.url)} (${event.error.message}); keeping the place in each file, retrying`,
           );
         down = true;
         return;
