@@ -35,7 +35,8 @@ function between(min: number, max: number): number {
 }
 
 describe("livetrail ship across crashes", () => {
-  // About 25-40 s here: 1M lines written while the agent is SIGKILLed every 0.3-1 s (at least 6 times), then
+  // 77-104 s here (load average 9-14, beside other test files): 1M lines written while the agent is SIGKILLed
+  // every 0.3-1 s (at least 6 times, and on while the writer writes), restarted each time, then
   // read back whole through the codec.
   it("SIGKILLed repeatedly during a 1,000,000-line ship: every line exactly once, in order", async () => {
     const dir = await tempDir();
