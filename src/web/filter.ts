@@ -231,13 +231,23 @@ export class FilterIndex {
     }
   }
 
-  /** Literal filter: rows [at, at+count) were inserted; the held matches after them move up, the new ones go in. */
+  /**
+   * Literal filter: rows [at, at+count) were inserted. The held matches after them move up (in place: a merged
+   * view's late lines land near the end, so this is a few entries, not all), and the new ones go in.
+   */
   private insertHere(at: number, count: number): void {
     const m = this.matcher;
     if (!m) return;
-    // In front (at 0) the base moved down instead: nothing held is renumbered.
-    if (at > 0) this.renumber({ kind: "insert", at, count });
     const s = this.store;
+    const atAbs = s.base + at;
+    const k = this.head + this.countBelow(atAbs);
+    let g = this.gapAbs.length;
+    while (g > 0 && (this.gapAbs[g - 1] as number) >= atAbs) g--;
+    // In front (at 0) the base moved down instead: nothing held is renumbered.
+    if (at > 0) {
+      for (let j = k; j < this.abs.length; j++) this.abs[j] = (this.abs[j] as number) + count;
+      for (let j = g; j < this.gapAbs.length; j++) this.gapAbs[j] = (this.gapAbs[j] as number) + count;
+    }
     const shown: number[] = [];
     const gaps: number[] = [];
     for (let i = at; i < at + count; i++) {
@@ -246,12 +256,8 @@ export class FilterIndex {
         gaps.push(s.base + i);
       } else if (m.test(s.text(i))) shown.push(s.base + i);
     }
-    if (shown.length > 0) spliceIn(this.abs, this.head + this.countBelow(s.base + at), shown);
-    if (gaps.length > 0) {
-      let k = 0;
-      while (k < this.gapAbs.length && (this.gapAbs[k] as number) < s.base + at) k++;
-      spliceIn(this.gapAbs, k, gaps);
-    }
+    if (shown.length > 0) spliceIn(this.abs, k, shown);
+    if (gaps.length > 0) spliceIn(this.gapAbs, g, gaps);
   }
 
   private emit(e: FilterEvent): void {

@@ -1,4 +1,4 @@
-import { effectiveKeys, MergeOrder } from "./merge-order.js";
+import { compareRows, effectiveKeys, MergeOrder } from "./merge-order.js";
 import type { StoreChange, StreamStore } from "./store.js";
 
 /**
@@ -66,34 +66,53 @@ export class MergedStore {
   rebuild(): void {
     this.rebuildQueued = false;
     this.store.clear();
-    const keys: number[] = [];
+    // Each member's rows in merge order (a stream's times rarely go back: then it is its rows as they are).
+    const lists = this.members.map((m, i) => {
+      const times: number[] = [];
+      const rows: number[] = [];
+      for (let r = 0; r < m.length; r++) {
+        times.push(m.time(r));
+        rows.push(r);
+      }
+      const keys = effectiveKeys(times);
+      this.lastKey[i] = keys[keys.length - 1] ?? Number.NEGATIVE_INFINITY;
+      if (keys.some((k, r) => r > 0 && k < (keys[r - 1] as number)))
+        rows.sort((a, b) => (keys[a] as number) - (keys[b] as number) || a - b);
+      return { keys, rows, base: m.base, next: rows.length - 1 };
+    });
+    // Merged from the newest end, as far as the budget goes: the work is bounded by the budget, not by what the
+    // members hold. Few streams: the newest of their heads is found by looking at each.
+    const budget = this.store.cap;
     const srcs: number[] = [];
     const rows: number[] = [];
+    const keys: number[] = [];
     const ords: number[] = [];
-    this.members.forEach((m, i) => {
-      const times = new Array<number>(m.length);
-      for (let r = 0; r < m.length; r++) times[r] = m.time(r);
-      const k = effectiveKeys(times);
-      this.lastKey[i] = k[k.length - 1] ?? Number.NEGATIVE_INFINITY;
-      for (let r = 0; r < m.length; r++) {
-        keys.push(k[r] as number);
-        srcs.push(i);
-        rows.push(r);
-        ords.push(m.base + r);
+    while (srcs.length < budget) {
+      let best = -1;
+      let bk = 0;
+      let bo = 0;
+      for (let i = 0; i < lists.length; i++) {
+        const l = lists[i] as (typeof lists)[number];
+        if (l.next < 0) continue;
+        const r = l.rows[l.next] as number;
+        const k = l.keys[r] as number;
+        if (best < 0 || compareRows(k, i, l.base + r, bk, best, bo) > 0) {
+          best = i;
+          bk = k;
+          bo = l.base + r;
+        }
       }
-    });
-    // Each member's rows are nearly sorted already: the sort finds those runs and merges them.
-    const idx = Array.from({ length: keys.length }, (_, i) => i);
-    idx.sort(
-      (a, b) =>
-        (keys[a] as number) - (keys[b] as number) ||
-        (srcs[a] as number) - (srcs[b] as number) ||
-        (ords[a] as number) - (ords[b] as number),
-    );
-    const keep = idx.slice(Math.max(0, idx.length - this.store.cap));
-    const pick = (col: number[]) => keep.map((i) => col[i] as number);
-    this.order.insertAt(0, pick(keys), pick(srcs), pick(ords));
-    this.store.insertCopied(0, this.members, pick(srcs), pick(rows));
+      if (best < 0) break;
+      const l = lists[best] as (typeof lists)[number];
+      srcs.push(best);
+      rows.push(l.rows[l.next] as number);
+      keys.push(bk);
+      ords.push(bo);
+      l.next--;
+    }
+    for (const col of [srcs, rows, keys, ords]) col.reverse();
+    this.order.insertAt(0, keys, srcs, ords);
+    this.store.insertCopied(0, this.members, srcs, rows);
     this.store.atFileStart = this.atStart;
   }
 
@@ -132,8 +151,8 @@ export class MergedStore {
    */
   private place(i: number, from: number, count: number, carry: number): number[] {
     const m = this.members[i] as StreamStore;
-    const times = new Array<number>(count);
-    for (let k = 0; k < count; k++) times[k] = m.time(from + k);
+    const times: number[] = [];
+    for (let k = 0; k < count; k++) times.push(m.time(from + k));
     const keys = effectiveKeys(times, carry);
     const ords = keys.map((_, k) => m.base + from + k);
     const runs = this.order.plan(i, keys, ords);

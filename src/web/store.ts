@@ -215,29 +215,32 @@ export class StreamStore {
   ): void {
     const n = rows.length;
     if (n === 0) return;
-    const texts = new Array<string>(n);
-    const cursors = new Array<string>(n);
-    const seqs = new Array<number>(n);
-    const times = new Array<number>(n);
-    const levels = new Array<number>(n);
+    // Filled by push, not preallocated: V8 keeps a large `new Array(n)` as a slow dictionary (a rebuild copies
+    // up to a million rows).
+    const texts: string[] = [];
+    const cursors: string[] = [];
+    const seqs: number[] = [];
+    const times: number[] = [];
+    const levels: number[] = [];
     const cut: [number, number][] = [];
     for (let k = 0; k < n; k++) {
       const r = rows[k] as number;
       const from = stores[srcs[k] as number] as StreamStore;
       const lvl = from.level(r);
-      texts[k] = from.text(r);
-      cursors[k] = from.cursor(r);
-      times[k] = from.time(r);
-      levels[k] = lvl;
+      const time = from.time(r);
+      texts.push(from.text(r));
+      cursors.push(from.cursor(r));
+      times.push(time);
+      levels.push(lvl);
       if (lvl === Lvl.gap) {
         const id = this.nextGapId++;
         this.gapInfo.set(id, from.gap(r) ?? { from: null, to: from.cursor(r), reason: "not-loaded" });
-        seqs[k] = id;
+        seqs.push(id);
       } else {
-        seqs[k] = from.seq(r);
+        seqs.push(from.seq(r));
         const t = from.trunc(r);
         if (t !== undefined) cut.push([k, t]);
-        this.count(times[k] as number, lvl, 1);
+        this.count(time, lvl, 1);
       }
     }
     if (row >= this.length) {

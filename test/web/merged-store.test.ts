@@ -108,7 +108,43 @@ describe("merge order", () => {
       }
       expect(rowsOf(view.store)).toEqual(expected(members));
       expect(view.order.length).toBe(view.store.length);
+      // A rebuild (what a gap fill or a restart costs) arrives at the same order.
+      view.rebuild();
+      expect(rowsOf(view.store)).toEqual(expected(members));
+      // So does one within a budget: the newest rows of the merge.
+      const small = new MergedStore(new StreamStore({ cap: 100 }), members);
+      expect(rowsOf(small.store)).toEqual(expected(members, 100));
+      expect(small.order.length).toBe(100);
+      small.close();
     }
+  });
+
+  it("keeps a literal filter's matches equal to a full pass through late lines and gaps", () => {
+    const rand = rng(11);
+    const { members, view } = merged(4, 500);
+    const filter = new FilterIndex(view.store);
+    const spec = { text: "7", caseSensitive: false, regex: false, onlyMatching: true };
+    filter.setSpec(spec);
+    const next = [0, 0, 0, 0];
+    for (let batch = 0; batch < 300; batch++) {
+      const s = Math.floor(rand() * 4);
+      if (rand() < 0.05)
+        members[s]?.appendGap({ from: null, to: `s${s}.gap${batch}`, reason: "slow-client" });
+      const add: InLine[] = [];
+      for (let k = Math.floor(rand() * 4) + 1; k > 0; k--) {
+        next[s] = (next[s] as number) + 1;
+        add.push(line(s, next[s] as number, batch + Math.floor(rand() * 20) - 10));
+      }
+      members[s]?.appendLive(add);
+    }
+    const held = Array.from({ length: filter.count }, (_, k) => filter.matchAbs(k));
+    const fresh = new FilterIndex(view.store);
+    fresh.setSpec(spec);
+    expect(held).toEqual(Array.from({ length: fresh.count }, (_, k) => fresh.matchAbs(k)));
+    expect(filter.matchCount).toBe(fresh.matchCount);
+    expect(filter.matchCount).toBeGreaterThan(10);
+    filter.close();
+    fresh.close();
   });
 
   it("keeps within its budget: the oldest merged rows go, and a late line older than all kept is left out", () => {
