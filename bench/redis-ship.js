@@ -159,10 +159,7 @@ const median = (key) => {
   const values = runs.map((r) => r[key]).sort((a, b) => a - b);
   return values[Math.floor(values.length / 2)];
 };
-const redisVersion = (await import("node:child_process"))
-  .execFileSync("redis-server", ["--version"])
-  .toString()
-  .trim();
+const redisVersion = execFileSync("redis-server", ["--version"]).toString().trim();
 console.log(
   JSON.stringify(
     {
