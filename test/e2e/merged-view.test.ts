@@ -160,4 +160,72 @@ describe("hosts and the merged view in a real browser", () => {
       { message: "db's tab" },
     );
   }, 60_000);
+  it("keeps a scrolled-up merged view still when a late line lands above it, and resumes each stream exactly after a restart", async () => {
+    const dir = await makeTempDir("livetrail-e2e-merge-");
+    track({ close: () => dir.remove() });
+    const t0 = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
+    const at = (s: number) => new Date(t0 + s * 1000);
+    const a = dir.file("a.log");
+    const b = dir.file("b.log");
+    // a at even seconds, b at odd ones: 300 rows interleaved.
+    await appendEntries(
+      a,
+      Array.from({ length: 150 }, (_, i) => ({ message: `a ${i}`, time: at(2 * i) })),
+    );
+    await appendEntries(
+      b,
+      Array.from({ length: 150 }, (_, i) => ({ message: `b ${i}`, time: at(2 * i + 1) })),
+    );
+    const make = (port: number) =>
+      createServer({
+        streams: [
+          { name: "a", file: a, host: "h1" },
+          { name: "b", file: b, host: "h2" },
+        ],
+        port,
+        staticDir: shared.web.path,
+        pollIntervalMs: 200,
+      });
+    let server = make(0);
+    track({ close: () => server.close() });
+    const address = await server.listen();
+    const page = await openDashboard(shared.browser, `${address.url}/#merge=a%2Cb`);
+    track({ close: () => page.context().close() });
+    await waitFor(async () => (await mergedRows(page)).length === 300, { message: "300 merged rows" });
+
+    await page.locator("#log").hover();
+    await page.mouse.wheel(0, -2000);
+    await waitFor(() => page.evaluate(() => !window.__livetrail.following()), {
+      message: "the view to stop following",
+    });
+    const before = await visibleRowTexts(page);
+    const scrollTop = await page.evaluate(() => document.getElementById("log")?.scrollTop);
+    // A late line of b, 20 s after the start: its place is far above what is in view.
+    await appendEntries(b, [{ message: "b late", time: at(20) }]);
+    await waitFor(async () => (await mergedRows(page)).includes("b: b late"), { message: "the late line" });
+    const rows = await mergedRows(page);
+    expect(rows.indexOf("b: b late")).toBe(rows.indexOf("a: a 10") + 1);
+    // The rows in view are the same rows (the late one went above them, the view moved with them).
+    await waitFor(async () => JSON.stringify(await visibleRowTexts(page)) === JSON.stringify(before), {
+      message: "the same rows in view",
+    });
+    expect(await page.evaluate(() => document.getElementById("log")?.scrollTop)).toBe((scrollTop ?? 0) + 20);
+
+    // A restart with lines written to both while the server is down: each stream resumes from its own cursor.
+    await server.close();
+    await waitFor(() => page.evaluate(() => window.__livetrail.connection().state !== "open"), {
+      message: "the page to notice the server is gone",
+    });
+    await appendEntries(a, [{ message: "a down", time: at(400) }]);
+    await appendEntries(b, [{ message: "b down", time: at(399) }]);
+    server = make(address.port);
+    await server.listen();
+    await waitFor(async () => (await mergedRows(page)).length === 303, {
+      timeoutMs: 30_000,
+      message: "the lines written while down",
+    });
+    const after = await mergedRows(page);
+    expect(after.slice(-2)).toEqual(["b: b down", "a: a down"]);
+    expect(new Set(after).size).toBe(303);
+  }, 90_000);
 });
