@@ -184,6 +184,15 @@ export class SourceMissingError extends Error {
   readonly code = "no_file";
 }
 
+/**
+ * The stream's storage cannot be reached right now (Redis down): HTTP answers 503 `source_unavailable`. The live
+ * feed reconnects by itself; a read may simply be retried.
+ */
+export class SourceUnavailableError extends Error {
+  override name = "SourceUnavailableError";
+  readonly code = "source_unavailable";
+}
+
 /** Raised for a search the caller got wrong (bad regex): the HTTP layer answers 400 with the message. */
 export class SearchQueryError extends Error {
   override name = "SearchQueryError";

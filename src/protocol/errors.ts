@@ -35,6 +35,8 @@ export const HTTP_ERRORS = {
   busy: { status: 503 },
   shutting_down: { status: 503 },
   server_full: { status: 503 },
+  /** The stream's storage (Redis) cannot be reached right now. */
+  source_unavailable: { status: 503 },
   /** An append found the disk or quota full (ENOSPC, EDQUOT, a write that stopped short): 507 Insufficient Storage. */
   disk_full: { status: 507 },
 } as const satisfies Record<string, { status: number }>;

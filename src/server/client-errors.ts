@@ -1,4 +1,4 @@
-import { SearchQueryError, SourceMissingError } from "../backend/backend.js";
+import { SearchQueryError, SourceMissingError, SourceUnavailableError } from "../backend/backend.js";
 import { CursorError, StaleCursorError } from "../core/cursor.js";
 import type { ErrorCode, HttpErrorCode } from "../protocol/errors.js";
 
@@ -17,5 +17,7 @@ export function clientErrorOf(error: unknown): ClientError {
   if (error instanceof StaleCursorError) return { http: "stale_cursor", ws: "read_failed", message };
   if (error instanceof SearchQueryError) return { http: "bad_query", ws: "read_failed", message };
   if (error instanceof SourceMissingError) return { http: "no_file", ws: "read_failed", message };
+  if (error instanceof SourceUnavailableError)
+    return { http: "source_unavailable", ws: "read_failed", message };
   return { http: null, ws: "read_failed", message };
 }

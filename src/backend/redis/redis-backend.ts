@@ -16,6 +16,7 @@ import type {
   SearchQuery,
   SourceInfo,
 } from "../backend.js";
+import { SourceUnavailableError } from "../backend.js";
 import { entryId, type StreamRecord, streamKey } from "./entry.js";
 import { type AppendedLines, appendLines } from "./redis-append.js";
 import { decodeRedisCursor, encodeRedisCursor, type RedisCursor } from "./redis-cursor.js";
@@ -70,7 +71,7 @@ export class RedisBackend implements AppendableBackend {
     private readonly options: RedisBackendOptions,
   ) {
     this.key = streamKey(name);
-    this.records = new StreamRecords(options.client, this.key);
+    this.records = new StreamRecords(options.client, this.key, true);
     this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   }
 
@@ -228,7 +229,11 @@ export class RedisBackend implements AppendableBackend {
     return this.readAfter(cursorBeforeRecord(found) as string, limit);
   }
 
-  appendLines(texts: readonly string[]): Promise<AppendedLines> {
+  async appendLines(texts: readonly string[]): Promise<AppendedLines> {
+    // Someone waits for the answer: while Redis is down, say so at once (nothing is written).
+    if (this.options.client.status !== "ready") {
+      throw new SourceUnavailableError(`Redis is not reachable (connection ${this.options.client.status})`);
+    }
     return appendLines(this.options.client, this.name, texts, this.options.hostLabel ?? "livetrail-server");
   }
 

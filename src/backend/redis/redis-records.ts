@@ -1,27 +1,36 @@
-import type { Redis } from "ioredis";
+import { type Redis, ReplyError } from "ioredis";
 import type { StaleReason } from "../../core/cursor.js";
 import { FollowedLine, type Line } from "../../core/line.js";
+import { SourceUnavailableError } from "../backend.js";
 import { decodeEntry, entryId, type LineRecord, lineText, type StreamRecord } from "./entry.js";
 import { encodeRedisCursor, REDIS_PREFIX } from "./redis-cursor.js";
 
 /** What ioredis's Buffer stream commands return: entry ID and flat field list, oldest or newest first. */
 export type RawEntries = [Buffer, Buffer[]][];
 
-/** The records of one Redis stream, read through the codec (entry.ts); nothing here interprets cursors. */
+/**
+ * The records of one Redis stream, read through the codec (entry.ts); nothing here interprets cursors.
+ * `failFast`: while the connection is down, fail at once with SourceUnavailableError (HTTP 503) instead of
+ * waiting in ioredis's offline queue, which is flushed only every few reconnect attempts (seconds, by then).
+ * For requests someone waits for; a feed or a writer waits for Redis instead.
+ */
 export class StreamRecords {
   constructor(
     readonly client: Redis,
     readonly key: string,
+    private readonly failFast = false,
   ) {}
 
   /** Records with IDs from `start` (inclusive; "(" + ID exclusive; "-" the first) on, oldest first. */
   async after(start: string, count: number): Promise<StreamRecord[]> {
-    return decodeAll((await this.client.xrangeBuffer(this.key, start, "+", "COUNT", count)) as RawEntries);
+    this.checkConnected();
+    return decodeAll(await reachable(this.client.xrangeBuffer(this.key, start, "+", "COUNT", count)));
   }
 
   /** Records with IDs up to `end` (inclusive; "(" + ID exclusive; "+" the newest), newest first. */
   async before(end: string, count: number): Promise<StreamRecord[]> {
-    return decodeAll((await this.client.xrevrangeBuffer(this.key, end, "-", "COUNT", count)) as RawEntries);
+    this.checkConnected();
+    return decodeAll(await reachable(this.client.xrevrangeBuffer(this.key, end, "-", "COUNT", count)));
   }
 
   async first(): Promise<StreamRecord | null> {
@@ -33,7 +42,27 @@ export class StreamRecords {
   }
 
   async exists(): Promise<boolean> {
-    return (await this.client.exists(this.key)) === 1;
+    this.checkConnected();
+    return (await reachable(this.client.exists(this.key))) === 1;
+  }
+
+  private checkConnected(): void {
+    if (this.failFast && this.client.status !== "ready")
+      throw new SourceUnavailableError(`Redis is not reachable (connection ${this.client.status})`);
+  }
+}
+
+/**
+ * A command's reply; a failure to reach Redis (refused, closed, out of reconnect attempts) becomes a
+ * SourceUnavailableError (HTTP 503). Redis's own error replies (ReplyError: a wrong type, a script error) are not
+ * outages and pass as they are.
+ */
+async function reachable<T>(reply: Promise<T>): Promise<T> {
+  try {
+    return await reply;
+  } catch (error) {
+    if (error instanceof ReplyError) throw error;
+    throw new SourceUnavailableError(`Redis is not reachable (${(error as Error).message})`);
   }
 }
 

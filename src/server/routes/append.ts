@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance } from "fastify";
 import { AppendError, appendEntries, type EntryInput } from "../../append/appender.js";
 import { EntryError, type EntryErrorCode, type EntryLevel, formatEntry } from "../../append/entry-format.js";
-import { isAppendable } from "../../backend/backend.js";
+import { isAppendable, SourceUnavailableError } from "../../backend/backend.js";
 import type { HttpErrorCode } from "../../protocol/errors.js";
 import type { ServerContext } from "../context.js";
 import type { ResolvedSecurity } from "../security/security-options.js";
@@ -142,6 +142,9 @@ export function registerAppendRoute(
         }
         // The write failed or stopped short; the appender has taken back what it could. The log gets the file
         // and the errno, the client what happened (no server path).
+        if (error instanceof SourceUnavailableError) {
+          return sendError(reply, "source_unavailable", `not written: ${error.message}`);
+        }
         // A Redis stream: nothing was added (the append is one atomic script).
         if (appendable !== null && !(error instanceof EntryError)) {
           request.log.error({ err: error }, "append failed");

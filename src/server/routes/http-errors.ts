@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
+import { SourceUnavailableError } from "../../backend/backend.js";
 import { HTTP_ERRORS, type HttpErrorCode } from "../../protocol/errors.js";
 import type { HttpError } from "../../protocol/messages.js";
 import { clientErrorOf } from "../client-errors.js";
@@ -31,6 +32,11 @@ const IO_FAILURES: Record<string, string> = {
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.statusCode !== undefined && error.statusCode < 500) throw error;
+    // Any route that reads a stream (the list of streams too) while its storage is down: 503, not a 500.
+    if ((error as Error) instanceof SourceUnavailableError) {
+      request.log.warn({ err: error }, "stream storage unavailable");
+      return sendError(reply, "source_unavailable", error.message);
+    }
     request.log.error({ err: error }, "request failed");
     const failure = typeof error.code === "string" ? IO_FAILURES[error.code] : undefined;
     if (failure !== undefined) {

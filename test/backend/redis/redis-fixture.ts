@@ -17,6 +17,8 @@ export class RedisFixture {
   async start(options: { aof?: boolean } = {}): Promise<void> {
     this.server = await startRedis(options);
     this.client = commandConnection(this.server.url);
+    // History reads fail fast while the connection is not ready: let it be before the first test.
+    await this.client.ping();
   }
 
   async stop(): Promise<void> {

@@ -151,6 +151,64 @@ describe("serve --redis: replicas on one Redis", () => {
   });
 });
 
+describe("serve --redis: Redis restarted while clients are live", () => {
+  it("a WebSocket client stays connected and gets every line once; HTTP reads answer 503 meanwhile", async () => {
+    const own = await startRedis({ aof: true });
+    let current = own;
+    const ownWriter = commandConnection(own.url);
+    try {
+      const name = uniqueName();
+      await appendLines(ownWriter, name, makeLines(0, 5, "before"), "h");
+      const server = await replica(own.url);
+      // A second replica that takes appends (a write token makes every request need one).
+      const token = "w".repeat(32);
+      const writable = track(
+        await startServer([], {
+          streamSource: new RedisStreams({ url: own.url, pollMs: 100 }),
+          security: { writeTokens: [token] },
+        }),
+      );
+      await Promise.all([streamListed(server.url, name), streamListed(writable.url, name, token)]);
+      const client = track(await TestClient.connect(`${server.wsUrl}/ws`));
+      await client.subscribe(name, { tail: 5 });
+      await current.stop({ keepDir: true });
+      // Reads that need Redis say so with a 503 (the list of streams too), not a 500.
+      for (const path of [
+        `/api/streams/${name}/lines?limit=5`,
+        "/api/streams",
+        `/api/streams/${name}/search?q=x`,
+      ]) {
+        const during = await fetch(`${server.url}${path}`);
+        expect(during.status, path).toBe(503);
+        expect(await during.json()).toMatchObject({
+          error: "source_unavailable",
+          message: expect.stringMatching(/^Redis is not reachable \(/),
+        });
+      }
+      const append = await fetch(`${writable.url}/api/streams/${name}/entries`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ message: "while down" }),
+      });
+      expect(append.status).toBe(503);
+      expect(await append.json()).toMatchObject({ error: "source_unavailable", message: /^not written: / });
+      current = await startRedis({ aof: true, port: own.port, dir: own.dir });
+      await waitFor(async () => (await ownWriter.ping().catch(() => null)) === "PONG", {
+        message: "writer back",
+      });
+      const after = makeLines(0, 20, "after");
+      await appendLines(ownWriter, name, after, "h");
+      await client.waitForText(after[19] as string);
+      expect(client.texts(name)).toEqual([...makeLines(0, 5, "before"), ...after]);
+      expect(client.messages.some((m) => m.type === "gap" || m.type === "restarted")).toBe(false);
+      expect(client.closeCode).toBeNull();
+    } finally {
+      ownWriter.disconnect();
+      await current.stop();
+    }
+  });
+});
+
 describe("serve --redis: Redis down at server start", () => {
   it("the server starts, says clearly that Redis is unreachable, and serves the streams once it answers", async () => {
     const port = await freePort();

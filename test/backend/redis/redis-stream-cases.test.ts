@@ -174,6 +174,7 @@ describe("RedisBackend: Redis restarted under a live feed", () => {
     own.server = await startRedis({ aof: true });
     const { commandConnection } = await import("../../../src/backend/redis/redis-connection.js");
     own.client = commandConnection(own.server.url);
+    await own.client.ping();
     const name = own.name();
     const backend = own.backend(name);
     const seen: Line[] = [];
@@ -217,6 +218,7 @@ describe("RedisBackend: Redis restarted without its data", () => {
     own.server = await startRedis();
     const { commandConnection } = await import("../../../src/backend/redis/redis-connection.js");
     own.client = commandConnection(own.server.url);
+    await own.client.ping();
     const name = own.name();
     const backend = own.backend(name);
     const events: FeedEvent[] = [];
