@@ -45,8 +45,8 @@ export interface ShipperOptions {
 }
 
 export type ShipEvent =
-  /** A session ended on a connection or Redis error: retrying after `retryInMs`. */
-  | { type: "unreachable"; name: string; error: Error; retryInMs: number }
+  /** A session ended on a connection or Redis error: retrying after a backoff. */
+  | { type: "unreachable"; name: string; error: Error }
   /** A session started after a failure: the stream's top was read again. */
   | { type: "resumed"; name: string; position: number; seq: number }
   /** Redis's newest entry is not the last one appended: it lost acknowledged writes; re-shipping from its top. */
@@ -114,15 +114,14 @@ export class Shipper {
       failedBefore = true;
       const { failure } = outcome;
       if (failure.kind === "behind") {
+        // Once after Redis lost writes; over and over only if something else writes the stream: then slowly.
         this.options.report({ type: "behind", name: this.options.name, ...failure });
-        continue;
-      }
-      const error = failure.error;
-      if (isFatal(error)) {
-        this.options.report({ type: "fatal", name: this.options.name, error });
+      } else if (isFatal(failure.error)) {
+        this.options.report({ type: "fatal", name: this.options.name, error: failure.error });
         return;
+      } else {
+        this.options.report({ type: "unreachable", name: this.options.name, error: failure.error });
       }
-      this.options.report({ type: "unreachable", name: this.options.name, error, retryInMs: backoff });
       await this.pause(backoff);
       backoff = Math.min(max, backoff * 2);
     }
