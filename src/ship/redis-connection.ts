@@ -30,7 +30,13 @@ export function connect(url: string, options: { cluster: boolean }): ShipConnect
     client = new Cluster([{ host: seed.hostname, port: Number(seed.port || 6379) }], {
       enableOfflineQueue: false,
       clusterRetryStrategy: retryStrategy,
-      redisOptions: { ...common, ...(seed.password ? { password: decodeURIComponent(seed.password) } : {}) },
+      // The seed URL's credentials and TLS apply to every node the cluster names.
+      redisOptions: {
+        ...common,
+        ...(seed.username ? { username: decodeURIComponent(seed.username) } : {}),
+        ...(seed.password ? { password: decodeURIComponent(seed.password) } : {}),
+        ...(seed.protocol === "rediss:" ? { tls: {} } : {}),
+      },
     });
   } else {
     client = new Redis(url, { ...common, retryStrategy });
