@@ -162,9 +162,15 @@ export class RedisBackend implements AppendableBackend {
       for (const record of chunk) {
         if (record.kind === "gap") {
           // A gap ends the page; from a null cursor, markers before the first line are passed over.
-          if (lines.length > 0 || cursor !== null) {
+          if (lines.length > 0) {
             more = true;
             break scan;
+          }
+          if (cursor !== null) {
+            throw new StaleCursorError(
+              `lines after cursor "${cursor}" were lost (a gap)`,
+              gapReason(record.reason),
+            );
           }
           passed = cursorAfterRecord(record);
           continue;

@@ -137,6 +137,11 @@ describe("RedisBackend: what only a Redis stream does", () => {
         lines.slice(0, 4).map((l) => l.text.slice(0, 10)),
       );
       expect(history.more).toBe(true); // the marker ends the page
+      // A foreign entry between a line and a marker does not hide the gap from a reader at that line.
+      const plan = await backend.resumeFrom(history.cursor, feed.cursor);
+      expect(plan).toMatchObject({ kind: "gap", reason: "file-changed" });
+      await expect(backend.readAfter(history.cursor, 10)).rejects.toBeInstanceOf(StaleCursorError);
+      expect(texts((await backend.readAfter((plan as { to: string }).to, 10)).lines)).toEqual(["after"]);
       const search = await backend.search({
         q: "after",
         regex: false,
