@@ -33,14 +33,20 @@ export function layoutTabs(bar: HTMLElement, tabs: readonly StreamTab[], all: HT
   const byName = new Map(tabs.map((t) => [t.name, t]));
   const groups = groupByHost(tabs);
   const children: HTMLElement[] = [];
+  // Headers kept from the last layout (a merged tab may be using one as its button).
+  const heads = new Map<string, HTMLButtonElement>();
+  for (const b of bar.querySelectorAll<HTMLButtonElement>("button.tab-host"))
+    heads.set(`${b.textContent}\n${b.dataset.merge}`, b);
   for (const g of groups) {
     if (groups.length > 1) {
-      const head = document.createElement("button");
+      const label = g.host ?? "other";
+      const merge = g.names.join(",");
+      const head = heads.get(`${label}\n${merge}`) ?? document.createElement("button");
       head.type = "button";
       head.className = "tab-host";
-      head.textContent = g.host ?? "other";
+      head.textContent = label;
       head.title = `All streams of ${g.host ?? "streams without a host"}, merged by time`;
-      head.dataset.merge = g.names.join(",");
+      head.dataset.merge = merge;
       children.push(head);
     }
     for (const name of g.names) {
