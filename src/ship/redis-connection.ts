@@ -16,7 +16,7 @@ export interface ShipConnection {
 
 const RECONNECT_MAX_MS = 2000;
 
-export function connect(url: string, options: { cluster: boolean }): ShipConnection {
+export function connect(url: string, options: { cluster: boolean; sentinelName?: string }): ShipConnection {
   const common = {
     enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,
@@ -37,6 +37,17 @@ export function connect(url: string, options: { cluster: boolean }): ShipConnect
         ...(seed.password ? { password: decodeURIComponent(seed.password) } : {}),
         ...(seed.protocol === "rediss:" ? { tls: {} } : {}),
       },
+    });
+  } else if (options.sentinelName !== undefined) {
+    // The URL names a Sentinel; ioredis asks it for the primary of that name, and again after a failover.
+    const sentinel = new URL(url);
+    client = new Redis({
+      ...common,
+      sentinels: [{ host: sentinel.hostname, port: Number(sentinel.port || 26379) }],
+      name: options.sentinelName,
+      sentinelRetryStrategy: retryStrategy,
+      retryStrategy,
+      ...(sentinel.password ? { password: decodeURIComponent(sentinel.password) } : {}),
     });
   } else {
     client = new Redis(url, { ...common, retryStrategy });

@@ -13,6 +13,7 @@ interface ShipFlags {
   maxlen?: string;
   maxAge?: string;
   cluster?: boolean;
+  sentinel?: string;
   pollInterval: string;
 }
 
@@ -31,6 +32,7 @@ export function registerShip(program: Command): void {
     .argument("<streams...>", "FILE or NAME=FILE, one per stream")
     .requiredOption("--redis <url>", "Redis to ship to, e.g. redis://127.0.0.1:6379 (rediss:// for TLS)")
     .option("--cluster", "the --redis address is one node of a Redis Cluster")
+    .option("--sentinel <name>", "the --redis address is a Sentinel: ship to the primary it names NAME")
     .option("--host-label <label>", "host label stored with each line", hostname())
     .option("--maxlen <n>", "keep about the newest N entries per stream (XTRIM MAXLEN ~)")
     .option("--max-age <duration>", "drop entries older than this, e.g. 7d, 12h (XTRIM MINID ~)")
@@ -53,9 +55,12 @@ export function registerShip(program: Command): void {
       const hostLabel = flags.hostLabel.trim();
       if (hostLabel === "" || hostLabel.length > 200 || /\p{Cc}/u.test(hostLabel))
         throw new CliError("--host-label must be 1-200 printable characters", 2);
+      if (flags.cluster === true && flags.sentinel !== undefined)
+        throw new CliError("use either --cluster or --sentinel, not both", 2);
       await ship(streams, {
         url: checkUrl(flags.redis),
         cluster: flags.cluster === true,
+        ...(flags.sentinel === undefined ? {} : { sentinelName: flags.sentinel }),
         hostLabel,
         retention,
         pollIntervalMs,
@@ -66,13 +71,17 @@ export function registerShip(program: Command): void {
 interface ShipSettings {
   url: string;
   cluster: boolean;
+  sentinelName?: string;
   hostLabel: string;
   retention: RetentionPolicy;
   pollIntervalMs: number;
 }
 
 async function ship(streams: { name: string; file: string }[], settings: ShipSettings): Promise<void> {
-  const connection = connect(settings.url, { cluster: settings.cluster });
+  const connection = connect(settings.url, {
+    cluster: settings.cluster,
+    ...(settings.sentinelName === undefined ? {} : { sentinelName: settings.sentinelName }),
+  });
   const say = (text: string) => process.stderr.write(`livetrail ship: ${text}\n`);
   let down = false;
   let fatal = false;
