@@ -1,5 +1,6 @@
+import { formatCheckpoint, parseCheckpoint } from "./checkpoint.js";
 import { IntegrityError } from "./integrity-error.js";
-import { type NoteSigner, type NoteVerifier, openNote, parseNote, signNote } from "./note.js";
+import { type NoteSigner, type NoteVerifier, openNote, signNote } from "./note.js";
 
 /**
  * One sealed state of a log, as its signed checkpoint says it: the tlog-checkpoint body (origin, size, root)
@@ -24,11 +25,14 @@ export interface SealPoint {
 }
 
 export function sealPointText(p: SealPoint): string {
-  let text = `${p.origin}\n${p.size}\n${p.root.toString("base64")}\n`;
-  text += `livetrail-file ${p.identity} ${p.bytes}\n`;
-  if (p.prev !== null) text += `livetrail-prev ${p.prev.size} ${p.prev.root.toString("base64")}\n`;
-  text += `livetrail-seq ${p.seq}\nlivetrail-time ${p.time}\n`;
-  return text;
+  return formatCheckpoint({
+    origin: p.origin,
+    size: p.size,
+    rootHash: p.root,
+    file: { identity: p.identity, bytes: p.bytes },
+    ...(p.prev === null ? {} : { prev: { size: p.prev.size, rootHash: p.prev.root } }),
+    extensions: [`${SEQ_TAG}${p.seq}`, `${TIME_TAG}${p.time}`],
+  });
 }
 
 export function sealPointNote(p: SealPoint, signer: NoteSigner): string {
@@ -40,54 +44,36 @@ export function readSealPoint(note: string, verifiers: readonly NoteVerifier[]):
   return parseSealPoint(openNote(note, verifiers).text);
 }
 
-/** The seal point of a note's text, without checking signatures. */
-export function parseSealPointNote(note: string): SealPoint {
-  return parseSealPoint(parseNote(note).text);
-}
-
-const DECIMAL = /^(0|[1-9]\d{0,15})$/;
-const ROOT = /^[A-Za-z0-9+/]{43}=$/;
+const SEQ_TAG = "livetrail-seq ";
+const TIME_TAG = "livetrail-time ";
+const DECIMAL = /^[1-9]\d{0,15}$/;
 const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
 function malformed(why: string): never {
   throw new IntegrityError("malformed-checkpoint", `malformed checkpoint: ${why}`);
 }
 
-function decimal(s: string | undefined, what: string): number {
-  if (s === undefined || !DECIMAL.test(s)) malformed(`bad ${what}`);
-  const n = Number(s);
-  if (!Number.isSafeInteger(n)) malformed(`${what} too large`);
-  return n;
-}
-
-function root(s: string | undefined): Buffer {
-  if (s === undefined || !ROOT.test(s)) malformed("bad root hash");
-  return Buffer.from(s, "base64");
-}
-
+/** The seal point of a checkpoint text (tlog-checkpoint, parsed by checkpoint.ts), without checking signatures. */
 export function parseSealPoint(text: string): SealPoint {
-  if (!text.endsWith("\n")) malformed("text must end in a newline");
-  const lines = text.slice(0, -1).split("\n");
-  const [origin, size, rootLine, ...extensions] = lines;
-  if (origin === undefined || origin === "") malformed("no origin");
-  const point: Partial<SealPoint> = { origin, size: decimal(size, "size"), root: root(rootLine), prev: null };
-  for (const line of extensions) {
-    const [key, a, b, ...rest] = line.split(" ");
-    if (rest.length > 0) malformed(`extension line "${line.slice(0, 80)}"`);
-    if (key === "livetrail-file" && point.identity === undefined && a && b !== undefined) {
-      point.identity = a;
-      point.bytes = decimal(b, "byte length");
-    } else if (key === "livetrail-prev" && point.prev === null && b !== undefined) {
-      point.prev = { size: decimal(a, "previous size"), root: root(b) };
-    } else if (key === "livetrail-seq" && point.seq === undefined && b === undefined) {
-      point.seq = decimal(a, "sequence number");
-    } else if (key === "livetrail-time" && point.time === undefined && b === undefined && a && TIME.test(a)) {
-      point.time = a;
-    }
-    // Other extension lines are allowed by tlog-checkpoint and ignored.
+  const cp = parseCheckpoint(text);
+  if (cp.file === undefined) malformed("no livetrail-file line");
+  const seqs = cp.extensions.filter((e) => e.startsWith(SEQ_TAG)).map((e) => e.slice(SEQ_TAG.length));
+  const times = cp.extensions.filter((e) => e.startsWith(TIME_TAG)).map((e) => e.slice(TIME_TAG.length));
+  const seq = seqs[0];
+  const time = times[0];
+  if (seqs.length !== 1 || seq === undefined || !DECIMAL.test(seq) || !Number.isSafeInteger(Number(seq))) {
+    malformed("needs one livetrail-seq line");
   }
-  if (point.identity === undefined || point.seq === undefined || point.time === undefined) {
-    malformed("livetrail-file, livetrail-seq and livetrail-time lines are required");
-  }
-  return point as SealPoint;
+  if (times.length !== 1 || time === undefined || !TIME.test(time))
+    malformed("needs one livetrail-time line");
+  return {
+    origin: cp.origin,
+    size: cp.size,
+    root: cp.rootHash,
+    identity: cp.file.identity,
+    bytes: cp.file.bytes,
+    prev: cp.prev === undefined ? null : { size: cp.prev.size, root: cp.prev.rootHash },
+    seq: Number(seq),
+    time,
+  };
 }
