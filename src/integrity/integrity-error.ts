@@ -11,6 +11,7 @@ export type IntegrityErrorCode =
   | "too-large" // input over a size limit
   | "unverified-note" // no signature by a known key
   | "invalid-signature" // a signature by a known key that does not verify
+  | "invalid-proof" // a well-formed proof that does not prove what it claims
   | "wrong-origin" // a checkpoint of another log
   | "out-of-range"; // a proof asked for an index or size the tree does not have
 

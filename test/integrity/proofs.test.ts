@@ -1,7 +1,17 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { signCheckpoint } from "../../src/integrity/checkpoint.js";
 import { IntegrityError } from "../../src/integrity/integrity-error.js";
 import { EMPTY_ROOT, leafHash, TreeBuilder } from "../../src/integrity/merkle.js";
+import { generateKey, parseNote, parseSignerKey, parseVerifierKey } from "../../src/integrity/note.js";
+import {
+  encodeConsistencyProof,
+  encodeInclusionProof,
+  parseConsistencyProof,
+  parseInclusionProof,
+  verifyConsistencyProof,
+  verifyInclusionProof,
+} from "../../src/integrity/proof-format.js";
 import {
   consistencyProof,
   inclusionProof,
@@ -190,5 +200,185 @@ describe("proofs in large trees, from tiles", () => {
       }),
       { numRuns: 100 },
     );
+  });
+});
+
+// Proof texts: c2sp.org/tlog-proof for inclusion, tlog-witness's add-checkpoint body for consistency.
+const SPEC_CHECKPOINT =
+  "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n\n" +
+  "— example.com/behind-the-sofa Az3grlgtzPICa5OS8npVmf1Myq/5IZniMp+ZJurmRDeOoRDe4URYN7u5/Zhcyv2q1gGzGku9nTo+zyWE+xeMcTOAYQ8=\n";
+// c2sp.org/tlog-witness's example add-checkpoint request body, exactly.
+const SPEC_ADD_CHECKPOINT =
+  "old 20852014\nPlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=\njrJZDmY8Y7SyJE0MWLpLozkIVMSMZcD5kvuKxPC3swk=\n" +
+  "5+pKlUdi2LeF/BcMHBn+Ku6yhPGNCswZZD1X/6QgPd8=\n/6WVhPs2CwSsb5rYBH5cjHV/wSmA79abXAwhXw3Kj/0=\n\n" +
+  "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n\n" +
+  "— example.com/behind-the-sofa Az3grlgtzPICa5OS8npVmf1Myq/5IZniMp+ZJurmRDeOoRDe4URYN7u5/Zhcyv2q1gGzGku9nTo+zyWE+xeMcTOAYQ8=\n" +
+  "— example.com/behind-the-sofa opLqBQsREYCgu6xQkYQwJr9fo45a62DN9EdmHXnZdXNqlcVGlCum2Wks+49/V6267UEjw6QUXTS5Rovnzv++qbSzm9Q=\n";
+// The head of c2sp.org/tlog-proof's example (its checkpoint's signatures are elided there, so ours follows).
+const SPEC_PROOF_HEAD =
+  "c2sp.org/tlog-proof@v1\nextra YWdlLXYxLjIuMS1kYXJ3aW4tYXJtNjQudGFyLmd6kYXJ3aW4tYXJ\nindex 73894\n" +
+  "gSKyXoYZUgZ6jduWYrkDOARinOMGJveXjgMkBTcdPlQ=\nB95lDa8R83lS8n0eG+o0buTxRKQTYFi//1U8anccXmA=\n" +
+  "EKNzoDWG8LGC0Yp9o+sv3qllpMP9uHQ9B20KNL+Q1zs=\nRoopEkOdqkYqMB4MJXrbt/hMjOxsVn0IrWjpz1ZMMes=\n" +
+  "AHCioX9nLjsrse6YhjRRmk1WUEirVOLLRoOQ6vfO5vk=\n";
+
+function errorCode(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof IntegrityError) return e.code;
+    throw e;
+  }
+  return "accepted";
+}
+
+describe("proof texts", () => {
+  it("read tlog-witness's add-checkpoint example and write it back byte for byte", () => {
+    const p = parseConsistencyProof(SPEC_ADD_CHECKPOINT);
+    expect(p.oldSize).toBe(20852014);
+    expect(p.hashes.map((h) => h.toString("base64"))[0]).toBe("PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=");
+    expect(p.hashes).toHaveLength(4);
+    expect(parseNote(p.checkpoint).signatures).toHaveLength(2);
+    expect(encodeConsistencyProof(p)).toBe(SPEC_ADD_CHECKPOINT);
+  });
+
+  it("read tlog-proof's example head and write it back byte for byte", () => {
+    const text = `${SPEC_PROOF_HEAD}\n${SPEC_CHECKPOINT}`;
+    const p = parseInclusionProof(text);
+    expect(p.index).toBe(73894);
+    expect(p.extra?.subarray(0, 23).toString()).toBe("age-v1.2.1-darwin-arm64");
+    expect(p.hashes).toHaveLength(5);
+    expect(p.checkpoint).toBe(SPEC_CHECKPOINT);
+    expect(encodeInclusionProof(p)).toBe(text);
+    const { extra: _, ...bare } = p;
+    expect(encodeInclusionProof(bare)).toBe(text.replace(/extra \S+\n/, ""));
+    expect(parseInclusionProof(encodeInclusionProof({ ...bare, hashes: [] }))).toEqual({
+      ...bare,
+      hashes: [],
+    });
+  });
+
+  it("refuse other spellings", () => {
+    const good = `${SPEC_PROOF_HEAD}\n${SPEC_CHECKPOINT}`;
+    const cases = [
+      good.replace("c2sp.org/tlog-proof@v1", "c2sp.org/tlog-proof@v2"),
+      good.replace("index 73894", "index 073894"),
+      good.replace("index 73894", "index  73894"),
+      good.replace("index 73894\n", ""),
+      good.replace("extra YWdl", "extra  YWdl"),
+      good.replace(/extra \S+/, "extra "),
+      good.replace(
+        "AHCioX9nLjsrse6YhjRRmk1WUEirVOLLRoOQ6vfO5vk=",
+        "AHCioX9nLjsrse6YhjRRmk1WUEirVOLLRoOQ6vfO5vk",
+      ),
+      good.replace(
+        "AHCioX9nLjsrse6YhjRRmk1WUEirVOLLRoOQ6vfO5vk=",
+        "AHCioX9nLjsrse6YhjRRmk1WUEirVOLLRoOQ6vfO5vl=",
+      ),
+      good.replace("\n\n", "\n"),
+      good.slice(0, -1),
+      `${SPEC_PROOF_HEAD}\n`,
+      good.replace("AHCio", "\nAHCio"),
+    ];
+    for (const text of cases)
+      expect(
+        errorCode(() => parseInclusionProof(text)),
+        JSON.stringify(text),
+      ).toBe("malformed-proof");
+    const many = `old 1\n${"PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=\n".repeat(64)}\n${SPEC_CHECKPOINT}`;
+    expect(errorCode(() => parseConsistencyProof(many))).toBe("malformed-proof");
+    expect(errorCode(() => parseConsistencyProof(SPEC_ADD_CHECKPOINT.replace("old ", "new ")))).toBe(
+      "malformed-proof",
+    );
+    expect(errorCode(() => parseConsistencyProof(`old 1\n\n${"x".repeat(200_000)}`))).toBe("too-large");
+  });
+
+  const log = generateKey("livetrail.example/audit");
+  const logKeys = [parseVerifierKey(log.verifierKey)];
+  const signer = parseSignerKey(log.signerKey);
+
+  it("verify a livetrail inclusion proof end to end, and refuse a wrong leaf, key or origin", async () => {
+    const { entries, store, ref } = tree(1000, "e2e");
+    const checkpoint = signCheckpoint(
+      { origin: "livetrail.example/audit", size: 1000, rootHash: ref.mth(), extensions: [] },
+      [signer],
+    );
+    const text = encodeInclusionProof({
+      index: 417,
+      hashes: await inclusionProof(store, 417, 1000),
+      checkpoint,
+    });
+    const p = parseInclusionProof(text);
+    const leaf = leafHash(entries[417] as Buffer);
+    expect(verifyInclusionProof(p, leaf, "livetrail.example/audit", logKeys).checkpoint.size).toBe(1000);
+    expect(
+      errorCode(() =>
+        verifyInclusionProof(p, leafHash(Buffer.from("x")), "livetrail.example/audit", logKeys),
+      ),
+    ).toBe("invalid-proof");
+    expect(
+      errorCode(() => verifyInclusionProof({ ...p, index: 416 }, leaf, "livetrail.example/audit", logKeys)),
+    ).toBe("invalid-proof");
+    expect(errorCode(() => verifyInclusionProof(p, leaf, "livetrail.example/other", logKeys))).toBe(
+      "wrong-origin",
+    );
+    const other = [parseVerifierKey(generateKey("livetrail.example/audit").verifierKey)];
+    expect(errorCode(() => verifyInclusionProof(p, leaf, "livetrail.example/audit", other))).toBe(
+      "unverified-note",
+    );
+  });
+
+  it("verify a consistency proof as a witness would", async () => {
+    const { store, ref } = tree(1000, "witness");
+    const checkpoint = signCheckpoint(
+      { origin: "livetrail.example/audit", size: 1000, rootHash: ref.mth(), extensions: [] },
+      [signer],
+    );
+    const body = encodeConsistencyProof({
+      oldSize: 300,
+      hashes: await consistencyProof(store, 300, 1000),
+      checkpoint,
+    });
+    const p = parseConsistencyProof(body);
+    const old = { size: 300, rootHash: ref.mth(0, 300) };
+    expect(verifyConsistencyProof(p, old, "livetrail.example/audit", logKeys).checkpoint.size).toBe(1000);
+    expect(
+      errorCode(() =>
+        verifyConsistencyProof(
+          p,
+          { size: 300, rootHash: ref.mth(0, 299) },
+          "livetrail.example/audit",
+          logKeys,
+        ),
+      ),
+    ).toBe("invalid-proof");
+    expect(
+      errorCode(() =>
+        verifyConsistencyProof(
+          p,
+          { size: 301, rootHash: ref.mth(0, 301) },
+          "livetrail.example/audit",
+          logKeys,
+        ),
+      ),
+    ).toBe("invalid-proof");
+    // From the empty tree: no proof lines, any tree extends it.
+    const fromEmpty = parseConsistencyProof(encodeConsistencyProof({ oldSize: 0, hashes: [], checkpoint }));
+    expect(
+      verifyConsistencyProof(fromEmpty, { size: 0, rootHash: EMPTY_ROOT }, "livetrail.example/audit", logKeys)
+        .checkpoint.size,
+    ).toBe(1000);
+    // An empty tree must have the empty root.
+    const badEmpty = signCheckpoint(
+      { origin: "livetrail.example/audit", size: 0, rootHash: ref.mth(), extensions: [] },
+      [signer],
+    );
+    const p0 = parseConsistencyProof(
+      encodeConsistencyProof({ oldSize: 0, hashes: [], checkpoint: badEmpty }),
+    );
+    expect(
+      errorCode(() =>
+        verifyConsistencyProof(p0, { size: 0, rootHash: EMPTY_ROOT }, "livetrail.example/audit", logKeys),
+      ),
+    ).toBe("invalid-proof");
   });
 });
