@@ -1,6 +1,6 @@
 import { formatCheckpoint, parseCheckpoint } from "./checkpoint.js";
 import { IntegrityError } from "./integrity-error.js";
-import { type NoteSigner, type NoteVerifier, openNote, signNote } from "./note.js";
+import { type NoteSigner, type NoteVerifier, openNote, parseNote, signNote } from "./note.js";
 
 /**
  * One sealed state of a log, as its signed checkpoint says it: the tlog-checkpoint body (origin, size, root)
@@ -42,6 +42,11 @@ export function sealPointNote(p: SealPoint, signer: NoteSigner): string {
 /** Opens a checkpoint note with the given keys and reads its seal point; IntegrityError on anything wrong. */
 export function readSealPoint(note: string, verifiers: readonly NoteVerifier[]): SealPoint {
   return parseSealPoint(openNote(note, verifiers).text);
+}
+
+/** The seal point of a note, without checking its signatures (for display, and for `verify` without a key). */
+export function parseSealPointNote(note: string): SealPoint {
+  return parseSealPoint(parseNote(note).text);
 }
 
 const SEQ_TAG = "livetrail-seq ";
