@@ -4,6 +4,7 @@
  * frontier (one hash per set bit of the size), and reports the hashes the tlog-tiles levels gain.
  */
 import { hash } from "node:crypto";
+import { IntegrityError } from "./integrity-error.js";
 import { HASH_SIZE, type HashStore, storedRun, TILE_HEIGHT, TileReader } from "./tiles.js";
 
 /** MTH of the empty tree: SHA-256 of nothing. */
@@ -65,8 +66,14 @@ export async function subtreeHash(reader: TileReader, start: number, size: numbe
   return nodeHash(await subtreeHash(reader, start, k), await subtreeHash(reader, start + k, size - k));
 }
 
+function checkSize(size: number): void {
+  if (!Number.isSafeInteger(size) || size < 0)
+    throw new IntegrityError("out-of-range", `${size} is not a tree size`);
+}
+
 /** The root of the tree of `size` leaves, from a store holding at least that many. */
-export function rootAt(store: HashStore, size: number): Promise<Buffer> {
+export async function rootAt(store: HashStore, size: number): Promise<Buffer> {
+  checkSize(size);
   return subtreeHash(new TileReader(store, size), 0, size);
 }
 
@@ -93,7 +100,7 @@ export class TreeBuilder {
 
   /** Continue a tree of `size` leaves whose hashes are in `store` (reads one run per set bit of the size). */
   static async fromStore(store: HashStore, size: number): Promise<TreeBuilder> {
-    if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`bad tree size ${size}`);
+    checkSize(size);
     const reader = new TileReader(store, size);
     const frontier: Buffer[] = [];
     let start = 0;
@@ -137,7 +144,8 @@ export class TreeBuilder {
           (gained[level] as Buffer[]).push(h);
         }
       }
-      this.#frontier.push(h);
+      // A leaf kept as it came is copied: the caller's buffer may be reused.
+      this.#frontier.push(height === 0 ? Buffer.from(h) : h);
       this.#size++;
     }
     return gained.map((hashes, level) => ({

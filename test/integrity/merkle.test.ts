@@ -222,3 +222,28 @@ describe("tiles", () => {
     expect(() => storedRun(0, 3)).toThrow(RangeError);
   });
 });
+
+describe("bad sizes", () => {
+  it("are refused before any read", async () => {
+    const { store } = build(lines(10));
+    for (const size of [-1, 2.5, Number.NaN, 2 ** 53]) {
+      await expect(rootAt(store, size), String(size)).rejects.toThrow(IntegrityError);
+      await expect(TreeBuilder.fromStore(store, size), String(size)).rejects.toThrow(IntegrityError);
+    }
+    expect(store.reads).toEqual([]);
+  });
+
+  it("a reused leaf buffer does not change the tree", () => {
+    const reused = Buffer.alloc(32);
+    const a = TreeBuilder.empty();
+    const b = TreeBuilder.empty();
+    for (let i = 0; i < 5; i++) {
+      const h = leafHash(Buffer.from(`line ${i}`));
+      h.copy(reused);
+      a.append([reused]);
+      b.append([h]);
+    }
+    reused.fill(0);
+    expect(a.root()).toEqual(b.root());
+  });
+});
