@@ -26,7 +26,7 @@ import {
   verifyInclusionProof,
 } from "../../src/integrity/proof-format.js";
 import { consistencyProof, inclusionProof } from "../../src/integrity/proofs.js";
-import { parseTilePath } from "../../src/integrity/tiles.js";
+import { parseTilePath, tilePath } from "../../src/integrity/tiles.js";
 import { MemoryHashStore } from "./memory-hash-store.js";
 
 const ORIGIN = "livetrail.example/audit";
@@ -262,13 +262,31 @@ describe("no changed byte is accepted", () => {
     );
   });
 
-  it("a verifier key: every changed byte is refused", () => {
+  it("a verifier or signer key: every changed byte is refused", () => {
+    for (const [key, parse] of [
+      [log.verifierKey, parseVerifierKey],
+      [log.signerKey, parseSignerKey],
+    ] as const) {
+      fc.assert(
+        fc.property(byteChange(key.length), (c) => {
+          const changed = change(Buffer.from(key), c);
+          if (!changed) return;
+          expect(outcome(() => parse(changed.toString("latin1")))).toBeInstanceOf(IntegrityError);
+        }),
+        { numRuns: 1500 },
+      );
+    }
+  });
+
+  it("a tile path: refused, or the path of another tile spelled exactly so", () => {
+    const path = tilePath({ level: 1, index: 1234067, width: 17 });
     fc.assert(
-      fc.property(byteChange(log.verifierKey.length), (c) => {
-        const changed = change(Buffer.from(log.verifierKey), c);
+      fc.property(byteChange(path.length), (c) => {
+        const changed = change(Buffer.from(path), c);
         if (!changed) return;
-        const result = outcome(() => parseVerifierKey(changed.toString("latin1")));
-        expect(result).toBeInstanceOf(IntegrityError);
+        const s = changed.toString("latin1");
+        const result = outcome(() => parseTilePath(s));
+        if (!(result instanceof IntegrityError)) expect(tilePath(result)).toBe(s);
       }),
       { numRuns: 2000 },
     );
