@@ -11,6 +11,7 @@ import { Connections } from "./connections.js";
 import type { ServerContext } from "./context.js";
 import { Heartbeat } from "./heartbeat.js";
 import { Hub } from "./hub.js";
+import { serverIntegrity } from "./integrity/sealing.js";
 import { lazyMetrics } from "./metrics.js";
 import { type ResolvedOptions, resolveOptions, type ServerOptions } from "./options.js";
 import { registerApiRoutes } from "./routes/api.js";
@@ -18,6 +19,7 @@ import { registerCompatRoutes } from "./routes/compat.js";
 import { registerDashboard } from "./routes/dashboard.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerErrorHandler, sendError } from "./routes/http-errors.js";
+import { registerIntegrityRoutes } from "./routes/integrity.js";
 import { registerLineRoute } from "./routes/line.js";
 import { registerSseRoute } from "./routes/sse.js";
 import { registerWebSocketRoutes } from "./routes/ws.js";
@@ -79,6 +81,9 @@ export function createServer(input: ServerOptions): LivetrailServer {
     forceCloseConnections: "idle",
   });
   const streams = new Streams();
+  const integrity = serverIntegrity(options.integrity, (stream, err) =>
+    app.log.warn({ stream, err }, "integrity problem (still serving)"),
+  );
   input.streams.forEach((spec, i) => {
     const backend: StreamBackend =
       spec.backend ??
@@ -87,16 +92,16 @@ export function createServer(input: ServerOptions): LivetrailServer {
         watch: options.watch,
         maxLineBytes: options.maxLineBytes,
       });
-    streams.add(
-      new Hub(spec.name, backend, i === 0, {
-        windowLines: options.windowLines,
-        windowBytes: options.windowBytes,
-        maxFrameBytes: options.maxFrameBytes,
-        onError:
-          options.onStreamError ??
-          ((stream, error) => app.log.warn({ stream, err: error }, "stream read problem (still following)")),
-      }),
-    );
+    const hub = new Hub(spec.name, backend, i === 0, {
+      windowLines: options.windowLines,
+      windowBytes: options.windowBytes,
+      maxFrameBytes: options.maxFrameBytes,
+      onError:
+        options.onStreamError ??
+        ((stream, error) => app.log.warn({ stream, err: error }, "stream read problem (still following)")),
+    });
+    streams.add(hub);
+    if (spec.backend === undefined) integrity.add(hub, spec.file as string);
   });
   const connections = new Connections();
   const ctx: ServerContext = {
@@ -109,8 +114,9 @@ export function createServer(input: ServerOptions): LivetrailServer {
       catchUpChunkLines: options.catchUpChunkLines,
       catchUpFrameBytes: Math.min(options.maxFrameBytes, CATCH_UP_FRAME_BYTES),
     },
-    metrics: lazyMetrics(streams, connections),
+    metrics: lazyMetrics(streams, connections, integrity),
     serverName: serverName(),
+    integrity,
     searches: 0,
     closing: false,
   };
@@ -138,6 +144,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
     registerSseRoute(app, ctx);
     registerCompatRoutes(app, ctx);
     registerHealthRoutes(app, ctx);
+    registerIntegrityRoutes(app, ctx);
     await registerDashboard(app, options.staticDir);
   })();
 
@@ -155,6 +162,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
       listening ??= (async () => {
         await ready;
         for (const hub of streams.all()) await hub.start();
+        await integrity.start();
         const tls = await options.security.tls?.load();
         if (tls !== undefined) (app.server as unknown as SecureServer).setSecureContext(tls);
         await app.listen({ host: options.host, port: options.port });
@@ -177,6 +185,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
         await connections.closeAll(CloseCode.goingAway, "server shutting down", options.closeGraceMs);
         ctx.heartbeat.close();
         await app.close();
+        await integrity.close();
         await Promise.all(streams.all().map((hub) => hub.close()));
         bound = null;
       })();

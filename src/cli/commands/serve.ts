@@ -6,9 +6,15 @@ import type { ServerOptions, StreamSpec } from "../../server/options.js";
 import { resolveAuditFile } from "../audit-file.js";
 import { CliError } from "../cli-error.js";
 import { startDemo } from "../demo.js";
+import {
+  addIntegrityFlags,
+  INTEGRITY_CONFIG_KEYS,
+  type IntegrityFlags,
+  integrityFromFlags,
+} from "../integrity-flags.js";
 import { addSecurityFlags, type SecurityFlags, securityFromFlags } from "../security-flags.js";
 
-interface ServeFlags extends SecurityFlags {
+interface ServeFlags extends SecurityFlags, IntegrityFlags {
   port?: string;
   host?: string;
   config?: string;
@@ -42,6 +48,7 @@ const CONFIG_KEYS = new Set([
   "closeGraceMs",
   "slowClients",
   "staticDir",
+  ...INTEGRITY_CONFIG_KEYS,
 ]);
 
 const HELP = `
@@ -122,7 +129,13 @@ export function registerServe(program: Command): void {
     .action(async (args: string[], flags: ServeFlags, command: Command) => {
       const fromCli = (name: string): boolean => command.getOptionValueSource(name) === "cli";
       const config: ConfigFile = flags.config === undefined ? {} : await readConfig(flags.config);
-      const options: ServerOptions = { ...config, streams: config.streams ?? [] };
+      const integrity = await integrityFromFlags(
+        flags,
+        config as Record<string, unknown>,
+        flags.config,
+        fromCli,
+      );
+      const options: ServerOptions = { ...config, streams: config.streams ?? [], integrity };
       // A token file group or others may read is refused here unless --allow-insecure-token-file.
       Object.assign(options, await securityFromFlags(flags, process.env, { refuseInsecure: true }));
       if (fromCli("port") || config.port === undefined) options.port = parsePort(flags.port ?? "8080");
@@ -196,6 +209,7 @@ export function registerServe(program: Command): void {
       }
     });
   addSecurityFlags(serve);
+  addIntegrityFlags(serve);
 }
 
 function streamsFromArgs(args: string[], stdin: (name: string) => RingBackend): StreamSpec[] {

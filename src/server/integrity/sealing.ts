@@ -1,0 +1,309 @@
+import { stat } from "node:fs/promises";
+import type { FeedEvent } from "../../backend/backend.js";
+import type { NoteVerifier } from "../../integrity/note.js";
+import { sealFile } from "../../integrity/seal-file.js";
+import type { SealKey } from "../../integrity/seal-key.js";
+import { DEFAULT_EVERY_LINES, DEFAULT_EVERY_MS } from "../../integrity/sealer.js";
+import { sidecarPath } from "../../integrity/sidecar.js";
+import type { IntegrityInfo } from "../../protocol/messages.js";
+import type { FeedTap, Hub } from "../hub.js";
+import type { IntegrityServerOptions } from "../options.js";
+import { Cosignatures } from "./cosignatures.js";
+import { checkFile } from "./file-check.js";
+import { SealedLog } from "./sealed-log.js";
+
+/**
+ * Integrity for the server: per file stream, the sealed log it serves (checkpoints, proofs, cosignatures), the
+ * live state (sealed and verified to line N, tampered, unsealed) and, with a seal key, the sealing itself, driven
+ * by the hub's feed tap so a stream is sealed in the same pass that feeds its clients (the sealer reads the bytes
+ * from the file: a line's text is not always its bytes). See docs/integrity.md, "Serving and API".
+ */
+
+export interface IntegrityOptions {
+  /** Seal every file stream with this key (serve --seal-key); null serves existing sidecars only. */
+  sealKey: SealKey | null;
+  /** The log's verifier keys, to check checkpoint signatures (the seal key's own when sealing). */
+  logKeys: readonly NoteVerifier[];
+  /** Witnesses whose cosignatures are accepted and published (serve --witness-key). */
+  witnessKeys: readonly NoteVerifier[];
+  /** A checkpoint after this many new lines, or this long after the first unsealed one. */
+  everyLines: number;
+  everyMs: number;
+  /** How often the file is looked at for changes under the server (a rewrite keeps its size). */
+  checkMs: number;
+  /** A full re-check of the sealed lines this often (0: only when a change is noticed). */
+  recheckMs: number;
+}
+
+/**
+ * What alert rules (and anyone else) can subscribe to: a stream's integrity changed. `previous` is null the first
+ * time. A `tampered` status carries the `finding`.
+ */
+export interface IntegrityEvent {
+  type: "integrity";
+  stream: string;
+  integrity: IntegrityInfo;
+  previous: IntegrityInfo | null;
+}
+
+export type IntegrityListener = (event: IntegrityEvent) => void;
+
+export class StreamIntegrity {
+  readonly log: SealedLog;
+  readonly cosignatures: Cosignatures;
+  private state: IntegrityInfo;
+  private untap: (() => void) | null = null;
+  private unsealedLines = 0;
+  private sealTimer: NodeJS.Timeout | null = null;
+  private checkTimer: NodeJS.Timeout | null = null;
+  private lastRecheck = Date.now();
+  /** One sealing or checking job at a time, in order. */
+  private work: Promise<void> = Promise.resolve();
+  private sealQueued = false;
+  private closed = false;
+  private seen: { size: number; mtimeMs: number } | null = null;
+
+  constructor(
+    private readonly hub: Hub,
+    readonly path: string,
+    private readonly options: IntegrityOptions,
+    private readonly emit: (event: IntegrityEvent) => void,
+    private readonly report: (error: Error) => void,
+  ) {
+    this.log = new SealedLog(sidecarPath(path), options.logKeys);
+    this.cosignatures = new Cosignatures(options.witnessKeys);
+    this.state = {
+      status: "unsealed",
+      sealedTo: 0,
+      verifiedTo: 0,
+      checkpointTime: null,
+      root: null,
+      origin: null,
+      sealing: options.sealKey !== null,
+    };
+  }
+
+  get info(): IntegrityInfo {
+    return this.state;
+  }
+
+  get name(): string {
+    return this.hub.name;
+  }
+
+  /** Reads the sidecar, checks the log against it (in the background), starts sealing and watching. */
+  async start(): Promise<void> {
+    await this.log.refresh();
+    this.update({});
+    // The check first: sealing after it counts only lines it read itself as verified.
+    this.queue(() => this.check());
+    if (this.options.sealKey !== null) {
+      this.untap = this.hub.tap(this.tap);
+      this.queueSeal();
+    }
+    this.checkTimer = setInterval(() => this.queue(() => this.look()), this.options.checkMs);
+    this.checkTimer.unref();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.untap?.();
+    if (this.sealTimer) clearTimeout(this.sealTimer);
+    if (this.checkTimer) clearInterval(this.checkTimer);
+    await this.work;
+    await this.log.close();
+  }
+
+  private readonly tap: FeedTap = {
+    onLines: (_hub, lines) => {
+      this.unsealedLines += lines.length;
+      if (this.unsealedLines >= this.options.everyLines) this.queueSeal();
+      else this.sealTimer ??= setTimeout(() => this.queueSeal(), this.options.everyMs);
+    },
+    onEvent: (_hub, event: Exclude<FeedEvent, { type: "lines" }>) => {
+      // A truncation may cut sealed lines (found by the check); a rotation is the sealer's to follow.
+      if (event.type === "reset" && event.reason === "truncated") this.queue(() => this.check());
+      if (event.type === "reset") this.queueSeal();
+    },
+  };
+
+  private queue(job: () => Promise<void>): void {
+    this.work = this.work.then(async () => {
+      if (this.closed) return;
+      try {
+        await job();
+      } catch (error) {
+        this.report(error instanceof Error ? error : new Error(String(error)));
+      }
+    });
+  }
+
+  private queueSeal(): void {
+    if (this.sealTimer) clearTimeout(this.sealTimer);
+    this.sealTimer = null;
+    if (this.sealQueued || this.options.sealKey === null) return;
+    this.sealQueued = true;
+    this.unsealedLines = 0;
+    this.queue(() => this.seal());
+  }
+
+  private async seal(): Promise<void> {
+    this.sealQueued = false;
+    const key = this.options.sealKey as SealKey;
+    try {
+      await sealFile(this.path, key, { everyLines: this.options.everyLines });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return; // no file yet: sealed once it appears
+      // The sealer refuses a file that no longer holds what was sealed: find out exactly what changed.
+      if ((error as Error).name === "SealError") {
+        await this.check();
+        if (this.state.status !== "tampered")
+          this.update({ status: "tampered", finding: (error as Error).message });
+        return;
+      }
+      throw error;
+    }
+    await this.log.refresh();
+    const fine = this.state.status !== "tampered";
+    this.update(fine ? { verifiedTo: this.log.newest?.point.size ?? 0 } : {});
+  }
+
+  /** The cheap look each checkMs: new checkpoints (another sealer), and a file whose bytes changed in place. */
+  private async look(): Promise<void> {
+    if (await this.log.refresh()) this.update({});
+    let now: { size: number; mtimeMs: number } | null = null;
+    try {
+      const s = await stat(this.path);
+      now = { size: s.size, mtimeMs: s.mtimeMs };
+    } catch {
+      now = null;
+    }
+    const before = this.seen;
+    this.seen = now;
+    const sealedBytes = this.log.newest?.point.bytes ?? 0;
+    const rewritten =
+      before !== null && now !== null && now.mtimeMs !== before.mtimeMs && now.size <= before.size;
+    const due = this.options.recheckMs > 0 && Date.now() - this.lastRecheck >= this.options.recheckMs;
+    if (rewritten || (now !== null && now.size < sealedBytes) || due) await this.check();
+  }
+
+  /** Checks the log against the newest checkpoint; a finding makes the stream `tampered` (it stays so). */
+  private async check(): Promise<void> {
+    this.lastRecheck = Date.now();
+    await this.log.refresh();
+    const newest = this.log.newest;
+    if (this.log.finding !== null) {
+      this.update({ status: "tampered", finding: this.log.finding });
+      return;
+    }
+    if (newest === null) return;
+    const result = await checkFile(this.path, this.log.hashes, newest, (line) => this.log.covering(line));
+    if (result.finding !== null)
+      this.update({ status: "tampered", finding: result.finding, verifiedTo: result.verifiedTo });
+    else if (this.state.status !== "tampered") this.update({ verifiedTo: result.verifiedTo });
+  }
+
+  private update(change: Partial<IntegrityInfo>): void {
+    const newest = this.log.newest?.point ?? null;
+    const previous = this.state;
+    const tampered =
+      previous.status === "tampered" || change.status === "tampered" || this.log.finding !== null;
+    const next: IntegrityInfo = {
+      ...previous,
+      ...change,
+      status: tampered ? "tampered" : newest === null ? "unsealed" : "sealed",
+      sealedTo: newest?.size ?? 0,
+      checkpointTime: newest?.time ?? null,
+      root: newest?.root.toString("base64") ?? null,
+      origin: newest?.origin ?? null,
+    };
+    if (tampered) next.finding = change.finding ?? previous.finding ?? this.log.finding ?? "the log changed";
+    if (next.verifiedTo > next.sealedTo) next.verifiedTo = next.sealedTo;
+    this.state = next;
+    if (JSON.stringify(next) !== JSON.stringify(previous)) {
+      this.emit({ type: "integrity", stream: this.hub.name, integrity: next, previous });
+    }
+  }
+}
+
+/** Every stream's integrity, and the listeners of its changes (WebSocket sessions, options.onIntegrity). */
+export class ServerIntegrity {
+  private readonly streams = new Map<string, StreamIntegrity>();
+  private readonly listeners = new Set<IntegrityListener>();
+
+  constructor(
+    readonly options: IntegrityOptions,
+    private readonly report: (stream: string, error: Error) => void,
+  ) {}
+
+  /** Adds integrity to a file stream. */
+  add(hub: Hub, path: string): void {
+    this.streams.set(
+      hub.name,
+      new StreamIntegrity(
+        hub,
+        path,
+        this.options,
+        (event) => {
+          for (const listener of this.listeners) listener(event);
+        },
+        (error) => this.report(hub.name, error),
+      ),
+    );
+  }
+
+  get(stream: string): StreamIntegrity | undefined {
+    return this.streams.get(stream);
+  }
+
+  all(): StreamIntegrity[] {
+    return [...this.streams.values()];
+  }
+
+  info(stream: string): IntegrityInfo | undefined {
+    return this.streams.get(stream)?.info;
+  }
+
+  on(listener: IntegrityListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async start(): Promise<void> {
+    await Promise.all(this.all().map((s) => s.start()));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.all().map((s) => s.close()));
+  }
+}
+
+/** The server's integrity from its options: defaults filled, impossible settings refused (TypeError). */
+export function serverIntegrity(
+  input: IntegrityServerOptions | undefined,
+  report: (stream: string, error: Error) => void,
+): ServerIntegrity {
+  const sealKey = input?.sealKey ?? null;
+  const options: IntegrityOptions = {
+    sealKey,
+    logKeys: sealKey !== null ? [sealKey.verifier, ...(input?.logKeys ?? [])] : (input?.logKeys ?? []),
+    witnessKeys: input?.witnessKeys ?? [],
+    everyLines: input?.everyLines ?? DEFAULT_EVERY_LINES,
+    everyMs: input?.everyMs ?? DEFAULT_EVERY_MS,
+    checkMs: input?.checkMs ?? 1000,
+    recheckMs: input?.recheckMs ?? 600_000,
+  };
+  for (const key of ["everyLines", "everyMs", "checkMs", "recheckMs"] as const) {
+    const min = key === "recheckMs" ? 0 : 1;
+    if (!Number.isInteger(options[key]) || options[key] < min) {
+      throw new TypeError(
+        `option integrity.${key} must be an integer >= ${min} (got ${String(options[key])})`,
+      );
+    }
+  }
+  const integrity = new ServerIntegrity(options, report);
+  const onIntegrity = input?.onIntegrity;
+  if (onIntegrity !== undefined) integrity.on(onIntegrity);
+  return integrity;
+}
