@@ -1,6 +1,6 @@
 /**
  * Hashing cost of the integrity tree, per leaf: leafHash (one-shot crypto.hash over a scratch buffer) against the
- * createHash baseline, and TreeBuilder.append (the node hashes, ~1 per leaf). Median of rounds, JSON on stdout.
+ * createHash baseline, and TreeBuilder.append (the node hashes, ~1 per leaf). Median CPU time of rounds, JSON on stdout.
  * Needs dist/ (npm run build). Usage: node bench/integrity-hash.js [leaves] [rounds]
  */
 import { createHash } from "node:crypto";
@@ -21,15 +21,19 @@ function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
-/** ns per leaf of each variant over all lines: rounds interleave the variants (the machine's noise drifts). */
+/**
+ * ns per leaf of each variant over all lines, in CPU time (user + system: other processes on a shared machine
+ * take wall time, not ours); rounds interleave the variants, since the noise drifts.
+ */
 function measure(variants) {
   for (const run of Object.values(variants)) run();
   const times = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
   for (let r = 0; r < ROUNDS; r++) {
     for (const [name, run] of Object.entries(variants)) {
-      const t0 = process.hrtime.bigint();
+      const t0 = process.cpuUsage();
       run();
-      times[name].push(Number(process.hrtime.bigint() - t0) / LEAVES);
+      const { user, system } = process.cpuUsage(t0);
+      times[name].push(((user + system) * 1000) / LEAVES);
     }
   }
   return Object.fromEntries(Object.entries(times).map(([k, xs]) => [k, Math.round(median(xs))]));
