@@ -165,6 +165,8 @@ export class StreamIntegrity {
       throw error;
     }
     await this.log.refresh();
+    // What the file looked like once sealed: a later change that does not grow it is a rewrite.
+    this.seen = await this.stat();
     const fine = this.state.status !== "tampered";
     this.update(fine ? { verifiedTo: this.log.newest?.point.size ?? 0 } : {});
   }
@@ -172,13 +174,7 @@ export class StreamIntegrity {
   /** The cheap look each checkMs: new checkpoints (another sealer), and a file whose bytes changed in place. */
   private async look(): Promise<void> {
     if (await this.log.refresh()) this.update({});
-    let now: { size: number; mtimeMs: number } | null = null;
-    try {
-      const s = await stat(this.path);
-      now = { size: s.size, mtimeMs: s.mtimeMs };
-    } catch {
-      now = null;
-    }
+    const now = await this.stat();
     const before = this.seen;
     this.seen = now;
     const sealedBytes = this.log.newest?.point.bytes ?? 0;
@@ -186,6 +182,15 @@ export class StreamIntegrity {
       before !== null && now !== null && now.mtimeMs !== before.mtimeMs && now.size <= before.size;
     const due = this.options.recheckMs > 0 && Date.now() - this.lastRecheck >= this.options.recheckMs;
     if (rewritten || (now !== null && now.size < sealedBytes) || due) await this.check();
+  }
+
+  private async stat(): Promise<{ size: number; mtimeMs: number } | null> {
+    try {
+      const s = await stat(this.path);
+      return { size: s.size, mtimeMs: s.mtimeMs };
+    } catch {
+      return null;
+    }
   }
 
   /** Checks the log against the newest checkpoint; a finding makes the stream `tampered` (it stays so). */
