@@ -281,7 +281,7 @@ function lineEnds(bytes: Buffer, used: number): Uint32Array {
 interface Mismatch {
   index: number;
   offset: number;
-  /** The file's leaves from `index` (up to 2) and the stored ones (up to 3): what tells the kinds apart. */
+  /** The file's leaves from `index` and the stored ones (up to 3 each): what tells the kinds apart. */
   mine: Buffer[];
   stored: Buffer[];
   /** The first checkpoint covering it, and whether its signed root disagrees with the file. */
@@ -461,7 +461,7 @@ class ContentCheck {
     const count = chunk.ends.length;
     const m = this.mismatch;
     if (m !== null) {
-      for (let k = 0; k < count && m.mine.length < 2; k++) m.mine.push(leafAt(leaves, k));
+      for (let k = 0; k < count && m.mine.length < 3; k++) m.mine.push(leafAt(leaves, k));
       return;
     }
     const upTo = Math.min(this.sealedSize, first + count);
@@ -471,8 +471,8 @@ class ContentCheck {
     let k = 0;
     while (leafAt(stored, k).equals(leafAt(leaves, k))) k++;
     const index = first + k;
-    const mine = [leafAt(leaves, k)];
-    if (k + 1 < count) mine.push(leafAt(leaves, k + 1));
+    const mine: Buffer[] = [];
+    for (let j = k; j < Math.min(count, k + 3); j++) mine.push(leafAt(leaves, j));
     const storedNear = await this.sidecar.readHashes(0, index, Math.min(3, this.sidecar.count(0) - index));
     this.mismatch = {
       index,
@@ -488,12 +488,15 @@ class ContentCheck {
   private reportMismatchWhenKnown(atEnd: boolean): void {
     const m = this.mismatch;
     if (m === null || this.reported || m.covering === null) return;
-    if (m.mine.length < 2 && !atEnd) return;
+    if (m.mine.length < 3 && !atEnd) return;
     this.reported = true;
-    const [f0, f1] = m.mine;
-    const [s0, s1] = m.stored;
+    const [f0, f1, f2] = m.mine;
+    const [s0, s1, s2] = m.stored;
     const eq = (a: Buffer | undefined, b: Buffer | undefined) =>
       a !== undefined && b !== undefined && a.equals(b);
+    // The next pair must agree too (or both sides end): an edit that duplicates a neighbour is an edit.
+    const then = (a: Buffer | undefined, b: Buffer | undefined) =>
+      (a === undefined && b === undefined) || eq(a, b);
     const line = m.index + 1;
     const p = m.covering;
     const covers = ` (covered by checkpoint ${p.seq}, lines 1..${p.size}, sealed ${p.time})`;
@@ -506,10 +509,10 @@ class ContentCheck {
     } else if (eq(f0, s1) && eq(f1, s0)) {
       kind = "lines-swapped";
       message = `lines ${line} and ${line + 1} were swapped (${at})${covers}`;
-    } else if (eq(f0, s1)) {
+    } else if (eq(f0, s1) && then(f1, s2)) {
       kind = "line-deleted";
       message = `line ${line} was deleted: the file's line ${line} (${at}) is the sealed line ${line + 1}${covers}`;
-    } else if (eq(f1, s0)) {
+    } else if (eq(f1, s0) && then(f2, s1)) {
       kind = "line-inserted";
       message = `a line was inserted before line ${line} (${at}): the sealed line ${line} is now line ${line + 1}${covers}`;
     } else {

@@ -2,7 +2,9 @@ import { type FileHandle, open } from "node:fs/promises";
 import { dirname } from "node:path";
 import { fileLines } from "./file-lines.js";
 import { fileIdentity, findFileByIdentity, isSameFile } from "./file-source.js";
+import { leafHash, TreeBuilder } from "./merkle.js";
 import type { SealKey } from "./seal-key.js";
+import type { SealPoint } from "./seal-point.js";
 import { DEFAULT_EVERY_LINES, SealError, Sealer, type SealerOptions } from "./sealer.js";
 import { sidecarPath } from "./sidecar.js";
 
@@ -15,7 +17,9 @@ import { sidecarPath } from "./sidecar.js";
  * When the path names another file than the one sealed (a rotation), the old file is looked for by its identity
  * among its siblings (AUDIT.log.1, ...); if found, its remaining lines are sealed (the unterminated last one too:
  * the file is final), then its sidecar is archived as `<sidecar>.<fileId>` and the new file's history starts,
- * linked to the old one's final root (see Sealer.rotate).
+ * linked to the old one's final root (see Sealer.rotate). If the old file is not there, the new one must start
+ * with the sealed lines (a copy: the history goes on); anything else is refused, since an edit that replaces
+ * the file (sed -i) looks the same.
  */
 
 export interface SealFileOptions extends SealerOptions {
@@ -91,8 +95,16 @@ async function sealOpenFile(
       } finally {
         await oldHandle.close();
       }
+      result.rotated = await sealer.rotate(file);
+    } else if (!(await startsWithSealed(handle, last))) {
+      // Not a rotation we can see (the sealed file is gone), and not the sealed content either: an edit that
+      // replaced the file (sed -i, an editor) looks exactly like this, so it is never taken for a new history.
+      throw new SealError(
+        `${path} is not the sealed file (checkpoint ${last.seq}), does not start with the sealed lines, and the sealed ` +
+          `file is not next to it: run livetrail verify; to start a new history, move ${sealer.dir} away`,
+      );
     }
-    result.rotated = await sealer.rotate(file);
+    // Else the same lines in a new file (a copy, an editor's save): the history goes on in this sidecar.
   }
   await sealLines(sealer, handle, options, result);
   result.size = sealer.size;
@@ -123,6 +135,22 @@ async function sealLines(
     if (sealer.unsealed >= everyLines) await checkpoint();
   }
   if (sealer.unsealed > 0) await checkpoint();
+}
+
+/** Whether the file's first `point.bytes` bytes are the `point.size` lines sealed with `point.root`. */
+async function startsWithSealed(handle: FileHandle, point: SealPoint): Promise<boolean> {
+  if ((await handle.stat()).size < point.bytes) return false;
+  const builder = TreeBuilder.empty();
+  let batch: Buffer[] = [];
+  for await (const line of fileLines(handle, 0, { to: point.bytes, final: true })) {
+    batch.push(leafHash(line.data));
+    if (batch.length >= 4096) {
+      builder.append(batch);
+      batch = [];
+    }
+  }
+  builder.append(batch);
+  return builder.size === point.size && builder.root().equals(point.root);
 }
 
 async function checkNotTruncated(handle: FileHandle, sealed: number): Promise<number> {

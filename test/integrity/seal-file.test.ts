@@ -120,4 +120,19 @@ describe("sealFile", () => {
     expect(current[0]?.prev?.size).toBe(4);
     expect(current[0]?.prev?.root.equals(final?.root as Buffer)).toBe(true);
   });
+
+  it("refuses a replaced file that is not the sealed content (sed -i), goes on with a copy that is", async () => {
+    const dir = await tempDir();
+    const log = dir.file("audit.log");
+    await writeFile(log, "one\ntwo\n");
+    await sealFile(log, key);
+    // An edit that writes a new file and renames it over the log: a new inode, the old file gone.
+    await writeFile(dir.file("tmp"), "one\nTWO\n");
+    await rename(dir.file("tmp"), log);
+    await expect(sealFile(log, key)).rejects.toThrow(/does not start with the sealed lines/);
+    // A copy of the sealed lines with one more: the same history in a new file.
+    await writeFile(dir.file("tmp"), "one\ntwo\nthree\n");
+    await rename(dir.file("tmp"), log);
+    expect(await sealFile(log, key)).toMatchObject({ added: 1, size: 3, rotated: null });
+  });
 });
