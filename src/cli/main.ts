@@ -8,7 +8,6 @@ import { registerServe } from "./commands/serve.js";
 import { registerTail } from "./commands/tail.js";
 import { registerVerify } from "./commands/verify.js";
 import { registerWitness } from "./commands/witness.js";
-import { registerWitness } from "./commands/witness.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -30,7 +29,6 @@ registerServe(program);
 registerLog(program);
 registerTail(program);
 registerVerify(program);
-registerWitness(program);
 registerWitness(program);
 registerKeygen(program);
 
