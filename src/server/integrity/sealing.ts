@@ -150,8 +150,9 @@ export class StreamIntegrity {
   private async seal(): Promise<void> {
     this.sealQueued = false;
     const key = this.options.sealKey as SealKey;
+    let added = 0;
     try {
-      await sealFile(this.path, key, { everyLines: this.options.everyLines });
+      added = (await sealFile(this.path, key, { everyLines: this.options.everyLines })).added;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "ENOENT") return; // no file yet: sealed once it appears
@@ -165,8 +166,9 @@ export class StreamIntegrity {
       throw error;
     }
     await this.log.refresh();
-    // What the file looked like once sealed: a later change that does not grow it is a rewrite.
-    this.seen = await this.stat();
+    // What the file looked like once sealed: a later change that does not grow it is a rewrite. (A round that
+    // sealed nothing must not move this baseline, or it would absorb a rewrite made since.)
+    if (added > 0) this.seen = await this.stat();
     const fine = this.state.status !== "tampered";
     this.update(fine ? { verifiedTo: this.log.newest?.point.size ?? 0 } : {});
   }

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
+import { BundleError, MAX_BUNDLE_LINES, makeBundle } from "../../integrity/bundle.js";
 import type { ServerContext } from "../context.js";
 import { CosignatureError } from "../integrity/cosignatures.js";
 import { ProofRangeError } from "../integrity/sealed-log.js";
@@ -112,6 +113,29 @@ export function registerIntegrityRoutes(app: FastifyInstance, ctx: ServerContext
     if (integrity === undefined) return reply;
     return answer(reply, () => integrity.log.tile(`tile/${request.params["*"]}`), "application/octet-stream");
   });
+
+  app.get<{ Params: StreamParams; Querystring: Query }>(
+    "/api/streams/:name/bundle",
+    async (request, reply) => {
+      const integrity = await sealedOf(request.params.name, reply);
+      if (integrity === undefined) return reply;
+      const from = sizeParam(request.query.from);
+      const to = sizeParam(request.query.to);
+      if (typeof from !== "number" || typeof to !== "number" || from < 1 || to < from) {
+        return sendError(reply, "bad_request", "give from= and to= (1-based lines, from <= to)");
+      }
+      if (to - from + 1 > MAX_BUNDLE_LINES) {
+        return sendError(reply, "bad_proof_range", `at most ${MAX_BUNDLE_LINES} lines a bundle`);
+      }
+      try {
+        const bundle = await makeBundle(integrity.path, { from, to }, integrity.log.dir);
+        return reply.header("cache-control", "no-store").send(bundle);
+      } catch (error) {
+        if (error instanceof BundleError) return sendError(reply, "bad_proof_range", error.message);
+        throw error;
+      }
+    },
+  );
 
   app.post<{ Params: StreamParams; Body: unknown }>(
     "/api/streams/:name/cosignature",

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
@@ -122,6 +123,42 @@ describe("integrity routes over a sealed file", () => {
 
     const info = await (await fetch(`${srv.url}/api/streams/audit/integrity`)).json();
     expect(info).toMatchObject({ status: "sealed", sealedTo: 5000, origin: point.origin, sealing: false });
+  });
+
+  it("serve a bundle (verifiable excerpt) that livetrail verify --bundle accepts offline, and refuses when edited", async () => {
+    const { dir, file, lines, key } = await sealedLog(3000);
+    const srv = await startServer([{ name: "audit", file }]);
+    track(srv);
+    const res = await fetch(`${srv.url}/api/streams/audit/bundle?from=100&to=120`);
+    expect(res.status).toBe(200);
+    const bundle = (await res.json()) as { lines: { line: number; text: string }[] };
+    expect(bundle.lines.map((l) => l.line)).toEqual(Array.from({ length: 21 }, (_, i) => 100 + i));
+    expect(bundle.lines[0]?.text).toBe(lines[99]);
+    const path = dir.file("excerpt.json");
+    await writeFile(path, JSON.stringify(bundle));
+    const ok = spawnSync(
+      process.execPath,
+      ["dist/bin/main.js", "verify", "--bundle", path, "--key", key.verifierKey],
+      {
+        encoding: "utf8",
+      },
+    );
+    expect(ok.status, ok.stderr).toBe(0);
+    const edited = JSON.stringify(bundle).replace("line 105 ok", "line 105 OK");
+    expect(edited).not.toBe(JSON.stringify(bundle));
+    await writeFile(path, edited);
+    const bad = spawnSync(
+      process.execPath,
+      ["dist/bin/main.js", "verify", "--bundle", path, "--key", key.verifierKey],
+      {
+        encoding: "utf8",
+      },
+    );
+    expect(bad.status).not.toBe(0);
+    const tooMany = await fetch(`${srv.url}/api/streams/audit/bundle?from=1&to=20000`);
+    expect(((await tooMany.json()) as { error: string }).error).toBe("bad_proof_range");
+    const unsealed = await fetch(`${srv.url}/api/streams/audit/bundle?from=2990&to=3001`);
+    expect(((await unsealed.json()) as { error: string }).error).toBe("bad_proof_range");
   });
 
   it("answer bad ranges, unknown checkpoints and unsealed streams with catalog errors", async () => {

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { open, readFile, truncate } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
@@ -147,5 +147,14 @@ describe("serve --seal-key: sealing live, and tampering under a running server",
     expect(await exited).toBe(0);
     const checkpoints = await readFile(`${file}.seal/checkpoints`, "utf8");
     expect(checkpoints).toContain("\n5000\n");
+    const verify = spawnSync(
+      process.execPath,
+      ["dist/bin/main.js", "verify", file, "--key", `${signerPath}.pub`, "--no-format"],
+      {
+        encoding: "utf8",
+      },
+    );
+    expect(verify.status, verify.stderr).toBe(0);
+    expect(verify.stdout).toMatch(/verified 5,000 lines/);
   });
 });
