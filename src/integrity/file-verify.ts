@@ -4,7 +4,7 @@ import { auditCheckpoints, summary } from "./checkpoint-audit.js";
 import { parseCheckpointLog } from "./checkpoint-log.js";
 import { isSameFile } from "./file-source.js";
 import type { Finding } from "./finding.js";
-import { LeafHasher } from "./leaf-hasher.js";
+import { type HashResult, LeafHasher } from "./leaf-hasher.js";
 import { EMPTY_ROOT, hashRun, nodeHash } from "./merkle.js";
 import type { NoteVerifier } from "./note.js";
 import { parseSealPointNote, readSealPoint, type SealPoint } from "./seal-point.js";
@@ -135,7 +135,13 @@ export async function verifyIntegrity(
       report.prev = await checkPrevious(sidecarDir, last, options.key, report.findings);
     }
     const content = new ContentCheck(sidecar, points, report.findings);
-    await streamLeaves(handle, fileSize, options, content);
+    await streamLeaves(
+      handle,
+      fileSize,
+      options,
+      content,
+      points.map((p) => p.size),
+    );
     content.finish(fileSize);
     report.lines = content.lines;
     const confirmed = content.lastGood;
@@ -195,7 +201,7 @@ interface Chunk {
   first: number;
   ends: Uint32Array;
   unterminated: boolean;
-  result: Promise<{ leaves: Buffer; level1: Buffer }>;
+  result: Promise<HashResult>;
 }
 
 /**
@@ -207,6 +213,7 @@ async function streamLeaves(
   size: number,
   options: IntegrityOptions,
   check: ContentCheck,
+  sizes: readonly number[],
 ): Promise<void> {
   const hasher = new LeafHasher(options.threads);
   const queue: Chunk[] = [];
@@ -231,7 +238,8 @@ async function streamLeaves(
       const used = atEnd ? got : lastLf + 1;
       const ends = lineEnds(bytes, used);
       const unterminated = used > 0 && bytes[used - 1] !== 0x0a;
-      const job = { buffer, length: used, start: 0, ends, unterminated, first: index };
+      const cuts = cutsIn(sizes, index, ends.length);
+      const job = { buffer, length: used, start: 0, ends, unterminated, first: index, cuts };
       queue.push({ offset, first: index, ends, unterminated, result: hasher.hash(job) });
       index += ends.length;
       offset += used;
@@ -242,6 +250,11 @@ async function streamLeaves(
   } finally {
     await hasher.close();
   }
+}
+
+/** The checkpoint sizes (sorted) that end inside a job of `count` lines from leaf `first`. */
+function cutsIn(sizes: readonly number[], first: number, count: number): Float64Array {
+  return Float64Array.from(sizes.filter((s) => s > first && s <= first + count));
 }
 
 async function readFully(handle: FileHandle, bytes: Buffer, position: number): Promise<number> {
@@ -333,7 +346,9 @@ class ContentCheck {
   }
 
   async chunk(chunk: Chunk): Promise<void> {
-    const { leaves, level1 } = await chunk.result;
+    const { leaves, level1, cutParts, partCounts } = await chunk.result;
+    let cut = 0;
+    let partAt = 0;
     const count = chunk.ends.length;
     const first = chunk.first;
     await this.compareLeaves(chunk, leaves);
@@ -346,11 +361,19 @@ class ContentCheck {
       const tileStart = index - (index % TILE_WIDTH);
       while (this.next < this.points.length && (this.points[this.next] as SealPoint).size <= index + take) {
         const point = this.points[this.next++] as SealPoint;
-        const inTile = point.size - tileStart;
-        const head = run.subarray(0, (point.size - index) * HASH_BYTES);
-        const partial = this.tile.length === 0 ? head : Buffer.concat([...this.tile, head]);
+        const parts = partCounts[cut++] as number;
+        let subtrees: Buffer[];
+        if (parts > 0 && parts < 255) {
+          // The worker had the partial tile's subtrees at hand.
+          subtrees = Array.from({ length: parts }, (_, j) => leafAt(cutParts, partAt + j));
+          partAt += parts;
+        } else {
+          const head = run.subarray(0, (point.size - index) * HASH_BYTES);
+          const partial = this.tile.length === 0 ? head : Buffer.concat([...this.tile, head]);
+          subtrees = subtreesOf(partial, point.size - tileStart);
+        }
         const end = chunk.offset + (chunk.ends[point.size - 1 - first] as number);
-        this.judge(point, this.rootWith(partial, inTile), end);
+        this.judge(point, this.rootWith(subtrees), end);
       }
       if (index % TILE_WIDTH === 0 && take === TILE_WIDTH) {
         this.pushTile(level1.subarray(tileAt * HASH_BYTES, (tileAt + 1) * HASH_BYTES));
@@ -413,17 +436,11 @@ class ContentCheck {
     }
   }
 
-  /** Root of the tree that ends `inTile` leaves into the current tile (`partial` holds them). */
-  private rootWith(partial: Buffer, inTile: number): Buffer {
-    const subtrees = this.frontier.map((f) => f.hash);
-    let from = 0;
-    for (let bit = TILE_WIDTH; bit >= 1; bit /= 2) {
-      if ((inTile & bit) === 0) continue;
-      subtrees.push(hashRun(partial.subarray(from * HASH_BYTES, (from + bit) * HASH_BYTES)));
-      from += bit;
-    }
-    let root = subtrees.at(-1) ?? EMPTY_ROOT;
-    for (let i = subtrees.length - 2; i >= 0; i--) root = nodeHash(subtrees[i] as Buffer, root);
+  /** Root of the tree whose last tile holds `subtrees` (aligned, largest first) after the frontier's tiles. */
+  private rootWith(subtrees: readonly Buffer[]): Buffer {
+    const all = [...this.frontier.map((f) => f.hash), ...subtrees];
+    let root = all.at(-1) ?? EMPTY_ROOT;
+    for (let i = all.length - 2; i >= 0; i--) root = nodeHash(all[i] as Buffer, root);
     return root;
   }
 
@@ -563,6 +580,18 @@ class ContentCheck {
       }
     }
   }
+}
+
+/** The aligned power-of-two subtrees of the first `count` leaves of a tile (`partial` holds them), largest first. */
+function subtreesOf(partial: Buffer, count: number): Buffer[] {
+  const out: Buffer[] = [];
+  let from = 0;
+  for (let bit = TILE_WIDTH; bit >= 1; bit /= 2) {
+    if ((count & bit) === 0) continue;
+    out.push(hashRun(partial.subarray(from * HASH_BYTES, (from + bit) * HASH_BYTES)));
+    from += bit;
+  }
+  return out;
 }
 
 function leafAt(hashes: Buffer, i: number): Buffer {

@@ -26,19 +26,33 @@ function nodeHash(a, aAt, b, bAt) {
   b.copy(node, 33, bAt, bAt + 32);
   return hash("sha256", node, "buffer");
 }
-function tileHash(leaves, at) {
-  let level = Buffer.from(leaves.subarray(at, at + 256 * 32));
+// A tile's levels above its leaves (128 hashes, then 64, ..., then 1: the tile's hash), kept for the cuts.
+function tileLevels(leaves, at) {
+  const levels = [];
+  let level = leaves.subarray(at, at + 256 * 32);
   for (let width = 256; width > 1; width /= 2) {
     const up = Buffer.allocUnsafe(width * 16);
     for (let i = 0; i < width; i += 2) nodeHash(level, i * 32, level, (i + 1) * 32).copy(up, i * 16);
+    levels.push(up);
     level = up;
   }
-  return level;
+  return levels;
+}
+function pairHash(left, right) {
+  left.copy(node, 1);
+  right.copy(node, 33);
+  return hash("sha256", node, "buffer");
+}
+// MTH of a power-of-two run of leaves (width hashes from leaf index at).
+function runHash(leaves, at, width) {
+  if (width === 1) return leaves.subarray(at * 32, at * 32 + 32);
+  return pairHash(runHash(leaves, at, width / 2), runHash(leaves, at + width / 2, width / 2));
 }
 parentPort.on("message", (job) => {
   const bytes = Buffer.from(job.buffer, 0, job.length);
   const ends = job.ends;
   const count = ends.length;
+  const first = job.first;
   const leaves = Buffer.allocUnsafe(count * 32);
   let start = job.start;
   for (let i = 0; i < count; i++) {
@@ -49,11 +63,40 @@ parentPort.on("message", (job) => {
     start = end;
   }
   // Tiles are the tree's: groups of 256 leaves whose first leaf index is a multiple of 256.
-  const from = (256 - (job.first % 256)) % 256;
+  const from = (256 - (first % 256)) % 256;
   const tiles = count > from ? Math.floor((count - from) / 256) : 0;
   const level1 = Buffer.allocUnsafe(tiles * 32);
-  for (let t = 0; t < tiles; t++) tileHash(leaves, (from + t * 256) * 32).copy(level1, t * 32);
-  parentPort.postMessage({ id: job.id, leaves, level1 }, [leaves.buffer, level1.buffer]);
+  const kept = new Map();
+  for (let t = 0; t < tiles; t++) {
+    const levels = tileLevels(leaves, (from + t * 256) * 32);
+    levels[7].copy(level1, t * 32);
+    kept.set(first + from + t * 256, levels);
+  }
+  // For each cut (a checkpoint's size) inside a tile that starts in this job: the aligned subtrees of the leaves
+  // of that tile before the cut, largest first (a checkpoint's root is the tree's frontier folded with them).
+  const parts = [];
+  const partCounts = new Uint8Array(job.cuts.length);
+  for (let k = 0; k < job.cuts.length; k++) {
+    const size = job.cuts[k];
+    const r = size % 256;
+    const tileStart = size - r;
+    if (r === 0 || tileStart < first) { partCounts[k] = r === 0 ? 0 : 255; continue; }
+    const levels = kept.get(tileStart);
+    let off = 0;
+    for (let bit = 128; bit >= 1; bit /= 2) {
+      if ((r & bit) === 0) continue;
+      const local = tileStart - first + off;
+      if (bit === 1) parts.push(leaves.subarray(local * 32, local * 32 + 32));
+      else if (levels) {
+        const level = levels[Math.log2(bit) - 1];
+        parts.push(level.subarray((off / bit) * 32, (off / bit) * 32 + 32));
+      } else parts.push(runHash(leaves, local, bit));
+      off += bit;
+      partCounts[k]++;
+    }
+  }
+  const cutParts = Buffer.concat(parts);
+  parentPort.postMessage({ id: job.id, leaves, level1, cutParts, partCounts }, [leaves.buffer, level1.buffer]);
 });
 `;
 
@@ -69,6 +112,8 @@ export interface HashJob {
   unterminated: boolean;
   /** Leaf index of the first line. */
   first: number;
+  /** Tree sizes (checkpoints) that end inside the job: their partial tiles' subtrees come back in cutParts. */
+  cuts: Float64Array;
 }
 
 export interface HashResult {
@@ -76,6 +121,12 @@ export interface HashResult {
   leaves: Buffer;
   /** One level-1 hash per tile wholly inside the job (leaf indexes k·256 .. k·256+255), in order. */
   level1: Buffer;
+  /**
+   * For each cut: how many subtree hashes of its partial tile are in cutParts (0: the cut ends a tile; 255: the
+   * tile starts before the job, the caller computes them), and those hashes, concatenated, cut after cut.
+   */
+  partCounts: Uint8Array;
+  cutParts: Buffer;
 }
 
 export class LeafHasher {
@@ -91,14 +142,25 @@ export class LeafHasher {
   constructor(threads = Math.max(1, Math.min(4, availableParallelism()))) {
     this.workers = Array.from({ length: threads }, () => {
       const worker = new Worker(WORKER_SOURCE, { eval: true, stdout: false, stderr: false });
-      worker.on("message", (m: { id: number; leaves: Uint8Array; level1: Uint8Array }) => {
-        const waiter = this.waiting.get(m.id);
-        this.waiting.delete(m.id);
-        waiter?.resolve({
-          leaves: Buffer.from(m.leaves.buffer, m.leaves.byteOffset, m.leaves.byteLength),
-          level1: Buffer.from(m.level1.buffer, m.level1.byteOffset, m.level1.byteLength),
-        });
-      });
+      worker.on(
+        "message",
+        (m: {
+          id: number;
+          leaves: Uint8Array;
+          level1: Uint8Array;
+          cutParts: Uint8Array;
+          partCounts: Uint8Array;
+        }) => {
+          const waiter = this.waiting.get(m.id);
+          this.waiting.delete(m.id);
+          waiter?.resolve({
+            leaves: asBuffer(m.leaves),
+            level1: asBuffer(m.level1),
+            cutParts: asBuffer(m.cutParts),
+            partCounts: m.partCounts,
+          });
+        },
+      );
       worker.on("error", (error) => this.fail(error));
       return worker;
     });
@@ -128,4 +190,8 @@ export class LeafHasher {
     for (const waiter of this.waiting.values()) waiter.reject(error);
     this.waiting.clear();
   }
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
