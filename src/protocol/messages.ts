@@ -55,6 +55,8 @@ export interface IntegrityInfo {
   finding?: string;
   /** Whether this server seals the stream (serve --seal-key). */
   sealing: boolean;
+  /** The rotated file's final tree this file's history continues (livetrail-prev), when there is one. */
+  prev?: { size: number; root: string };
 }
 
 // ---- client -> server ----

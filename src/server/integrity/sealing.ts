@@ -150,12 +150,12 @@ export class StreamIntegrity {
   private async seal(): Promise<void> {
     this.sealQueued = false;
     const key = this.options.sealKey as SealKey;
+    // No file yet: it is sealed once it appears.
+    if ((await this.stat()) === null) return;
     let added = 0;
     try {
       added = (await sealFile(this.path, key, { everyLines: this.options.everyLines })).added;
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === "ENOENT") return; // no file yet: sealed once it appears
       // The sealer refuses a file that no longer holds what was sealed: find out exactly what changed.
       if ((error as Error).name === "SealError") {
         await this.check();
@@ -225,6 +225,8 @@ export class StreamIntegrity {
       root: newest?.root.toString("base64") ?? null,
       origin: newest?.origin ?? null,
     };
+    if (newest?.prev) next.prev = { size: newest.prev.size, root: newest.prev.root.toString("base64") };
+    else delete next.prev;
     if (tampered) next.finding = change.finding ?? previous.finding ?? this.log.finding ?? "the log changed";
     if (next.verifiedTo > next.sealedTo) next.verifiedTo = next.sealedTo;
     this.state = next;
@@ -278,7 +280,9 @@ export class ServerIntegrity {
   }
 
   async start(): Promise<void> {
-    await Promise.all(this.all().map((s) => s.start()));
+    const started: Promise<void>[] = [];
+    for (const stream of this.all()) started.push(stream.start());
+    await Promise.all(started);
   }
 
   async close(): Promise<void> {
