@@ -1,6 +1,6 @@
 import { type FileHandle, open } from "node:fs/promises";
 import { dirname } from "node:path";
-import { fileLines } from "./file-lines.js";
+import { fileLineBatches } from "./file-lines.js";
 import { fileIdentity, findFileByIdentity, isSameFile } from "./file-source.js";
 import { leafHash, TreeBuilder } from "./merkle.js";
 import type { SealKey } from "./seal-key.js";
@@ -129,10 +129,12 @@ async function sealLines(
     await sealer.checkpoint(await fileIdentity(handle, sealer.bytes));
     result.checkpoints++;
   };
-  for await (const line of fileLines(handle, from, { to: size, final: options.final === true })) {
-    sealer.add(line.data, line.end);
-    result.added++;
-    if (sealer.unsealed >= everyLines) await checkpoint();
+  for await (const batch of fileLineBatches(handle, from, { to: size, final: options.final === true })) {
+    for (const line of batch) {
+      sealer.add(line.data, line.end);
+      result.added++;
+      if (sealer.unsealed >= everyLines) await checkpoint();
+    }
   }
   if (sealer.unsealed > 0) await checkpoint();
 }
@@ -141,15 +143,9 @@ async function sealLines(
 async function startsWithSealed(handle: FileHandle, point: SealPoint): Promise<boolean> {
   if ((await handle.stat()).size < point.bytes) return false;
   const builder = TreeBuilder.empty();
-  let batch: Buffer[] = [];
-  for await (const line of fileLines(handle, 0, { to: point.bytes, final: true })) {
-    batch.push(leafHash(line.data));
-    if (batch.length >= 4096) {
-      builder.append(batch);
-      batch = [];
-    }
+  for await (const lines of fileLineBatches(handle, 0, { to: point.bytes, final: true })) {
+    builder.append(lines.map((line) => leafHash(line.data)));
   }
-  builder.append(batch);
   return builder.size === point.size && builder.root().equals(point.root);
 }
 
@@ -170,5 +166,7 @@ async function endsLine(handle: FileHandle, offset: number): Promise<boolean> {
 }
 
 async function* leavesOf(handle: FileHandle, bytes: number): AsyncGenerator<Buffer> {
-  for await (const line of fileLines(handle, 0, { to: bytes, final: true })) yield line.data;
+  for await (const batch of fileLineBatches(handle, 0, { to: bytes, final: true })) {
+    for (const line of batch) yield line.data;
+  }
 }
