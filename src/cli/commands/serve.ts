@@ -80,6 +80,9 @@ ENDPOINTS
   GET /api/streams/NAME/search         ?q=TEXT&regex=0|1&case=0|1&limit=N
   GET /api/streams/NAME/line           ?cursor=C: one line, whole (pages show a long line's first 64 KiB)
   GET /api/streams/NAME/events         Server-Sent Events (Last-Event-ID resumes)
+  GET /api/streams/NAME/checkpoint     integrity: the newest signed checkpoint (with witness cosignatures)
+  GET /api/streams/NAME/proof/...      inclusion?line=N, consistency?from=M[&to=N]; also tile/L/N, bundle?from=&to=
+  POST /api/streams/NAME/cosignature   a witness's cosigned checkpoint (see --witness-key, livetrail witness)
   GET /api/audit, WS /ws/audit         the old dashboard's endpoints (default stream, raw text)
   GET /healthz, GET /metrics           health and Prometheus metrics
 
@@ -95,6 +98,13 @@ SECURITY
   (or LIVETRAIL_READ_TOKENS / LIVETRAIL_WRITE_TOKENS, comma-separated, or --token-file), TLS with --tls-cert and
   --tls-key or --tls-self-signed, other WebSocket origins with --allow-origin, limits with --rate-limit and the
   --max-* flags. Write tokens enable POST /api/streams/NAME/entries. See docs/security.md and docs/deploy.md.
+
+INTEGRITY
+  --seal-key KEY (from livetrail keygen) seals every file stream as it is served: a signed checkpoint every
+  --seal-every-lines lines or --seal-every-ms after the first unsealed line. Without it, a file that has a
+  sidecar (FILE.seal/) is still served and checked (--log-key PUB to check its signatures too). The dashboard
+  shows each stream as sealed and verified to line N, tampered (with what changed) or unsealed, and raises an
+  alarm when the history it saw before is rolled back. See docs/integrity.md.
 
 SIGNALS
   SIGINT, SIGTERM   stop gracefully: clients get close code 1001 (going away) and reconnect elsewhere/later.
