@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { appendFile, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -134,5 +135,18 @@ describe("sealFile", () => {
     await writeFile(dir.file("tmp"), "one\ntwo\nthree\n");
     await rename(dir.file("tmp"), log);
     expect(await sealFile(log, key)).toMatchObject({ added: 1, size: 3, rotated: null });
+  });
+
+  it("takes over the lock of a sealer that died holding it", async () => {
+    const dir = await tempDir();
+    const log = dir.file("audit.log");
+    await writeFile(log, "one\n");
+    await sealFile(log, key);
+    // A process that has exited: its pid names nobody now.
+    const child = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"]);
+    await writeFile(join(`${log}.seal`, "lock"), `${child.stdout.toString()}\n`);
+    await appendFile(log, "two\n");
+    expect(await sealFile(log, key)).toMatchObject({ added: 1, size: 2 });
+    await expect(stat(join(`${log}.seal`, "lock"))).rejects.toThrow(/ENOENT/);
   });
 });
