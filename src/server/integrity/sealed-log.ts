@@ -53,16 +53,6 @@ export class SealedLog {
     return this.entries.length;
   }
 
-  /** The stored hashes (for checking the log against them). */
-  get hashes(): LevelFiles {
-    return this.store;
-  }
-
-  /** The first checkpoint that covers 1-based `line`. */
-  covering(line: number): CheckpointEntry | undefined {
-    return this.entries.find((e) => e.point.size >= line);
-  }
-
   /** The checkpoint whose tree has `size` leaves (sizes only grow, so a binary search; the first of equals). */
   bySize(size: number): CheckpointEntry | undefined {
     let lo = 0;

@@ -1,5 +1,6 @@
 import { stat } from "node:fs/promises";
 import type { FeedEvent } from "../../backend/backend.js";
+import { verifyIntegrity } from "../../integrity/file-verify.js";
 import type { NoteVerifier } from "../../integrity/note.js";
 import { sealFile } from "../../integrity/seal-file.js";
 import type { SealKey } from "../../integrity/seal-key.js";
@@ -9,7 +10,6 @@ import type { IntegrityInfo } from "../../protocol/messages.js";
 import type { FeedTap, Hub } from "../hub.js";
 import type { IntegrityServerOptions } from "../options.js";
 import { Cosignatures } from "./cosignatures.js";
-import { checkFile } from "./file-check.js";
 import { SealedLog } from "./sealed-log.js";
 
 /**
@@ -205,10 +205,19 @@ export class StreamIntegrity {
       return;
     }
     if (newest === null) return;
-    const result = await checkFile(this.path, this.log.hashes, newest, (line) => this.log.covering(line));
-    if (result.finding !== null)
-      this.update({ status: "tampered", finding: result.finding, verifiedTo: result.verifiedTo });
-    else if (this.state.status !== "tampered") this.update({ verifiedTo: result.verifiedTo });
+    // The core's verify: every checkpoint against the recomputed tree, on one worker thread (a core is left
+    // to serving); it names the first line changed, deleted, inserted or swapped, or a cut below a checkpoint.
+    const report = await verifyIntegrity(this.path, this.log.dir, {
+      key: this.options.logKeys[0] ?? null,
+      threads: 1,
+    });
+    const finding = report.findings[0];
+    if (finding !== undefined) {
+      const verifiedTo = finding.line === undefined ? 0 : finding.line - 1;
+      this.update({ status: "tampered", finding: finding.message, verifiedTo });
+    } else if (this.state.status !== "tampered") {
+      this.update({ verifiedTo: report.sealedLines });
+    }
   }
 
   private update(change: Partial<IntegrityInfo>): void {

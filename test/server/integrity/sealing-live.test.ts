@@ -86,7 +86,7 @@ describe("serve --seal-key: sealing live, and tampering under a running server",
     const tampered = await client.waitFor<IntegrityMessage>((m) => integrityOf(m)?.status === "tampered", {
       message: "an integrity message with status tampered",
     });
-    expect(tampered.integrity.finding).toContain(`line 3001 (byte ${offset})`);
+    expect(tampered.integrity.finding).toContain(`line 3001 changed (at byte ${offset}) (covered by checkpoint 4`);
     expect(tampered.integrity.verifiedTo).toBe(3000);
     const metrics = await (await fetch(`${srv.url}/metrics`)).text();
     expect(metrics).toMatch(/livetrail_integrity_tampered\{stream="audit"\} 1/);
@@ -104,7 +104,7 @@ describe("serve --seal-key: sealing live, and tampering under a running server",
     const tampered = await client.waitFor<IntegrityMessage>((m) => integrityOf(m)?.status === "tampered", {
       message: "tampered after a truncation",
     });
-    expect(tampered.integrity.finding).toMatch(/truncated below a checkpoint: the file is \d+ bytes/);
+    expect(tampered.integrity.finding).toMatch(/^truncated below a sealed offset: the file ends at byte 1000 inside line \d+/);
   });
 
   it("livetrail serve --seal-key (a real child process) seals what is appended while it runs", async () => {
