@@ -1,7 +1,7 @@
 import { type FileHandle, open, readdir, readFile, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { auditCheckpoints, summary } from "./checkpoint-audit.js";
-import { parseCheckpointLog } from "./checkpoint-log.js";
+import { type CheckpointLog, parseCheckpointLog } from "./checkpoint-log.js";
 import { isSameFile } from "./file-source.js";
 import type { Finding } from "./finding.js";
 import { type HashResult, LeafHasher } from "./leaf-hasher.js";
@@ -104,7 +104,7 @@ export async function verifyIntegrity(
   const sidecar = await Sidecar.openReadOnly(sidecarDir);
   const handle = await open(file, "r");
   try {
-    const audited = auditCheckpoints(await sidecar.readCheckpoints(), options.key);
+    const log = await sidecar.readCheckpoints();
     const fileSize = (await handle.stat()).size;
     const report: IntegrityReport = {
       file,
@@ -112,7 +112,7 @@ export async function verifyIntegrity(
       ok: false,
       lines: 0,
       bytes: fileSize,
-      checkpoints: audited.records,
+      checkpoints: log.records.length,
       sealedLines: 0,
       sealedBytes: 0,
       lastSealed: null,
@@ -120,28 +120,29 @@ export async function verifyIntegrity(
       signatures: options.key === null ? "not-checked" : "checked",
       identity: "copy",
       prev: null,
-      findings: [...audited.findings],
+      findings: [],
     };
-    // The content is checked against the checkpoints in size order (a reordering is already a finding).
-    const points = [...audited.points].sort((a, b) => a.size - b.size || a.seq - b.seq);
-    const last = points.at(-1);
-    if (last === undefined) {
-      // With records that failed their checks, those findings say why none is usable.
-      if (audited.findings.length === 0) {
-        report.findings.push({ kind: "no-checkpoints", message: `${sidecarDir} holds no checkpoint` });
+    let last: SealPoint | undefined;
+    // The signatures are checked once the workers have the first chunks (so the two overlap); the chunks are cut
+    // at every size a record claims, signed or not, and only checkpoints that pass are judged.
+    const prepare = async (): Promise<ContentCheck> => {
+      const audited = auditCheckpoints(log, options.key);
+      report.findings.push(...audited.findings);
+      // The content is checked against the checkpoints in size order (a reordering is already a finding).
+      const points = [...audited.points].sort((a, b) => a.size - b.size || a.seq - b.seq);
+      last = points.at(-1);
+      if (last === undefined) {
+        // With records that failed their checks, those findings say why none is usable.
+        if (audited.findings.length === 0) {
+          report.findings.push({ kind: "no-checkpoints", message: `${sidecarDir} holds no checkpoint` });
+        }
+      } else {
+        report.identity = (await isSameFile(handle, last.identity)) ? "same-file" : "copy";
+        report.prev = await checkPrevious(sidecarDir, last, options.key, report.findings);
       }
-    } else {
-      report.identity = (await isSameFile(handle, last.identity)) ? "same-file" : "copy";
-      report.prev = await checkPrevious(sidecarDir, last, options.key, report.findings);
-    }
-    const content = new ContentCheck(sidecar, points, report.findings);
-    await streamLeaves(
-      handle,
-      fileSize,
-      options,
-      content,
-      points.map((p) => p.size),
-    );
+      return new ContentCheck(sidecar, points, report.findings);
+    };
+    const content = await streamLeaves(handle, fileSize, options, claimedSizes(log), prepare);
     content.finish(fileSize);
     report.lines = content.lines;
     const confirmed = content.lastGood;
@@ -201,6 +202,8 @@ interface Chunk {
   first: number;
   ends: Uint32Array;
   unterminated: boolean;
+  /** The claimed checkpoint sizes that end in this chunk (the worker's partial-tile subtrees are for them). */
+  cuts: Float64Array;
   result: Promise<HashResult>;
 }
 
@@ -212,11 +215,16 @@ async function streamLeaves(
   handle: FileHandle,
   size: number,
   options: IntegrityOptions,
-  check: ContentCheck,
   sizes: readonly number[],
-): Promise<void> {
+  prepare: () => Promise<ContentCheck>,
+): Promise<ContentCheck> {
   const hasher = new LeafHasher(options.threads);
   const queue: Chunk[] = [];
+  let checking: Promise<ContentCheck> | null = null;
+  const check = (): Promise<ContentCheck> => {
+    checking ??= prepare();
+    return checking;
+  };
   try {
     let offset = 0;
     let index = 0;
@@ -240,16 +248,47 @@ async function streamLeaves(
       const unterminated = used > 0 && bytes[used - 1] !== 0x0a;
       const cuts = cutsIn(sizes, index, ends.length);
       const job = { buffer, length: used, start: 0, ends, unterminated, first: index, cuts };
-      queue.push({ offset, first: index, ends, unterminated, result: hasher.hash(job) });
+      queue.push({ offset, first: index, ends, unterminated, cuts, result: hasher.hash(job) });
       index += ends.length;
       offset += used;
       options.onProgress?.(offset, size);
-      while (queue.length >= IN_FLIGHT) await check.chunk(queue.shift() as Chunk);
+      while (queue.length >= IN_FLIGHT) await (await check()).chunk(queue.shift() as Chunk);
     }
-    while (queue.length > 0) await check.chunk(queue.shift() as Chunk);
+    const content = await check();
+    while (queue.length > 0) await content.chunk(queue.shift() as Chunk);
+    return content;
   } finally {
     await hasher.close();
   }
+}
+
+/** Every tree size a checkpoint record claims (signed or not), sorted, once each. */
+function claimedSizes(log: CheckpointLog): number[] {
+  const sizes = new Set<number>();
+  for (const record of log.records) {
+    try {
+      sizes.add(parseSealPointNote(record.note).size);
+    } catch {
+      // Malformed: the audit reports it.
+    }
+  }
+  return [...sizes].sort((a, b) => a - b);
+}
+
+/** The worker's subtrees of each cut's partial tile, by tree size (see HashResult.partCounts). */
+function partialTiles(cuts: Float64Array, counts: Uint8Array, parts: Buffer): Map<number, Buffer[]> {
+  const out = new Map<number, Buffer[]>();
+  let at = 0;
+  for (const [k, size] of cuts.entries()) {
+    const n = counts[k] as number;
+    if (n === 0 || n === 255) continue;
+    out.set(
+      size,
+      Array.from({ length: n }, (_, j) => leafAt(parts, at + j)),
+    );
+    at += n;
+  }
+  return out;
 }
 
 /** The checkpoint sizes (sorted) that end inside a job of `count` lines from leaf `first`. */
@@ -347,8 +386,7 @@ class ContentCheck {
 
   async chunk(chunk: Chunk): Promise<void> {
     const { leaves, level1, cutParts, partCounts } = await chunk.result;
-    let cut = 0;
-    let partAt = 0;
+    const ready = partialTiles(chunk.cuts, partCounts, cutParts);
     const count = chunk.ends.length;
     const first = chunk.first;
     await this.compareLeaves(chunk, leaves);
@@ -361,13 +399,9 @@ class ContentCheck {
       const tileStart = index - (index % TILE_WIDTH);
       while (this.next < this.points.length && (this.points[this.next] as SealPoint).size <= index + take) {
         const point = this.points[this.next++] as SealPoint;
-        const parts = partCounts[cut++] as number;
-        let subtrees: Buffer[];
-        if (parts > 0 && parts < 255) {
-          // The worker had the partial tile's subtrees at hand.
-          subtrees = Array.from({ length: parts }, (_, j) => leafAt(cutParts, partAt + j));
-          partAt += parts;
-        } else {
+        // The worker had the partial tile's subtrees at hand, unless the tile started in an earlier chunk.
+        let subtrees = ready.get(point.size);
+        if (subtrees === undefined) {
           const head = run.subarray(0, (point.size - index) * HASH_BYTES);
           const partial = this.tile.length === 0 ? head : Buffer.concat([...this.tile, head]);
           subtrees = subtreesOf(partial, point.size - tileStart);
