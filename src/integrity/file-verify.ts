@@ -468,6 +468,16 @@ class ContentCheck {
         checkpoint: summary(beyond),
       });
     }
+    const tile = this.tileMismatch;
+    if (tile !== null && !this.reported) {
+      // The lines match every signed root, but a stored tile hash does not match them: proofs built from it fail.
+      const unit = TILE_WIDTH ** tile.level;
+      this.findings.push({
+        kind: "hashes-damaged",
+        message: `the sidecar's level-${tile.level} hash ${tile.index} (lines ${tile.index * unit + 1}..${(tile.index + 1) * unit}) was changed: it does not match those lines, which match the signed checkpoints (the log is intact)`,
+        line: tile.index * unit + 1,
+      });
+    }
   }
 
   /** Root of the tree whose last tile holds `subtrees` (aligned, largest first) after the frontier's tiles. */

@@ -205,6 +205,17 @@ describe("verify: tampering is found and located", () => {
     await writeFile(level0, damaged);
     let report = await check(log);
     expect(report.findings).toEqual([expect.objectContaining({ kind: "hashes-damaged", line: 1235 })]);
+    await writeFile(level0, hashes);
+    const level1 = join(`${log}.seal`, "level-1.bin");
+    const tiles = await readFile(level1);
+    const damagedTile = Buffer.from(tiles);
+    damagedTile[20 * 32] = (damagedTile[20 * 32] as number) ^ 0x01;
+    await writeFile(level1, damagedTile);
+    report = await check(log);
+    expect(report.findings).toEqual([
+      expect.objectContaining({ kind: "hashes-damaged", line: 20 * 256 + 1 }),
+    ]);
+    await writeFile(level1, tiles);
 
     // The attacker edits line 2500 and writes its new leaf hash into level 0 (and level 1 is left): level 1 and
     // the signed root disagree with the file.
