@@ -229,24 +229,30 @@ async function streamLeaves(
     let offset = 0;
     let index = 0;
     let capacity = CHUNK_BYTES;
+    let nextSize = 0;
     while (offset < size) {
       let buffer = new SharedArrayBuffer(Math.min(capacity, size - offset));
       let bytes = Buffer.from(buffer);
       let got = await readFully(handle, bytes, offset);
+      // The file got shorter while being read: what is left is checked as the end.
+      if (got === 0) break;
       let lastLf = bytes.lastIndexOf(0x0a, got - 1);
       // A line longer than the chunk: grow until it fits (or the file ends).
-      while (lastLf === -1 && offset + got < size) {
+      while (lastLf === -1 && offset + got < size && got === bytes.length) {
         capacity *= 2;
         buffer = new SharedArrayBuffer(Math.min(capacity, size - offset));
         bytes = Buffer.from(buffer);
         got = await readFully(handle, bytes, offset);
         lastLf = bytes.lastIndexOf(0x0a, got - 1);
       }
-      const atEnd = offset + got >= size;
+      const atEnd = offset + got >= size || got < bytes.length;
       const used = atEnd ? got : lastLf + 1;
       const ends = lineEnds(bytes, used);
       const unterminated = used > 0 && bytes[used - 1] !== 0x0a;
-      const cuts = cutsIn(sizes, index, ends.length);
+      const from = nextSize;
+      while (nextSize < sizes.length && (sizes[nextSize] as number) <= index + ends.length) nextSize++;
+      // The checkpoint sizes (sorted) that end inside this chunk.
+      const cuts = Float64Array.from(sizes.slice(from, nextSize).filter((s) => s > index));
       const job = { buffer, length: used, start: 0, ends, unterminated, first: index, cuts };
       queue.push({ offset, first: index, ends, unterminated, cuts, result: hasher.hash(job) });
       index += ends.length;
@@ -289,11 +295,6 @@ function partialTiles(cuts: Float64Array, counts: Uint8Array, parts: Buffer): Ma
     at += n;
   }
   return out;
-}
-
-/** The checkpoint sizes (sorted) that end inside a job of `count` lines from leaf `first`. */
-function cutsIn(sizes: readonly number[], first: number, count: number): Float64Array {
-  return Float64Array.from(sizes.filter((s) => s > first && s <= first + count));
 }
 
 async function readFully(handle: FileHandle, bytes: Buffer, position: number): Promise<number> {
