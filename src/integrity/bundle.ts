@@ -1,6 +1,5 @@
-import { open, readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { openCheckpoint } from "./checkpoint.js";
-import { parseCheckpointLog } from "./checkpoint-log.js";
 import { fileLines } from "./file-lines.js";
 import { findSidecar } from "./file-verify.js";
 import { IntegrityError } from "./integrity-error.js";
@@ -72,8 +71,8 @@ export async function makeBundle(
   if (dir === null) throw new BundleError(`${logPath} is not sealed (no sidecar)`);
   const sidecar = await Sidecar.openReadOnly(dir);
   try {
-    const last = parseCheckpointLog(await readFile(`${dir}/checkpoints`)).records.at(-1);
-    if (last === undefined) throw new BundleError(`${dir} holds no checkpoint`);
+    const last = await sidecar.lastCheckpoint();
+    if (last === null) throw new BundleError(`${dir} holds no checkpoint`);
     const point = parseSealPointNote(last.note);
     const top = wanted.at(-1) as number;
     if (top > point.size)

@@ -80,12 +80,19 @@ export async function findSidecar(file: string): Promise<string | null> {
 }
 
 async function lastIdentity(dir: string): Promise<string | null> {
+  let sidecar: Sidecar;
   try {
-    const log = parseCheckpointLog(await readFile(join(dir, "checkpoints")));
-    const last = log.records.at(-1);
-    return last === undefined ? null : (/\nlivetrail-file (\S+) /.exec(last.note)?.[1] ?? null);
+    sidecar = await Sidecar.openReadOnly(dir);
   } catch {
     return null;
+  }
+  try {
+    const last = await sidecar.lastCheckpoint();
+    return last === null ? null : parseSealPointNote(last.note).identity;
+  } catch {
+    return null;
+  } finally {
+    await sidecar.close();
   }
 }
 

@@ -199,16 +199,14 @@ export class Sealer {
     }
     const length = await this.sidecar.checkpointsLength();
     if (length === this.knownLength) return;
-    const log = await this.sidecar.readCheckpoints();
-    if (log.damaged.length > 0) {
-      const d = log.damaged[0] as { offset: number; reason: string };
+    const tail = await this.sidecar.lastCheckpoint();
+    if (tail === null && length > 0) {
       throw new SealError(
-        `${this.sidecar.dir}/checkpoints: record at byte ${d.offset} is damaged (${d.reason}); run livetrail verify`,
+        `${this.sidecar.dir}/checkpoints: its last record is damaged; run livetrail verify`,
       );
     }
-    if (log.tornBytes > 0) await this.sidecar.truncateCheckpoints(log.goodLength);
-    const lastRecord = log.records.at(-1);
-    const point = lastRecord === undefined ? null : readSealPoint(lastRecord.note, [this.key.verifier]);
+    if (tail !== null && tail.tornBytes > 0) await this.sidecar.truncateCheckpoints(tail.goodLength);
+    const point = tail === null ? null : readSealPoint(tail.note, [this.key.verifier]);
     const size = point?.size ?? 0;
     let consistent = true;
     for (const level of this.sidecar.storedLevels()) {
@@ -225,7 +223,7 @@ export class Sealer {
     this.point = point;
     this.pending = [];
     this.pendingBytes = point?.bytes ?? 0;
-    this.knownLength = log.goodLength;
+    this.knownLength = tail?.goodLength ?? 0;
   }
 
   /** Recomputes every stored level from the log's lines up to the last checkpoint, which they must reproduce. */

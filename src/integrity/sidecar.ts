@@ -21,6 +21,8 @@ export const HASH_BYTES = 32;
 export const SIDECAR_VERSION = 1;
 const LOCK_STALE_CHECK_MS = 50;
 const FILE_MODE = 0o600;
+/** The tail read for the last checkpoint record: a record is a few hundred bytes, at most 64 KiB. */
+const TAIL_BYTES = 2 * 64 * 1024 + 64;
 const DIR_MODE = 0o700;
 
 export interface SidecarMeta {
@@ -155,6 +157,38 @@ export class Sidecar {
       data = Buffer.alloc(0);
     }
     return parseCheckpointLog(data);
+  }
+
+  /**
+   * The last checkpoint record, read from the file's tail only (a log sealed after every entry has a record per
+   * entry: reading them all on every seal would grow without bound). Also where the good records end and how long
+   * a torn tail after them is. Null when no record parses in the tail.
+   */
+  async lastCheckpoint(): Promise<{ note: string; goodLength: number; tornBytes: number } | null> {
+    const size = await this.checkpointsLength();
+    if (size === 0) return null;
+    const handle = await open(join(this.dir, "checkpoints"), "r");
+    try {
+      const from = Math.max(0, size - TAIL_BYTES);
+      const tail = Buffer.alloc(size - from);
+      await handle.read(tail, 0, tail.length, from);
+      // The last record is the last header from which everything to the end parses.
+      for (
+        let at = tail.lastIndexOf("LTCP ", tail.length, "latin1");
+        at !== -1;
+        at = tail.lastIndexOf("LTCP ", at - 1, "latin1")
+      ) {
+        const log = parseCheckpointLog(tail.subarray(at));
+        const last = log.records.at(-1);
+        if (last !== undefined && log.damaged.length === 0) {
+          return { note: last.note, goodLength: from + at + log.goodLength, tornBytes: log.tornBytes };
+        }
+        if (at === 0) break;
+      }
+      return null;
+    } finally {
+      await handle.close();
+    }
   }
 
   /** Bytes in the checkpoints file now. */
