@@ -33,6 +33,8 @@ export function showBadge(tab: HTMLElement, info: IntegrityInfo): void {
       : info.checkpointTime === null
         ? "No signed checkpoint yet"
         : `Last checkpoint ${info.checkpointTime} (${fmt.format(info.sealedTo)} lines)`;
+  // The badge takes no pointer events (clicks belong to the tab), so the tab carries the tooltip.
+  tab.title = badge.title;
 }
 
 const short = (root: string) => `${root.slice(0, 12)}…`;
