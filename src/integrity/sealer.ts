@@ -199,6 +199,7 @@ export class Sealer {
     }
     const length = await this.sidecar.checkpointsLength();
     if (length === this.knownLength) return;
+    await this.sidecar.loadCounts();
     const tail = await this.sidecar.lastCheckpoint();
     if (tail === null && length > 0) {
       throw new SealError(

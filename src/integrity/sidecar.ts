@@ -283,7 +283,8 @@ export class Sidecar {
     return this.checkpointsHandle;
   }
 
-  private async loadCounts(): Promise<void> {
+  /** Re-reads how many hashes each level holds (another process may have sealed since). */
+  async loadCounts(): Promise<void> {
     for (let level = 0; ; level++) {
       let size: number;
       try {
