@@ -17,6 +17,12 @@ const LINES = Number(process.argv[2] ?? 1_000_000);
 const ROUNDS = Number(process.argv[3] ?? 3);
 const LINE_BYTES = 100;
 
+/** CPU milliseconds (user + system, every thread of the process) since `start`. */
+function cpuMs(start) {
+  const u = process.cpuUsage(start);
+  return (u.user + u.system) / 1000;
+}
+
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
@@ -36,22 +42,28 @@ const dir = mkdtempSync(join(os.tmpdir(), "livetrail-bench-integrity-"));
 try {
   const key = sealKeyFromString(generateKey("bench").signerKey);
   const sealMs = [];
+  const sealCpuMs = [];
   let log = "";
   for (let r = 0; r < ROUNDS; r++) {
     log = join(dir, `audit-${r}.log`);
     makeLog(log);
     const t0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
     await sealFile(log, key, { everyLines: 1000 });
     sealMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    sealCpuMs.push(cpuMs(c0));
   }
   const sidecar = await findSidecar(log);
   const sidecarBytes = readdirSync(sidecar).reduce((n, f) => n + statSync(join(sidecar, f)).size, 0);
   const verifyMs = [];
+  const verifyCpuMs = [];
   let report = null;
   for (let r = 0; r < ROUNDS; r++) {
     const t0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
     report = await verifyIntegrity(log, sidecar, { key: key.verifier });
     verifyMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    verifyCpuMs.push(cpuMs(c0));
   }
   if (!report.ok || report.sealedLines !== LINES)
     throw new Error(`verify failed: ${JSON.stringify(report.findings)}`);
@@ -62,10 +74,14 @@ try {
     cpus: os.availableParallelism(),
     verifyLinesPerSecond: Math.round(LINES / (median(verifyMs) / 1000)),
     verifyMs: verifyMs.map(Math.round),
+    // CPU of all threads (the workers' too): steadier than wall time on a shared machine.
+    verifyCpuMsPerMillionLines: Math.round(median(verifyCpuMs) * perMillion),
     sealMsPerMillionLines: Math.round(median(sealMs) * perMillion),
     sealMs: sealMs.map(Math.round),
+    sealCpuMsPerMillionLines: Math.round(median(sealCpuMs) * perMillion),
     sidecarBytesPerMillionLines: Math.round(sidecarBytes * perMillion),
     checkpoints: report.checkpoints,
+    loadAverage: os.loadavg().map((x) => Math.round(x * 10) / 10),
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 } finally {
