@@ -34,6 +34,7 @@ export class SealedLog {
   private readonly entries: CheckpointEntry[] = [];
   private readLength = 0;
   private dirIno = -1;
+  private fileIno = -1;
   private store: LevelFiles;
   /** Why the checkpoints cannot be trusted, once something wrong was read; null while they are fine. */
   finding: string | null = null;
@@ -72,6 +73,12 @@ export class SealedLog {
    */
   async refresh(): Promise<boolean> {
     const before = this.newest;
+    // The common case, once per request: nothing new. One stat: a replaced sidecar has a new checkpoints file.
+    const now = await stat(join(this.dir, "checkpoints")).catch(() => null);
+    if (now !== null && now.ino === this.fileIno && now.size === this.readLength) return false;
+    // Another checkpoints file than the one read (the sidecar was re-made): read it from the start.
+    if (now !== null && this.fileIno !== -1 && now.ino !== this.fileIno) this.reset(-1);
+    this.fileIno = now?.ino ?? -1;
     let ino: number;
     try {
       ino = (await stat(this.dir)).ino;
