@@ -1,11 +1,13 @@
-import { stat } from "node:fs/promises";
+import { open, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
 import type { FeedEvent } from "../../backend/backend.js";
+import { isSameFile } from "../../integrity/file-source.js";
 import { verifyIntegrity } from "../../integrity/file-verify.js";
 import type { NoteVerifier } from "../../integrity/note.js";
 import { sealFile } from "../../integrity/seal-file.js";
 import type { SealKey } from "../../integrity/seal-key.js";
 import { DEFAULT_EVERY_LINES, DEFAULT_EVERY_MS } from "../../integrity/sealer.js";
-import { sidecarPath } from "../../integrity/sidecar.js";
+import { type SidecarMeta, sidecarPath } from "../../integrity/sidecar.js";
 import type { IntegrityInfo } from "../../protocol/messages.js";
 import type { FeedTap, Hub } from "../hub.js";
 import type { IntegrityServerOptions } from "../options.js";
@@ -186,6 +188,24 @@ export class StreamIntegrity {
     if (rewritten || (now !== null && now.size < sealedBytes) || due) await this.check();
   }
 
+  /** Whether the path names the file the sidecar sealed: its inode (meta.json), or its identity (first bytes). */
+  private async isSealedFile(identity: string): Promise<boolean> {
+    const handle = await open(this.path, "r").catch(() => null);
+    if (handle === null) return false;
+    try {
+      const meta = await readFile(join(this.log.dir, "meta.json"), "utf8")
+        .then((t) => JSON.parse(t) as SidecarMeta)
+        .catch(() => null);
+      const s = await handle.stat({ bigint: true });
+      // The same inode rewritten (even its first bytes) is the sealed file changed, not another file.
+      if (meta?.file !== undefined && meta.file.dev === String(s.dev) && meta.file.ino === String(s.ino))
+        return true;
+      return await isSameFile(handle, identity);
+    } finally {
+      await handle.close();
+    }
+  }
+
   private async stat(): Promise<{ size: number; mtimeMs: number } | null> {
     try {
       const s = await stat(this.path);
@@ -205,6 +225,9 @@ export class StreamIntegrity {
       return;
     }
     if (newest === null) return;
+    // Another file at the path (a rotation, a replacement): the sealer follows a rotation (a new sidecar, read on
+    // the next refresh) or refuses a replacement (SealError, see seal()); this sidecar is not that file's.
+    if (!(await this.isSealedFile(newest.point.identity))) return;
     // The core's verify: every checkpoint against the recomputed tree, on one worker thread (a core is left
     // to serving); it names the first line changed, deleted, inserted or swapped, or a cut below a checkpoint.
     const report = await verifyIntegrity(this.path, this.log.dir, {

@@ -1,8 +1,9 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { open, readFile, truncate } from "node:fs/promises";
+import { open, readFile, rename, truncate } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { generateKey } from "../../../src/integrity/note.js";
+import { sealFile } from "../../../src/integrity/seal-file.js";
 import { sealKeyFromString, writeKeyPair } from "../../../src/integrity/seal-key.js";
 import { readSealPoint } from "../../../src/integrity/seal-point.js";
 import type { IntegrityInfo } from "../../../src/protocol/messages.js";
@@ -86,7 +87,9 @@ describe("serve --seal-key: sealing live, and tampering under a running server",
     const tampered = await client.waitFor<IntegrityMessage>((m) => integrityOf(m)?.status === "tampered", {
       message: "an integrity message with status tampered",
     });
-    expect(tampered.integrity.finding).toContain(`line 3001 changed (at byte ${offset}) (covered by checkpoint 4`);
+    expect(tampered.integrity.finding).toContain(
+      `line 3001 changed (at byte ${offset}) (covered by checkpoint 4`,
+    );
     expect(tampered.integrity.verifiedTo).toBe(3000);
     const metrics = await (await fetch(`${srv.url}/metrics`)).text();
     expect(metrics).toMatch(/livetrail_integrity_tampered\{stream="audit"\} 1/);
@@ -94,6 +97,32 @@ describe("serve --seal-key: sealing live, and tampering under a running server",
     const late = track(await TestClient.connect(`${srv.wsUrl}/ws`));
     const hello = late.messages[0] as Extract<Received, { type: "hello" }>;
     expect(hello.streams[0]?.integrity?.status).toBe("tampered");
+  });
+
+  it("a byte rewritten in the first line, with a server that only serves (no key): tampered", async () => {
+    const dir = await tempDir();
+    const file = dir.file("audit.log");
+    await writeLines(file, makeLines(0, 3000));
+    const key = sealKeyFromString(generateKey("livetrail.test/serve-only").signerKey);
+    await sealFile(file, key, { everyLines: 1000 });
+    const srv = track(
+      await startServer([{ name: "audit", file }], { integrity: { logKeys: [key.verifier], checkMs: 50 } }),
+    );
+    const client = track(await TestClient.connect(`${srv.wsUrl}/ws`));
+    await waitFor(
+      async () => {
+        const info = (await (await fetch(`${srv.url}/api/streams/audit/integrity`)).json()) as IntegrityInfo;
+        return info.verifiedTo === 3000;
+      },
+      { message: "verified at start" },
+    );
+    const handle = await open(file, "r+");
+    await handle.write(Buffer.from("1"), 0, 1, 2); // "[2025-" becomes "[2125-"
+    await handle.close();
+    const tampered = await client.waitFor<IntegrityMessage>((m) => integrityOf(m)?.status === "tampered", {
+      message: "tampered after the head was rewritten",
+    });
+    expect(tampered.integrity.finding).toMatch(/^line 1 changed \(at byte 0\)/);
   });
 
   it("a truncation below a sealed offset: tampered, with the sizes", async () => {
@@ -104,7 +133,28 @@ describe("serve --seal-key: sealing live, and tampering under a running server",
     const tampered = await client.waitFor<IntegrityMessage>((m) => integrityOf(m)?.status === "tampered", {
       message: "tampered after a truncation",
     });
-    expect(tampered.integrity.finding).toMatch(/^truncated below a sealed offset: the file ends at byte 1000 inside line \d+/);
+    expect(tampered.integrity.finding).toMatch(
+      /^truncated below a sealed offset: the file ends at byte 1000 inside line \d+/,
+    );
+  });
+
+  it("a rotation: the old file's rest is sealed, the new file's history links to its final root, still sealed", async () => {
+    const { file, client } = await sealingServer();
+    await appendLines(file, makeLines(0, 2000));
+    const before = await client.waitFor<IntegrityMessage>((m) => integrityOf(m)?.sealedTo === 2000, {
+      message: "sealed to 2000",
+    });
+    await rename(file, `${file}.1`);
+    await writeLines(file, makeLines(0, 500, "rotated"));
+    const after = await client.waitFor<IntegrityMessage>(
+      (m) => integrityOf(m)?.sealedTo === 500 && integrityOf(m)?.prev !== undefined,
+      { message: "the new file sealed, linked to the old one" },
+    );
+    expect(
+      after.integrity,
+      JSON.stringify(client.messages.filter((m) => m.type === "integrity")),
+    ).toMatchObject({ status: "sealed", prev: { size: 2000, root: before.integrity.root } });
+    expect(client.messages.some((m) => integrityOf(m)?.status === "tampered")).toBe(false);
   });
 
   it("livetrail serve --seal-key (a real child process) seals what is appended while it runs", async () => {
