@@ -22,7 +22,7 @@ export interface Remembered {
 }
 
 export type WitnessOutcome =
-  | { kind: "first" | "same" | "grew"; remembered: Remembered; cosigned: string }
+  | { kind: "first" | "same" | "grew" | "rotated"; remembered: Remembered; cosigned: string }
   /** rollback: a smaller, forked or rewritten history; invalid: a checkpoint the log's key did not sign. */
   | { kind: "rollback" | "invalid"; message: string };
 
@@ -59,15 +59,20 @@ export async function witnessStep(
   const root = rootHash.toString("base64");
   const seen =
     previous === undefined ? "" : `${previous.size} lines (root ${previous.root}, seen ${previous.seenAt})`;
-  let kind: "first" | "same" | "grew" = "first";
+  let kind: "first" | "same" | "grew" | "rotated" = "first";
   if (previous !== undefined) {
-    if (size < previous.size) {
+    const prev = opened.checkpoint.prev;
+    const rotated =
+      prev !== undefined && prev.size === previous.size && prev.rootHash.toString("base64") === previous.root;
+    if (rotated) {
+      // A rotation: this file's history starts at 0 and links to the final tree this witness saw.
+      kind = "rotated";
+    } else if (size < previous.size) {
       return {
         kind: "rollback",
         message: `history shrank: the log's newest checkpoint has ${size} lines (root ${root}); this witness saw ${seen}`,
       };
-    }
-    if (size === previous.size) {
+    } else if (size === previous.size) {
       if (root !== previous.root) {
         return {
           kind: "rollback",

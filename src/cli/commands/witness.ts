@@ -120,7 +120,12 @@ async function round(
       () => "cosigned",
       (error: Error) => `not cosigned: ${error.message}`,
     );
-    const from = before === undefined ? "first seen" : `consistent with ${before.size}`;
+    const from =
+      before === undefined
+        ? "first seen"
+        : outcome.kind === "rotated"
+          ? `a new file after the rotation of the ${before.size} lines seen`
+          : `consistent with ${before.size}`;
     process.stdout.write(`${url}: ${outcome.remembered.size} lines, ${from}, ${posted}\n`);
   }
 }

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { readFile, rm, truncate } from "node:fs/promises";
+import { readFile, rename, rm, truncate } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { parseCosignerVerifierKey } from "../../../src/integrity/cosignature.js";
 import { parseNote } from "../../../src/integrity/note.js";
@@ -89,6 +89,19 @@ describe("livetrail witness", () => {
     const next = await witness(srv.url, ["--once"]);
     expect(next.code, next.stderr).toBe(0);
     expect(next.stdout).toContain("6000 lines, consistent with 5000, cosigned");
+  });
+
+  it("follows a rotation whose new file links to the final checkpoint it saw", async () => {
+    const { file, key, serve, witness } = await setup();
+    const srv = await serve();
+    expect((await witness(srv.url, ["--once"])).code).toBe(0);
+    await rename(file, `${file}.1`);
+    await writeLines(file, makeLines(0, 100, "after rotation"));
+    const rotated = await sealFile(file, key);
+    expect(rotated.rotated).not.toBeNull();
+    const run = await witness(srv.url, ["--once"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("100 lines, a new file after the rotation of the 5000 lines seen, cosigned");
   });
 
   it("holding an old checkpoint, catches the newest lines deleted and re-sealed (a standing process exits 1)", async () => {
