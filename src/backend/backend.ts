@@ -52,6 +52,13 @@ export interface StreamBackend {
   info(followed: string | null): Promise<SourceInfo>;
   /** The whole source as raw bytes (for the compat `/api/audit` endpoint), null when it does not exist. */
   openRaw(): Promise<NodeJS.ReadableStream | null>;
+  /**
+   * The exact source bytes of each line, `start` to `end` (terminator included), for the sealer when a line's
+   * text is not its bytes (invalid UTF-8 shown as U+FFFD, a cut long line); null for a line whose bytes the
+   * backend no longer has (its file was replaced or rotated away, a ring never held them). Optional: a backend
+   * without it cannot have such lines sealed.
+   */
+  exactBytes?(lines: readonly Line[]): Promise<(Buffer | null)[]>;
 }
 
 /**

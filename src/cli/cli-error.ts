@@ -6,8 +6,8 @@ export class CliError extends Error {
   override readonly name = "CliError";
   constructor(
     message: string,
-    /** 1: the command failed; 2: the command line was wrong. */
-    readonly exitCode: 1 | 2 = 1,
+    /** 1: the command failed; 2: the command line was wrong; 3: `verify` found the log or its seal changed. */
+    readonly exitCode: 1 | 2 | 3 = 1,
   ) {
     super(message);
   }

@@ -2,11 +2,13 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { describeError } from "./cli-error.js";
+import { registerKeygen } from "./commands/keygen.js";
 import { registerLog } from "./commands/log.js";
 import { registerServe } from "./commands/serve.js";
 import { registerShip } from "./commands/ship.js";
 import { registerTail } from "./commands/tail.js";
 import { registerVerify } from "./commands/verify.js";
+import { registerWitness } from "./commands/witness.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -29,6 +31,8 @@ registerShip(program);
 registerLog(program);
 registerTail(program);
 registerVerify(program);
+registerWitness(program);
+registerKeygen(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -15,11 +15,21 @@ export const HTTP_ERRORS = {
   empty_message: { status: 400 },
   bad_level: { status: 400 },
   bad_category: { status: 400 },
+  /** Integrity: a proof asked for lines or sizes the sealed tree does not have (or from > to). */
+  bad_proof_range: { status: 400 },
+  /** Integrity: a posted cosignature that is not one (malformed, not on a checkpoint of this log, does not verify). */
+  bad_cosignature: { status: 400 },
   unauthorized: { status: 401 },
   forbidden: { status: 403 },
   bad_origin: { status: 403 },
+  /** Integrity: a cosignature by a key that is not among the server's witness keys (--witness-key). */
+  unknown_witness: { status: 403 },
   unknown_stream: { status: 404 },
   no_file: { status: 404 },
+  /** Integrity: the stream has no signed checkpoint (no sidecar, or nothing sealed yet). */
+  not_sealed: { status: 404 },
+  /** Integrity: no checkpoint of that size (consistency `to=`, checkpoint `size=`). */
+  unknown_checkpoint: { status: 404 },
   not_appendable: { status: 409 },
   stale_cursor: { status: 410 },
   body_too_large: { status: 413 },

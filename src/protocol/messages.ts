@@ -37,6 +37,31 @@ export interface StreamInfo {
    * stream: the label its agent registered). Display text, never trusted: the dashboard groups tabs by it.
    */
   host?: string;
+  /** The stream's integrity (docs/integrity.md, "Serving and API"); absent when the server does not seal or serve it. */
+  integrity?: IntegrityInfo;
+}
+
+/**
+ * A stream's integrity as the server knows it: `sealed` (signed checkpoints exist; the log's lines up to
+ * `verifiedTo` were checked against them), `tampered` (the file no longer matches what was sealed: `finding`
+ * says how), `unsealed` (no sidecar yet; with a seal key the server starts one).
+ */
+export interface IntegrityInfo {
+  status: "sealed" | "tampered" | "unsealed";
+  /** Lines the newest signed checkpoint covers (its tree size). */
+  sealedTo: number;
+  /** Lines checked against the checkpoints (recomputed leaf hashes equal the sealed ones): 1..verifiedTo. */
+  verifiedTo: number;
+  /** The newest checkpoint's time (ISO, to the second), its root (base64) and origin line; null before the first. */
+  checkpointTime: string | null;
+  root: string | null;
+  origin: string | null;
+  /** What was found when `tampered`: e.g. "line 3001 (byte 261087) differs from the sealed line". */
+  finding?: string;
+  /** Whether this server seals the stream (serve --seal-key). */
+  sealing: boolean;
+  /** The rotated file's final tree this file's history continues (livetrail-prev), when there is one. */
+  prev?: { size: number; root: string };
 }
 
 // ---- client -> server ----
@@ -76,6 +101,8 @@ export type ServerMessage =
       skipped?: number;
     }
   | { type: "error"; code: ErrorCode; message: string; id?: string; stream?: string }
+  /** A stream's integrity changed (a new checkpoint, or the file found changed under the server). To every socket. */
+  | { type: "integrity"; stream: string; integrity: IntegrityInfo }
   | { type: "pong"; t?: number };
 
 /**

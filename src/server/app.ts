@@ -11,6 +11,7 @@ import { Connections } from "./connections.js";
 import type { ServerContext } from "./context.js";
 import { Heartbeat } from "./heartbeat.js";
 import { Hub } from "./hub.js";
+import { serverIntegrity } from "./integrity/sealing.js";
 import { lazyMetrics } from "./metrics.js";
 import { type ResolvedOptions, resolveOptions, type ServerOptions } from "./options.js";
 import { registerApiRoutes } from "./routes/api.js";
@@ -18,6 +19,7 @@ import { registerCompatRoutes } from "./routes/compat.js";
 import { registerDashboard } from "./routes/dashboard.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerErrorHandler, sendError } from "./routes/http-errors.js";
+import { registerIntegrityRoutes } from "./routes/integrity.js";
 import { registerLineRoute } from "./routes/line.js";
 import { registerSseRoute } from "./routes/sse.js";
 import { registerWebSocketRoutes } from "./routes/ws.js";
@@ -83,6 +85,9 @@ export function createServer(input: ServerOptions): LivetrailServer {
     options.onStreamError ??
     ((stream: string, error: Error) =>
       app.log.warn({ stream, err: error }, "stream read problem (still following)"));
+  const integrity = serverIntegrity(options.integrity, (stream, err) =>
+    app.log.warn({ stream, err }, "integrity problem (still serving)"),
+  );
   const hubFor = (name: string, backend: StreamBackend, host: string | undefined): Hub =>
     new Hub(name, backend, streams.all().length === 0, {
       windowLines: options.windowLines,
@@ -99,7 +104,9 @@ export function createServer(input: ServerOptions): LivetrailServer {
         watch: options.watch,
         maxLineBytes: options.maxLineBytes,
       });
-    streams.add(hubFor(spec.name, backend, spec.host));
+    const hub = hubFor(spec.name, backend, spec.host);
+    streams.add(hub);
+    if (spec.backend === undefined) integrity.add(hub, spec.file as string);
   }
   /** A stream the source found while the server runs: served from now on (a name already served is ignored). */
   const addDiscovered = (name: string, backend: StreamBackend, host?: string): void => {
@@ -125,8 +132,9 @@ export function createServer(input: ServerOptions): LivetrailServer {
       catchUpChunkLines: options.catchUpChunkLines,
       catchUpFrameBytes: Math.min(options.maxFrameBytes, CATCH_UP_FRAME_BYTES),
     },
-    metrics: lazyMetrics(streams, connections),
+    metrics: lazyMetrics(streams, connections, integrity),
     serverName: serverName(),
+    integrity,
     searches: 0,
     closing: false,
   };
@@ -154,6 +162,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
     registerSseRoute(app, ctx);
     registerCompatRoutes(app, ctx);
     registerHealthRoutes(app, ctx);
+    registerIntegrityRoutes(app, ctx);
     await registerDashboard(app, options.staticDir);
   })();
 
@@ -172,6 +181,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
         await ready;
         for (const hub of streams.all()) await hub.start();
         await options.streamSource?.start(addDiscovered);
+        await integrity.start();
         const tls = await options.security.tls?.load();
         if (tls !== undefined) (app.server as unknown as SecureServer).setSecureContext(tls);
         await app.listen({ host: options.host, port: options.port });
@@ -194,6 +204,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
         await connections.closeAll(CloseCode.goingAway, "server shutting down", options.closeGraceMs);
         ctx.heartbeat.close();
         await app.close();
+        await integrity.close();
         await Promise.all(streams.all().map((hub) => hub.close()));
         await options.streamSource?.close();
         bound = null;

@@ -2,6 +2,7 @@ import type { Registry } from "prom-client";
 import type { Connections } from "./connections.js";
 import type { DeliveryOptions } from "./delivery/subscription.js";
 import type { Heartbeat } from "./heartbeat.js";
+import type { ServerIntegrity } from "./integrity/sealing.js";
 import type { ResolvedOptions } from "./options.js";
 import type { Streams } from "./streams.js";
 
@@ -16,6 +17,8 @@ export interface ServerContext {
   /** The Prometheus registry, made at the first scrape. */
   readonly metrics: () => Promise<Registry>;
   readonly serverName: string;
+  /** Sealed streams: checkpoints, proofs, live integrity state (server/integrity/). */
+  readonly integrity: ServerIntegrity;
   /**
    * Searches holding a slot now (bounded by options.maxConcurrentSearches; routes/api.ts also keeps one client
    * to one slot and frees the slot of a search whose client went away).

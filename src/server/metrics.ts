@@ -1,5 +1,6 @@
 import type { Registry } from "prom-client";
 import type { Connections, Transport } from "./connections.js";
+import type { ServerIntegrity, StreamIntegrity } from "./integrity/sealing.js";
 import type { Streams } from "./streams.js";
 
 type PromClient = typeof import("prom-client");
@@ -9,12 +10,52 @@ type PromClient = typeof import("prom-client");
  * and each server has its own registry (several servers can live in one process, as in tests). Everything is
  * read at scrape time, so the registry (and prom-client, ~200 ms of start-up) is made at the first scrape.
  */
-export function lazyMetrics(streams: Streams, connections: Connections): () => Promise<Registry> {
+export function lazyMetrics(
+  streams: Streams,
+  connections: Connections,
+  integrity?: ServerIntegrity,
+): () => Promise<Registry> {
   let registry: Promise<Registry> | null = null;
   return () => {
-    registry ??= import("prom-client").then((client) => createMetrics(client, streams, connections));
+    registry ??= import("prom-client").then((client) => {
+      const register = createMetrics(client, streams, connections);
+      if (integrity !== undefined) integrityMetrics(client, register, integrity);
+      return register;
+    });
     return registry;
   };
+}
+
+/** Per sealed stream: lines sealed and verified, the newest checkpoint's time, and 1 while it is tampered. */
+function integrityMetrics(client: PromClient, register: Registry, integrity: ServerIntegrity): void {
+  const each = (name: string, help: string, read: (s: StreamIntegrity) => number) =>
+    new client.Gauge({
+      name,
+      help,
+      labelNames: ["stream"],
+      registers: [register],
+      collect() {
+        for (const s of integrity.all()) this.set({ stream: s.name }, read(s));
+      },
+    });
+  each(
+    "livetrail_integrity_sealed_lines",
+    "Lines the newest signed checkpoint covers.",
+    (s) => s.info.sealedTo,
+  );
+  each(
+    "livetrail_integrity_verified_lines",
+    "Lines checked against the checkpoints.",
+    (s) => s.info.verifiedTo,
+  );
+  each("livetrail_integrity_last_checkpoint_seconds", "Unix time of the newest checkpoint (0: none).", (s) =>
+    s.info.checkpointTime === null ? 0 : Date.parse(s.info.checkpointTime) / 1000,
+  );
+  each(
+    "livetrail_integrity_tampered",
+    "1 when the stream's file no longer matches what was sealed (see the integrity message's finding).",
+    (s) => (s.info.status === "tampered" ? 1 : 0),
+  );
 }
 
 function createMetrics(client: PromClient, streams: Streams, connections: Connections): Registry {

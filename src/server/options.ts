@@ -1,7 +1,10 @@
 import type { FastifyRequest } from "fastify";
 import type { StreamBackend, StreamSource } from "../backend/backend.js";
+import type { NoteVerifier } from "../integrity/note.js";
+import type { SealKey } from "../integrity/seal-key.js";
 import { hostLabelProblem } from "../protocol/host-label.js";
 import type { SlowClientPolicy } from "./delivery/subscription.js";
+import type { IntegrityEvent } from "./integrity/sealing.js";
 import { type ResolvedSecurity, resolveSecurity, type SecurityOptions } from "./security/security-options.js";
 
 export interface StreamSpec {
@@ -82,12 +85,35 @@ export interface ServerOptions {
   onStreamError?: (stream: string, error: Error) => void;
   /** Tokens, TLS, origins and limits (docs/security.md). Default: no authentication, default limits. */
   security?: SecurityOptions;
+  /** Sealing and serving integrity (docs/integrity.md, "Serving and API"). Default: serve existing sidecars only. */
+  integrity?: IntegrityServerOptions;
+}
+
+export interface IntegrityServerOptions {
+  /** Seal every file stream with this key (serve --seal-key), in the same pass that feeds clients. */
+  sealKey?: SealKey;
+  /** Verifier keys of the log, to check checkpoint signatures when not sealing (the seal key's own when sealing). */
+  logKeys?: NoteVerifier[];
+  /** Witnesses whose cosignatures POST /api/streams/NAME/cosignature accepts (serve --witness-key). */
+  witnessKeys?: NoteVerifier[];
+  /** A checkpoint every this many lines (default 1,000) or this long after the first unsealed one (default 1 s). */
+  everyLines?: number;
+  everyMs?: number;
+  /** How often each file is looked at for bytes changed in place (ms, default 1,000). */
+  checkMs?: number;
+  /** A full re-check of the sealed lines this often (ms, default 600,000; 0: only on a change noticed). */
+  recheckMs?: number;
+  /** Called when a stream's integrity changes (for alert rules): see IntegrityEvent. */
+  onIntegrity?: (event: IntegrityEvent) => void;
 }
 
 export type ResolvedOptions = Required<
-  Omit<ServerOptions, "authorize" | "onStreamError" | "staticDir" | "logger" | "security" | "streamSource">
+  Omit<
+    ServerOptions,
+    "authorize" | "onStreamError" | "staticDir" | "logger" | "security" | "streamSource" | "integrity"
+  >
 > &
-  Pick<ServerOptions, "authorize" | "onStreamError" | "streamSource"> & {
+  Pick<ServerOptions, "authorize" | "onStreamError" | "streamSource" | "integrity"> & {
     staticDir: string | null;
     logger: boolean | { level: string };
     security: ResolvedSecurity;

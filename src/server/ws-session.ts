@@ -1,7 +1,13 @@
 import type { RawData, WebSocket } from "ws";
 import { parseClientMessage } from "../protocol/client-message.js";
 import { CloseCode, type ErrorCode } from "../protocol/errors.js";
-import { type ClientMessage, PROTOCOL_VERSION, type ServerMessage } from "../protocol/messages.js";
+import {
+  type ClientMessage,
+  type IntegrityInfo,
+  PROTOCOL_VERSION,
+  type ServerMessage,
+  type StreamInfo,
+} from "../protocol/messages.js";
 import { type DeliveryOptions, Subscription } from "./delivery/subscription.js";
 import type { Streams } from "./streams.js";
 import { WsConnection } from "./ws-connection.js";
@@ -17,6 +23,8 @@ export interface WsSessionOptions {
   onClose: (session: WsSession) => void;
   /** A client stopped answering pings and was dropped. */
   onHeartbeatTimeout: () => void;
+  /** A stream's integrity for `hello` (undefined: the stream has none). */
+  integrityOf?: (stream: string) => IntegrityInfo | undefined;
 }
 
 /**
@@ -48,12 +56,13 @@ export class WsSession extends WsConnection {
       type: "hello",
       v: PROTOCOL_VERSION,
       server: this.options.serverName,
-      streams: this.streams.all().map((hub) => ({
-        name: hub.name,
-        default: hub.isDefault,
-        cursors: hub.backend.cursors,
-        ...(hub.host === undefined ? {} : { host: hub.host }),
-      })),
+      streams: this.streams.all().map((hub) => {
+        const integrity = this.options.integrityOf?.(hub.name);
+        const info: StreamInfo = { name: hub.name, default: hub.isDefault, cursors: hub.backend.cursors };
+        if (hub.host !== undefined) info.host = hub.host;
+        if (integrity !== undefined) info.integrity = integrity;
+        return info;
+      }),
       heartbeatMs: this.options.heartbeatMs,
     });
   }
@@ -143,6 +152,11 @@ export class WsSession extends WsConnection {
 
   private send(message: ServerMessage): void {
     this.sink.send(JSON.stringify(message));
+  }
+
+  /** A message for the whole socket, not one subscription (a stream's integrity changed). */
+  notify(message: ServerMessage): void {
+    if (!this.closed) this.send(message);
   }
 
   private dispose(): void {

@@ -6,6 +6,7 @@ import { Connection } from "./connection.js";
 import { download, type ExportFormat, exportBlob } from "./export-lines.js";
 import type { FilterEvent, FilterSpec } from "./filter.js";
 import { ApiError, fetchLines, fetchWholeLine, listStreams, searchStream } from "./history-api.js";
+import { IntegrityView } from "./integrity-view.js";
 import { installKeyboard } from "./keyboard.js";
 import { MergedTab } from "./merged-tab.js";
 import { safeText } from "./safe-text.js";
@@ -60,6 +61,7 @@ export class App {
   private readonly chart: ActivityChart;
   private readonly status: StatusView;
   private readonly conn: Connection;
+  private readonly integrity = new IntegrityView((name) => this.tabs.get(name)?.button);
   private readonly cap: number;
   /** History page size: a page must fit in memory beside what is held. */
   private readonly page: number;
@@ -197,6 +199,10 @@ export class App {
     switch (msg.type) {
       case "hello":
         this.onHello(msg.streams);
+        this.integrity.onHello(msg.streams);
+        return;
+      case "integrity":
+        this.integrity.onIntegrity(msg.stream, msg.integrity);
         return;
       case "error":
         this.notice(`Server: ${msg.message}`);

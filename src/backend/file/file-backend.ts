@@ -207,6 +207,42 @@ export class FileBackend implements StreamBackend {
     return handle.createReadStream({ start: 0 });
   }
 
+  /**
+   * Reads each line's bytes from the file at the path, when it is still the file the line's cursor names and still
+   * holds the line (else null for that line): one open per call, one pread per line.
+   */
+  async exactBytes(lines: readonly Line[]): Promise<(Buffer | null)[]> {
+    const out: (Buffer | null)[] = lines.map(() => null);
+    if (lines.length === 0) return out;
+    let handle: Awaited<ReturnType<typeof open>>;
+    try {
+      handle = await open(this.path, "r");
+    } catch (error) {
+      if (isMissing(error)) return out;
+      throw error;
+    }
+    try {
+      const size = (await handle.stat()).size;
+      const sameFile = new Map<string, boolean>();
+      for (const [i, line] of lines.entries()) {
+        const at = decodeCursor(line.cursor);
+        const key = `${at.fileId}.${at.fpLen}`;
+        let same = sameFile.get(key);
+        if (same === undefined) {
+          same = (await identify(handle, at.fpLen)).fileId === at.fileId;
+          sameFile.set(key, same);
+        }
+        if (!same || line.end > size) continue;
+        const bytes = Buffer.allocUnsafe(line.end - line.start);
+        const { bytesRead } = await handle.read(bytes, 0, bytes.length, line.start);
+        if (bytesRead === bytes.length) out[i] = bytes;
+      }
+    } finally {
+      await handle.close();
+    }
+    return out;
+  }
+
   /** Whether `cursor` names the file the live feed reads (its follower knows; else through the path). */
   private onFeed(cursor: string, followed: string): Promise<boolean> {
     const follower = this.follower;

@@ -20,6 +20,9 @@ import type {
 import { decodeRingCursor, ringPrefix } from "./ring-cursor.js";
 import { searchTexts } from "./ring-search.js";
 
+const LF = Buffer.from("\n");
+const CRLF = Buffer.from("\r\n");
+
 export interface RingOptions {
   /** Lines kept; older ones are dropped (a reader behind them gets a `trimmed` gap). */
   maxLines: number;
@@ -204,6 +207,22 @@ export class RingBackend implements StreamBackend {
         for (const line of lines) yield `${line.text}\n`;
       })(),
     );
+  }
+
+  /**
+   * The ring keeps decoded text, not the bytes it was fed: a line's bytes are known only when its text is them
+   * (valid UTF-8, not cut; the terminator, LF or CRLF, is told by the line's length). Null for the others.
+   */
+  async exactBytes(lines: readonly Line[]): Promise<(Buffer | null)[]> {
+    return lines.map((line) => {
+      if (line.truncatedFrom !== undefined || line.text.includes("\uFFFD")) return null;
+      const text = Buffer.from(line.text, "utf8");
+      const terminator = lineBytes(line) - text.length;
+      if (terminator === 0 && line.unterminated) return text;
+      if (terminator === 1) return Buffer.concat([text, LF]);
+      if (terminator === 2) return Buffer.concat([text, CRLF]);
+      return null;
+    });
   }
 
   private line(text: string, start: number, end: number, truncatedFrom: number | undefined): FollowedLine {

@@ -8,12 +8,18 @@ import {
   parseLevel,
 } from "../../append/entry-format.js";
 import { readLines } from "../../append/line-reader.js";
+import { IntegrityError } from "../../integrity/integrity-error.js";
+import { sealFile } from "../../integrity/seal-file.js";
+import { loadSealKey, type SealKey } from "../../integrity/seal-key.js";
+import { SealError } from "../../integrity/sealer.js";
+import { SidecarError } from "../../integrity/sidecar.js";
 import { resolveAuditFile } from "../audit-file.js";
 import { CliError } from "../cli-error.js";
 
 interface LogOptions {
   file?: string;
   level?: string;
+  sealKey?: string;
 }
 
 export function registerLog(program: Command): void {
@@ -33,6 +39,10 @@ export function registerLog(program: Command): void {
     )
     .option("-f, --file <path>", "audit file to append to")
     .option("-l, --level <level>", "error, warn, ok or info: written as `ERROR: message`")
+    .option(
+      "--seal-key <file>",
+      "after writing, seal the file (signed checkpoint in FILE.seal/) with this signer key (livetrail keygen)",
+    )
     .addHelpText(
       "after",
       `
@@ -42,15 +52,23 @@ Examples:
   livetrail log test "New repair action"                 # seed form: [..Z] test: New repair action
   journalctl -f -o cat | livetrail log -                 # one entry per line; blank lines skipped
 
-Exit status: 0 written; 1 not written (empty or too long message, I/O error; with -, any rejected line);
-2 usage error.`,
+With --seal-key, each write is followed by sealing: every complete line in the file that is not sealed yet (its
+own and any other writer's) gets into the Merkle tree and a signed checkpoint, under the sidecar's lock, so
+concurrent \`log --seal-key\` processes and \`serve --seal-key\` can seal one file together.
+
+Exit status: 0 written (and sealed); 1 not written (empty or too long message, I/O error; with -, any rejected
+line), or written but not sealed; 2 usage error.`,
     )
     .action(async (words: string[], options: LogOptions) => {
       const { category, message } = splitWords(words);
       const level = options.level === undefined ? undefined : parseLevel(options.level);
       const file = resolveAuditFile(options.file);
-      if (message === "-") await logStdin(file, level, category);
-      else await appendEntries(file, [message], { level, category });
+      const seal = options.sealKey === undefined ? null : await sealerFor(file, options.sealKey);
+      if (message === "-") await logStdin(file, level, category, seal);
+      else {
+        await appendEntries(file, [message], { level, category });
+        await seal?.();
+      }
     });
 }
 
@@ -83,6 +101,7 @@ async function logStdin(
   file: string,
   level: EntryLevel | undefined,
   category: string | undefined,
+  seal: (() => Promise<void>) | null,
 ): Promise<void> {
   const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
   let rejected = 0;
@@ -107,6 +126,28 @@ async function logStdin(
       }
     }
     await appendEntries(file, messages, { level, category, now });
+    if (messages.length > 0) await seal?.();
   }
   if (rejected > 0) throw new CliError(`${rejected} of ${total} stdin lines not written`, 1);
+}
+
+/** Seals the file after a write (integrity/seal-file.ts); the key is read once, before anything is written. */
+async function sealerFor(file: string, keyPath: string): Promise<() => Promise<void>> {
+  let key: SealKey;
+  try {
+    key = await loadSealKey(keyPath);
+  } catch (error) {
+    if (error instanceof IntegrityError) throw new CliError(`--seal-key ${keyPath}: ${error.message}`, 2);
+    throw error;
+  }
+  return async () => {
+    try {
+      await sealFile(file, key);
+    } catch (error) {
+      if (error instanceof SealError || error instanceof SidecarError || error instanceof IntegrityError) {
+        throw new CliError(`${file}: written, but not sealed: ${error.message}`, 1);
+      }
+      throw error;
+    }
+  };
 }

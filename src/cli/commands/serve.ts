@@ -8,9 +8,15 @@ import type { ServerOptions, StreamSpec } from "../../server/options.js";
 import { resolveAuditFile } from "../audit-file.js";
 import { CliError } from "../cli-error.js";
 import { startDemo } from "../demo.js";
+import {
+  addIntegrityFlags,
+  INTEGRITY_CONFIG_KEYS,
+  type IntegrityFlags,
+  integrityFromFlags,
+} from "../integrity-flags.js";
 import { addSecurityFlags, type SecurityFlags, securityFromFlags } from "../security-flags.js";
 
-interface ServeFlags extends SecurityFlags {
+interface ServeFlags extends SecurityFlags, IntegrityFlags {
   port?: string;
   host?: string;
   config?: string;
@@ -46,6 +52,7 @@ const CONFIG_KEYS = new Set([
   "closeGraceMs",
   "slowClients",
   "staticDir",
+  ...INTEGRITY_CONFIG_KEYS,
 ]);
 
 const HELP = `
@@ -87,6 +94,9 @@ ENDPOINTS
   GET /api/streams/NAME/search         ?q=TEXT&regex=0|1&case=0|1&limit=N
   GET /api/streams/NAME/line           ?cursor=C: one line, whole (pages show a long line's first 64 KiB)
   GET /api/streams/NAME/events         Server-Sent Events (Last-Event-ID resumes)
+  GET /api/streams/NAME/checkpoint     integrity: the newest signed checkpoint (with witness cosignatures)
+  GET /api/streams/NAME/proof/...      inclusion?line=N, consistency?from=M[&to=N]; also tile/L/N, bundle?from=&to=
+  POST /api/streams/NAME/cosignature   a witness's cosigned checkpoint (see --witness-key, livetrail witness)
   GET /api/audit, WS /ws/audit         the old dashboard's endpoints (default stream, raw text)
   GET /healthz, GET /metrics           health and Prometheus metrics
 
@@ -102,6 +112,13 @@ SECURITY
   (or LIVETRAIL_READ_TOKENS / LIVETRAIL_WRITE_TOKENS, comma-separated, or --token-file), TLS with --tls-cert and
   --tls-key or --tls-self-signed, other WebSocket origins with --allow-origin, limits with --rate-limit and the
   --max-* flags. Write tokens enable POST /api/streams/NAME/entries. See docs/security.md and docs/deploy.md.
+
+INTEGRITY
+  --seal-key KEY (from livetrail keygen) seals every file stream as it is served: a signed checkpoint every
+  --seal-every-lines lines or --seal-every-ms after the first unsealed line. Without it, a file that has a
+  sidecar (FILE.seal/) is still served and checked (--log-key PUB to check its signatures too). The dashboard
+  shows each stream as sealed and verified to line N, tampered (with what changed) or unsealed, and raises an
+  alarm when the history it saw before is rolled back. See docs/integrity.md.
 
 SIGNALS
   SIGINT, SIGTERM   stop gracefully: clients get close code 1001 (going away) and reconnect elsewhere/later.
@@ -145,7 +162,13 @@ export function registerServe(program: Command): void {
     .action(async (args: string[], flags: ServeFlags, command: Command) => {
       const fromCli = (name: string): boolean => command.getOptionValueSource(name) === "cli";
       const config: ConfigFile = flags.config === undefined ? {} : await readConfig(flags.config);
-      const options: ServerOptions = { ...config, streams: config.streams ?? [] };
+      const integrity = await integrityFromFlags(
+        flags,
+        config as Record<string, unknown>,
+        flags.config,
+        fromCli,
+      );
+      const options: ServerOptions = { ...config, streams: config.streams ?? [], integrity };
       // A token file group or others may read is refused here unless --allow-insecure-token-file.
       Object.assign(options, await securityFromFlags(flags, process.env, { refuseInsecure: true }));
       if (fromCli("port") || config.port === undefined) options.port = parsePort(flags.port ?? "8080");
@@ -236,6 +259,7 @@ export function registerServe(program: Command): void {
       }
     });
   addSecurityFlags(serve);
+  addIntegrityFlags(serve);
 }
 
 function streamsFromArgs(args: string[], stdin: (name: string) => RingBackend): StreamSpec[] {

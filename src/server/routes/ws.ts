@@ -14,6 +14,12 @@ export function registerWebSocketRoutes(app: FastifyInstance, ctx: ServerContext
     connections.heartbeatTimeouts++;
   };
 
+  // Integrity changes go to every /ws socket (hello lists every stream's state, so every client follows them).
+  const sessions = new Set<WsSession>();
+  ctx.integrity.on(({ stream, integrity }) => {
+    for (const s of sessions) s.notify({ type: "integrity", stream, integrity });
+  });
+
   // One options object for every session (no per-connection closures).
   const sessionOptions = {
     serverName: ctx.serverName,
@@ -22,10 +28,12 @@ export function registerWebSocketRoutes(app: FastifyInstance, ctx: ServerContext
     maxSubscriptions: options.maxSubscriptions,
     delivery: ctx.delivery,
     onClose: (s: WsSession) => {
+      sessions.delete(s);
       connections.delete(s);
       heartbeat.delete(s);
     },
     onHeartbeatTimeout,
+    integrityOf: (stream: string) => ctx.integrity.info(stream),
   };
 
   app.get("/ws", { websocket: true }, (socket, request) => {
@@ -36,6 +44,7 @@ export function registerWebSocketRoutes(app: FastifyInstance, ctx: ServerContext
     }
     const session = new WsSession(socket, ctx.streams, sessionOptions);
     connections.add(session);
+    sessions.add(session);
     heartbeat.add(session);
     session.start();
   });

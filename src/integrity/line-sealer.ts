@@ -1,0 +1,138 @@
+import type { Line } from "../core/line.js";
+import type { SealKey } from "./seal-key.js";
+import { DEFAULT_EVERY_LINES, DEFAULT_EVERY_MS, SealError, Sealer, type SealerOptions } from "./sealer.js";
+
+/**
+ * Sealing a stream from its Line objects, as a hub tap sees them (any backend: a file, a ring on stdin, later
+ * Redis): the tree is over the stream's lines, whatever holds them. A line's leaf is its exact bytes; the text
+ * is them when it is valid UTF-8 and whole (exactLeafData), otherwise they come from the backend
+ * (`StreamBackend.exactBytes`). A checkpoint every `everyLines` lines or `everyMs` after the first unsealed one,
+ * and on close. Lines must follow the sealed offset without a gap; lines another process already sealed (their
+ * end is not past the sealed offset) are skipped.
+ */
+
+const CR = Buffer.from("\r");
+
+/** A line's leaf data (its bytes without the LF; a CR before it stays) when its text is exactly them, else null. */
+export function exactLeafData(line: Line): Buffer | null {
+  if (line.truncatedFrom !== undefined || line.text.includes("\uFFFD")) return null;
+  const text = Buffer.from(line.text, "utf8");
+  const terminator = line.end - line.start - text.length;
+  if (terminator === 0 && line.unterminated) return text;
+  if (terminator === 1) return text;
+  if (terminator === 2) return Buffer.concat([text, CR]);
+  return null;
+}
+
+/** The leaf data of a line from its source bytes (`start` to `end`, terminator included). */
+export function leafDataOfSource(line: Line, bytes: Buffer): Buffer {
+  return line.unterminated ? bytes : bytes.subarray(0, bytes.length - 1);
+}
+
+export interface LineSealerOptions extends SealerOptions {
+  key: SealKey;
+  /** The stream's sidecar directory. */
+  sidecar: string;
+  /** The source's identity for the checkpoints (for a file stream, use sealFile instead: it binds the file). */
+  identity: string;
+  /** The backend's exactBytes, for lines whose text is not their bytes. */
+  exactBytes?: (lines: readonly Line[]) => Promise<(Buffer | null)[]>;
+  everyLines?: number;
+  everyMs?: number;
+  /** Sealing problems (a gap, bytes the backend no longer has, I/O): the sealer stops sealing. */
+  onError: (error: Error) => void;
+}
+
+export class LineSealer {
+  private queue: Line[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> = Promise.resolve();
+  private failed = false;
+  private closed = false;
+
+  private constructor(
+    private readonly sealer: Sealer,
+    private readonly options: LineSealerOptions,
+  ) {}
+
+  static async open(options: LineSealerOptions): Promise<LineSealer> {
+    return new LineSealer(await Sealer.open(options.sidecar, options.key, options), options);
+  }
+
+  /** Queues lines (synchronous: a hub tap calls it in the feed's pass); sealing happens in the background. */
+  push(lines: readonly Line[]): void {
+    if (this.failed || this.closed || lines.length === 0) return;
+    this.queue.push(...lines);
+    if (this.queue.length >= (this.options.everyLines ?? DEFAULT_EVERY_LINES)) this.schedule(0);
+    else this.schedule(this.options.everyMs ?? DEFAULT_EVERY_MS);
+  }
+
+  /** Seals what is queued now, one checkpoint. */
+  flush(): Promise<void> {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.running = this.running.then(() => this.seal());
+    return this.running;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    await this.sealer.close();
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer !== null && ms > 0) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.flush(), ms);
+    this.timer.unref?.();
+  }
+
+  private async seal(): Promise<void> {
+    const lines = this.queue;
+    this.queue = [];
+    if (lines.length === 0 || this.failed) return;
+    try {
+      const data = await this.leafData(lines);
+      await this.sealer.locked(async () => {
+        for (const [i, line] of lines.entries()) {
+          if (line.end <= this.sealer.bytes) continue;
+          if (line.start !== this.sealer.bytes) {
+            throw new SealError(
+              `line ${line.seq} starts at byte ${line.start}, but the stream is sealed to byte ${this.sealer.bytes}: the lines between were not seen`,
+            );
+          }
+          this.sealer.add(data[i] as Buffer, line.end);
+        }
+        if (this.sealer.unsealed > 0) await this.sealer.checkpoint(this.options.identity);
+      });
+    } catch (error) {
+      this.failed = true;
+      this.options.onError(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /** Every line's leaf data: from its text where that is exact, else from the backend in one call. */
+  private async leafData(lines: readonly Line[]): Promise<Buffer[]> {
+    const out = lines.map(exactLeafData);
+    const missing = lines.filter((_, i) => out[i] === null);
+    if (missing.length === 0) return out as Buffer[];
+    const fetched =
+      this.options.exactBytes === undefined
+        ? missing.map(() => null)
+        : await this.options.exactBytes(missing);
+    let k = 0;
+    for (const [i, line] of lines.entries()) {
+      if (out[i] !== null) continue;
+      const bytes = fetched[k++];
+      if (bytes === null || bytes === undefined || bytes.length !== line.end - line.start) {
+        throw new SealError(
+          `line ${line.seq}: its exact bytes are not available from the source, so it cannot be sealed`,
+        );
+      }
+      out[i] = leafDataOfSource(line, bytes);
+    }
+    return out as Buffer[];
+  }
+}
