@@ -59,7 +59,8 @@ describe("hosts and the merged view in a real browser", () => {
     // Tabs grouped by host: a header per host (text, not markup), its streams after it, then "All".
     await waitFor(async () => (await page.locator("#tabs > *").count()) === 6, { message: "the tab bar" });
     const bar = await page.$$eval("#tabs > *", (els) =>
-      els.map((e) => `${e.className || "tab"}:${e.textContent}`),
+      // A stream tab's name is its data-stream (its text also holds the integrity badge).
+      els.map((e) => `${e.className || "tab"}:${(e as HTMLElement).dataset.stream ?? e.textContent}`),
     );
     expect(bar).toEqual([
       "tab-host:web-1",
