@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { describeError } from "./cli-error.js";
+import { registerAlert } from "./commands/alert.js";
 import { registerLog } from "./commands/log.js";
 import { registerServe } from "./commands/serve.js";
 import { registerTail } from "./commands/tail.js";
@@ -27,6 +28,7 @@ registerServe(program);
 registerLog(program);
 registerTail(program);
 registerVerify(program);
+registerAlert(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -56,7 +56,9 @@ export function parseTargets(raw: unknown): WebhookTarget[] {
   return raw.map((entry: unknown, index) => {
     const target = parseTarget(entry, index);
     if (names.has(target.name)) {
-      throw new TargetConfigError(`alerts.targets[${index}] "${target.name}": the name is used twice`);
+      throw new TargetConfigError(
+        `alerts.targets[${index}] ("${target.name}").name: another target has this name`,
+      );
     }
     names.add(target.name);
     return target;
@@ -78,12 +80,13 @@ function parseTarget(entry: unknown, index: number): WebhookTarget {
   }
   const e = entry as Record<string, unknown>;
   const nameOk = typeof e.name === "string" && /^[\w.-]{1,64}$/.test(e.name);
-  const where = nameOk ? `alerts.targets[${index}] "${e.name as string}"` : `alerts.targets[${index}]`;
+  // The same shape as the rules' errors: `alerts.targets[1] ("ops").url: must be an http(s) URL`.
+  const where = nameOk ? `alerts.targets[${index}] ("${e.name as string}")` : `alerts.targets[${index}]`;
   const fail = (key: string, what: string): never => {
-    throw new TargetConfigError(`${where}: "${key}" ${what}`);
+    throw new TargetConfigError(`${where}.${key}: ${what}`);
   };
   if (!nameOk) fail("name", "must be 1-64 letters, digits, '.', '_' or '-'");
-  for (const key of Object.keys(e)) if (!KEYS.has(key)) fail(key, "is not a target setting");
+  for (const key of Object.keys(e)) if (!KEYS.has(key)) fail(key, "not a target setting");
   if (typeof e.url !== "string" || !isHttpUrl(e.url)) fail("url", "must be an http(s) URL");
   if (!FORMATS.includes(e.format as WebhookFormat)) fail("format", `must be one of ${FORMATS.join(", ")}`);
 
@@ -104,7 +107,7 @@ function parseTarget(entry: unknown, index: number): WebhookTarget {
       fail("rateLimit", "must be {perMinute, burst?}");
     const rl = r as Record<string, unknown>;
     for (const key of Object.keys(rl)) {
-      if (key !== "perMinute" && key !== "burst") fail(`rateLimit.${key}`, "is not a rate limit setting");
+      if (key !== "perMinute" && key !== "burst") fail(`rateLimit.${key}`, "not a rate limit setting");
     }
     const perMinute = rl.perMinute;
     if (typeof perMinute !== "number" || !(perMinute > 0) || perMinute > 6000) {
@@ -129,8 +132,8 @@ function parseTarget(entry: unknown, index: number): WebhookTarget {
     if (typeof h !== "object" || h === null || Array.isArray(h))
       fail("headers", "must be an object of strings");
     for (const [key, value] of Object.entries(h as Record<string, unknown>)) {
-      if (!TOKEN.test(key)) fail(`headers.${key}`, "is not a valid header name");
-      if (RESERVED_HEADERS.has(key.toLowerCase())) fail(`headers.${key}`, "is set by livetrail itself");
+      if (!TOKEN.test(key)) fail(`headers.${key}`, "not a valid header name");
+      if (RESERVED_HEADERS.has(key.toLowerCase())) fail(`headers.${key}`, "set by livetrail itself");
       // CR/LF would let a value start another header; other controls are refused by fetch anyway.
       if (typeof value !== "string" || hasControl(value)) {
         fail(`headers.${key}`, "must be a string without control characters");

@@ -32,28 +32,28 @@ describe("parseTargets", () => {
   });
 
   it.each([
-    [{ name: "a", url: "ftp://x", format: "json" }, 'alerts.targets[0] "a": "url" must be an http(s) URL'],
-    [{ name: "a", url: "http://x", format: "xml" }, '"a": "format" must be one of json, alertmanager, slack'],
-    [{ name: "a b", url: "http://x", format: "json" }, 'alerts.targets[0]: "name" must be'],
-    [{ name: "a", url: "http://x", format: "json", sekret: "" }, '"a": "sekret" is not a target setting'],
-    [{ name: "a", url: "http://x", format: "json", secret: "abc" }, '"a": "secret" must start with "whsec_"'],
+    [{ name: "a", url: "ftp://x", format: "json" }, 'alerts.targets[0] ("a").url: must be an http(s) URL'],
+    [{ name: "a", url: "http://x", format: "xml" }, '("a").format: must be one of json, alertmanager, slack'],
+    [{ name: "a b", url: "http://x", format: "json" }, "alerts.targets[0].name: must be"],
+    [{ name: "a", url: "http://x", format: "json", sekret: "" }, '("a").sekret: not a target setting'],
+    [{ name: "a", url: "http://x", format: "json", secret: "abc" }, '("a").secret: must start with "whsec_"'],
     [
       { name: "a", url: "http://x", format: "json", secret: "whsec_AAAA" },
-      '"secret" must encode 24 to 64 bytes',
+      ".secret: must encode 24 to 64 bytes",
     ],
     [
       { name: "a", url: "http://x", format: "json", rateLimit: { perMinute: 0 } },
-      '"rateLimit.perMinute" must be',
+      ".rateLimit.perMinute: must be",
     ],
-    [{ name: "a", url: "http://x", format: "json", rateLimit: { per: 1 } }, '"rateLimit.per" is not a rate'],
-    [{ name: "a", url: "http://x", format: "json", timeoutMs: 5 }, '"a": "timeoutMs" must be whole'],
+    [{ name: "a", url: "http://x", format: "json", rateLimit: { per: 1 } }, ".rateLimit.per: not a rate"],
+    [{ name: "a", url: "http://x", format: "json", timeoutMs: 5 }, '("a").timeoutMs: must be whole'],
     [
       { name: "a", url: "http://x", format: "json", headers: { "x-a": "1\r\nx: 2" } },
-      '"headers.x-a" must be a',
+      ".headers.x-a: must be a",
     ],
     [
       { name: "a", url: "http://x", format: "json", headers: { "webhook-id": "1" } },
-      '"headers.webhook-id" is set',
+      ".headers.webhook-id: set by livetrail",
     ],
   ])("refuses %j naming the target and key", (target, message) => {
     expect(() => parseTargets([target])).toThrow(TargetConfigError);
@@ -62,7 +62,7 @@ describe("parseTargets", () => {
 
   it("refuses a name used twice and a non-array", () => {
     const t = { name: "a", url: "http://x", format: "json" };
-    expect(() => parseTargets([t, t])).toThrow('alerts.targets[1] "a": the name is used twice');
+    expect(() => parseTargets([t, t])).toThrow('alerts.targets[1] ("a").name: another target has this name');
     expect(() => parseTargets({})).toThrow("alerts.targets: must be an array");
   });
 
