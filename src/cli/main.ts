@@ -5,6 +5,7 @@ import { describeError } from "./cli-error.js";
 import { registerAlert } from "./commands/alert.js";
 import { registerLog } from "./commands/log.js";
 import { registerServe } from "./commands/serve.js";
+import { registerSummary } from "./commands/summary.js";
 import { registerTail } from "./commands/tail.js";
 import { registerVerify } from "./commands/verify.js";
 
@@ -29,6 +30,7 @@ registerLog(program);
 registerTail(program);
 registerVerify(program);
 registerAlert(program);
+registerSummary(program);
 
 try {
   await program.parseAsync(process.argv);
