@@ -120,15 +120,24 @@ describe("livetrail alert test", () => {
   it.each([
     [{ rules: [], targets: [] }, ["nope"], 'no rule named "nope" in alerts.rules'],
     [
-      { rules: [{ name: "r", kind: "match" }], targets: [{ name: "t", url: "ftp://x", format: "json" }] },
+      {
+        rules: [{ name: "r", kind: "match", pattern: "x" }],
+        targets: [{ name: "t", url: "ftp://x", format: "json" }],
+      },
       ["r"],
       'alerts.targets[0] ("t").url: must be an http(s) URL',
     ],
-    [{ rules: [{ name: "r", kind: "match" }] }, ["r"], "alerts.targets names no webhook target"],
+    [
+      { rules: [{ name: "r", kind: "match", pattern: "x" }] },
+      ["r"],
+      "alerts.targets names no webhook target",
+    ],
+    // The whole rule list passes the engine's validation first, as when the server loads it.
+    [{ rules: [{ name: "r", kind: "match" }], targets: [] }, ["r"], 'alerts.rules[0] ("r").pattern:'],
     [
       { rules: [{ name: "r", kind: "bogus" }], targets: [] },
       ["r"],
-      'alerts.rules[0] ("r").kind: must be one of',
+      'alerts.rules[0] ("r").kind: expected one of',
     ],
   ])("usage errors exit 2 with a message naming the problem (%#)", async (alerts, args, message) => {
     const path = await config(alerts);

@@ -1,6 +1,5 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import type { RuleKind, Severity } from "../../alerts/alert.js";
 import { deliverOnce } from "../../alerts/delivery/dispatcher.js";
 import {
   parseDashboardUrl,
@@ -10,15 +9,13 @@ import {
   type WebhookTarget,
 } from "../../alerts/delivery/targets.js";
 import { type TestableRule, testNotification } from "../../alerts/delivery/test-notification.js";
+import { parseRules, RuleConfigError, type RuleSpec } from "../../alerts/rule-config.js";
 import { CliError } from "../cli-error.js";
 
 interface AlertTestOptions {
   config?: string;
   target?: string;
 }
-
-const KINDS: readonly RuleKind[] = ["match", "rate", "anomaly", "silence", "source"];
-const SEVERITIES: readonly Severity[] = ["info", "warning", "critical"];
 
 export function registerAlert(program: Command): void {
   const alert = program.command("alert").summary("work with alert rules and their webhooks");
@@ -108,31 +105,24 @@ async function readAlertsSection(path: string): Promise<AlertsSection> {
   return alerts as AlertsSection;
 }
 
-/**
- * The rule by name, with what a test notification needs of it. Only those keys are checked here: the server's
- * rule parser validates the whole rule when it loads the config.
- */
+/** The rule by name, after the whole rule list passed the engine's validation (as the server loads it). */
 function findRule(rules: unknown, name: string, path: string): TestableRule {
-  const list = Array.isArray(rules) ? (rules as unknown[]) : [];
-  const index = list.findIndex((r) => (r as { name?: unknown } | null)?.name === name);
-  if (index === -1) {
-    const names = list
-      .map((r) => (r as { name?: unknown } | null)?.name)
-      .filter((n) => typeof n === "string");
+  let specs: RuleSpec[];
+  try {
+    specs = parseRules(rules ?? []);
+  } catch (error) {
+    if (error instanceof RuleConfigError) {
+      throw new CliError(`--config ${path}: ${error.problems.join(`\n--config ${path}: `)}`, 2);
+    }
+    throw error;
+  }
+  const rule = specs.find((r) => r.name === name);
+  if (rule === undefined) {
+    const names = specs.map((r) => r.name);
     throw new CliError(
       `--config ${path}: no rule named "${name}" in alerts.rules${names.length ? ` (rules: ${names.join(", ")})` : ""}`,
       2,
     );
   }
-  const r = list[index] as { kind?: unknown; severity?: unknown; streams?: unknown };
-  const at = `--config ${path}: alerts.rules[${index}] ("${name}")`;
-  if (!KINDS.includes(r.kind as RuleKind))
-    throw new CliError(`${at}.kind: must be one of ${KINDS.join(", ")}`, 2);
-  const severity = r.severity ?? "warning";
-  if (!SEVERITIES.includes(severity as Severity)) {
-    throw new CliError(`${at}.severity: must be one of ${SEVERITIES.join(", ")}`, 2);
-  }
-  const streams =
-    Array.isArray(r.streams) && r.streams.every((s) => typeof s === "string") ? r.streams : null;
-  return { name, kind: r.kind as RuleKind, severity: severity as Severity, streams };
+  return rule;
 }
