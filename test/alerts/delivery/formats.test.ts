@@ -91,6 +91,21 @@ describe("webhook bodies", () => {
     expect(alert?.generatorURL).toBeUndefined();
   });
 
+  it("slack: the fallback text is escaped too", async () => {
+    receiver = await startReceiver();
+    const dispatcher = new Dispatcher({
+      targets: parseTargets([{ name: "s", url: receiver.url, format: "slack" }]),
+      dashboardUrl: null,
+      clock: fakeClock(),
+    });
+    dispatcher.send(notification({ rule: "a<b>", summary: "7 lines matching /<error> & co/" }));
+    await dispatcher.idle();
+    await dispatcher.close();
+    const body = JSON.parse(receiver.requests[0]?.body ?? "{}") as { text: string; blocks: unknown[] };
+    expect(body.text).toBe("[FIRING] a&lt;b&gt; (critical): 7 lines matching /&lt;error&gt; &amp; co/");
+    expect(JSON.stringify(body.blocks)).not.toMatch(/<error>|a<b>/);
+  });
+
   it("slack: text plus blocks, evidence escaped for mrkdwn and linked to its line", async () => {
     const [firing, resolved] = (await deliver("slack")) as {
       text: string;

@@ -48,7 +48,7 @@ export function slackBody(n: AlertNotification, dashboardUrl: string | null): Sl
     type: "context",
     elements: [{ type: "mrkdwn", text: escapeMrkdwn(`${n.count} matching · ${since} · ${labels}`) }],
   });
-  return { text: `${title}: ${n.summary}`, blocks };
+  return { text: escapeMrkdwn(`${title}: ${n.summary}`), blocks };
 }
 
 /** The evidence lines, each with its stream and time (a link to the line when there is a dashboard URL). */
