@@ -23,7 +23,7 @@ export interface TargetStatus {
   retried: number;
   /** Never sent: the queue was full, or close() ran out of time. */
   dropped: number;
-  /** Replaced while waiting by a newer notification of the same alert (only the newest state is sent). */
+  /** Replaced, while waiting for a rate-limit token, by a newer notification of the same alert. */
   coalesced: number;
   lastError: { at: string; message: string; status: number | null } | null;
   lastSentAt: string | null;
@@ -39,7 +39,7 @@ export interface ChannelOptions {
 
 /**
  * One target's delivery: a bounded queue drained in order by one worker, which waits for a rate-limit token,
- * then sends with retries. A notification of an alert already waiting replaces it, so under a rate limit a storm
+ * then sends with retries. With a rate limit, a notification of an alert already waiting replaces it, so a storm
  * collapses to the newest state of each alert; past `maxQueue` new notifications are dropped and counted.
  */
 export class TargetChannel {
@@ -49,6 +49,8 @@ export class TargetChannel {
   private lastError: TargetStatus["lastError"] = null;
   private lastSentAt: string | null = null;
   private running: Promise<void> | null = null;
+  /** queue[0] is being sent (its token taken): a newer state of it goes behind it, not in its place. */
+  private sending = false;
   private closed = false;
   /** Aborts sleeps and requests once close() is past its deadline. */
   private readonly stop = new AbortController();
@@ -65,9 +67,10 @@ export class TargetChannel {
       this.counts.dropped++;
       return;
     }
-    // Index 0 may be in flight; a waiting notification of the same alert is superseded by this one.
-    const start = this.running === null ? 0 : 1;
-    const waiting = this.queue.findIndex((q, i) => i >= start && q.id === n.id);
+    // Over a rate limit, a waiting notification of the same alert is superseded by this one (the one in flight
+    // is not); without one, nothing waits for long and every state is sent.
+    const start = this.sending ? 1 : 0;
+    const waiting = this.bucket === null ? -1 : this.queue.findIndex((q, i) => i >= start && q.id === n.id);
     if (waiting !== -1) {
       this.queue[waiting] = n;
       this.counts.coalesced++;
@@ -122,11 +125,14 @@ export class TargetChannel {
       }
       try {
         await this.waitForToken();
-        const n = this.queue[0] as AlertNotification;
-        await this.deliver(n);
-      } catch {
-        // Only an aborted sleep lands here: the loop's next turn drops what is left.
-        continue;
+        this.sending = true;
+        await this.deliver(this.queue[0] as AlertNotification);
+      } catch (error) {
+        // Closing past the deadline: the loop's next turn drops what is left, the one in flight included.
+        if (this.stop.signal.aborted) continue;
+        this.fail(`could not send: ${(error as Error).message}`, null);
+      } finally {
+        this.sending = false;
       }
       this.queue.shift();
     }

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Dispatcher } from "../../../src/alerts/delivery/dispatcher.js";
 import { parseTargets } from "../../../src/alerts/delivery/targets.js";
 import { TokenBucket } from "../../../src/alerts/delivery/token-bucket.js";
+import { waitFor } from "../../helpers/wait-for.js";
 import { fakeClock, notification, type Receiver, startReceiver } from "./receiver.js";
 
 describe("rate limit", () => {
@@ -55,6 +56,26 @@ describe("rate limit", () => {
     // One token a minute: the second and third waited for theirs.
     expect(clock.sleeps).toEqual([60_000, 60_000]);
     expect(dispatcher.status().targets[0]).toMatchObject({ sent: 3, dropped: 1, coalesced: 2, queued: 0 });
+    await dispatcher.close();
+  });
+
+  it("a newer state of the notification in flight goes behind it, not in its place", async () => {
+    receiver = await startReceiver();
+    receiver.answers.push({ status: 200, delayMs: 200 });
+    const dispatcher = new Dispatcher({
+      targets: parseTargets([
+        { name: "t", url: receiver.url, format: "json", rateLimit: { perMinute: 1, burst: 1 } },
+      ]),
+      dashboardUrl: null,
+      clock: fakeClock(),
+    });
+    dispatcher.send(notification({ id: "a" }));
+    const r = receiver;
+    await waitFor(() => r.requests.length === 1, { message: "the first request in flight" });
+    dispatcher.send(notification({ id: "a", status: "resolved", endsAt: "2026-12-04T12:01:00.000Z" }));
+    await dispatcher.idle();
+    expect(receiver.requests.map((q) => JSON.parse(q.body).status)).toEqual(["firing", "resolved"]);
+    expect(dispatcher.status().targets[0]).toMatchObject({ sent: 2, coalesced: 0 });
     await dispatcher.close();
   });
 });

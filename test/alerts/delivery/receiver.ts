@@ -17,6 +17,8 @@ export interface Answer {
   headers?: Record<string, string>;
   /** Never answer (the request hangs until the client gives up). */
   hang?: boolean;
+  /** Answer after this long (real time): the request is in flight meanwhile. */
+  delayMs?: number;
 }
 
 /**
@@ -45,8 +47,12 @@ export async function startReceiver(): Promise<Receiver> {
       });
       const answer = answers.shift() ?? { status: 200, body: "ok" };
       if (answer.hang) return;
-      res.writeHead(answer.status, answer.headers ?? {});
-      res.end(answer.body ?? "");
+      const reply = (): void => {
+        res.writeHead(answer.status, answer.headers ?? {});
+        res.end(answer.body ?? "");
+      };
+      if (answer.delayMs === undefined) reply();
+      else setTimeout(reply, answer.delayMs);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
