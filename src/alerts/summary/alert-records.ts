@@ -8,12 +8,17 @@ export type AlertRecord = Pick<
 
 const STAMP = /^\[[^\]]*\] /;
 
+/** Where the server's alerts stream line puts the record, after its readable head (server/alert-line.ts). */
+const RECORD = ' {"id":';
+
 /**
- * A notification from a line of the `alerts` stream: the notification's JSON, alone or after an entry's
- * `[time] ` stamp. Anything else (a line of another shape) is not an alert record: null.
+ * A notification from a line of the `alerts` stream: the notification's JSON, alone, after an entry's `[time] `
+ * stamp, or after the server's readable head (`[time] ERROR: FIRING critical rule: summary (stream audit) {"id":…}`;
+ * JSON-escaped text cannot hold `{"id":`, so the last one starts the record). Anything else is not one: null.
  */
 export function parseAlertRecord(text: string): AlertRecord | null {
-  const json = text.replace(STAMP, "");
+  const at = text.lastIndexOf(RECORD);
+  const json = at >= 0 ? text.slice(at + 1) : text.replace(STAMP, "");
   if (!json.startsWith("{")) return null;
   let raw: unknown;
   try {
