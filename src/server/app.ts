@@ -7,12 +7,14 @@ import Fastify, { type FastifyInstance } from "fastify";
 import type { StreamBackend } from "../backend/backend.js";
 import { backendForFile } from "../backend/sources.js";
 import { CloseCode } from "../protocol/errors.js";
+import { ALERTS_STREAM, alertsFor, type ServerAlerts } from "./alerts-wiring.js";
 import { Connections } from "./connections.js";
 import type { ServerContext } from "./context.js";
 import { Heartbeat } from "./heartbeat.js";
 import { Hub } from "./hub.js";
 import { lazyMetrics } from "./metrics.js";
 import { type ResolvedOptions, resolveOptions, type ServerOptions } from "./options.js";
+import { registerAlertsRoute } from "./routes/alerts.js";
 import { registerApiRoutes } from "./routes/api.js";
 import { registerCompatRoutes } from "./routes/compat.js";
 import { registerDashboard } from "./routes/dashboard.js";
@@ -46,6 +48,8 @@ export interface LivetrailServer {
   readonly streams: Streams;
   readonly connections: Connections;
   readonly options: ResolvedOptions;
+  /** The alert rules, webhooks and `alerts` stream; null without `alerts` in the options. */
+  readonly alerts: ServerAlerts | null;
 }
 
 // Works from src/server (tests) and dist/server (installed): both are two levels below the package root.
@@ -79,16 +83,9 @@ export function createServer(input: ServerOptions): LivetrailServer {
     forceCloseConnections: "idle",
   });
   const streams = new Streams();
-  input.streams.forEach((spec, i) => {
-    const backend: StreamBackend =
-      spec.backend ??
-      backendForFile(spec.name, spec.file as string, {
-        pollIntervalMs: options.pollIntervalMs,
-        watch: options.watch,
-        maxLineBytes: options.maxLineBytes,
-      });
+  const addHub = (name: string, backend: StreamBackend, isDefault: boolean): void =>
     streams.add(
-      new Hub(spec.name, backend, i === 0, {
+      new Hub(name, backend, isDefault, {
         windowLines: options.windowLines,
         windowBytes: options.windowBytes,
         maxFrameBytes: options.maxFrameBytes,
@@ -97,7 +94,16 @@ export function createServer(input: ServerOptions): LivetrailServer {
           ((stream, error) => app.log.warn({ stream, err: error }, "stream read problem (still following)")),
       }),
     );
+  const file = {
+    pollIntervalMs: options.pollIntervalMs,
+    watch: options.watch,
+    maxLineBytes: options.maxLineBytes,
+  };
+  input.streams.forEach((spec, i) => {
+    addHub(spec.name, spec.backend ?? backendForFile(spec.name, spec.file as string, file), i === 0);
   });
+  const alerts = alertsFor(options, file, (error) => app.log.warn({ err: error }, "alerts"));
+  if (alerts !== null) addHub(ALERTS_STREAM, alerts.backend, false);
   const connections = new Connections();
   const ctx: ServerContext = {
     options,
@@ -109,7 +115,8 @@ export function createServer(input: ServerOptions): LivetrailServer {
       catchUpChunkLines: options.catchUpChunkLines,
       catchUpFrameBytes: Math.min(options.maxFrameBytes, CATCH_UP_FRAME_BYTES),
     },
-    metrics: lazyMetrics(streams, connections),
+    metrics: lazyMetrics(streams, connections, alerts),
+    alerts,
     serverName: serverName(),
     searches: 0,
     closing: false,
@@ -134,6 +141,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
     }
     registerWebSocketRoutes(app, ctx);
     registerApiRoutes(app, ctx);
+    registerAlertsRoute(app, ctx);
     registerLineRoute(app, ctx);
     registerSseRoute(app, ctx);
     registerCompatRoutes(app, ctx);
@@ -150,10 +158,13 @@ export function createServer(input: ServerOptions): LivetrailServer {
     streams,
     connections,
     options,
+    alerts,
     listen() {
       if (closing !== null) return Promise.reject(new Error("server is closed"));
       listening ??= (async () => {
         await ready;
+        // Tapped before the feeds start, so the rules see the first lines too.
+        await alerts?.start(streams.all());
         for (const hub of streams.all()) await hub.start();
         const tls = await options.security.tls?.load();
         if (tls !== undefined) (app.server as unknown as SecureServer).setSecureContext(tls);
@@ -178,6 +189,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
         ctx.heartbeat.close();
         await app.close();
         await Promise.all(streams.all().map((hub) => hub.close()));
+        await alerts?.close();
         bound = null;
       })();
       return closing;

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from "fastify";
 import type { StreamBackend } from "../backend/backend.js";
+import type { AlertsOptions } from "./alerts-config.js";
 import type { SlowClientPolicy } from "./delivery/subscription.js";
 import { type ResolvedSecurity, resolveSecurity, type SecurityOptions } from "./security/security-options.js";
 
@@ -74,12 +75,23 @@ export interface ServerOptions {
   onStreamError?: (stream: string, error: Error) => void;
   /** Tokens, TLS, origins and limits (docs/security.md). Default: no authentication, default limits. */
   security?: SecurityOptions;
+  /** Alert rules and webhooks (docs/alerts.md); they add the `alerts` stream. Default: none. */
+  alerts?: AlertsOptions;
+  /**
+   * A directory the server keeps state in: the alerts stream's file and the alert engine's state (silence times,
+   * baselines). Default: none, so both live in memory and start over with the server.
+   */
+  stateDir?: string;
 }
 
 export type ResolvedOptions = Required<
-  Omit<ServerOptions, "authorize" | "onStreamError" | "staticDir" | "logger" | "security">
+  Omit<
+    ServerOptions,
+    "authorize" | "onStreamError" | "staticDir" | "logger" | "security" | "alerts" | "stateDir"
+  >
 > &
-  Pick<ServerOptions, "authorize" | "onStreamError"> & {
+  Pick<ServerOptions, "authorize" | "onStreamError" | "alerts"> & {
+    stateDir: string | null;
     staticDir: string | null;
     logger: boolean | { level: string };
     security: ResolvedSecurity;
@@ -120,6 +132,11 @@ export function resolveOptions(options: ServerOptions, defaultStaticDir: string)
       );
     }
     if (names.has(spec.name)) throw new TypeError(`duplicate stream name "${spec.name}"`);
+    if (spec.name === "alerts" && options.alerts !== undefined) {
+      throw new TypeError(
+        `stream name "alerts" is taken by the alerts stream while alert rules are configured`,
+      );
+    }
     names.add(spec.name);
     if (spec.backend === undefined && (typeof spec.file !== "string" || spec.file === "")) {
       throw new TypeError(`stream "${spec.name}" needs a file`);
@@ -131,6 +148,7 @@ export function resolveOptions(options: ServerOptions, defaultStaticDir: string)
     streams: options.streams,
     staticDir: options.staticDir === undefined ? defaultStaticDir : options.staticDir,
     logger: options.logger ?? false,
+    stateDir: options.stateDir ?? null,
     security: resolveSecurity(options.security, options.host ?? DEFAULTS.host),
   } as ResolvedOptions;
   for (const key of Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]) {

@@ -2,6 +2,7 @@ import type { RawData, WebSocket } from "ws";
 import { parseClientMessage } from "../protocol/client-message.js";
 import { CloseCode, type ErrorCode } from "../protocol/errors.js";
 import { type ClientMessage, PROTOCOL_VERSION, type ServerMessage } from "../protocol/messages.js";
+import type { ServerAlerts } from "./alerts-wiring.js";
 import { type DeliveryOptions, Subscription } from "./delivery/subscription.js";
 import type { Streams } from "./streams.js";
 import { WsConnection } from "./ws-connection.js";
@@ -17,6 +18,8 @@ export interface WsSessionOptions {
   onClose: (session: WsSession) => void;
   /** A client stopped answering pings and was dropped. */
   onHeartbeatTimeout: () => void;
+  /** With alert rules: every session gets an `alerts` snapshot after `hello`, then each `alert` as it happens. */
+  alerts: ServerAlerts | null;
 }
 
 /**
@@ -29,6 +32,7 @@ export class WsSession extends WsConnection {
   private closed = false;
   private readonly subscriptions = new Map<string, Subscription>();
   private readonly sink: WsSink;
+  private stopAlerts: (() => void) | null = null;
 
   constructor(
     ws: WebSocket,
@@ -55,6 +59,13 @@ export class WsSession extends WsConnection {
       })),
       heartbeatMs: this.options.heartbeatMs,
     });
+    const alerts = this.options.alerts;
+    if (alerts !== null) {
+      const { firing, recent } = alerts.snapshot();
+      this.send({ type: "alerts", firing, recent });
+      // Rare and small (evidence is bounded), so every dashboard gets them; old clients ignore the type.
+      this.stopAlerts = alerts.listen((alert) => this.send({ type: "alert", alert }));
+    }
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
@@ -147,6 +158,7 @@ export class WsSession extends WsConnection {
   private dispose(): void {
     if (this.closed) return;
     this.closed = true;
+    this.stopAlerts?.();
     for (const subscription of this.subscriptions.values()) subscription.close();
     this.subscriptions.clear();
     this.options.onClose(this);

@@ -186,6 +186,8 @@ export class App {
       case "pong":
       case "unsubscribed":
       case "subscribed":
+      case "alerts":
+      case "alert":
         return;
     }
     const tab = this.tabs.get(msg.stream);

@@ -26,6 +26,7 @@ export function registerWebSocketRoutes(app: FastifyInstance, ctx: ServerContext
       heartbeat.delete(s);
     },
     onHeartbeatTimeout,
+    alerts: ctx.alerts,
   };
 
   app.get("/ws", { websocket: true }, (socket, request) => {
