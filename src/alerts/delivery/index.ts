@@ -16,6 +16,7 @@ export {
   parseTargets,
   type RateLimit,
   redactUrl,
+  sameTargets,
   TargetConfigError,
   type WebhookFormat,
   type WebhookTarget,

@@ -176,3 +176,13 @@ export function redactUrl(url: string): string {
   const u = new URL(url);
   return `${u.protocol}//${u.host}${u.pathname === "/" ? "" : "/…"}`;
 }
+
+/**
+ * Whether two target lists configure the same delivery (a reload may keep its dispatcher). Compares the secrets'
+ * bytes: JSON.stringify cannot, as a secret serialises redacted.
+ */
+export function sameTargets(a: readonly WebhookTarget[], b: readonly WebhookTarget[]): boolean {
+  const key = (t: WebhookTarget) =>
+    JSON.stringify({ ...t, secret: t.secret?.key.toString("base64") ?? null });
+  return a.length === b.length && a.every((t, i) => key(t) === key(b[i] as WebhookTarget));
+}

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { parseDashboardUrl, parseTargets, TargetConfigError } from "../../../src/alerts/delivery/targets.js";
+import {
+  parseDashboardUrl,
+  parseTargets,
+  sameTargets,
+  TargetConfigError,
+} from "../../../src/alerts/delivery/targets.js";
 
 const SECRET = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
 
@@ -72,5 +77,14 @@ describe("parseTargets", () => {
     expect(() => parseDashboardUrl("logs.example.com")).toThrow(
       "alerts.dashboardUrl: must be an http(s) URL",
     );
+  });
+
+  it("sameTargets tells a changed secret apart, though secrets serialise redacted", () => {
+    const one = (secret: string) => parseTargets([{ name: "a", url: "http://x", format: "json", secret }]);
+    const other = `whsec_${Buffer.alloc(32, 8).toString("base64")}`;
+    expect(JSON.stringify(one(SECRET))).toBe(JSON.stringify(one(other)));
+    expect(sameTargets(one(SECRET), one(SECRET))).toBe(true);
+    expect(sameTargets(one(SECRET), one(other))).toBe(false);
+    expect(sameTargets(one(SECRET), [])).toBe(false);
   });
 });
