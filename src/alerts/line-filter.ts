@@ -4,17 +4,47 @@ import type { LineFilterSpec } from "./rule-config.js";
 
 /**
  * One rule's test of a line. Regexes run on re2js (RE2's linear-time automata: a hostile pattern such as
- * `(a+)+$` cannot backtrack, see docs/alerts.md for the measurements); literals on V8's string search. Both are
- * behind the literal a regex requires, when it has one, so most lines never reach the automaton (match-plan.ts).
+ * `(a+)+$` cannot backtrack, see docs/alerts.md for the measurements); literals on V8's string search. A regex
+ * is behind the literals it requires, when it has some, so most lines never reach the automaton; and the plan
+ * (match-plan.ts) skips the rule altogether on lines that contain none of them.
  */
 export interface LineFilter {
-  /** A literal every matching line contains (case-folded when `literalCaseless`), null when none is known. */
-  readonly literal: string | null;
-  readonly literalCaseless: boolean;
-  readonly needsLevel: boolean;
-  /** The whole test; `level` is only called when the filter has levels. */
-  test(text: string, level: () => EntryLevel): boolean;
+  /**
+   * Every matching line's folded text (foldCase) contains one of these folded literals; null when that is not
+   * known: the plan tests such a rule on every line.
+   */
+  readonly literals: readonly string[] | null;
+  /** The whole test; the line computes its folded text and entry once, when a rule asks. */
+  test(line: LineText): boolean;
 }
+
+/** The line being evaluated, as every rule sees it. */
+export interface LineText {
+  readonly text: string;
+  /** foldCase(text), computed once per line. */
+  folded(): string;
+  level(): EntryLevel;
+}
+
+/**
+ * Caseless comparison: both sides lower-cased (as core/entry.ts does for level words), and LONG S, the one
+ * character whose case folding is ASCII but whose lower case is not, made an `s` (KELVIN SIGN lower-cases to k).
+ */
+export function foldCase(text: string): string {
+  const lower = text.toLowerCase();
+  return lower.includes("\u017f") ? lower.replaceAll("\u017f", "s") : lower;
+}
+
+/**
+ * Words one of which a line must contain (any case) for core/entry.ts to give it that level: its label or its
+ * level words (test/alerts/line-filter.test.ts checks this against parseEntry). Info has none: it is the default.
+ */
+const LEVEL_WORDS: Readonly<Record<EntryLevel, readonly string[] | null>> = {
+  error: ["error", "fail", "exception", "critical", "fatal"],
+  warn: ["warn"],
+  ok: ["ok", "passed", "success", "succeeded", "restored", "healthy"],
+  info: null,
+};
 
 /** Why `source` is not a regex RE2 accepts, or null. */
 export function checkRegex(source: string, caseless: boolean): string | null {
@@ -28,45 +58,48 @@ export function checkRegex(source: string, caseless: boolean): string | null {
 
 export function compileFilter(spec: LineFilterSpec): LineFilter {
   const levels = spec.levels;
-  const levelOk = levels === null ? null : (level: () => EntryLevel): boolean => levels.includes(level());
-  const caseless = !spec.caseSensitive;
-  let literal: string | null = null;
-  let textOk: ((text: string) => boolean) | null = null;
-  if (spec.pattern !== null && !spec.regex) {
-    literal = spec.pattern;
-    textOk = literalTest(spec.pattern, caseless);
-  } else if (spec.pattern !== null) {
-    const re = RE2JS.compile(spec.pattern, caseless ? RE2JS.CASE_INSENSITIVE : 0);
-    literal = requiredLiteral(spec.pattern);
-    const caselessLiteral = caseless || /\(\?[a-zA-Z]*i/.test(spec.pattern);
-    const has = literal === null ? null : literalTest(literal, caselessLiteral);
-    textOk = has === null ? (text) => re.test(text) : (text) => has(text) && re.test(text);
-    return filter(literal, caselessLiteral, textOk, levelOk);
+  const levelOk = levels === null ? null : (line: LineText): boolean => levels.includes(line.level());
+  if (spec.pattern === null) {
+    // A level alone: prefiltered by its words, when every level asked for has some.
+    const words = (levels ?? []).map((l) => LEVEL_WORDS[l]);
+    const literals = words.some((w) => w === null) ? null : [...new Set(words.flat() as string[])];
+    const ok = levelOk as (line: LineText) => boolean;
+    if (literals === null) return { literals, test: ok };
+    const has = foldedAny(literals);
+    return { literals, test: (line) => has(line) && ok(line) };
   }
-  return filter(literal, caseless, textOk, levelOk);
+  const caseless = !spec.caseSensitive;
+  let literals: string[] | null;
+  let textOk: (line: LineText) => boolean;
+  if (!spec.regex) {
+    const pattern = spec.pattern;
+    literals = [foldCase(pattern)];
+    textOk = caseless ? foldedAny(literals) : (line) => line.text.includes(pattern);
+  } else {
+    const re = RE2JS.compile(spec.pattern, caseless ? RE2JS.CASE_INSENSITIVE : 0);
+    const required = requiredLiterals(spec.pattern);
+    // RE2 folds case by Unicode orbits (µ, μ, Μ): lower-casing agrees with it on ASCII only, so a caseless
+    // regex (or one with an inline (?i)) keeps a non-ASCII literal out of the prefilter.
+    const inlineCaseless = caseless || /\(\?[a-zA-Z]*i/.test(spec.pattern);
+    const usable = required !== null && (!inlineCaseless || required.every(isAscii));
+    literals = usable ? required.map(foldCase) : null;
+    const has = literals === null ? null : foldedAny(literals);
+    textOk = has === null ? (line) => re.test(line.text) : (line) => has(line) && re.test(line.text);
+  }
+  return { literals, test: levelOk === null ? textOk : (line) => textOk(line) && levelOk(line) };
 }
 
-function filter(
-  literal: string | null,
-  literalCaseless: boolean,
-  textOk: ((text: string) => boolean) | null,
-  levelOk: ((level: () => EntryLevel) => boolean) | null,
-): LineFilter {
-  const onlyLevel = levelOk as (level: () => EntryLevel) => boolean;
-  const test =
-    textOk === null
-      ? (_text: string, level: () => EntryLevel) => onlyLevel(level)
-      : levelOk === null
-        ? (text: string) => textOk(text)
-        : (text: string, level: () => EntryLevel) => textOk(text) && levelOk(level);
-  return { literal, literalCaseless, needsLevel: levelOk !== null, test };
-}
-
-/** Exact: String#includes. Caseless: a V8 regex of the escaped literal (no quantifier, so it cannot backtrack). */
-function literalTest(literal: string, caseless: boolean): (text: string) => boolean {
-  if (!caseless) return (text) => text.includes(literal);
-  const re = new RegExp(escapeRegExp(literal), "iu");
-  return (text) => re.test(text);
+/** Whether the folded line contains one of the folded literals. */
+function foldedAny(literals: readonly string[]): (line: LineText) => boolean {
+  if (literals.length === 1) {
+    const literal = literals[0] as string;
+    return (line) => line.folded().includes(literal);
+  }
+  return (line) => {
+    const folded = line.folded();
+    for (const literal of literals) if (folded.includes(literal)) return true;
+    return false;
+  };
 }
 
 export function escapeRegExp(text: string): string {
@@ -76,8 +109,56 @@ export function escapeRegExp(text: string): string {
 const MIN_LITERAL = 3;
 
 /**
+ * Literals one of which every match contains: for a top-level alternation, each branch's required literal
+ * (null when a branch has none); else the pattern's.
+ */
+export function requiredLiterals(source: string): string[] | null {
+  const branches = topLevelBranches(source);
+  if (branches === null) return null;
+  const literals: string[] = [];
+  for (const branch of branches) {
+    const literal = requiredLiteral(branch);
+    if (literal === null) return null;
+    literals.push(literal);
+  }
+  return [...new Set(literals)];
+}
+
+/** The pattern cut at its `|` outside groups and classes; null when it uses `\Q` (quoting not followed here). */
+function topLevelBranches(source: string): string[] | null {
+  const out: string[] = [];
+  let depth = 0;
+  let from = 0;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === "\\") {
+      if (source[i + 1] === "Q") return null;
+      i++;
+    } else if (c === "[") {
+      i = classEnd(source, i);
+    } else if (c === "(") depth++;
+    else if (c === ")") depth = Math.max(0, depth - 1);
+    else if (c === "|" && depth === 0) {
+      out.push(source.slice(from, i));
+      from = i + 1;
+    }
+  }
+  out.push(source.slice(from));
+  return out;
+}
+
+/** Index of the `]` closing the class that opens at `i`: a `]` right after `[` or `[^` is a member. */
+function classEnd(source: string, i: number): number {
+  let j = i + 1;
+  if (source[j] === "^") j++;
+  if (source[j] === "]") j++;
+  while (j < source.length && source[j] !== "]") j += source[j] === "\\" ? 2 : 1;
+  return j;
+}
+
+/**
  * The longest run of plain characters outside groups, classes and quantifiers of a pattern with no top-level
- * alternation: any match contains it. Conservative: anything not understood ends the run, and a pattern with a
+ * alternation: any match contains it (the run ends before a quantified character). Conservative: anything not understood ends the run, and a pattern with a
  * `|` outside groups, `\Q`, or no run of at least MIN_LITERAL characters has none (null).
  */
 export function requiredLiteral(source: string): string | null {
@@ -101,12 +182,7 @@ export function requiredLiteral(source: string): string | null {
     }
     if (c === "[") {
       end();
-      // Skip the class: a `]` right after `[` or `[^` is a member, escapes hide the rest.
-      let j = i + 1;
-      if (source[j] === "^") j++;
-      if (source[j] === "]") j++;
-      while (j < source.length && source[j] !== "]") j += source[j] === "\\" ? 2 : 1;
-      i = j;
+      i = classEnd(source, i);
       continue;
     }
     if (c === "(") {
@@ -128,4 +204,9 @@ export function requiredLiteral(source: string): string | null {
   }
   end();
   return best.length >= MIN_LITERAL ? best : null;
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
 }

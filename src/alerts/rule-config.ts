@@ -332,3 +332,17 @@ function positiveNumber(
   }
   return value;
 }
+
+/**
+ * The rules of a whole server config object, as `serve --config` reads it (`{"alerts": {"rules": [...]}}`);
+ * none when it has no `alerts` or no `alerts.rules`. Other `alerts` keys (targets, ...) are delivery's.
+ */
+export function rulesFromConfig(config: Readonly<Record<string, unknown>>): RuleSpec[] {
+  const alerts = config.alerts;
+  if (alerts === undefined) return [];
+  if (typeof alerts !== "object" || alerts === null || Array.isArray(alerts)) {
+    throw new RuleConfigError(["alerts: expected an object"]);
+  }
+  const rules = (alerts as Record<string, unknown>).rules;
+  return rules === undefined ? [] : parseRules(rules);
+}

@@ -61,10 +61,8 @@ export class RuleRuntime implements PlannedRule {
       spec.kind === "source"
         ? { pattern: null, regex: false, caseSensitive: true, levels: null }
         : spec.filter;
-    this.filter =
-      spec.kind === "source"
-        ? { literal: null, literalCaseless: false, needsLevel: false, test: () => false }
-        : compileFilter(filterSpec);
+    // A source rule sees no lines: its filter is never planned (isLineRule) and matches nothing.
+    this.filter = spec.kind === "source" ? { literals: null, test: () => false } : compileFilter(filterSpec);
     this.what = describeFilter(filterSpec);
   }
 

@@ -2,8 +2,15 @@ import { Worker } from "node:worker_threads";
 import fc from "fast-check";
 import { RE2JS } from "re2js";
 import { describe, expect, it } from "vitest";
-import { compileFilter, requiredLiteral } from "../../src/alerts/line-filter.js";
+import {
+  compileFilter,
+  foldCase,
+  type LineText,
+  requiredLiteral,
+  requiredLiterals,
+} from "../../src/alerts/line-filter.js";
 import { MatchPlan } from "../../src/alerts/match-plan.js";
+import { type EntryLevel, parseEntry } from "../../src/core/entry.js";
 
 const spec = (pattern: string, regex: boolean, caseSensitive = true) => ({
   pattern,
@@ -11,7 +18,10 @@ const spec = (pattern: string, regex: boolean, caseSensitive = true) => ({
   caseSensitive,
   levels: null,
 });
-const anyLevel = () => "info" as const;
+/** A line as the plan hands it to rules (no level words: level() says info). */
+function line(text: string): LineText {
+  return { text, folded: () => foldCase(text), level: () => "info" };
+}
 
 describe("line filters", () => {
   it("finds a literal every match must contain, or none", () => {
@@ -25,6 +35,64 @@ describe("line filters", () => {
     expect(requiredLiteral("[a-z]+\\d")).toBeNull();
     expect(requiredLiteral("x\\.y\\.z")).toBe("x.y.z");
     expect(requiredLiteral("\\Qa.b\\E")).toBeNull();
+    expect(requiredLiterals("ERROR|CRITICAL")).toEqual(["ERROR", "CRITICAL"]);
+    expect(requiredLiterals("disk (a|b) full|[x|y]node down")).toEqual(["disk ", "node down"]);
+    expect(requiredLiterals("ERROR|\\d+")).toBeNull();
+  });
+
+  it("a level's words are in every line core/entry.ts gives that level (the prefilter drops none)", () => {
+    const words = [
+      "error",
+      "Errors",
+      "FAIL",
+      "failed",
+      "failure",
+      "exception",
+      "Critical",
+      "fatal",
+      "warn",
+      "WARNING",
+      "warnings",
+      "ok",
+      "OK:",
+      "O\u212a",
+      "passed",
+      "success",
+      "successful",
+      "succeeded",
+      "restored",
+      "healthy",
+      "ERROR:",
+      "WARN:",
+      "INFO:",
+      "x",
+      "-",
+      " ",
+      "\u0130",
+      "\u017f",
+    ];
+    const message = fc
+      .array(fc.oneof(fc.constantFrom(...words), fc.string({ maxLength: 3 })), { maxLength: 8 })
+      .map((w) => w.join(" "));
+    const filters = (["error", "warn", "ok"] as EntryLevel[]).map((level) => ({
+      level,
+      filter: compileFilter({ pattern: null, regex: false, caseSensitive: true, levels: [level] }),
+    }));
+    fc.assert(
+      fc.property(message, fc.boolean(), (m, stamped) => {
+        const text = stamped ? `[2026-12-01T12:00:00Z] ${m}` : m;
+        const level = parseEntry(text).level;
+        for (const { level: want, filter } of filters) {
+          const plan = new MatchPlan([{ filter }]);
+          let hit = false;
+          plan.run([{ text }], () => {
+            hit = true;
+          });
+          expect(hit).toBe(level === want);
+        }
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it("matches exactly what RE2 matches, literal prefilter or not (random lines)", () => {
@@ -40,15 +108,15 @@ describe("line filters", () => {
     const alphabet = fc.constantFrom(
       ..."abcdeSELFHAL-heal passed xy.ERRORfail edure disk probe check".split(""),
     );
-    const line = fc.array(alphabet, { maxLength: 40 }).map((cs) => cs.join(""));
+    const text = fc.array(alphabet, { maxLength: 40 }).map((cs) => cs.join(""));
     for (const caseSensitive of [true, false]) {
       for (const p of patterns) {
         const filter = compileFilter(spec(p, true, caseSensitive));
         const re = RE2JS.compile(p, caseSensitive ? 0 : RE2JS.CASE_INSENSITIVE);
         fc.assert(
-          fc.property(fc.tuple(line, line), ([a, b]) => {
-            for (const text of [a, b, a + p.replace(/[\\()|?+*.[\]]/g, "") + b]) {
-              expect(filter.test(text, anyLevel)).toBe(re.test(text));
+          fc.property(fc.tuple(text, text), ([a, b]) => {
+            for (const t of [a, b, a + p.replace(/[\\()|?+*.[\]]/g, "") + b]) {
+              expect(filter.test(line(t))).toBe(re.test(t));
             }
           }),
           { numRuns: 200 },
@@ -58,16 +126,17 @@ describe("line filters", () => {
   });
 
   it("literals: exact by default, Unicode case folding when caseless", () => {
-    expect(compileFilter(spec("Health check passed", false)).test("[t] Health check passed", anyLevel)).toBe(
+    expect(compileFilter(spec("Health check passed", false)).test(line("[t] Health check passed"))).toBe(
       true,
     );
-    expect(compileFilter(spec("Health check passed", false)).test("[t] health check passed", anyLevel)).toBe(
+    expect(compileFilter(spec("Health check passed", false)).test(line("[t] health check passed"))).toBe(
       false,
     );
     const caseless = compileFilter(spec("kelvin", false, false));
-    expect(caseless.test("\u212Aelvin scale", anyLevel)).toBe(true);
-    expect(caseless.test("KELVIN", anyLevel)).toBe(true);
-    expect(compileFilter(spec("a.b", false)).test("axb", anyLevel)).toBe(false);
+    expect(caseless.test(line("\u212Aelvin scale"))).toBe(true);
+    expect(caseless.test(line("KELVIN"))).toBe(true);
+    expect(compileFilter(spec("passed", false, false)).test(line("PAſſED"))).toBe(true);
+    expect(compileFilter(spec("a.b", false)).test(line("axb"))).toBe(false);
   });
 
   it("one plan gives each rule the lines it matches, and levels only where asked", () => {
@@ -104,10 +173,10 @@ describe("line filters", () => {
     const worker = new Worker(
       `import(${JSON.stringify(url)}).then(({ compileFilter }) => {
         const f = compileFilter({ pattern: "(a+)+$", regex: true, caseSensitive: true, levels: null });
-        const level = () => "info";
+        const line = (text) => ({ text, folded: () => text.toLowerCase(), level: () => "info" });
         const long = "a".repeat(200000) + "b";
         const { parentPort } = require("node:worker_threads");
-        parentPort.postMessage([f.test(long, level), f.test("aaaa", level), f.test("a".repeat(5000) + "!", level)]);
+        parentPort.postMessage([f.test(line(long)), f.test(line("aaaa")), f.test(line("a".repeat(5000) + "!"))]);
       });`,
       { eval: true },
     );

@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { formatDuration, parseDuration } from "../../src/alerts/duration.js";
-import { parseRules, RuleConfigError, ruleDefinition } from "../../src/alerts/rule-config.js";
+import {
+  parseRules,
+  RuleConfigError,
+  ruleDefinition,
+  rulesFromConfig,
+} from "../../src/alerts/rule-config.js";
 
 function problems(rules: unknown): string[] {
   try {
@@ -93,5 +98,17 @@ describe("alert rule config", () => {
     const c = parseRules([{ name: "r", kind: "rate", pattern: "E", threshold: 6, window: "1m" }]);
     expect(ruleDefinition(a[0] as never)).toBe(ruleDefinition(b[0] as never));
     expect(ruleDefinition(a[0] as never)).not.toBe(ruleDefinition(c[0] as never));
+  });
+
+  it("reads the rules of a whole config object", () => {
+    expect(rulesFromConfig({ port: 8080 })).toEqual([]);
+    expect(rulesFromConfig({ alerts: { targets: [] } })).toEqual([]);
+    expect(
+      rulesFromConfig({ alerts: { rules: [{ name: "e", kind: "match", level: "error" }] } })[0]?.name,
+    ).toBe("e");
+    expect(() => rulesFromConfig({ alerts: [] })).toThrow("alerts: expected an object");
+    expect(() => rulesFromConfig({ alerts: { rules: [{ name: "e", kind: "nope" }] } })).toThrow(
+      'alerts.rules[0] ("e").kind: expected one of match, rate, anomaly, silence, source',
+    );
   });
 });
