@@ -10,10 +10,11 @@ import type { LineFilterSpec } from "./rule-config.js";
  */
 export interface LineFilter {
   /**
-   * Every matching line's folded text (foldCase) contains one of these folded literals; null when that is not
-   * known: the plan tests such a rule on every line.
+   * Every matching line contains one of these literals (its folded text, foldCase, when `literalsFolded`);
+   * null when that is not known: the plan tests such a rule on every line.
    */
   readonly literals: readonly string[] | null;
+  readonly literalsFolded: boolean;
   /** The whole test; the line computes its folded text and entry once, when a rule asks. */
   test(line: LineText): boolean;
 }
@@ -64,16 +65,18 @@ export function compileFilter(spec: LineFilterSpec): LineFilter {
     const words = (levels ?? []).map((l) => LEVEL_WORDS[l]);
     const literals = words.some((w) => w === null) ? null : [...new Set(words.flat() as string[])];
     const ok = levelOk as (line: LineText) => boolean;
-    if (literals === null) return { literals, test: ok };
+    if (literals === null) return { literals, literalsFolded: true, test: ok };
     const has = foldedAny(literals);
-    return { literals, test: (line) => has(line) && ok(line) };
+    return { literals, literalsFolded: true, test: (line) => has(line) && ok(line) };
   }
   const caseless = !spec.caseSensitive;
   let literals: string[] | null;
   let textOk: (line: LineText) => boolean;
+  let literalsFolded = true;
   if (!spec.regex) {
     const pattern = spec.pattern;
-    literals = [foldCase(pattern)];
+    literalsFolded = caseless;
+    literals = [caseless ? foldCase(pattern) : pattern];
     textOk = caseless ? foldedAny(literals) : (line) => line.text.includes(pattern);
   } else {
     const re = RE2JS.compile(spec.pattern, caseless ? RE2JS.CASE_INSENSITIVE : 0);
@@ -82,11 +85,26 @@ export function compileFilter(spec: LineFilterSpec): LineFilter {
     // regex (or one with an inline (?i)) keeps a non-ASCII literal out of the prefilter.
     const inlineCaseless = caseless || /\(\?[a-zA-Z]*i/.test(spec.pattern);
     const usable = required !== null && (!inlineCaseless || required.every(isAscii));
-    literals = usable ? required.map(foldCase) : null;
-    const has = literals === null ? null : foldedAny(literals);
+    literalsFolded = inlineCaseless;
+    literals = usable ? (inlineCaseless ? required.map(foldCase) : required) : null;
+    const folded = literals === null || !inlineCaseless ? null : foldedAny(literals);
+    const exact = literals === null || inlineCaseless ? null : rawAny(literals);
+    const has = folded ?? exact;
     textOk = has === null ? (line) => re.test(line.text) : (line) => has(line) && re.test(line.text);
   }
-  return { literals, test: levelOk === null ? textOk : (line) => textOk(line) && levelOk(line) };
+  return {
+    literals,
+    literalsFolded,
+    test: levelOk === null ? textOk : (line) => textOk(line) && levelOk(line),
+  };
+}
+
+/** Whether the line contains one of the literals. */
+function rawAny(literals: readonly string[]): (line: LineText) => boolean {
+  return (line) => {
+    for (const literal of literals) if (line.text.includes(literal)) return true;
+    return false;
+  };
 }
 
 /** Whether the folded line contains one of the folded literals. */

@@ -3,12 +3,13 @@ import { escapeRegExp, foldCase, type LineFilter, type LineText } from "./line-f
 
 /**
  * Which line rules match each line of one stream, in one pass. The literals the rules require (a level's words
- * count as literals), case-folded, are joined into one V8 alternation tested on the folded line (escaped
- * literals only, so it cannot backtrack; folded is a superset of exact): a line that contains none of them
- * costs one lower-casing and one scan and skips every such rule; a line that does goes through each such rule's
- * own test. Only rules with no known literal (a regex with no fixed text of 3 characters, an info level) are
- * tested on every line. Measured (docs/alerts.md): an exact alternation beat a caseless (`i`, `iu`) one 2-4x
- * and a hand-written Aho-Corasick automaton in JS 2-3x on 100-byte lines.
+ * count as literals) are joined into two V8 alternations, one of exact literals tested on the line, one of
+ * case-folded literals tested on the folded line (escaped literals only, so they cannot backtrack): a line that
+ * contains none of them costs those scans and skips every such rule; a line that does goes through the rules
+ * of the alternation that hit. Only rules with no known literal (a regex with no fixed text of 3 characters, an info level) are
+ * tested on every line. Measured (docs/alerts.md): on 100-byte lines an exact alternation beat a caseless (`i`,
+ * `iu`) one 2-4x and a hand-written Aho-Corasick automaton in JS 2-3x; folding widens the first characters an
+ * alternation must try, so exact literals stay on the raw text.
  */
 export interface PlannedRule {
   readonly filter: LineFilter;
@@ -43,14 +44,19 @@ class LineView implements LineText {
 
 export class MatchPlan<R extends PlannedRule> {
   private readonly always: R[] = [];
-  private readonly filtered: R[] = [];
-  private readonly any: RegExp | null;
+  private readonly exact: R[] = [];
+  private readonly folded: R[] = [];
+  private readonly exactAny: RegExp | null;
+  private readonly foldedAny: RegExp | null;
   private readonly view = new LineView();
 
   constructor(readonly rules: readonly R[]) {
-    for (const rule of rules) (rule.filter.literals === null ? this.always : this.filtered).push(rule);
-    const literals = [...new Set(this.filtered.flatMap((r) => r.filter.literals as string[]))];
-    this.any = literals.length === 0 ? null : new RegExp(literals.map(escapeRegExp).join("|"));
+    for (const rule of rules) {
+      const f = rule.filter;
+      (f.literals === null ? this.always : f.literalsFolded ? this.folded : this.exact).push(rule);
+    }
+    this.exactAny = alternation(this.exact);
+    this.foldedAny = alternation(this.folded);
   }
 
   get empty(): boolean {
@@ -62,13 +68,20 @@ export class MatchPlan<R extends PlannedRule> {
     lines: readonly { readonly text: string }[],
     hit: (rule: R, index: number, entry: () => Entry) => void,
   ): void {
-    const { always, filtered, any, view } = this;
+    const { always, exact, folded, exactAny, foldedAny, view } = this;
     const entry = (): Entry => view.entry();
     for (let i = 0; i < lines.length; i++) {
       view.reset((lines[i] as { readonly text: string }).text);
       for (const rule of always) if (rule.filter.test(view)) hit(rule, i, entry);
-      if (any?.test(view.folded()))
-        for (const rule of filtered) if (rule.filter.test(view)) hit(rule, i, entry);
+      if (exactAny?.test(view.text))
+        for (const rule of exact) if (rule.filter.test(view)) hit(rule, i, entry);
+      if (foldedAny?.test(view.folded()))
+        for (const rule of folded) if (rule.filter.test(view)) hit(rule, i, entry);
     }
   }
+}
+
+function alternation(rules: readonly PlannedRule[]): RegExp | null {
+  const literals = [...new Set(rules.flatMap((r) => r.filter.literals as string[]))];
+  return literals.length === 0 ? null : new RegExp(literals.map(escapeRegExp).join("|"));
 }

@@ -62,7 +62,10 @@ export class RuleRuntime implements PlannedRule {
         ? { pattern: null, regex: false, caseSensitive: true, levels: null }
         : spec.filter;
     // A source rule sees no lines: its filter is never planned (isLineRule) and matches nothing.
-    this.filter = spec.kind === "source" ? { literals: null, test: () => false } : compileFilter(filterSpec);
+    this.filter =
+      spec.kind === "source"
+        ? { literals: null, literalsFolded: false, test: () => false }
+        : compileFilter(filterSpec);
     this.what = describeFilter(filterSpec);
   }
 
