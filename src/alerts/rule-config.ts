@@ -1,3 +1,4 @@
+import { isAbsolute, resolve } from "node:path";
 import type { EntryLevel } from "../core/entry.js";
 import type { RuleKind, Severity } from "./alert.js";
 import { parseDuration } from "./duration.js";
@@ -345,4 +346,16 @@ export function rulesFromConfig(config: Readonly<Record<string, unknown>>): Rule
   }
   const rules = (alerts as Record<string, unknown>).rules;
   return rules === undefined ? [] : parseRules(rules);
+}
+
+/** `alerts.stateFile` of a whole config object, resolved against the config file's directory; null when unset. */
+export function stateFileFromConfig(
+  config: Readonly<Record<string, unknown>>,
+  baseDir: string,
+): string | null {
+  const file = (config.alerts as Record<string, unknown> | undefined)?.stateFile;
+  if (file === undefined) return null;
+  if (typeof file !== "string" || file === "")
+    throw new RuleConfigError(["alerts.stateFile: expected a file path"]);
+  return isAbsolute(file) ? file : resolve(baseDir, file);
 }

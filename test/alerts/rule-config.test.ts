@@ -5,6 +5,7 @@ import {
   RuleConfigError,
   ruleDefinition,
   rulesFromConfig,
+  stateFileFromConfig,
 } from "../../src/alerts/rule-config.js";
 
 function problems(rules: unknown): string[] {
@@ -107,6 +108,14 @@ describe("alert rule config", () => {
       rulesFromConfig({ alerts: { rules: [{ name: "e", kind: "match", level: "error" }] } })[0]?.name,
     ).toBe("e");
     expect(() => rulesFromConfig({ alerts: [] })).toThrow("alerts: expected an object");
+    expect(stateFileFromConfig({ alerts: { stateFile: "state/a.json" } }, "/etc/livetrail")).toBe(
+      "/etc/livetrail/state/a.json",
+    );
+    expect(stateFileFromConfig({ alerts: { stateFile: "/var/lib/a.json" } }, "/etc")).toBe("/var/lib/a.json");
+    expect(stateFileFromConfig({}, "/etc")).toBeNull();
+    expect(() => stateFileFromConfig({ alerts: { stateFile: 3 } }, "/etc")).toThrow(
+      "alerts.stateFile: expected a file path",
+    );
     expect(() => rulesFromConfig({ alerts: { rules: [{ name: "e", kind: "nope" }] } })).toThrow(
       'alerts.rules[0] ("e").kind: expected one of match, rate, anomaly, silence, source',
     );
