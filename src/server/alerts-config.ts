@@ -6,7 +6,7 @@ import {
   TargetConfigError,
   type WebhookTarget,
 } from "../alerts/delivery/targets.js";
-import { parseRules, RuleConfigError, type RuleSpec } from "../alerts/rule-config.js";
+import { parseRules, RuleConfigError, type RuleSpec, stateFileFromConfig } from "../alerts/rule-config.js";
 import type { Scheduler } from "../alerts/scheduler.js";
 
 /** The server's alerting: rules evaluated on every stream, notifications to webhooks, the dashboard and a stream. */
@@ -15,6 +15,8 @@ export interface AlertsOptions {
   targets: WebhookTarget[];
   /** Base of the links in webhook bodies (`alerts.dashboardUrl`); null: webhooks carry no links. */
   dashboardUrl: string | null;
+  /** `alerts.stateFile`: where the engine keeps its state; default `<stateDir>/alerts-state.json`, or none. */
+  stateFile?: string | null;
   /** The engine's time (tests inject a manual one). Default: the system clock. */
   scheduler?: Scheduler;
   /** Delivery's time and sleeps (tests). Default: the system clock. */
@@ -22,7 +24,7 @@ export interface AlertsOptions {
   retry?: Partial<RetryPolicy>;
 }
 
-const KEYS = new Set(["rules", "targets", "dashboardUrl"]);
+const KEYS = new Set(["rules", "targets", "dashboardUrl", "stateFile"]);
 
 /** Thrown with every problem of the `alerts` section, each naming the rule or target and the key. */
 export class AlertsConfigError extends Error {
@@ -32,8 +34,8 @@ export class AlertsConfigError extends Error {
   }
 }
 
-/** The config file's `alerts` object, validated by the engine's and delivery's own parsers. */
-export function parseAlertsConfig(raw: unknown): AlertsOptions {
+/** The config file's `alerts` object, validated by the engine's and delivery's own parsers; paths against `baseDir`. */
+export function parseAlertsConfig(raw: unknown, baseDir = process.cwd()): AlertsOptions {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     throw new AlertsConfigError(["alerts: must be an object with rules (and targets, dashboardUrl)"]);
   }
@@ -58,6 +60,13 @@ export function parseAlertsConfig(raw: unknown): AlertsOptions {
     if (!(error instanceof TargetConfigError)) throw error;
     problems.push(error.message);
   }
+  let stateFile: string | null = null;
+  try {
+    stateFile = stateFileFromConfig({ alerts: section }, baseDir);
+  } catch (error) {
+    if (!(error instanceof RuleConfigError)) throw error;
+    problems.push(...error.problems);
+  }
   if (problems.length > 0) throw new AlertsConfigError(problems);
-  return { rules, targets, dashboardUrl };
+  return { rules, targets, dashboardUrl, ...(stateFile === null ? {} : { stateFile }) };
 }

@@ -69,7 +69,7 @@ export class ServerAlerts {
       rules: options.rules,
       onNotify: (n) => this.publish(n),
       onError: host.report,
-      stateFile: dir === null ? null : join(dir, ALERTS_STATE),
+      stateFile: options.stateFile ?? (dir === null ? null : join(dir, ALERTS_STATE)),
       ...(options.scheduler === undefined ? {} : { scheduler: options.scheduler }),
     });
     this.dispatcher = this.makeDispatcher(options);

@@ -153,4 +153,22 @@ describe("server alerts", () => {
       targets: [],
     });
   });
+
+  it("the alerts section: stateFile against the config's directory, unknown keys and every problem named", () => {
+    expect(parseAlertsConfig({ rules: [], stateFile: "s/a.json" }, "/etc/lt").stateFile).toBe(
+      "/etc/lt/s/a.json",
+    );
+    expect(() =>
+      parseAlertsConfig({ rule: [], rules: [{ name: "x", kind: "silence" }], targets: [{ name: "t" }] }),
+    ).toThrow(
+      expect.objectContaining({
+        problems: [
+          expect.stringContaining("alerts.rule: unknown key"),
+          expect.stringContaining('alerts.rules[0] ("x").pattern'),
+          expect.stringContaining('alerts.rules[0] ("x").period'),
+          expect.stringContaining("alerts.targets[0]"),
+        ],
+      }),
+    );
+  });
 });

@@ -354,7 +354,7 @@ async function readConfig(path: string): Promise<ConfigFile> {
   }
   if (config.alerts !== undefined) {
     try {
-      out.alerts = parseAlertsConfig(config.alerts);
+      out.alerts = parseAlertsConfig(config.alerts, base);
     } catch (error) {
       if (!(error instanceof AlertsConfigError)) throw error;
       throw new CliError(`--config ${path}: ${error.problems.join(`\n--config ${path}: `)}`, 2);
