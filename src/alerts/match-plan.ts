@@ -83,5 +83,7 @@ export class MatchPlan<R extends PlannedRule> {
 
 function alternation(rules: readonly PlannedRule[]): RegExp | null {
   const literals = [...new Set(rules.flatMap((r) => r.filter.literals as string[]))];
-  return literals.length === 0 ? null : new RegExp(literals.map(escapeRegExp).join("|"));
+  // A literal that contains another adds nothing to "contains any of them" but an alternative to try.
+  const needed = literals.filter((l) => !literals.some((other) => other !== l && l.includes(other)));
+  return needed.length === 0 ? null : new RegExp(needed.map(escapeRegExp).join("|"));
 }
