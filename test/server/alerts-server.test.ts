@@ -171,4 +171,57 @@ describe("server alerts", () => {
       }),
     );
   });
+
+  it("GET /api/alerts needs the read token; close() waits for a webhook still being delivered", async () => {
+    const dir = await tempDir();
+    const log = dir.file("app.log");
+    await writeLines(log, []);
+    // A receiver that answers only when told: the notification is in flight when the server closes.
+    let answer: (() => void) | null = null;
+    const got: unknown[] = [];
+    const slow = createHttpServer((req, res) => {
+      let text = "";
+      req.on("data", (d: Buffer) => {
+        text += d.toString();
+      });
+      req.on("end", () => {
+        answer = () => {
+          got.push(JSON.parse(text));
+          res.writeHead(204).end();
+        };
+      });
+    });
+    await new Promise<void>((resolve) => slow.listen(0, "127.0.0.1", resolve));
+    track({ close: () => new Promise<void>((resolve) => slow.close(() => resolve())) });
+    const alerts = parseAlertsConfig({
+      rules: [{ name: "boom", kind: "match", pattern: "boom" }],
+      targets: [
+        { name: "slow", url: `http://127.0.0.1:${(slow.address() as AddressInfo).port}/`, format: "json" },
+      ],
+    });
+    const { server, url } = await startServer([{ name: "app", file: log }], {
+      alerts,
+      security: { readTokens: ["r3ad-t0ken-for-the-alerts-test"] },
+    });
+    expect((await fetch(`${url}/api/alerts`)).status).toBe(401);
+    const authed = await fetch(`${url}/api/alerts`, {
+      headers: { authorization: "Bearer r3ad-t0ken-for-the-alerts-test" },
+    });
+    expect(((await authed.json()) as AlertsReport).enabled).toBe(true);
+
+    await appendLines(log, [`${stamp()} boom`]);
+    await waitFor(() => answer !== null, { message: "the webhook request to arrive" });
+    const closed = server.close();
+    let closedYet = false;
+    void closed.then(() => {
+      closedYet = true;
+    });
+    // The server is waiting for the answer (its drain deadline is 5 s): answering lets close() finish.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(closedYet).toBe(false);
+    (answer as unknown as () => void)();
+    await closed;
+    expect(got).toHaveLength(1);
+    expect(server.alerts?.deliveryStatus().targets[0]).toMatchObject({ sent: 1, dropped: 0 });
+  });
 });

@@ -78,6 +78,7 @@ ENDPOINTS
   GET /api/streams/NAME/search         ?q=TEXT&regex=0|1&case=0|1&limit=N
   GET /api/streams/NAME/line           ?cursor=C: one line, whole (pages show a long line's first 64 KiB)
   GET /api/streams/NAME/events         Server-Sent Events (Last-Event-ID resumes)
+  GET /api/alerts                      firing and recent alerts with their evidence (see ALERTS)
   GET /api/audit, WS /ws/audit         the old dashboard's endpoints (default stream, raw text)
   GET /healthz, GET /metrics           health and Prometheus metrics
 
