@@ -31,7 +31,8 @@ export interface LineTap {
 
 export interface AlertEngineOptions {
   rules: readonly RuleSpec[];
-  /** Every notification (firing, resolved), synchronously: queue delivery, do not block. */
+  /** Every notification (firing, resolved), synchronously: queue delivery, do not block. The object is shared
+   * with snapshot(): treat it as read-only. */
   onNotify?: (notification: AlertNotification) => void;
   /** Problems the engine keeps going through (a state file it cannot write). */
   onError?: (error: Error) => void;
@@ -234,6 +235,8 @@ export class AlertEngine implements LineTap {
   }
 
   private planFor(stream: string): MatchPlan<RuleRuntime> {
+    // A stream first seen here (tapped without attach): its silence rules start watching it now.
+    this.watch(stream);
     const rules = [...this.rules.values()].filter((r) => r.isLineRule && r.appliesTo(stream));
     const plan = new MatchPlan(rules);
     this.plans.set(stream, plan);

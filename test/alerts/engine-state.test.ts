@@ -1,7 +1,10 @@
-import { readFile } from "node:fs/promises";
+import { appendFile, readFile, writeFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
+import { FileBackend } from "../../src/backend/file/file-backend.js";
+import { Hub } from "../../src/server/hub.js";
 import { useClosers } from "../helpers/closer.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
+import { waitFor } from "../helpers/wait-for.js";
 import { type Feed, makeEngine, stamped, startFeed, statuses } from "./feed-harness.js";
 import { ManualScheduler } from "./manual-scheduler.js";
 
@@ -85,6 +88,34 @@ describe("alert state over time and restarts", () => {
     expect(sent.map((n) => n.summary)).toEqual([
       'no line matching "Health check passed" on audit for 10m since watching began',
     ]);
+  });
+
+  it("silence: a hub tapped directly (no attach) is watched from its first line", async () => {
+    const clock = new ManualScheduler();
+    const { engine, sent } = makeEngine(
+      [{ ...SELF_HEAL, period: "10m", pattern: "Health check passed" }],
+      clock,
+    );
+    track(engine);
+    await engine.start();
+    const dir = await tempDir();
+    const file = dir.file("direct.log");
+    await writeFile(file, "");
+    const hub = track(
+      new Hub("direct", new FileBackend("direct", file, { pollIntervalMs: 50 }), true, {
+        windowLines: 10,
+        windowBytes: 1 << 16,
+        maxFrameBytes: 1 << 16,
+      }),
+    );
+    hub.tap(engine);
+    await hub.start();
+    await appendFile(file, "an unrelated line\n");
+    await waitFor(() => hub.counters.linesRead >= 1, { message: "the first line" });
+    clock.advance(10 * MIN - 1);
+    expect(sent).toEqual([]);
+    clock.advance(1);
+    expect(statuses(sent)).toEqual(["self-heal missing:firing:direct"]);
   });
 
   it("silence survives a restart: the last match time from the state file, the firing episode not repeated", async () => {
