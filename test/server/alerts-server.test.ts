@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { parseAlertRecord } from "../../src/alerts/summary/alert-records.js";
 import type { AlertsReport, LinesPage, WireAlert } from "../../src/protocol/messages.js";
 import { parseAlertsConfig } from "../../src/server/alerts-config.js";
+import { ManualScheduler } from "../alerts/manual-scheduler.js";
 import { useClosers } from "../helpers/closer.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -223,5 +224,57 @@ describe("server alerts", () => {
     await closed;
     expect(got).toHaveLength(1);
     expect(server.alerts?.deliveryStatus().targets[0]).toMatchObject({ sent: 1, dropped: 0 });
+  });
+
+  it("a silence rule on injected time: fires after its period, resolves with the next line, both in the alerts stream", async () => {
+    const dir = await tempDir();
+    const log = dir.file("app.log");
+    await writeLines(log, []);
+    const scheduler = new ManualScheduler();
+    const alerts = {
+      ...parseAlertsConfig({
+        rules: [
+          {
+            name: "health-checks-stopped",
+            kind: "silence",
+            pattern: "Health check passed",
+            period: "10m",
+            severity: "critical",
+          },
+        ],
+      }),
+      scheduler,
+    };
+    const { server, url, wsUrl } = track(await startServer([{ name: "app", file: log }], { alerts }));
+    const client = await TestClient.connect(`${wsUrl}/ws`);
+    track({ close: () => client.ws.close() });
+    client.send({ type: "subscribe", stream: "app" });
+    await client.waitFor((m) => m.type === "live");
+    const hub = server.streams.get("app");
+    await appendLines(log, ["Health check passed"]);
+    await waitFor(() => hub?.counters.linesRead === 1);
+
+    scheduler.advance(9 * 60_000);
+    // The engine notifies synchronously: nothing has fired before the period is over.
+    expect(server.alerts?.snapshot().recent).toEqual([]);
+    scheduler.advance(60_000 + 1);
+    const fired = (await client.waitFor((m) => m.type === "alert")) as { alert: WireAlert };
+    expect(fired.alert).toMatchObject({ rule: "health-checks-stopped", status: "firing", kind: "silence" });
+
+    await appendLines(log, ["Health check passed"]);
+    const resolved = (await client.waitFor(
+      (m) => m.type === "alert" && (m as { alert: WireAlert }).alert.status === "resolved",
+    )) as { alert: WireAlert };
+    expect(resolved.alert.id).toBe(fired.alert.id);
+
+    const page = await waitFor(async () => {
+      const p = (await (await fetch(`${url}/api/streams/alerts/lines`)).json()) as LinesPage;
+      return p.lines.length === 2 ? p : null;
+    });
+    expect(page.lines.map((l) => l.level ?? "info")).toEqual(["error", "ok"]);
+    expect(page.lines[1]?.text).toMatch(/\] OK: RESOLVED critical health-checks-stopped: /);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toContain('livetrail_alerts_resolved_total{rule="health-checks-stopped"} 1');
+    expect(metrics).toContain('livetrail_alerts_firing{rule="health-checks-stopped"} 0');
   });
 });
