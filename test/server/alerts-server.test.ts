@@ -277,4 +277,30 @@ describe("server alerts", () => {
     expect(metrics).toContain('livetrail_alerts_resolved_total{rule="health-checks-stopped"} 1');
     expect(metrics).toContain('livetrail_alerts_firing{rule="health-checks-stopped"} 0');
   });
+
+  it("reload with new targets: later notifications go to the new target; unchanged rules keep their alerts", async () => {
+    const dir = await tempDir();
+    const log = dir.file("app.log");
+    await writeLines(log, []);
+    const first = track(await receiver());
+    const second = track(await receiver());
+    const rules = [{ name: "boom", kind: "match", pattern: "boom" }];
+    const config = (url: string, more: unknown[] = []) =>
+      parseAlertsConfig({ rules: [...rules, ...more], targets: [{ name: "hook", url, format: "json" }] });
+    const { server, url } = track(
+      await startServer([{ name: "app", file: log }], { alerts: config(first.url) }),
+    );
+    await appendLines(log, [`${stamp()} boom`]);
+    await waitFor(() => first.got.length === 1);
+    const firing = server.alerts?.snapshot().firing.map((a) => a.id);
+
+    server.alerts?.reload(config(second.url, [{ name: "zap", kind: "match", pattern: "zap" }]));
+    expect(server.alerts?.snapshot().firing.map((a) => a.id)).toEqual(firing);
+    await appendLines(log, [`${stamp()} zap`]);
+    await waitFor(() => second.got.length === 1);
+    expect((second.got[0]?.body as { rule?: string }).rule).toBe("zap");
+    expect(first.got).toHaveLength(1);
+    const report = (await (await fetch(`${url}/api/alerts`)).json()) as AlertsReport;
+    expect(report.targets).toMatchObject([{ name: "hook", sent: 1 }]);
+  });
 });
