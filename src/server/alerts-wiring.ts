@@ -51,6 +51,8 @@ export class ServerAlerts {
   private readonly ring: RingBackend | null = null;
   private readonly file: string | null = null;
   private writing: Promise<void> = Promise.resolve();
+  /** Dispatchers replaced by a reload, still draining. */
+  private readonly retiring: Promise<void>[] = [];
   private readonly detach: (() => void)[] = [];
 
   constructor(
@@ -99,7 +101,7 @@ export class ServerAlerts {
       const old = this.dispatcher;
       this.dispatcher = this.makeDispatcher(options);
       this.targetsText = text;
-      void old.close();
+      this.retiring.push(old.close());
     }
     this.options = options;
   }
@@ -153,7 +155,7 @@ export class ServerAlerts {
   async close(): Promise<void> {
     for (const d of this.detach.splice(0)) d();
     await this.engine.close();
-    await this.dispatcher.close();
+    await Promise.all([this.dispatcher.close(), ...this.retiring]);
     await this.writing;
     this.listeners.clear();
   }

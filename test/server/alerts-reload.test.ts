@@ -95,4 +95,18 @@ describe("serve --config with alerts (the real CLI)", () => {
     expect(result.stderr).toContain('alerts.rules[0] ("slow").window');
     expect(result.stderr).toMatch(/alerts\.targets\[0\] \("hook"\)\.url/);
   });
+
+  it("a state directory that cannot be made stops serve with its path and reason (not a port error)", async () => {
+    const dir = await tempDir();
+    await writeFile(dir.file("afile"), "not a directory\n");
+    await writeLines(dir.file("app.log"), []);
+    const cfg = dir.file("livetrail.json");
+    await writeFile(
+      cfg,
+      JSON.stringify({ streams: { app: "app.log" }, stateDir: "afile/state", alerts: { rules: [BOOM] } }),
+    );
+    const result = await runCli(["serve", "--config", cfg, "--port", "0"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${dir.file("afile/state")}: a parent is not a directory (ENOTDIR)`);
+  });
 });

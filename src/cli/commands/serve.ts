@@ -203,7 +203,9 @@ export function registerServe(program: Command): void {
         const signal = await stopped;
         process.stderr.write(`livetrail: ${signal}: shutting down\n`);
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
+        // Only the socket's own errors are about the port: a state directory's EACCES names its path instead.
+        const { code, syscall } = error as NodeJS.ErrnoException;
+        if (syscall !== "listen") throw error;
         if (code === "EADDRINUSE") throw new CliError(`port ${options.port} is already in use`, 1);
         if (code === "EACCES") throw new CliError(`not allowed to listen on port ${options.port}`, 1);
         if (code === "EADDRNOTAVAIL") throw new CliError(`cannot listen on address ${options.host}`, 1);
