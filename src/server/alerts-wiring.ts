@@ -23,6 +23,12 @@ const RING_LINES = 10_000;
 const RING_BYTES = 8 * 1024 * 1024;
 /** Recent notifications in a new dashboard's first `alerts` message (firing ones are all sent). */
 const SNAPSHOT_RECENT = 50;
+/**
+ * Evidence text in one `alerts` message at most (UTF-16 units): firing alerts first, then recent ones; past it an
+ * alert goes without its lines (a rule may keep 100 lines of 1 KiB each), so the message stays well within a
+ * client's queue budget.
+ */
+const SNAPSHOT_EVIDENCE_CHARS = 512 * 1024;
 
 export interface AlertsHost {
   /** Where the alerts stream's file and the engine state go; null: both in memory only. */
@@ -114,7 +120,14 @@ export class ServerAlerts {
   /** What a dashboard gets on connecting: every firing alert and the latest changes. */
   snapshot(): AlertSnapshot {
     const s = this.engine.snapshot();
-    return { firing: s.firing, recent: s.recent.slice(0, SNAPSHOT_RECENT) };
+    let room = SNAPSHOT_EVIDENCE_CHARS;
+    const fit = (n: AlertNotification): AlertNotification => {
+      const chars = n.evidence.reduce((sum, e) => sum + e.text.length, 0);
+      if (chars > room) return { ...n, evidence: [] };
+      room -= chars;
+      return n;
+    };
+    return { firing: s.firing.map(fit), recent: s.recent.slice(0, SNAPSHOT_RECENT).map(fit) };
   }
 
   /** `GET /api/alerts`. */

@@ -1,4 +1,5 @@
 import type { RawData, WebSocket } from "ws";
+import type { AlertNotification } from "../alerts/alert.js";
 import { parseClientMessage } from "../protocol/client-message.js";
 import { CloseCode, type ErrorCode } from "../protocol/errors.js";
 import { type ClientMessage, PROTOCOL_VERSION, type ServerMessage } from "../protocol/messages.js";
@@ -33,6 +34,7 @@ export class WsSession extends WsConnection {
   private readonly subscriptions = new Map<string, Subscription>();
   private readonly sink: WsSink;
   private stopAlerts: (() => void) | null = null;
+  private alertsBehind = false;
 
   constructor(
     ws: WebSocket,
@@ -61,11 +63,35 @@ export class WsSession extends WsConnection {
     });
     const alerts = this.options.alerts;
     if (alerts !== null) {
-      const { firing, recent } = alerts.snapshot();
-      this.send({ type: "alerts", firing, recent });
+      this.sendAlerts(alerts);
       // Rare and small (evidence is bounded), so every dashboard gets them; old clients ignore the type.
-      this.stopAlerts = alerts.listen((alert) => this.send({ type: "alert", alert }));
+      this.stopAlerts = alerts.listen((alert) => this.onAlert(alerts, alert));
     }
+  }
+
+  private sendAlerts(alerts: ServerAlerts): void {
+    const { firing, recent } = alerts.snapshot();
+    this.send({ type: "alerts", firing, recent });
+  }
+
+  /**
+   * A client backed up past its budget gets no more `alert` messages (they would pile up in its queue); once it
+   * has drained, one fresh `alerts` snapshot stands for everything it missed.
+   */
+  private onAlert(alerts: ServerAlerts, alert: AlertNotification): void {
+    if (this.alertsBehind) return;
+    const data = JSON.stringify({ type: "alert", alert } satisfies ServerMessage);
+    // The same budget lines frames keep to (send-budget.ts): it goes out only if the queue stays within it.
+    const queued = this.sink.bufferedBytes();
+    if (queued === 0 || queued + Buffer.byteLength(data) <= this.options.maxBufferedBytes) {
+      this.sink.send(data);
+      return;
+    }
+    this.alertsBehind = true;
+    void this.sink.drained().then(() => {
+      this.alertsBehind = false;
+      if (!this.closed) this.sendAlerts(alerts);
+    });
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
