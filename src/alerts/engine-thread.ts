@@ -16,7 +16,7 @@ import type { RuleSpec } from "./rule-config.js";
 export interface AlertEngineThreadOptions extends Omit<AlertEngineOptions, "scheduler"> {
   /**
    * Text (UTF-16 units) handed over and not yet evaluated beyond which new batches are dropped and counted
-   * (linesDropped) instead of queued: the worker's queue never holds more (default 32 Mi, ~330k 100-byte lines).
+   * (linesDropped) instead of queued: the worker's queue never holds more (default 16 Mi, ~170k 100-byte lines).
    */
   queueChars?: number;
   /** How often the worker refreshes the firing alerts snapshot() returns while they change (default 250 ms). */
@@ -75,7 +75,7 @@ export class AlertEngineThread implements LineTap {
 
   constructor(private readonly options: AlertEngineThreadOptions) {
     this.rules = options.rules;
-    this.queueChars = options.queueChars ?? 32 * 1024 * 1024;
+    this.queueChars = options.queueChars ?? 16 * 1024 * 1024;
     this.recentLimit = options.recentLimit ?? 200;
     this.spawn();
   }
@@ -184,6 +184,9 @@ export class AlertEngineThread implements LineTap {
     }
     const exited = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
     await this.request("close");
+    // The answer unref'd the worker: keep it ref'd until it has exited, or a process with nothing else to wait for
+    // ends with this promise unsettled (exit status 13 from the CLI's top-level await).
+    this.worker.ref();
     this.closed = true;
     await exited;
   }
