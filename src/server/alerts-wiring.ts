@@ -4,6 +4,7 @@ import type { AlertNotification } from "../alerts/alert.js";
 import { Dispatcher, type DispatcherStatus } from "../alerts/delivery/dispatcher.js";
 import { lineLink } from "../alerts/delivery/formats/links.js";
 import { AlertEngine, type AlertSnapshot, type RuleCounters } from "../alerts/engine.js";
+import { AlertEngineThread } from "../alerts/engine-thread.js";
 import { appendEntries } from "../append/appender.js";
 import type { StreamBackend } from "../backend/backend.js";
 import { RingBackend } from "../backend/ring/ring-backend.js";
@@ -50,7 +51,7 @@ export type AlertListener = (n: AlertNotification) => void;
  */
 export class ServerAlerts {
   readonly backend: StreamBackend;
-  private readonly engine: AlertEngine;
+  private readonly engine: AlertEngine | AlertEngineThread;
   private dispatcher: Dispatcher;
   private targetsText: string;
   private readonly listeners = new Set<AlertListener>();
@@ -73,13 +74,18 @@ export class ServerAlerts {
       this.file = join(dir, ALERTS_LOG);
       this.backend = backendForFile(ALERTS_STREAM, this.file, host.file);
     }
-    this.engine = new AlertEngine({
+    const engine = {
       rules: options.rules,
-      onNotify: (n) => this.publish(n),
+      onNotify: (n: AlertNotification) => this.publish(n),
       onError: host.report,
       stateFile: options.stateFile ?? (dir === null ? null : join(dir, ALERTS_STATE)),
-      ...(options.scheduler === undefined ? {} : { scheduler: options.scheduler }),
-    });
+    };
+    // The rules run in a worker thread, off the thread that feeds every client; injected time (tests) needs them
+    // in this thread.
+    this.engine =
+      options.scheduler === undefined
+        ? new AlertEngineThread(engine)
+        : new AlertEngine({ ...engine, scheduler: options.scheduler });
     this.dispatcher = this.makeDispatcher(options);
     this.targetsText = JSON.stringify(options.targets);
   }
@@ -158,6 +164,19 @@ export class ServerAlerts {
     for (const spec of this.engine.ruleSpecs) out.set(spec.name, 0);
     for (const n of this.engine.snapshot().firing) out.set(n.rule, (out.get(n.rule) ?? 0) + 1);
     return out;
+  }
+
+  /** Lines the rules never saw (their worker thread was too far behind, or down) and the worker's restarts. */
+  engineHealth(): { linesDropped: number; restarts: number } {
+    const e = this.engine;
+    return e instanceof AlertEngineThread
+      ? { linesDropped: e.linesDropped, restarts: e.restarts }
+      : { linesDropped: 0, restarts: 0 };
+  }
+
+  /** Resolves once the rules have evaluated every line handed to them so far (tests, shutdown). */
+  async flush(): Promise<void> {
+    if (this.engine instanceof AlertEngineThread) await this.engine.flush();
   }
 
   deliveryStatus(): DispatcherStatus {

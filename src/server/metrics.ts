@@ -174,6 +174,22 @@ function alertMetrics(client: PromClient, register: Registry, alerts: ServerAler
     "Alert episodes that began and ended within a cooldown, never announced, by rule.",
     "suppressed",
   );
+  monotonic(
+    client,
+    register,
+    "livetrail_alerts_lines_dropped_total",
+    "Lines the alert rules never evaluated: their worker thread was too far behind the streams, or restarting.",
+    [],
+    (emit) => emit({}, alerts.engineHealth().linesDropped),
+  );
+  monotonic(
+    client,
+    register,
+    "livetrail_alerts_engine_restarts_total",
+    "Times the alert rules' worker thread crashed and was started again from its state file.",
+    [],
+    (emit) => emit({}, alerts.engineHealth().restarts),
+  );
   new client.Gauge({
     name: "livetrail_alerts_firing",
     help: "Alerts firing now, by rule.",

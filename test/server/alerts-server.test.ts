@@ -87,6 +87,8 @@ describe("server alerts", () => {
     });
     expect((hook.got[0]?.body as { id?: string } | undefined)?.id).toBe(alert.id);
 
+    // The rules run in a worker: a firing alert's evidence in /api/alerts is up to 250 ms old, exact after flush().
+    await server.alerts?.flush();
     const report = (await (await fetch(`${url}/api/alerts`)).json()) as AlertsReport;
     expect(report.enabled).toBe(true);
     expect(report.firing.map((a) => a.id)).toEqual([alert.id]);
