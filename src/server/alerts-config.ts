@@ -17,14 +17,19 @@ export interface AlertsOptions {
   dashboardUrl: string | null;
   /** `alerts.stateFile`: where the engine keeps its state; default `<stateDir>/alerts-state.json`, or none. */
   stateFile?: string | null;
-  /** The engine's time (tests inject a manual one). Default: the system clock. */
+  /**
+   * `alerts.thread`: false evaluates the rules on the main thread, in the pass that feeds clients; default (true)
+   * in a worker thread (alerts/engine-thread.ts). An injected scheduler implies the main thread.
+   */
+  thread?: boolean;
+  /** The engine's time (tests inject a manual one; the rules then run on the main thread). Default: the system clock. */
   scheduler?: Scheduler;
   /** Delivery's time and sleeps (tests). Default: the system clock. */
   deliveryClock?: DeliveryClock;
   retry?: Partial<RetryPolicy>;
 }
 
-const KEYS = new Set(["rules", "targets", "dashboardUrl", "stateFile"]);
+const KEYS = new Set(["rules", "targets", "dashboardUrl", "stateFile", "thread"]);
 
 /** Thrown with every problem of the `alerts` section, each naming the rule or target and the key. */
 export class AlertsConfigError extends Error {
@@ -67,6 +72,15 @@ export function parseAlertsConfig(raw: unknown, baseDir = process.cwd()): Alerts
     if (!(error instanceof RuleConfigError)) throw error;
     problems.push(...error.problems);
   }
+  const thread = section.thread;
+  if (thread !== undefined && typeof thread !== "boolean")
+    problems.push("alerts.thread: must be true or false");
   if (problems.length > 0) throw new AlertsConfigError(problems);
-  return { rules, targets, dashboardUrl, ...(stateFile === null ? {} : { stateFile }) };
+  return {
+    rules,
+    targets,
+    dashboardUrl,
+    ...(stateFile === null ? {} : { stateFile }),
+    ...(typeof thread === "boolean" ? { thread } : {}),
+  };
 }

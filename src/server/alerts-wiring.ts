@@ -80,12 +80,14 @@ export class ServerAlerts {
       onError: host.report,
       stateFile: options.stateFile ?? (dir === null ? null : join(dir, ALERTS_STATE)),
     };
-    // The rules run in a worker thread, off the thread that feeds every client; injected time (tests) needs them
-    // in this thread.
+    // The rules run in a worker thread, off the thread that feeds every client, unless the config says
+    // `alerts.thread: false`; injected time (tests) needs them in this thread.
     this.engine =
-      options.scheduler === undefined
-        ? new AlertEngineThread(engine)
-        : new AlertEngine({ ...engine, scheduler: options.scheduler });
+      options.scheduler !== undefined
+        ? new AlertEngine({ ...engine, scheduler: options.scheduler })
+        : options.thread === false
+          ? new AlertEngine(engine)
+          : new AlertEngineThread(engine);
     this.dispatcher = this.makeDispatcher(options);
     this.targetsText = JSON.stringify(options.targets);
   }
@@ -230,9 +232,11 @@ export function alertsFor(
   return new ServerAlerts(options.alerts, { stateDir: options.stateDir, file, report });
 }
 
-/** What a reload keeps from the options the server started with (injected time). */
+/** What a reload keeps from the options the server started with (where the rules run, injected time). */
 function pick(o: AlertsOptions): Partial<AlertsOptions> {
   return {
+    // The engine stays where it started: a reload does not move it between threads.
+    ...(o.thread === undefined ? {} : { thread: o.thread }),
     ...(o.scheduler === undefined ? {} : { scheduler: o.scheduler }),
     ...(o.deliveryClock === undefined ? {} : { deliveryClock: o.deliveryClock }),
     ...(o.retry === undefined ? {} : { retry: o.retry }),

@@ -6,6 +6,7 @@ import { AlertEngineThread } from "../../src/alerts/engine-thread.js";
 import { parseRules } from "../../src/alerts/rule-config.js";
 import { FileBackend } from "../../src/backend/file/file-backend.js";
 import { FollowedLine, type Line } from "../../src/core/line.js";
+import { AlertsConfigError, parseAlertsConfig } from "../../src/server/alerts-config.js";
 import { Hub } from "../../src/server/hub.js";
 import { useClosers } from "../helpers/closer.js";
 import { type TempDir, useTempDirs } from "../helpers/temp-dir.js";
@@ -213,5 +214,16 @@ describe("alert engine in a worker thread", () => {
     expect(firing).toHaveLength(1);
     expect(firing[0]).toMatchObject({ id: fromThread[0]?.id, count: 2 });
     expect(firing[0]?.evidence.at(-1)?.cursor).toBe(f.seen.at(-1)?.cursor);
+  });
+});
+
+describe("alerts.thread in the config", () => {
+  it("is a boolean, absent by default (the worker thread)", () => {
+    expect(parseAlertsConfig({ rules: [] }).thread).toBeUndefined();
+    expect(parseAlertsConfig({ rules: [], thread: false }).thread).toBe(false);
+    expect(() => parseAlertsConfig({ rules: [], thread: "no" })).toThrow(AlertsConfigError);
+    expect(() => parseAlertsConfig({ rules: [], thread: "no" })).toThrow(
+      "alerts.thread: must be true or false",
+    );
   });
 });
