@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { AlertNotification } from "../alerts/alert.js";
 import { Dispatcher, type DispatcherStatus } from "../alerts/delivery/dispatcher.js";
 import { lineLink } from "../alerts/delivery/formats/links.js";
+import { sameTargets } from "../alerts/delivery/targets.js";
 import { AlertEngine, type AlertSnapshot, type RuleCounters } from "../alerts/engine.js";
 import { AlertEngineThread } from "../alerts/engine-thread.js";
 import { appendEntries } from "../append/appender.js";
@@ -53,7 +54,6 @@ export class ServerAlerts {
   readonly backend: StreamBackend;
   private readonly engine: AlertEngine | AlertEngineThread;
   private dispatcher: Dispatcher;
-  private targetsText: string;
   private readonly listeners = new Set<AlertListener>();
   private readonly ring: RingBackend | null = null;
   private readonly file: string | null = null;
@@ -89,7 +89,6 @@ export class ServerAlerts {
           ? new AlertEngine(engine)
           : new AlertEngineThread(engine);
     this.dispatcher = this.makeDispatcher(options);
-    this.targetsText = JSON.stringify(options.targets);
   }
 
   /** Loads the engine's state and taps every stream but the alerts stream (its lines would alert on themselves). */
@@ -110,11 +109,13 @@ export class ServerAlerts {
   reload(next: AlertsOptions): void {
     const options = { ...next, ...pick(this.options) };
     this.engine.reload(options.rules);
-    const text = JSON.stringify(options.targets);
-    if (text !== this.targetsText || options.dashboardUrl !== this.options.dashboardUrl) {
+    // sameTargets compares secrets too (JSON of a target shows its secret redacted).
+    if (
+      !sameTargets(options.targets, this.options.targets) ||
+      options.dashboardUrl !== this.options.dashboardUrl
+    ) {
       const old = this.dispatcher;
       this.dispatcher = this.makeDispatcher(options);
-      this.targetsText = text;
       this.retiring.push(old.close());
     }
     this.options = options;

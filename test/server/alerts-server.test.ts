@@ -304,5 +304,25 @@ describe("server alerts", () => {
     expect(first.got).toHaveLength(1);
     const report = (await (await fetch(`${url}/api/alerts`)).json()) as AlertsReport;
     expect(report.targets).toMatchObject([{ name: "hook", sent: 1 }]);
+
+    // The same targets again keep the dispatcher (and its counters); a new secret alone replaces it.
+    const same = config(second.url, [{ name: "zap", kind: "match", pattern: "zap" }]);
+    server.alerts?.reload(same);
+    expect(server.alerts?.deliveryStatus().targets[0]?.sent).toBe(1);
+    const signedWith = (secret: string) =>
+      parseAlertsConfig({
+        rules: [
+          ...rules,
+          { name: "zap", kind: "match", pattern: "zap" },
+          { name: "bang", kind: "match", pattern: "bang" },
+        ],
+        targets: [{ name: "hook", url: second.url, format: "json", secret }],
+      });
+    server.alerts?.reload(signedWith("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"));
+    await appendLines(log, [`${stamp()} bang`]);
+    await waitFor(() => server.alerts?.deliveryStatus().targets[0]?.sent === 1);
+    expect(second.got[1]?.headers["webhook-signature"]).toMatch(/^v1,/);
+    server.alerts?.reload(signedWith("whsec_QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo="));
+    expect(server.alerts?.deliveryStatus().targets[0]?.sent).toBe(0);
   });
 });
