@@ -133,7 +133,7 @@ export class AlertEngineThread implements LineTap {
     this.dropping = false;
     const batch = packLines(source.name, lines, source as ContiguousSource);
     this.postedLines += lines.length;
-    this.postedChars += batch.text.length;
+    this.postedChars += batch.chars;
     this.post({ t: "lines", at: Date.now(), ...batch });
   }
 

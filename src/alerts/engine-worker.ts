@@ -55,7 +55,7 @@ async function handle(m: ToWorker): Promise<void> {
       engine.onLines({ name: m.stream, cursor: null }, unpackLines(m));
       handedOverAt = null;
       Atomics.add(progress, 0, BigInt(m.lengths.length));
-      Atomics.add(progress, 1, BigInt(m.text.length));
+      Atomics.add(progress, 1, BigInt(m.chars));
       changed = true;
       return;
     }

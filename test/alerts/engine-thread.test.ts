@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { AlertNotification } from "../../src/alerts/alert.js";
 import { AlertEngine } from "../../src/alerts/engine.js";
 import { AlertEngineThread } from "../../src/alerts/engine-thread.js";
+import { packLines, unpackLines } from "../../src/alerts/line-handover.js";
 import { parseRules } from "../../src/alerts/rule-config.js";
 import { FileBackend } from "../../src/backend/file/file-backend.js";
 import { FollowedLine, type Line } from "../../src/core/line.js";
@@ -224,6 +225,43 @@ describe("alerts.thread in the config", () => {
     expect(() => parseAlertsConfig({ rules: [], thread: "no" })).toThrow(AlertsConfigError);
     expect(() => parseAlertsConfig({ rules: [], thread: "no" })).toThrow(
       "alerts.thread: must be true or false",
+    );
+  });
+});
+
+describe("line hand-over", () => {
+  it("gives back every text, position, seq and cursor across segments and runs", () => {
+    // Three runs (another source, then a jump in position), empty and non-ASCII lines, segment boundaries.
+    const lines: Line[] = [];
+    const add = (prefix: string, seq: number, start: number, texts: string[]): void => {
+      for (const text of texts) {
+        const size = Buffer.byteLength(text) + 1;
+        lines.push(new FollowedLine(seq++, text, start, start + size, prefix));
+        start += size;
+      }
+    };
+    const long = Array.from({ length: 400 }, (_, i) =>
+      i % 7 === 0 ? "" : `line ${i} ${"é".repeat(i % 90)}`,
+    );
+    add("1.aaaa.", 5, 0, long);
+    add("1.bbbb.", 0, 0, ["", "ünïcode ✓", ""]);
+    add("1.bbbb.", 10, 5000, ["x".repeat(20_000), "", "after"]);
+    const source = {
+      name: "s",
+      cursor: null,
+      backend: {
+        continues: (prev: Line, next: Line) =>
+          next.seq === prev.seq + 1 &&
+          next.start === prev.end &&
+          prev.cursor.split(".")[1] === next.cursor.split(".")[1],
+      },
+    };
+    const batch = packLines("s", lines, source);
+    expect(batch.runEnds).toEqual([400, 403, 406]);
+    expect(batch.segments.length).toBeGreaterThan(2);
+    const back = unpackLines(structuredClone(batch));
+    expect(back.map((l) => [l.seq, l.text, l.start, l.end, l.cursor])).toEqual(
+      lines.map((l) => [l.seq, l.text, l.start, l.end, l.cursor]),
     );
   });
 });
