@@ -35,6 +35,8 @@ const DROP_WARNING_MS = 60_000;
 
 /** A worker that crashes this soon after it started is restarted only after this long (no crash loop). */
 const QUICK_CRASH_MS = 1_000;
+/** After this many such crashes in a row (a worker that cannot even start) it is not restarted again. */
+const MAX_QUICK_CRASHES = 5;
 
 interface Pending {
   message: ToWorker & { id: number };
@@ -70,6 +72,9 @@ export class AlertEngineThread implements LineTap {
   private dropped = 0;
   private restartCount = 0;
   private restartTimer: NodeJS.Timeout | null = null;
+  private quickCrashes = 0;
+  /** Given up on after MAX_QUICK_CRASHES: lines are counted as dropped, requests answered at once. */
+  private stopped = false;
   private closing = false;
   private closed = false;
 
@@ -108,8 +113,8 @@ export class AlertEngineThread implements LineTap {
 
   onLines(source: FeedSource, lines: readonly Line[]): void {
     if (this.closing || lines.length === 0) return;
-    if (this.restartTimer !== null) {
-      // The worker is down, waiting to be restarted: these lines cannot be evaluated.
+    if (this.restartTimer !== null || this.stopped) {
+      // The worker is down (waiting to be restarted, or given up on): these lines cannot be evaluated.
       this.dropped += lines.length;
       return;
     }
@@ -176,6 +181,10 @@ export class AlertEngineThread implements LineTap {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    if (this.stopped) {
+      this.closed = true;
+      return;
+    }
     if (this.restartTimer !== null) {
       clearTimeout(this.restartTimer);
       this.restartTimer = null;
@@ -250,6 +259,18 @@ export class AlertEngineThread implements LineTap {
     const lost = this.postedLines - Number(Atomics.load(this.progress, 0));
     this.dropped += lost;
     const quick = Date.now() - this.startedAt < QUICK_CRASH_MS;
+    this.quickCrashes = quick ? this.quickCrashes + 1 : 0;
+    if (this.quickCrashes >= MAX_QUICK_CRASHES) {
+      this.stopped = true;
+      for (const p of this.pending.values()) p.resolve();
+      this.pending.clear();
+      this.report(
+        new Error(
+          `alert rule worker exited (code ${code}) ${this.quickCrashes} times in a row within ${QUICK_CRASH_MS / 1000} s of starting: alert rules are stopped until the server restarts (lines are counted in livetrail_alerts_lines_dropped_total)`,
+        ),
+      );
+      return;
+    }
     this.report(
       new Error(
         `alert rule worker exited (code ${code}) with ${lost} lines not evaluated; restarting it from its state file${quick ? ` in ${QUICK_CRASH_MS / 1000} s` : ""}`,
@@ -304,7 +325,7 @@ export class AlertEngineThread implements LineTap {
   }
 
   private request(t: "start" | "save" | "flush" | "close"): Promise<void> {
-    if (this.closed) return Promise.resolve();
+    if (this.closed || this.stopped) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const message = { t, id: this.nextId++ };
       this.pending.set(message.id, { message, resolve });
@@ -314,7 +335,7 @@ export class AlertEngineThread implements LineTap {
   }
 
   private post(message: ToWorker): void {
-    this.worker.postMessage(message);
+    if (!this.stopped) this.worker.postMessage(message);
   }
 
   private report(error: Error): void {

@@ -218,6 +218,32 @@ describe("alert engine in a worker thread", () => {
   });
 });
 
+describe("a worker that keeps crashing", () => {
+  it("is given up on after five quick crashes in a row: reported, requests answered, lines counted", async () => {
+    const errors: string[] = [];
+    const thread = track(
+      new AlertEngineThread({
+        rules: parseRules([{ name: "panic", kind: "match", pattern: "panic" }]),
+        onError: (e) => errors.push(e.message),
+      }),
+    );
+    await thread.start();
+    const worker = () => (thread as unknown as { worker: { terminate(): Promise<number> } }).worker;
+    for (let crash = 1; crash <= 5; crash++) {
+      await worker().terminate();
+      if (crash < 5) await waitFor(() => thread.restarts === crash, { message: `restart ${crash}` });
+    }
+    await waitFor(() => errors.some((e) => e.includes("alert rules are stopped")), { message: "given up" });
+    expect(thread.restarts).toBe(4);
+    expect(errors.filter((e) => e.includes("restarting it"))).toHaveLength(4);
+    await thread.flush();
+    const line = new FollowedLine(1, "panic", 0, 6, "1.s.");
+    thread.onLines({ name: "s", cursor: null }, [line]);
+    expect(thread.linesDropped).toBe(1);
+    await thread.close();
+  });
+});
+
 describe("alerts.thread in the config", () => {
   it("is a boolean, absent by default (the worker thread)", () => {
     expect(parseAlertsConfig({ rules: [] }).thread).toBeUndefined();
