@@ -97,6 +97,37 @@ const ROWS = [
     met: (lt) => lt >= 1e6,
   },
   {
+    figure: "1M burst with 50 alert rules, ratio to no rules (rules in the worker thread)",
+    bench: "alerts",
+    field: "ratioToNoRules",
+    unit: "",
+    digits: 2,
+    keys: { livetrail: "rules-worker" },
+    better: "higher",
+    target: "≥ 0.8",
+    met: (lt) => lt >= 0.8,
+  },
+  {
+    figure: "1M burst with 50 alert rules, ratio to no rules (rules on the main thread, alerts.thread false)",
+    bench: "alerts",
+    field: "ratioToNoRules",
+    unit: "",
+    digits: 2,
+    keys: { livetrail: "rules-main-thread" },
+    better: "higher",
+    target: "—",
+  },
+  {
+    figure: "1M burst with 50 alert rules: main-thread CPU per line (rule worker)",
+    bench: "alerts",
+    field: "mainThreadNsPerLine",
+    unit: "ns",
+    digits: 0,
+    keys: { livetrail: "rules-worker" },
+    better: "lower",
+    target: "—",
+  },
+  {
     figure: "burst: lines lost + duplicated + mangled",
     bench: "throughput",
     field: "lossSum",
@@ -630,6 +661,8 @@ const METHOD = {
     "one ~100-byte line appended every 50 ms (absolute schedule; each line carries its monotonic write time), one client; write(2) to receipt in the client process. The polling variant starts livetrail with file watching off, so only its stat poll finds new data.",
   throughput:
     "the whole burst is built first, then appended in 64 KiB writes that cut lines anywhere; time from the first write until the client holds every line, each line's text checked byte for byte. Peak RSS and CPU are read from /proc for the server and every process it started (frontail's `tail`, websocketd's per-client `tail`). Peers get 200k lines (they need seconds per 100k).",
+  alerts:
+    "livetrail only. A server per variant (`serve FILE`, with `--config` holding an `alerts` section of 50 mixed rules: bench/lib/alert-rules.js) and one client; ~100-byte audit lines of which ~3% carry words the rules look for, appended in 64 KiB writes; time until the client holds every line. Variants: no rules, the rules on the main thread (`alerts.thread: false`), the rules in the worker thread (default); they alternate within a run and the ratio to no rules is taken per run. Main-thread CPU is the server's main thread's utime+stime (/proc/PID/task/PID/stat) over the burst, per line; lines the worker was too far behind to evaluate are livetrail_alerts_lines_dropped_total.",
   fanout:
     "clients spread over two client processes; RSS per connection = (tree RSS with N idle subscribed clients − RSS with the first 100 connected and primed) / (N − 100), the slope after one-time costs (code compiled on first use, the heap's first growth); the figure from the server's start, (RSS with N − RSS before any) / N, is reported beside it. Burst: 1,000 lines (100 at 10,000 clients) in one write, time until the last client has all. Steady: 100 lines/s (10 lines/s at 10,000 clients: the client processes share the 2 cores) for 10 s, latency over every line at every client, every client checked complete. websocketd forks a `tail` per client; past fs.inotify.max_user_instances (128 here) those `tail -F` fall back to 1 s polling.",
   churn:

@@ -1,5 +1,6 @@
 /** The suites, in the order `npm run bench` runs them. */
 
+import { alerts } from "./alerts.js";
 import { browser } from "./browser.js";
 import { churn } from "./churn.js";
 import { coldStart } from "./cold-start.js";
@@ -14,6 +15,7 @@ import { throughput } from "./throughput.js";
 export const suites = {
   latency,
   throughput,
+  alerts,
   fanout,
   churn,
   "slow-clients": slowClients,

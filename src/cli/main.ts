@@ -2,10 +2,12 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { describeError } from "./cli-error.js";
+import { registerAlert } from "./commands/alert.js";
 import { registerKeygen } from "./commands/keygen.js";
 import { registerLog } from "./commands/log.js";
 import { registerServe } from "./commands/serve.js";
 import { registerShip } from "./commands/ship.js";
+import { registerSummary } from "./commands/summary.js";
 import { registerTail } from "./commands/tail.js";
 import { registerVerify } from "./commands/verify.js";
 import { registerWitness } from "./commands/witness.js";
@@ -33,6 +35,8 @@ registerTail(program);
 registerVerify(program);
 registerWitness(program);
 registerKeygen(program);
+registerAlert(program);
+registerSummary(program);
 
 try {
   await program.parseAsync(process.argv);

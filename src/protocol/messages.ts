@@ -103,7 +103,43 @@ export type ServerMessage =
   | { type: "error"; code: ErrorCode; message: string; id?: string; stream?: string }
   /** A stream's integrity changed (a new checkpoint, or the file found changed under the server). To every socket. */
   | { type: "integrity"; stream: string; integrity: IntegrityInfo }
-  | { type: "pong"; t?: number };
+  | { type: "pong"; t?: number }
+  /** Sent once after `hello` when the server evaluates alert rules: what is firing now and the latest changes. */
+  | { type: "alerts"; firing: WireAlert[]; recent: WireAlert[] }
+  /** An alert changed state (fired or resolved), as it happens. */
+  | { type: "alert"; alert: WireAlert };
+
+// ---- alerts (the `alert`/`alerts` messages and `GET /api/alerts`) ----
+
+export type AlertSeverity = "info" | "warning" | "critical";
+
+/** One line that made a rule fire: open the dashboard at it with `#stream=<stream>&line=<cursor>`. */
+export interface WireAlertEvidence {
+  stream: string;
+  /** The line's text (at most ~1 KiB, cut with "…"), never HTML. */
+  text: string;
+  /** The entry's own time, when the line has one. */
+  time: string | null;
+  /** The cursor after the line (`GET /api/streams/NAME/line?cursor=` returns it whole). */
+  cursor: string;
+}
+
+/** One alert notification (one change of state of one alert: a rule and its group). */
+export interface WireAlert {
+  /** Stable for one firing episode; its resolution repeats it. */
+  id: string;
+  rule: string;
+  kind: "match" | "rate" | "anomaly" | "silence" | "source";
+  severity: AlertSeverity;
+  status: "firing" | "resolved";
+  labels: Record<string, string>;
+  summary: string;
+  startsAt: string;
+  endsAt: string | null;
+  count: number;
+  /** The newest matching lines (bounded per rule), oldest first. */
+  evidence: WireAlertEvidence[];
+}
 
 /**
  * Consecutive lines of one file, as columns: no object, cursor, timestamp or level per line, so the frame costs
@@ -166,6 +202,37 @@ export interface SearchResult {
   timedOut: boolean;
   /** Bytes of the file examined. */
   scannedBytes: number;
+}
+
+/** `GET /api/alerts` response. */
+export interface AlertsReport {
+  /** False when the server has no alert rules configured (then everything else is empty). */
+  enabled: boolean;
+  /** Alerts firing now, newest first; each evidence line with `link`, the dashboard at that line. */
+  firing: LinkedAlert[];
+  /** The latest notifications (firing and resolved), newest first, each episode once in its latest state. */
+  recent: LinkedAlert[];
+  /** Webhook targets and their delivery counters. */
+  targets: AlertTargetStatus[];
+}
+
+export interface LinkedAlert extends Omit<WireAlert, "evidence"> {
+  evidence: (WireAlertEvidence & { link: string })[];
+}
+
+export interface AlertTargetStatus {
+  name: string;
+  format: "json" | "alertmanager" | "slack";
+  /** Scheme and host only (a webhook path is often its credential). */
+  url: string;
+  queued: number;
+  sent: number;
+  failed: number;
+  retried: number;
+  dropped: number;
+  coalesced: number;
+  lastError: { at: string; message: string; status: number | null } | null;
+  lastSentAt: string | null;
 }
 
 /** Every HTTP error body. */

@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import type { StreamBackend } from "../backend/backend.js";
 import { backendForFile } from "../backend/sources.js";
 import { CloseCode } from "../protocol/errors.js";
+import { ALERTS_STREAM, alertsFor, type ServerAlerts } from "./alerts-wiring.js";
 import { Connections } from "./connections.js";
 import type { ServerContext } from "./context.js";
 import { Heartbeat } from "./heartbeat.js";
@@ -14,6 +15,7 @@ import { Hub } from "./hub.js";
 import { serverIntegrity } from "./integrity/sealing.js";
 import { lazyMetrics } from "./metrics.js";
 import { type ResolvedOptions, resolveOptions, type ServerOptions } from "./options.js";
+import { registerAlertsRoute } from "./routes/alerts.js";
 import { registerApiRoutes } from "./routes/api.js";
 import { registerCompatRoutes } from "./routes/compat.js";
 import { registerDashboard } from "./routes/dashboard.js";
@@ -48,6 +50,8 @@ export interface LivetrailServer {
   readonly streams: Streams;
   readonly connections: Connections;
   readonly options: ResolvedOptions;
+  /** The alert rules, webhooks and `alerts` stream; null without `alerts` in the options. */
+  readonly alerts: ServerAlerts | null;
 }
 
 // Works from src/server (tests) and dist/server (installed): both are two levels below the package root.
@@ -88,8 +92,8 @@ export function createServer(input: ServerOptions): LivetrailServer {
   const integrity = serverIntegrity(options.integrity, (stream, err) =>
     app.log.warn({ stream, err }, "integrity problem (still serving)"),
   );
-  const hubFor = (name: string, backend: StreamBackend, host: string | undefined): Hub =>
-    new Hub(name, backend, streams.all().length === 0, {
+  const hubFor = (name: string, backend: StreamBackend, host: string | undefined, isDefault?: boolean): Hub =>
+    new Hub(name, backend, isDefault ?? streams.all().length === 0, {
       windowLines: options.windowLines,
       windowBytes: options.windowBytes,
       maxFrameBytes: options.maxFrameBytes,
@@ -113,6 +117,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
     if (ctx.closing || streams.get(name) !== undefined) return;
     const hub = hubFor(name, backend, host);
     streams.add(hub);
+    ctx.alerts?.attach(hub);
     const start = (): void => {
       hub.start().catch((error: Error) => {
         onStreamError(name, error);
@@ -121,6 +126,12 @@ export function createServer(input: ServerOptions): LivetrailServer {
     };
     start();
   };
+  const alerts = alertsFor(
+    options,
+    { pollIntervalMs: options.pollIntervalMs, watch: options.watch, maxLineBytes: options.maxLineBytes },
+    (error) => app.log.warn({ err: error }, "alerts"),
+  );
+  if (alerts !== null) streams.add(hubFor(ALERTS_STREAM, alerts.backend, undefined, false));
   const connections = new Connections();
   const ctx: ServerContext = {
     options,
@@ -132,7 +143,8 @@ export function createServer(input: ServerOptions): LivetrailServer {
       catchUpChunkLines: options.catchUpChunkLines,
       catchUpFrameBytes: Math.min(options.maxFrameBytes, CATCH_UP_FRAME_BYTES),
     },
-    metrics: lazyMetrics(streams, connections, integrity),
+    metrics: lazyMetrics(streams, connections, integrity, alerts),
+    alerts,
     serverName: serverName(),
     integrity,
     searches: 0,
@@ -158,6 +170,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
     }
     registerWebSocketRoutes(app, ctx);
     registerApiRoutes(app, ctx);
+    registerAlertsRoute(app, ctx);
     registerLineRoute(app, ctx);
     registerSseRoute(app, ctx);
     registerCompatRoutes(app, ctx);
@@ -175,10 +188,13 @@ export function createServer(input: ServerOptions): LivetrailServer {
     streams,
     connections,
     options,
+    alerts,
     listen() {
       if (closing !== null) return Promise.reject(new Error("server is closed"));
       listening ??= (async () => {
         await ready;
+        // Tapped before the feeds start, so the rules see the first lines too.
+        await alerts?.start(streams.all());
         for (const hub of streams.all()) await hub.start();
         await options.streamSource?.start(addDiscovered);
         await integrity.start();
@@ -207,6 +223,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
         await integrity.close();
         await Promise.all(streams.all().map((hub) => hub.close()));
         await options.streamSource?.close();
+        await alerts?.close();
         bound = null;
       })();
       return closing;

@@ -1,4 +1,5 @@
 import type { Registry } from "prom-client";
+import type { ServerAlerts } from "./alerts-wiring.js";
 import type { Connections } from "./connections.js";
 import type { DeliveryOptions } from "./delivery/subscription.js";
 import type { Heartbeat } from "./heartbeat.js";
@@ -19,6 +20,8 @@ export interface ServerContext {
   readonly serverName: string;
   /** Sealed streams: checkpoints, proofs, live integrity state (server/integrity/). */
   readonly integrity: ServerIntegrity;
+  /** Alert rules and webhooks, null when none are configured. */
+  readonly alerts: ServerAlerts | null;
   /**
    * Searches holding a slot now (bounded by options.maxConcurrentSearches; routes/api.ts also keeps one client
    * to one slot and frees the slot of a search whose client went away).

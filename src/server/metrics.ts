@@ -1,4 +1,5 @@
 import type { Registry } from "prom-client";
+import type { ServerAlerts } from "./alerts-wiring.js";
 import type { Connections, Transport } from "./connections.js";
 import type { ServerIntegrity, StreamIntegrity } from "./integrity/sealing.js";
 import type { Streams } from "./streams.js";
@@ -14,12 +15,14 @@ export function lazyMetrics(
   streams: Streams,
   connections: Connections,
   integrity?: ServerIntegrity,
+  alerts: ServerAlerts | null = null,
 ): () => Promise<Registry> {
   let registry: Promise<Registry> | null = null;
   return () => {
     registry ??= import("prom-client").then((client) => {
       const register = createMetrics(client, streams, connections);
       if (integrity !== undefined) integrityMetrics(client, register, integrity);
+      if (alerts !== null) alertMetrics(client, register, alerts);
       return register;
     });
     return registry;
@@ -191,6 +194,73 @@ function createMetrics(client: PromClient, streams: Streams, connections: Connec
     },
   });
   return register;
+}
+
+/** Alerts per rule and webhook delivery per target. */
+function alertMetrics(client: PromClient, register: Registry, alerts: ServerAlerts): void {
+  const perRule = (name: string, help: string, key: "fired" | "resolved" | "suppressed"): void =>
+    monotonic(client, register, name, help, ["rule"], (emit) => {
+      for (const [rule, c] of alerts.counters()) emit({ rule }, c[key]);
+    });
+  perRule("livetrail_alerts_fired_total", "Alert notifications sent as firing, by rule.", "fired");
+  perRule("livetrail_alerts_resolved_total", "Alert notifications sent as resolved, by rule.", "resolved");
+  perRule(
+    "livetrail_alerts_suppressed_total",
+    "Alert episodes that began and ended within a cooldown, never announced, by rule.",
+    "suppressed",
+  );
+  monotonic(
+    client,
+    register,
+    "livetrail_alerts_lines_dropped_total",
+    "Lines the alert rules never evaluated: their worker thread was too far behind the streams, or restarting.",
+    [],
+    (emit) => emit({}, alerts.engineHealth().linesDropped),
+  );
+  monotonic(
+    client,
+    register,
+    "livetrail_alerts_engine_restarts_total",
+    "Times the alert rules' worker thread crashed and was started again from its state file.",
+    [],
+    (emit) => emit({}, alerts.engineHealth().restarts),
+  );
+  new client.Gauge({
+    name: "livetrail_alerts_firing",
+    help: "Alerts firing now, by rule.",
+    labelNames: ["rule"],
+    registers: [register],
+    collect() {
+      this.reset();
+      for (const [rule, n] of alerts.firingByRule()) this.set({ rule }, n);
+    },
+  });
+  const perTarget = (name: string, help: string, key: "sent" | "failed" | "retried" | "dropped"): void =>
+    monotonic(client, register, name, help, ["target"], (emit) => {
+      for (const t of alerts.deliveryStatus().targets) emit({ target: t.name }, t[key]);
+    });
+  perTarget("livetrail_webhook_sent_total", "Notifications a webhook target accepted (2xx).", "sent");
+  perTarget(
+    "livetrail_webhook_failed_total",
+    "Notifications given up on (4xx, or every retry failed).",
+    "failed",
+  );
+  perTarget("livetrail_webhook_retried_total", "Webhook attempts after the first.", "retried");
+  perTarget(
+    "livetrail_webhook_dropped_total",
+    "Notifications never sent (the target's queue was full, or shutdown ran out of time).",
+    "dropped",
+  );
+  new client.Gauge({
+    name: "livetrail_webhook_queued",
+    help: "Notifications waiting for a webhook target now.",
+    labelNames: ["target"],
+    registers: [register],
+    collect() {
+      this.reset();
+      for (const t of alerts.deliveryStatus().targets) this.set({ target: t.name }, t.queued);
+    },
+  });
 }
 
 type Labels = Record<string, string>;

@@ -3,6 +3,7 @@ import type { StreamBackend, StreamSource } from "../backend/backend.js";
 import type { NoteVerifier } from "../integrity/note.js";
 import type { SealKey } from "../integrity/seal-key.js";
 import { hostLabelProblem } from "../protocol/host-label.js";
+import type { AlertsOptions } from "./alerts-config.js";
 import type { SlowClientPolicy } from "./delivery/subscription.js";
 import type { IntegrityEvent } from "./integrity/sealing.js";
 import { type ResolvedSecurity, resolveSecurity, type SecurityOptions } from "./security/security-options.js";
@@ -87,6 +88,13 @@ export interface ServerOptions {
   security?: SecurityOptions;
   /** Sealing and serving integrity (docs/integrity.md, "Serving and API"). Default: serve existing sidecars only. */
   integrity?: IntegrityServerOptions;
+  /** Alert rules and webhooks (docs/alerts.md); they add the `alerts` stream. Default: none. */
+  alerts?: AlertsOptions;
+  /**
+   * A directory the server keeps state in: the alerts stream's file and the alert engine's state (silence times,
+   * baselines). Default: none, so both live in memory and start over with the server.
+   */
+  stateDir?: string;
 }
 
 export interface IntegrityServerOptions {
@@ -110,10 +118,19 @@ export interface IntegrityServerOptions {
 export type ResolvedOptions = Required<
   Omit<
     ServerOptions,
-    "authorize" | "onStreamError" | "staticDir" | "logger" | "security" | "streamSource" | "integrity"
+    | "authorize"
+    | "onStreamError"
+    | "staticDir"
+    | "logger"
+    | "security"
+    | "streamSource"
+    | "integrity"
+    | "alerts"
+    | "stateDir"
   >
 > &
-  Pick<ServerOptions, "authorize" | "onStreamError" | "streamSource" | "integrity"> & {
+  Pick<ServerOptions, "authorize" | "onStreamError" | "streamSource" | "integrity" | "alerts"> & {
+    stateDir: string | null;
     staticDir: string | null;
     logger: boolean | { level: string };
     security: ResolvedSecurity;
@@ -157,6 +174,11 @@ export function resolveOptions(options: ServerOptions, defaultStaticDir: string)
       );
     }
     if (names.has(spec.name)) throw new TypeError(`duplicate stream name "${spec.name}"`);
+    if (spec.name === "alerts" && options.alerts !== undefined) {
+      throw new TypeError(
+        `stream name "alerts" is taken by the alerts stream while alert rules are configured`,
+      );
+    }
     names.add(spec.name);
     if (spec.backend === undefined && (typeof spec.file !== "string" || spec.file === "")) {
       throw new TypeError(`stream "${spec.name}" needs a file`);
@@ -170,6 +192,7 @@ export function resolveOptions(options: ServerOptions, defaultStaticDir: string)
     streams: options.streams,
     staticDir: options.staticDir === undefined ? defaultStaticDir : options.staticDir,
     logger: options.logger ?? false,
+    stateDir: options.stateDir ?? null,
     security: resolveSecurity(options.security, options.host ?? DEFAULTS.host),
   } as ResolvedOptions;
   for (const key of Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]) {

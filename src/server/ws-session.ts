@@ -1,4 +1,5 @@
 import type { RawData, WebSocket } from "ws";
+import type { AlertNotification } from "../alerts/alert.js";
 import { parseClientMessage } from "../protocol/client-message.js";
 import { CloseCode, type ErrorCode } from "../protocol/errors.js";
 import {
@@ -8,6 +9,7 @@ import {
   type ServerMessage,
   type StreamInfo,
 } from "../protocol/messages.js";
+import type { ServerAlerts } from "./alerts-wiring.js";
 import { type DeliveryOptions, Subscription } from "./delivery/subscription.js";
 import type { Streams } from "./streams.js";
 import { WsConnection } from "./ws-connection.js";
@@ -25,6 +27,8 @@ export interface WsSessionOptions {
   onHeartbeatTimeout: () => void;
   /** A stream's integrity for `hello` (undefined: the stream has none). */
   integrityOf?: (stream: string) => IntegrityInfo | undefined;
+  /** With alert rules: every session gets an `alerts` snapshot after `hello`, then each `alert` as it happens. */
+  alerts: ServerAlerts | null;
 }
 
 /**
@@ -37,6 +41,8 @@ export class WsSession extends WsConnection {
   private closed = false;
   private readonly subscriptions = new Map<string, Subscription>();
   private readonly sink: WsSink;
+  private stopAlerts: (() => void) | null = null;
+  private alertsBehind = false;
 
   constructor(
     ws: WebSocket,
@@ -64,6 +70,37 @@ export class WsSession extends WsConnection {
         return info;
       }),
       heartbeatMs: this.options.heartbeatMs,
+    });
+    const alerts = this.options.alerts;
+    if (alerts !== null) {
+      this.sendAlerts(alerts);
+      // Rare and small (evidence is bounded), so every dashboard gets them; old clients ignore the type.
+      this.stopAlerts = alerts.listen((alert) => this.onAlert(alerts, alert));
+    }
+  }
+
+  private sendAlerts(alerts: ServerAlerts): void {
+    const { firing, recent } = alerts.snapshot();
+    this.send({ type: "alerts", firing, recent });
+  }
+
+  /**
+   * A client backed up past its budget gets no more `alert` messages (they would pile up in its queue); once it
+   * has drained, one fresh `alerts` snapshot stands for everything it missed.
+   */
+  private onAlert(alerts: ServerAlerts, alert: AlertNotification): void {
+    if (this.alertsBehind) return;
+    const data = JSON.stringify({ type: "alert", alert } satisfies ServerMessage);
+    // The same budget lines frames keep to (send-budget.ts): it goes out only if the queue stays within it.
+    const queued = this.sink.bufferedBytes();
+    if (queued === 0 || queued + Buffer.byteLength(data) <= this.options.maxBufferedBytes) {
+      this.sink.send(data);
+      return;
+    }
+    this.alertsBehind = true;
+    void this.sink.drained().then(() => {
+      this.alertsBehind = false;
+      if (!this.closed) this.sendAlerts(alerts);
     });
   }
 
@@ -162,6 +199,7 @@ export class WsSession extends WsConnection {
   private dispose(): void {
     if (this.closed) return;
     this.closed = true;
+    this.stopAlerts?.();
     for (const subscription of this.subscriptions.values()) subscription.close();
     this.subscriptions.clear();
     this.options.onClose(this);

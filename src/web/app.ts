@@ -1,5 +1,6 @@
 import { type FrameLine, frameLines, samePosition } from "../protocol/lines-frame.js";
 import type { ServerMessage, WireLine } from "../protocol/messages.js";
+import { AlertsPanel } from "./alerts-panel.js";
 import { ActivityChart } from "./chart.js";
 import { copyText } from "./clipboard.js";
 import { Connection } from "./connection.js";
@@ -62,6 +63,16 @@ export class App {
   private readonly status: StatusView;
   private readonly conn: Connection;
   private readonly integrity = new IntegrityView((name) => this.tabs.get(name)?.button);
+  private readonly alerts = new AlertsPanel({
+    banner: $("alert-banner"),
+    bannerText: $("alert-banner-text"),
+    toggle: $<HTMLButtonElement>("alerts-toggle"),
+    count: $("alerts-count"),
+    panel: $("alerts-panel"),
+    list: $("alerts-list"),
+    notify: $<HTMLButtonElement>("alerts-notify"),
+    close: $<HTMLButtonElement>("alerts-close"),
+  });
   private readonly cap: number;
   /** History page size: a page must fit in memory beside what is held. */
   private readonly page: number;
@@ -211,6 +222,12 @@ export class App {
       case "pong":
       case "unsubscribed":
       case "subscribed":
+        return;
+      case "alerts":
+        this.alerts.onSnapshot(msg.firing, msg.recent);
+        return;
+      case "alert":
+        this.alerts.onAlert(msg.alert);
         return;
     }
     const tab = this.tabs.get(msg.stream);

@@ -4,6 +4,8 @@ import { basename, dirname, resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { RingBackend } from "../../backend/ring/ring-backend.js";
 import { hostLabelProblem } from "../../protocol/host-label.js";
+import { AlertsConfigError, parseAlertsConfig } from "../../server/alerts-config.js";
+import type { LivetrailServer } from "../../server/app.js";
 import type { ServerOptions, StreamSpec } from "../../server/options.js";
 import { resolveAuditFile } from "../audit-file.js";
 import { CliError } from "../cli-error.js";
@@ -29,6 +31,7 @@ interface ServeFlags extends SecurityFlags, IntegrityFlags {
   maxLineBytes?: string;
   redis?: string;
   hostLabel?: string;
+  stateDir?: string;
 }
 
 /** Settings a --config file may hold (JSON); command-line flags win over it. */
@@ -53,6 +56,8 @@ const CONFIG_KEYS = new Set([
   "slowClients",
   "staticDir",
   ...INTEGRITY_CONFIG_KEYS,
+  "stateDir",
+  "alerts",
 ]);
 
 const HELP = `
@@ -97,6 +102,7 @@ ENDPOINTS
   GET /api/streams/NAME/checkpoint     integrity: the newest signed checkpoint (with witness cosignatures)
   GET /api/streams/NAME/proof/...      inclusion?line=N, consistency?from=M[&to=N]; also tile/L/N, bundle?from=&to=
   POST /api/streams/NAME/cosignature   a witness's cosigned checkpoint (see --witness-key, livetrail witness)
+  GET /api/alerts                      firing and recent alerts with their evidence (see ALERTS)
   GET /api/audit, WS /ws/audit         the old dashboard's endpoints (default stream, raw text)
   GET /healthz, GET /metrics           health and Prometheus metrics
 
@@ -105,7 +111,14 @@ CONFIG FILE
   pollIntervalMs, watch, windowLines, windowBytes, maxBufferedBytes, maxLineBytes, maxFrameBytes, heartbeatMs,
   maxSubscriptions, maxMessageBytes, catchUpChunkLines, searchTimeoutMs, maxConcurrentSearches, closeGraceMs,
   slowClients ("catch-up": a client that falls behind gets the missed lines once it drains, the default; "gap":
-  it gets a gap message instead), staticDir. Options on the command line win.
+  it gets a gap message instead), staticDir, stateDir (like --state-dir; relative to the config file), alerts
+  (rules, targets, dashboardUrl: see docs/alerts.md). Options on the command line win.
+
+ALERTS
+  With "alerts" in the config file every stream is checked against its rules as lines arrive; notifications go
+  to the webhook targets, to the dashboard (banner, panel), to GET /api/alerts and to the "alerts" stream. With
+  --state-dir (or "stateDir") the alerts stream is the file DIR/alerts.log and the rules' state (silence times,
+  baselines) is kept in DIR/alerts-state.json across restarts; without it both live in memory.
 
 SECURITY
   Listens on 127.0.0.1 by default, with no authentication unless tokens are given: --read-token/--write-token
@@ -122,6 +135,9 @@ INTEGRITY
 
 SIGNALS
   SIGINT, SIGTERM   stop gracefully: clients get close code 1001 (going away) and reconnect elsewhere/later.
+  SIGHUP            with --config: read the file's "alerts" again and apply its rules and targets (alerts that
+                    stay firing keep firing); a config with errors is reported and the old rules are kept.
+                    Other settings take a restart.
 
 EXIT STATUS
   0 stopped by a signal; 1 could not start (port in use, unreadable config); 2 usage error.
@@ -158,6 +174,7 @@ export function registerServe(program: Command): void {
     .option("--max-line-bytes <n>", "longest line kept whole (longer ones are cut and marked)", "1048576")
     .option("--stdin-lines <n>", "lines of a NAME=- stream kept in memory", "100000")
     .option("--stdin-bytes <n>", "bytes of a NAME=- stream kept in memory", String(64 * 1024 * 1024))
+    .option("--state-dir <dir>", "keep the alerts stream and the alert rules' state in this directory")
     .addHelpText("after", HELP)
     .action(async (args: string[], flags: ServeFlags, command: Command) => {
       const fromCli = (name: string): boolean => command.getOptionValueSource(name) === "cli";
@@ -178,6 +195,7 @@ export function registerServe(program: Command): void {
       }
 
       if (!flags.watch || flags.poll) options.watch = false;
+      if (flags.stateDir !== undefined) options.stateDir = resolve(flags.stateDir);
       if (fromCli("maxLineBytes") || config.maxLineBytes === undefined) {
         options.maxLineBytes = parseCount(flags.maxLineBytes ?? "1048576", "--max-line-bytes");
       }
@@ -227,6 +245,8 @@ export function registerServe(program: Command): void {
         process.once("SIGINT", () => resolveSignal("SIGINT"));
         process.once("SIGTERM", () => resolveSignal("SIGTERM"));
       });
+      const configFile = flags.config;
+      if (configFile !== undefined) process.on("SIGHUP", () => void reloadAlerts(server, configFile));
       try {
         const address = await server.listen();
         if (!isLoopback(server.options.host) && !server.options.security.authRequired) {
@@ -246,7 +266,9 @@ export function registerServe(program: Command): void {
         const signal = await stopped;
         process.stderr.write(`livetrail: ${signal}: shutting down\n`);
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
+        // Only the socket's own errors are about the port: a state directory's EACCES names its path instead.
+        const { code, syscall } = error as NodeJS.ErrnoException;
+        if (syscall !== "listen") throw error;
         if (code === "EADDRINUSE") throw new CliError(`port ${options.port} is already in use`, 1);
         if (code === "EACCES") throw new CliError(`not allowed to listen on port ${options.port}`, 1);
         if (code === "EADDRNOTAVAIL") throw new CliError(`cannot listen on address ${options.host}`, 1);
@@ -260,6 +282,31 @@ export function registerServe(program: Command): void {
     });
   addSecurityFlags(serve);
   addIntegrityFlags(serve);
+}
+
+/** SIGHUP: the config file's alerts again; on any error the rules in force stay. */
+async function reloadAlerts(server: LivetrailServer, path: string): Promise<void> {
+  try {
+    const config = await readConfig(path);
+    if (server.alerts === null) {
+      process.stderr.write("livetrail: SIGHUP: the server started without alerts; restart to add them\n");
+      return;
+    }
+    if (config.alerts === undefined) {
+      process.stderr.write(
+        `livetrail: SIGHUP: --config ${path} has no "alerts" any more; keeping the old rules\n`,
+      );
+      return;
+    }
+    server.alerts.reload(config.alerts);
+    process.stderr.write(
+      `livetrail: SIGHUP: reloaded ${config.alerts.rules.length} alert rules from ${path}\n`,
+    );
+  } catch (error) {
+    const message = error instanceof CliError ? error.message : String(error);
+    process.stderr.write(`livetrail: SIGHUP: ${message.replace(/\n/g, "\nlivetrail: SIGHUP: ")}\n`);
+    process.stderr.write("livetrail: SIGHUP: keeping the old alert rules\n");
+  }
 }
 
 function streamsFromArgs(args: string[], stdin: (name: string) => RingBackend): StreamSpec[] {
@@ -370,6 +417,20 @@ async function readConfig(path: string): Promise<ConfigFile> {
     });
   }
   if (typeof out.staticDir === "string") out.staticDir = resolve(base, out.staticDir);
+  if (config.stateDir !== undefined) {
+    if (typeof config.stateDir !== "string" || config.stateDir === "") {
+      throw new CliError(`--config ${path}: "stateDir" must be a directory path`, 2);
+    }
+    out.stateDir = resolve(base, config.stateDir);
+  }
+  if (config.alerts !== undefined) {
+    try {
+      out.alerts = parseAlertsConfig(config.alerts, base);
+    } catch (error) {
+      if (!(error instanceof AlertsConfigError)) throw error;
+      throw new CliError(`--config ${path}: ${error.problems.join(`\n--config ${path}: `)}`, 2);
+    }
+  }
   return out;
 }
 

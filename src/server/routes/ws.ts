@@ -34,6 +34,7 @@ export function registerWebSocketRoutes(app: FastifyInstance, ctx: ServerContext
     },
     onHeartbeatTimeout,
     integrityOf: (stream: string) => ctx.integrity.info(stream),
+    alerts: ctx.alerts,
   };
 
   app.get("/ws", { websocket: true }, (socket, request) => {
