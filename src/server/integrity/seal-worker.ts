@@ -1,3 +1,5 @@
+import { readlinkSync } from "node:fs";
+import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import { verifyIntegrity } from "../../integrity/file-verify.js";
 import { parseVerifierKey } from "../../integrity/note.js";
@@ -13,6 +15,14 @@ import type { SealJob, SealOutcome, SealWorkerInit, SealWorkerReply, VerifyOutco
 const port = parentPort;
 if (port === null) throw new Error("seal-worker.ts runs as a worker thread (see seal-thread.ts)");
 const init = workerData as SealWorkerInit;
+// On Linux a thread has its own nice value (and the hashing thread verify starts inherits it): when the cores are
+// busy, sealing gives way to the thread that feeds clients, as it did in its gaps when it ran there; idle cores
+// it still uses. Elsewhere (no /proc/thread-self) it runs at the process's priority.
+try {
+  setPriority(Number(readlinkSync("/proc/thread-self").split("/").at(-1)), 10);
+} catch {
+  // Not Linux, or not allowed: the default priority.
+}
 const key = init.signerKey === null ? null : sealKeyFromString(init.signerKey);
 const logKey = init.logKey === null ? null : parseVerifierKey(init.logKey);
 
