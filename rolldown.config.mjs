@@ -1,7 +1,7 @@
 /**
  * The CLI as one module plus the chunks it loads lazily (TLS certificate generation, metrics): Node then loads
  * one file at startup instead of ~300, which takes ~190 ms off spawn-to-listening here (610 -> 430 ms). A second
- * entry is the alert rule worker (its own thread loads it).
+ * entries are the alert rule worker and the integrity seal worker (their own threads load them).
  * The input is tsc's output; dist/bin/ sits two levels below the package root like the modules it bundles, so
  * their package-root paths (package.json, dist/web) still hold.
  */
@@ -10,6 +10,8 @@ export default {
     main: "dist/cli/main.js",
     // The alert rule worker (src/alerts/engine-thread.ts starts it from dist/bin/ whichever module runs).
     "alerts-engine-worker": "dist/alerts/engine-worker.js",
+    // The integrity seal worker (src/server/integrity/seal-thread.ts starts it from dist/bin/).
+    "integrity-seal-worker": "dist/server/integrity/seal-worker.js",
   },
   platform: "node",
   output: {

@@ -37,6 +37,8 @@ export interface NoteSigner {
 export interface NoteVerifier {
   readonly name: string;
   readonly keyId: number;
+  /** The verifier key string it was parsed from, when it was (a worker thread builds its own from it). */
+  readonly vkey?: string;
   /** Whether `signature` (without the key ID) is this key's over the note text. */
   verify(text: Buffer, signature: Buffer): boolean;
 }
@@ -251,7 +253,7 @@ export function parseSignerKey(skey: string): NoteSigner {
 export function parseVerifierKey(vkey: string): NoteVerifier {
   const { name, keyId, key } = requireType(decodeVerifierKey(vkey), SIG_ED25519);
   const check = ed25519Verifier(key);
-  return { name, keyId, verify: (text, signature) => check(text, signature) };
+  return { name, keyId, vkey, verify: (text, signature) => check(text, signature) };
 }
 
 function isWellFormed(s: string): boolean {

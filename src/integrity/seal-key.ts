@@ -23,13 +23,15 @@ export interface SealKey {
   verifier: NoteVerifier;
   /** The verifier key string, as the `.pub` file holds it. */
   verifierKey: string;
+  /** The signer key string itself (secret), so a worker thread can build its own signer from it. */
+  signerKey: string;
 }
 
 export function sealKeyFromString(signerKey: string): SealKey {
   const signer = parseSignerKey(signerKey);
   const { name, key } = decodeSignerKey(signerKey);
   const verifierKey = encodeVerifierKey(name, SIG_ED25519, ed25519PublicKey(key));
-  return { signer, verifier: parseVerifierKey(verifierKey), verifierKey };
+  return { signer, verifier: parseVerifierKey(verifierKey), verifierKey, signerKey };
 }
 
 /** Reads a signer key file; IntegrityError (malformed-key) when it does not hold one. */

@@ -2,9 +2,7 @@ import { open, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { FeedEvent } from "../../backend/backend.js";
 import { isSameFile } from "../../integrity/file-source.js";
-import { verifyIntegrity } from "../../integrity/file-verify.js";
 import type { NoteVerifier } from "../../integrity/note.js";
-import { sealFile } from "../../integrity/seal-file.js";
 import type { SealKey } from "../../integrity/seal-key.js";
 import { DEFAULT_EVERY_LINES, DEFAULT_EVERY_MS } from "../../integrity/sealer.js";
 import { type SidecarMeta, sidecarPath } from "../../integrity/sidecar.js";
@@ -12,13 +10,16 @@ import type { IntegrityInfo } from "../../protocol/messages.js";
 import type { FeedTap, Hub } from "../hub.js";
 import type { IntegrityServerOptions } from "../options.js";
 import { Cosignatures } from "./cosignatures.js";
+import { SealThread } from "./seal-thread.js";
 import { SealedLog } from "./sealed-log.js";
 
 /**
  * Integrity for the server: per file stream, the sealed log it serves (checkpoints, proofs, cosignatures), the
  * live state (sealed and verified to line N, tampered, unsealed) and, with a seal key, the sealing itself, driven
- * by the hub's feed tap so a stream is sealed in the same pass that feeds its clients (the sealer reads the bytes
- * from the file: a line's text is not always its bytes). See docs/integrity.md, "Serving and API".
+ * by the hub's feed tap: the tap only notes that the file grew (or was reset) and asks for a seal round, which
+ * runs on the seal worker thread (seal-thread.ts; the sealer reads the bytes from the file: a line's text is not
+ * always its bytes), as do the re-checks; the results come back through the sidecar, read here (SealedLog), so
+ * this thread's state is the same whoever sealed. See docs/integrity.md, "Serving and API".
  */
 
 export interface IntegrityOptions {
@@ -69,6 +70,7 @@ export class StreamIntegrity {
     private readonly hub: Hub,
     readonly path: string,
     private readonly options: IntegrityOptions,
+    private readonly thread: SealThread,
     private readonly emit: (event: IntegrityEvent) => void,
     private readonly report: (error: Error) => void,
   ) {
@@ -151,12 +153,11 @@ export class StreamIntegrity {
 
   private async seal(): Promise<void> {
     this.sealQueued = false;
-    const key = this.options.sealKey as SealKey;
     // No file yet: it is sealed once it appears.
     if ((await this.stat()) === null) return;
     let added = 0;
     try {
-      added = (await sealFile(this.path, key, { everyLines: this.options.everyLines })).added;
+      added = (await this.thread.seal(this.path, this.options.everyLines)).added;
     } catch (error) {
       // The sealer refuses a file that no longer holds what was sealed: find out exactly what changed.
       if ((error as Error).name === "SealError") {
@@ -228,12 +229,9 @@ export class StreamIntegrity {
     // Another file at the path (a rotation, a replacement): the sealer follows a rotation (a new sidecar, read on
     // the next refresh) or refuses a replacement (SealError, see seal()); this sidecar is not that file's.
     if (!(await this.isSealedFile(newest.point.identity))) return;
-    // The core's verify: every checkpoint against the recomputed tree, on one worker thread (a core is left
-    // to serving); it names the first line changed, deleted, inserted or swapped, or a cut below a checkpoint.
-    const report = await verifyIntegrity(this.path, this.log.dir, {
-      key: this.options.logKeys[0] ?? null,
-      threads: 1,
-    });
+    // The core's verify, on the seal worker: every checkpoint against the recomputed tree; it names the first
+    // line changed, deleted, inserted or swapped, or a cut below a checkpoint.
+    const report = await this.thread.verify(this.path, this.log.dir);
     const finding = report.findings[0];
     if (finding !== undefined) {
       const verifiedTo = finding.line === undefined ? 0 : finding.line - 1;
@@ -272,11 +270,15 @@ export class StreamIntegrity {
 export class ServerIntegrity {
   private readonly streams = new Map<string, StreamIntegrity>();
   private readonly listeners = new Set<IntegrityListener>();
+  /** One seal worker for every stream (docs/integrity.md, "Serving and API": why not one per stream). */
+  private readonly thread: SealThread;
 
   constructor(
     readonly options: IntegrityOptions,
     private readonly report: (stream: string, error: Error) => void,
-  ) {}
+  ) {
+    this.thread = new SealThread(options.sealKey, options.logKeys[0] ?? null);
+  }
 
   /** Adds integrity to a file stream. */
   add(hub: Hub, path: string): void {
@@ -286,6 +288,7 @@ export class ServerIntegrity {
         hub,
         path,
         this.options,
+        this.thread,
         (event) => {
           for (const listener of this.listeners) listener(event);
         },
@@ -319,6 +322,7 @@ export class ServerIntegrity {
 
   async close(): Promise<void> {
     await Promise.all(this.all().map((s) => s.close()));
+    await this.thread.close();
   }
 }
 

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { open, readFile, rename, truncate } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
+import { findSidecar, verifyIntegrity } from "../../../src/integrity/file-verify.js";
 import { generateKey } from "../../../src/integrity/note.js";
 import { sealFile } from "../../../src/integrity/seal-file.js";
 import { sealKeyFromString, writeKeyPair } from "../../../src/integrity/seal-key.js";
@@ -155,6 +156,46 @@ describe("serve --seal-key: sealing live, and tampering under a running server",
       JSON.stringify(client.messages.filter((m) => m.type === "integrity")),
     ).toMatchObject({ status: "sealed", prev: { size: 2000, root: before.integrity.root } });
     expect(client.messages.some((m) => integrityOf(m)?.status === "tampered")).toBe(false);
+  });
+
+  it("appends that go on through a rotation, with a second sealer taking turns: both files verify, linked", async () => {
+    const { file, key, client } = await sealingServer();
+    // The writer appends in small batches without waiting for the sealer; halfway the log is rotated (renamed,
+    // a new file at the path) and the writing goes on in the new file. Between batches another sealer (this
+    // thread: the sidecar's lock is a file, so it stands for `livetrail log --seal-key` in another process) seals
+    // too, so the server's worker and it take turns under the lock, across the rotation.
+    let before = 0;
+    let after = 0;
+    for (let batch = 0; batch < 40; batch++) {
+      if (batch === 20) {
+        await rename(file, `${file}.1`);
+        await writeLines(file, []);
+      }
+      const rotated = batch >= 20;
+      await appendLines(file, makeLines(rotated ? after : before, 97, rotated ? "rotated" : "line"));
+      if (rotated) after += 97;
+      else before += 97;
+      if (batch % 5 === 4) await sealFile(file, key, { everyLines: 1000 });
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const last = await client.waitFor<IntegrityMessage>(
+      (m) => integrityOf(m)?.sealedTo === after && integrityOf(m)?.prev !== undefined,
+      { message: `the new file sealed to ${after}, linked to the old one`, timeoutMs: 20_000 },
+    );
+    expect(client.messages.some((m) => integrityOf(m)?.status === "tampered")).toBe(false);
+    expect(last.integrity).toMatchObject({ status: "sealed", prev: { size: before } });
+    // The core's verify, as `livetrail verify` runs it: the rotated file against its archived sidecar, and the
+    // new file against its own, whose first checkpoint links to the old one's final root.
+    const oldSidecar = await findSidecar(`${file}.1`);
+    expect(oldSidecar).toMatch(/audit\.log\.seal\.[0-9a-f]{12}$/);
+    const old = await verifyIntegrity(`${file}.1`, oldSidecar as string, { key: key.verifier, threads: 1 });
+    expect(old).toMatchObject({ ok: true, findings: [], sealedLines: before, unsealedLines: 0 });
+    const now = await verifyIntegrity(file, `${file}.seal`, { key: key.verifier, threads: 1 });
+    expect(now).toMatchObject({ ok: true, findings: [], sealedLines: after, unsealedLines: 0 });
+    expect(now.prev).toMatchObject({ size: before, linked: true });
+    // The old file's final root is the tree of every line written to it, computed independently.
+    const oldLines = makeLines(0, before).map((l) => Buffer.from(l));
+    expect(last.integrity.prev?.root).toBe(mth(oldLines).toString("base64"));
   });
 
   it("livetrail serve --seal-key (a real child process) seals what is appended while it runs", async () => {
