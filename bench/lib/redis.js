@@ -11,7 +11,7 @@ import { pathToFileURL } from "node:url";
 import { Redis } from "ioredis";
 import { LIVETRAIL_CLI } from "./context.js";
 import { writeBurst } from "./lines.js";
-import { canConnect, freePort, nowMs, procStat, sleep, startProcess, waitFor } from "./proc.js";
+import { canConnect, freePort, nowMs, procStat, sleep, startProcess, stopAll, waitFor } from "./proc.js";
 
 /**
  * The key names of the build under test (loaded lazily, so the bench runner still starts without a dist/).
@@ -62,12 +62,36 @@ export async function startRedis(dir) {
     throw err;
   }
   const url = `redis://127.0.0.1:${port}`;
-  const client = new Redis(url);
+  // Without the offline queue a command fails at once when the server is gone, instead of after 20 retries.
+  const client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  // ioredis prints every failed reconnect unless someone listens; the failing command says what happened.
+  client.on("error", () => {});
+  await waitFor(() => client.status === "ready", { timeoutMs: 10_000, what: "a connection to redis-server" });
+  /** @type {Promise<never>} */
+  const died = proc.exited.then((code) => {
+    const said = proc.stderr().trim().split("\n").slice(-3).join(" | ");
+    throw new Error(`redis-server exited (${code ?? "killed"}); its last words: ${said || "none"}`);
+  });
+  died.catch(() => {});
   return {
     pid: proc.pid,
     port,
     url,
     client,
+    /**
+     * `step`'s outcome; if redis-server exits first, every process the bench started is stopped by its PID (so the
+     * step's waits end at once instead of at their timeouts), the step is let finish, and the exit is the error.
+     * @template T
+     * @param {Promise<T>} step
+     * @returns {Promise<T>}
+     */
+    async whileUp(step) {
+      const exit = await Promise.race([step.then(noError, noError), died.catch((err) => err)]);
+      if (!exit) return step;
+      await stopAll();
+      await step.catch(() => {});
+      throw exit;
+    },
     /** Disconnect the client, then stop the server by its PID. */
     async stop() {
       client.disconnect();
@@ -234,12 +258,15 @@ export async function measureShipping(server, { dir, tag, burst, lines, timeoutM
     };
   } finally {
     await agent?.stop().catch(() => {});
-    await dropStream(redis, backlogName);
-    await dropStream(redis, burstName);
+    // Best effort: when Redis is gone the measurement's own error is the one to report.
+    await dropStream(redis, backlogName).catch(() => {});
+    await dropStream(redis, burstName).catch(() => {});
     rmSync(backlogFile, { force: true });
     rmSync(burstFile, { force: true });
   }
 }
+
+const noError = () => null;
 
 /** @param {string} why */
 function fail(why) {

@@ -22,6 +22,16 @@ import { latencyLoad } from "./latency.js";
 /** @typedef {import("../lib/context.js").Context} Context */
 /** @typedef {import("../lib/redis.js").RedisServer} RedisServer */
 
+/**
+ * Drop a finished step's stream. Best effort: when Redis is gone the step's own error is the one to report, and
+ * the server's data goes with its temp dir anyway.
+ * @param {RedisServer} server
+ * @param {string} name
+ */
+function forget(server, name) {
+  return dropStream(server.client, name).catch(() => {});
+}
+
 /** @param {Context} ctx */
 export async function redis(ctx) {
   const shipLines = ctx.quick ? 100_000 : 1_000_000;
@@ -50,7 +60,9 @@ export async function redis(ctx) {
   try {
     const burst = buildBurst(shipLines);
     for (let run = 0; run < ctx.runs; run++) {
-      const rec = await measureShipping(server, { dir, tag: String(run), burst, lines: shipLines });
+      const rec = await server.whileUp(
+        measureShipping(server, { dir, tag: String(run), burst, lines: shipLines }),
+      );
       records.ship?.push(rec);
       ctx.log(
         `  redis ship run ${run + 1}: backlog ${Math.round(rec.backlogLinesPerSec)} lines/s ` +
@@ -69,7 +81,9 @@ export async function redis(ctx) {
     try {
       for (let run = 0; run < ctx.runs; run++) {
         for (const via of /** @type {const} */ (["redis", "file"])) {
-          const rec = await latencyRun(ctx, server, pool, { via, run, count: latencyLines, intervalMs });
+          const rec = await server.whileUp(
+            latencyRun(ctx, server, pool, { via, run, count: latencyLines, intervalMs }),
+          );
           records[`latency-${via}`]?.push(rec);
         }
       }
@@ -78,7 +92,7 @@ export async function redis(ctx) {
     }
     for (let run = 0; run < replicaRuns; run++) {
       records.replicas?.push(
-        await replicasRun(ctx, server, { run, clients: replicaClients, burst: burstLines }),
+        await server.whileUp(replicasRun(ctx, server, { run, clients: replicaClients, burst: burstLines })),
       );
     }
   } finally {
@@ -138,7 +152,7 @@ async function latencyRun(ctx, server, pool, { via, run, count, intervalMs }) {
     await pool.disconnectAll().catch(() => {});
     await serve?.stop();
     await agent?.stop();
-    if (agent) await dropStream(server.client, name);
+    if (agent) await forget(server, name);
   }
 }
 
@@ -220,7 +234,7 @@ async function replicasRun(ctx, server, { run, clients, burst }) {
     await Promise.all(pools.map((pool) => pool.close()));
     await Promise.all(replicas.map((replica) => replica.stop()));
     await agent.stop();
-    await dropStream(server.client, name);
+    await forget(server, name);
   }
   return rec;
 }
