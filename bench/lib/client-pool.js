@@ -46,8 +46,12 @@ class Worker {
   call(msg) {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
+      // A worker stopped under a running step (the runner's stopAll) fails the call instead of the process.
+      if (!this.child.connected) return reject(new Error("client worker exited"));
       this.pending.set(id, { resolve, reject });
-      this.child.send({ ...msg, id });
+      this.child.send({ ...msg, id }, (err) => {
+        if (err && this.pending.delete(id)) reject(err);
+      });
     });
   }
 }

@@ -7,6 +7,7 @@ import { coldStart } from "./cold-start.js";
 import { fanout } from "./fanout.js";
 import { latency } from "./latency.js";
 import { pausedCatchUp } from "./paused-catch-up.js";
+import { redis } from "./redis.js";
 import { search } from "./search.js";
 import { slowClients } from "./slow-clients.js";
 import { throughput } from "./throughput.js";
@@ -22,5 +23,6 @@ export const suites = {
   "paused-catch-up": pausedCatchUp,
   "cold-start": coldStart,
   search,
+  redis,
   browser,
 };

@@ -10,10 +10,17 @@ import { makeLine, writePaced } from "../lib/lines.js";
 import { summarizeRecords } from "../lib/stats.js";
 import { systems } from "../lib/systems/index.js";
 
+/**
+ * The paced load: `count` lines, one every `intervalMs` (the redis suite measures through Redis with the same).
+ * @param {import("../lib/context.js").Context} ctx
+ */
+export function latencyLoad(ctx) {
+  return { count: ctx.quick ? 60 : 200, intervalMs: 50 };
+}
+
 /** @param {import("../lib/context.js").Context} ctx */
 export async function latency(ctx) {
-  const count = ctx.quick ? 60 : 200;
-  const intervalMs = 50;
+  const { count, intervalMs } = latencyLoad(ctx);
   /** @type {{ key: string, system: string, poll?: boolean }[]} */
   const variants = [];
   for (const s of ctx.systems) {

@@ -1,4 +1,8 @@
-/** livetrail under test: `node dist/bin/main.js serve FILE --port P`, JSON protocol at /ws (docs/protocol.md). */
+/**
+ * livetrail under test: `node dist/bin/main.js serve FILE --port P`, JSON protocol at /ws (docs/protocol.md).
+ * With `redis: { url, stream }` it serves that Redis stream instead (`serve --redis URL NAME`); `file` is then the
+ * file a ship agent follows into it, where the bench writes.
+ */
 import { existsSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { canConnect, freePort, startProcess, waitFor } from "../proc.js";
@@ -14,9 +18,10 @@ const CLI = existsSync(resolve(DIST, "bin/main.js"))
 /** @type {import("./types.js").System} */
 export const livetrail = {
   name: "livetrail",
-  async start({ file, poll = false, args = [], nodeArgs = [] }) {
+  async start({ file, poll = false, args = [], nodeArgs = [], redis }) {
     const port = await freePort();
-    const cmd = [CLI, "serve", file, "--port", String(port), ...(poll ? ["--no-watch"] : [])];
+    const source = redis ? ["--redis", redis.url, redis.stream] : [file];
+    const cmd = [CLI, "serve", ...source, "--port", String(port), ...(poll ? ["--no-watch"] : [])];
     // bench/profile.js sets this to run the server under --cpu-prof.
     const envArgs = process.env.BENCH_LIVETRAIL_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
     const proc = startProcess(process.execPath, [...envArgs, ...nodeArgs, ...cmd, ...args]);
@@ -30,7 +35,7 @@ export const livetrail = {
     return {
       pid: proc.pid,
       port,
-      target: { port, file, stream: basename(file) },
+      target: { port, file, stream: redis?.stream ?? basename(file) },
       stop: proc.stop,
       output: proc.stderr,
     };
