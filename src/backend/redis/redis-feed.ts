@@ -24,7 +24,7 @@ export interface RedisFeedOptions {
   /**
    * After a lost connection, how long (ms) a stream found behind the feed's newest entry gets to be written up to
    * it again before the feed resets: a failover loses the entries the replica had not received, and the agent
-   * ships them again from the file, at the same IDs. Default 5000.
+   * ships them again from the file, at the same IDs. Default 10000 (a failover, the agent's reconnect and its re-ship).
    */
   refillMs?: number;
 }
@@ -156,7 +156,7 @@ export class RedisFeed implements LiveFeed {
   private async checkAfterOutage(): Promise<void> {
     const records = new StreamRecords(this.reader, this.options.key);
     const seen = parseId(this.lastId)?.position ?? 0;
-    const deadline = Date.now() + (this.options.refillMs ?? 5000);
+    const deadline = Date.now() + (this.options.refillMs ?? 10_000);
     let behind = false;
     for (;;) {
       const newest = await records.newest();

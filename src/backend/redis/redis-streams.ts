@@ -21,6 +21,8 @@ export interface RedisStreamsOptions {
   /** How often the registry is read for new streams (ms). Default 1000. */
   pollMs?: number;
   maxLineBytes?: number;
+  /** How long a feed waits for a stream to be re-shipped after a failover before it resets (redis-feed.ts). */
+  refillMs?: number;
   /** Host label of lines appended through this server's HTTP API. Default: the machine's host name. */
   hostLabel?: string;
   /** Redis became unreachable, or a registry entry was refused: say so (the host decides how). */
@@ -69,6 +71,7 @@ export class RedisStreams implements StreamSource {
       readerConnection: () => readerConnection(this.target),
       hostLabel: this.options.hostLabel ?? hostname(),
       ...(this.options.maxLineBytes === undefined ? {} : { maxLineBytes: this.options.maxLineBytes }),
+      ...(this.options.refillMs === undefined ? {} : { refillMs: this.options.refillMs }),
     });
   }
 

@@ -27,10 +27,10 @@ const lines = (from: number, to: number): string[] =>
 /** The port of the primary that owns a key's slot (from CLUSTER SLOTS). */
 async function ownerPort(cluster: Cluster, key: string): Promise<number> {
   const slot = (await cluster.cluster("KEYSLOT", key)) as number;
-  const ranges = (await cluster.cluster("SLOTS")) as [number, number, [string, number]][];
-  const range = ranges.find(([from, to]) => slot >= from && slot <= to);
-  if (range === undefined) throw new Error(`no node owns slot ${slot}`);
-  return range[2][1];
+  const range = (await cluster.cluster("SLOTS")).find(([from, to]) => slot >= from && slot <= to);
+  const primary = range?.[2];
+  if (primary === undefined) throw new Error(`no node owns slot ${slot}`);
+  return primary[1];
 }
 
 describe("serve --redis --cluster", () => {
