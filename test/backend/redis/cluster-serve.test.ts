@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { REGISTRY_KEY, streamKey } from "../../../src/backend/redis/entry.js";
 import { RedisStreams } from "../../../src/backend/redis/redis-streams.js";
 import type { LinesPage } from "../../../src/protocol/messages.js";
-import { killStrays, runCli } from "../../cli/run-cli.js";
+import { CLI, finished, killStrays, runCli, start } from "../../cli/run-cli.js";
 import { useClosers } from "../../helpers/closer.js";
 import { type RedisServer, startRedis } from "../../helpers/redis-server.js";
 import { useTempDirs } from "../../helpers/temp-dir.js";
@@ -130,6 +130,32 @@ describe("serve --redis --cluster", () => {
       expect(await cluster.xlen(streamKey(b))).toBe(3001);
       expect(await cluster.hgetall(REGISTRY_KEY)).toMatchObject({ [a]: "node-a" });
       expect(client.messages.filter((m) => m.type === "gap" || m.type === "error")).toEqual([]);
+
+      // The CLI: `serve --redis SEED --cluster` discovers both streams from the registry and serves their history.
+      const cli = start(process.execPath, [CLI, "serve", "--redis", seed.url, "--cluster", "--port", "0"]);
+      const result = finished(cli, 30_000);
+      let out = "";
+      cli.stdout?.on("data", (d: Buffer) => {
+        out += d.toString();
+      });
+      try {
+        const url = await waitFor(() => /at (http:\/\/\S+)/.exec(out)?.[1], {
+          timeoutMs: 20_000,
+          message: "url",
+        });
+        expect(out).toContain(`serving the streams of Redis at ${seed.url} (cluster)`);
+        await waitFor(
+          async () => ((await (await fetch(`${url}/api/streams`)).json()) as unknown[]).length === 2,
+          { timeoutMs: 20_000, message: "both streams discovered" },
+        );
+        const page = (await (
+          await fetch(`${url}/api/streams/${a}/lines?after=start&limit=3`)
+        ).json()) as LinesPage;
+        expect(page.lines.map((l) => l.text)).toEqual(lines(1, 3));
+      } finally {
+        cli.kill("SIGTERM");
+      }
+      expect((await result).code).toBe(0);
     } finally {
       cluster.disconnect();
     }
