@@ -1,18 +1,19 @@
 import type { StreamSource } from "../backend/backend.js";
 import { streamNameProblem } from "../backend/redis/entry.js";
-import { redisLabel } from "../backend/redis/redis-connection.js";
+import { type RedisTarget, redisLabel } from "../backend/redis/redis-connection.js";
 import { RedisStreams } from "../backend/redis/redis-streams.js";
 import { CliError } from "./cli-error.js";
 
 /**
- * The streams of `serve --redis URL [NAME]...`: NAMEs are stream names (not files); the source reports Redis
+ * The streams of `serve --redis URL [--cluster | --sentinel NAME] [NAME]...`: NAMEs are stream names (not files); the source reports Redis
  * outages and refused registry entries on stderr, as the server's other start-up messages.
  */
 export function redisStreamSource(
-  url: string,
+  target: RedisTarget,
   names: string[],
   maxLineBytes: number,
 ): { source: StreamSource; label: string } {
+  const { url } = target;
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -32,6 +33,12 @@ export function redisStreamSource(
   const say = (message: string): void => {
     process.stderr.write(`livetrail: ${message}\n`);
   };
-  const source = new RedisStreams({ url, names, maxLineBytes, onProblem: say, onRecovered: say });
-  return { source, label: redisLabel(url) };
+  const source = new RedisStreams({ ...target, names, maxLineBytes, onProblem: say, onRecovered: say });
+  const mode =
+    target.cluster === true
+      ? " (cluster)"
+      : target.sentinelName !== undefined
+        ? ` (Sentinel, primary "${target.sentinelName}")`
+        : "";
+  return { source, label: `${redisLabel(url)}${mode}` };
 }

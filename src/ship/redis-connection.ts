@@ -1,4 +1,4 @@
-import { Cluster, Redis } from "ioredis";
+import { type RedisClient, redisClient } from "../backend/redis/redis-connection.js";
 
 /**
  * The agent's Redis connection. Commands fail at once while it is down (no offline queue: the agent keeps its
@@ -6,7 +6,7 @@ import { Cluster, Redis } from "ioredis";
  * agent decides what to send from the stream's top), and reconnects are retried in the background.
  */
 export interface ShipConnection {
-  client: Redis | Cluster;
+  client: RedisClient;
   /** Resolves once the connection is ready, rejects with the latest connection error after `timeoutMs`. */
   ready(timeoutMs: number): Promise<void>;
   /** Called whenever an established connection drops. */
@@ -17,41 +17,17 @@ export interface ShipConnection {
 const RECONNECT_MAX_MS = 2000;
 
 export function connect(url: string, options: { cluster: boolean; sentinelName?: string }): ShipConnection {
-  const common = {
-    enableOfflineQueue: false,
-    autoResendUnfulfilledCommands: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 2000,
-  };
-  const retryStrategy = (attempt: number) => Math.min(attempt * 100, RECONNECT_MAX_MS);
-  let client: Redis | Cluster;
-  if (options.cluster) {
-    const seed = new URL(url);
-    client = new Cluster([{ host: seed.hostname, port: Number(seed.port || 6379) }], {
+  const client = redisClient(
+    { url, ...options },
+    {
       enableOfflineQueue: false,
-      clusterRetryStrategy: retryStrategy,
-      // The seed URL's credentials and TLS apply to every node the cluster names.
-      redisOptions: {
-        ...common,
-        ...(seed.username ? { username: decodeURIComponent(seed.username) } : {}),
-        ...(seed.password ? { password: decodeURIComponent(seed.password) } : {}),
-        ...(seed.protocol === "rediss:" ? { tls: {} } : {}),
-      },
-    });
-  } else if (options.sentinelName !== undefined) {
-    // The URL names a Sentinel; ioredis asks it for the primary of that name, and again after a failover.
-    const sentinel = new URL(url);
-    client = new Redis({
-      ...common,
-      sentinels: [{ host: sentinel.hostname, port: Number(sentinel.port || 26379) }],
-      name: options.sentinelName,
-      sentinelRetryStrategy: retryStrategy,
-      retryStrategy,
-      ...(sentinel.password ? { password: decodeURIComponent(sentinel.password) } : {}),
-    });
-  } else {
-    client = new Redis(url, { ...common, retryStrategy });
-  }
+      autoResendUnfulfilledCommands: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 2000,
+      retryStrategy: (attempt: number) => Math.min(attempt * 100, RECONNECT_MAX_MS),
+    },
+    { enableOfflineQueue: false },
+  );
   let lastError: Error = new Error("not connected yet");
   const lost = new Set<(error: Error) => void>();
   let wasReady = false;

@@ -1,5 +1,5 @@
-import type { Redis } from "ioredis";
 import { type EncodedEntry, encodeLine, REGISTRY_KEY, type StreamTop, streamKey, topAfter } from "./entry.js";
+import type { RedisClient } from "./redis-connection.js";
 import { StreamRecords } from "./redis-records.js";
 
 /**
@@ -41,7 +41,7 @@ export class RedisAppendError extends Error {
  * discover it. Used by the HTTP append API of `serve --redis`.
  */
 export async function appendLines(
-  client: Redis,
+  client: RedisClient,
   name: string,
   texts: readonly string[],
   host: string,

@@ -1,5 +1,4 @@
 import { Readable } from "node:stream";
-import type { Redis } from "ioredis";
 import { CursorError, StaleCursorError } from "../../core/cursor.js";
 import type { Line } from "../../core/line.js";
 import { DEFAULT_MAX_LINE_BYTES } from "../../core/line-splitter.js";
@@ -19,6 +18,7 @@ import type {
 import { SourceUnavailableError } from "../backend.js";
 import { entryId, type StreamRecord, streamKey } from "./entry.js";
 import { type AppendedLines, appendLines } from "./redis-append.js";
+import type { RedisClient } from "./redis-connection.js";
 import { decodeRedisCursor, encodeRedisCursor, type RedisCursor } from "./redis-cursor.js";
 import { RedisFeed } from "./redis-feed.js";
 import { type Located, locate } from "./redis-locate.js";
@@ -37,15 +37,17 @@ import { seekRecord } from "./redis-seek.js";
 
 export interface RedisBackendOptions {
   /** Commands (history, search, appends): shared by every stream of the server. */
-  client: Redis;
+  client: RedisClient;
   /** Makes the live feed's own connection (XREAD BLOCK holds a connection): one per stream per replica. */
-  readerConnection: () => Redis;
+  readerConnection: () => RedisClient;
   /** Longer lines are cut to this many bytes and marked (the stream keeps them whole). */
   maxLineBytes?: number;
   /** Entries per XREAD of the live feed. Default 1000. */
   feedBatch?: number;
   /** How long one XREAD blocks (ms). Default 5000. */
   blockMs?: number;
+  /** How long a feed waits for a stream to be re-written after a failover before it resets (redis-feed.ts). */
+  refillMs?: number;
   /** Host label (`h`) of lines appended through this server. Default "livetrail-server". */
   hostLabel?: string;
 }
@@ -94,6 +96,7 @@ export class RedisBackend implements AppendableBackend {
         batch: this.options.feedBatch ?? 1000,
         blockMs: this.options.blockMs ?? 5000,
         ...(options.pace === undefined ? {} : { pace: options.pace }),
+        ...(this.options.refillMs === undefined ? {} : { refillMs: this.options.refillMs }),
       };
       return new RedisFeed(reader, feedOptions, listener, top?.id ?? "0-0", cursor);
     } catch (error) {

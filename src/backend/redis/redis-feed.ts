@@ -1,7 +1,7 @@
-import type { Redis } from "ioredis";
 import type { Line } from "../../core/line.js";
 import type { FeedEvent, LiveFeed } from "../backend.js";
 import { parseId } from "./entry.js";
+import type { RedisClient } from "./redis-connection.js";
 import { encodeRedisCursor } from "./redis-cursor.js";
 import {
   cursorAfterRecord,
@@ -21,6 +21,12 @@ export interface RedisFeedOptions {
   /** How long one XREAD blocks (ms): bounds how late close() is noticed when the connection hangs. */
   blockMs: number;
   pace?: () => Promise<void> | null;
+  /**
+   * After a lost connection, how long (ms) a stream found behind the feed's newest entry gets to be written up to
+   * it again before the feed resets: a failover loses the entries the replica had not received, and the agent
+   * ships them again from the file, at the same IDs. Default 10000 (a failover, the agent's reconnect and its re-ship).
+   */
+  refillMs?: number;
 }
 
 /**
@@ -30,8 +36,10 @@ export interface RedisFeedOptions {
  *
  * When the connection drops the pending XREAD fails, the feed says so once (an `error` event) and waits for
  * ioredis to reconnect (it retries with backoff). Then it goes on from the same ID, so nothing is lost or
- * delivered twice; if Redis came back without entries the feed had delivered (restarted without its data), the
- * feed reports a `restarted` reset and delivers the stream from its start.
+ * delivered twice. If Redis came back without entries the feed had delivered (a failover to a replica that had
+ * not received them, or a restart without the data), the feed waits up to `refillMs` for the stream to reach its
+ * newest entry again with the same content (the agent re-ships lost lines at the same IDs) and then goes on
+ * seamlessly; otherwise it reports a `restarted` reset and delivers the stream from its start.
  */
 export class RedisFeed implements LiveFeed {
   cursor: string | null;
@@ -39,10 +47,12 @@ export class RedisFeed implements LiveFeed {
   /** An outage was reported and nothing was read since (one `error` event per outage, not one per retry). */
   private outage = false;
   private lastError: Error | null = null;
+  /** The fields of the entry at `lastId`, once this feed delivered it (to recognise it after a refill). */
+  private lastFields: Buffer[] | null = null;
   private readonly done: Promise<void>;
 
   constructor(
-    private readonly reader: Redis,
+    private readonly reader: RedisClient,
     private readonly options: RedisFeedOptions,
     private readonly listener: (event: FeedEvent) => void,
     /** The ID of the newest entry already accounted for ("0-0": none). */
@@ -128,25 +138,57 @@ export class RedisFeed implements LiveFeed {
       }
     }
     flush();
-    this.lastId = (entries[entries.length - 1] as [Buffer, Buffer[]])[0].toString("latin1");
+    const [id, fields] = entries[entries.length - 1] as [Buffer, Buffer[]];
+    this.lastId = id.toString("latin1");
+    this.lastFields = fields;
   }
 
   /**
-   * After a lost connection: did Redis come back without entries this feed already delivered (restarted without
-   * its data, or the last second of an `everysec` AOF lost)? Then the stream is a new generation: positions the
-   * clients hold no longer name the same lines, and entries may have been added since Redis came back, before
-   * this check. So the feed starts over at the stream's start, as the file backend does after a truncation,
-   * rather than at the top, which would skip those entries silently.
+   * After a lost connection: did Redis come back without entries this feed already delivered (a failover to a
+   * replica behind the old primary, a restart without the data, the last second of an `everysec` AOF lost)? If
+   * the stream is written up to the feed's newest entry again, with that entry as delivered, within `refillMs`,
+   * it is the same stream (IDs are positions, and the agent re-ships the lost lines from the file): the feed goes
+   * on from its own ID and clients see nothing. Otherwise the stream is a new generation: positions the clients
+   * hold no longer name the same lines, and entries may have been added since Redis came back, before this
+   * check. So the feed starts over at the stream's start, as the file backend does after a truncation, rather
+   * than at the top, which would skip those entries silently.
    */
   private async checkAfterOutage(): Promise<void> {
-    const newest = await new StreamRecords(this.reader, this.options.key).newest();
+    const records = new StreamRecords(this.reader, this.options.key);
     const seen = parseId(this.lastId)?.position ?? 0;
-    if ((newest?.position ?? 0) >= seen) return;
+    const deadline = Date.now() + (this.options.refillMs ?? 10_000);
+    let behind = false;
+    for (;;) {
+      const newest = await records.newest();
+      if ((newest?.position ?? 0) >= seen) {
+        if (!behind || (await this.sameLastEntry())) return;
+        break;
+      }
+      behind = true;
+      if (this.closed || Date.now() >= deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, REFILL_POLL_MS));
+    }
     this.lastId = "0-0";
+    this.lastFields = null;
     this.cursor = START;
     this.listener({ type: "reset", reason: "restarted", cursor: START });
   }
+
+  /** Is the entry at `lastId` the one delivered (when the feed has delivered none, that one exists)? */
+  private async sameLastEntry(): Promise<boolean> {
+    const reply = (await this.reader.xrangeBuffer(this.options.key, this.lastId, this.lastId)) as RawEntries;
+    const fields = reply[0]?.[1];
+    if (fields === undefined) return false;
+    const delivered = this.lastFields;
+    if (delivered === null) return true;
+    return (
+      fields.length === delivered.length && fields.every((field, i) => field.equals(delivered[i] as Buffer))
+    );
+  }
 }
+
+/** How often a stream being written again after a failover is looked at. */
+const REFILL_POLL_MS = 200;
 
 const START = encodeRedisCursor({ position: 0, seq: 0 });
 

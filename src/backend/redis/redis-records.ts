@@ -1,8 +1,9 @@
-import { type Redis, ReplyError } from "ioredis";
+import { ReplyError } from "ioredis";
 import type { StaleReason } from "../../core/cursor.js";
 import { FollowedLine, type Line } from "../../core/line.js";
 import { SourceUnavailableError } from "../backend.js";
 import { decodeEntry, entryId, type LineRecord, lineText, type StreamRecord } from "./entry.js";
+import type { RedisClient } from "./redis-connection.js";
 import { encodeRedisCursor, REDIS_PREFIX } from "./redis-cursor.js";
 
 /** What ioredis's Buffer stream commands return: entry ID and flat field list, oldest or newest first. */
@@ -16,7 +17,7 @@ export type RawEntries = [Buffer, Buffer[]][];
  */
 export class StreamRecords {
   constructor(
-    readonly client: Redis,
+    readonly client: RedisClient,
     readonly key: string,
     private readonly failFast = false,
   ) {}

@@ -1,17 +1,28 @@
 import { hostname } from "node:os";
-import type { Redis } from "ioredis";
 import type { StreamSource } from "../backend.js";
 import { REGISTRY_KEY, streamNameProblem } from "./entry.js";
 import { RedisBackend } from "./redis-backend.js";
-import { commandConnection, readerConnection, redisLabel } from "./redis-connection.js";
+import {
+  commandConnection,
+  type RedisClient,
+  type RedisTarget,
+  readerConnection,
+  redisLabel,
+} from "./redis-connection.js";
 
 export interface RedisStreamsOptions {
   url: string;
+  /** The URL is one node of a Redis Cluster (redis-connection.ts). */
+  cluster?: boolean;
+  /** The URL is a Sentinel: serve the primary it names so, following failovers. */
+  sentinelName?: string;
   /** Streams served from the start, whether Redis has them yet or not; the first is the default stream. */
   names?: string[];
   /** How often the registry is read for new streams (ms). Default 1000. */
   pollMs?: number;
   maxLineBytes?: number;
+  /** How long a feed waits for a stream to be re-shipped after a failover before it resets (redis-feed.ts). */
+  refillMs?: number;
   /** Host label of lines appended through this server's HTTP API. Default: the machine's host name. */
   hostLabel?: string;
   /** Redis became unreachable, or a registry entry was refused: say so (the host decides how). */
@@ -30,7 +41,8 @@ export interface RedisStreamsOptions {
  * Redis answers (named ones are served at once, their feeds waiting for Redis).
  */
 export class RedisStreams implements StreamSource {
-  readonly client: Redis;
+  readonly client: RedisClient;
+  private readonly target: RedisTarget;
   private readonly known = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private failing = false;
@@ -41,7 +53,12 @@ export class RedisStreams implements StreamSource {
   private lastError: Error | null = null;
 
   constructor(private readonly options: RedisStreamsOptions) {
-    this.client = commandConnection(options.url);
+    this.target = {
+      url: options.url,
+      ...(options.cluster === true ? { cluster: true } : {}),
+      ...(options.sentinelName === undefined ? {} : { sentinelName: options.sentinelName }),
+    };
+    this.client = commandConnection(this.target);
     this.client.on("error", (error: Error) => {
       this.lastError = error;
     });
@@ -51,9 +68,10 @@ export class RedisStreams implements StreamSource {
   backend(name: string): RedisBackend {
     return new RedisBackend(name, {
       client: this.client,
-      readerConnection: () => readerConnection(this.options.url),
+      readerConnection: () => readerConnection(this.target),
       hostLabel: this.options.hostLabel ?? hostname(),
       ...(this.options.maxLineBytes === undefined ? {} : { maxLineBytes: this.options.maxLineBytes }),
+      ...(this.options.refillMs === undefined ? {} : { refillMs: this.options.refillMs }),
     });
   }
 

@@ -30,6 +30,8 @@ interface ServeFlags extends SecurityFlags, IntegrityFlags {
   stdinBytes: string;
   maxLineBytes?: string;
   redis?: string;
+  cluster?: boolean;
+  sentinel?: string;
   hostLabel?: string;
   stateDir?: string;
 }
@@ -90,6 +92,10 @@ DESCRIPTION
   Any number of servers may serve the same Redis: cursors are the same on all of them, so a client resumes on
   another one with no gap and no duplicate. Appends through the HTTP API go to Redis. When Redis cannot be
   reached the server says so on stderr, keeps serving, and picks the streams up when Redis answers.
+
+  --cluster: the --redis URL is one node of a Redis Cluster (the others are discovered; streams spread over
+  its shards). --sentinel NAME: the --redis URL is a Sentinel; the server reads the primary it names NAME and
+  follows failovers. The same flags as \`livetrail ship\`.
 
 ENDPOINTS
   /                                    the dashboard (when built into dist/web)
@@ -167,6 +173,8 @@ export function registerServe(program: Command): void {
       "--redis <url>",
       "serve the streams of this Redis (redis://[user:pass@]host:port[/db]) instead of files",
     )
+    .option("--cluster", "the --redis address is one node of a Redis Cluster")
+    .option("--sentinel <name>", "the --redis address is a Sentinel: serve the primary it names NAME")
     .option(
       "--host-label <label>",
       "host shown for the file and stdin streams (the dashboard groups streams by host); default: host name",
@@ -203,10 +211,22 @@ export function registerServe(program: Command): void {
       let demo: Awaited<ReturnType<typeof startDemo>> | null = null;
       let stdin: RingBackend | null = null;
       let redisLabel: string | null = null;
+      if (flags.redis === undefined && (flags.cluster === true || flags.sentinel !== undefined))
+        throw new CliError(`${flags.cluster === true ? "--cluster" : "--sentinel"} needs --redis URL`, 2);
       if (flags.redis !== undefined) {
+        if (flags.cluster === true && flags.sentinel !== undefined)
+          throw new CliError("use either --cluster or --sentinel, not both", 2);
         if (flags.demo) throw new CliError("--demo serves its own file: give no --redis with it", 2);
         const { redisStreamSource } = await import("../redis-serve.js");
-        const source = redisStreamSource(flags.redis, args, options.maxLineBytes as number);
+        const source = redisStreamSource(
+          {
+            url: flags.redis,
+            ...(flags.cluster === true ? { cluster: true } : {}),
+            ...(flags.sentinel === undefined ? {} : { sentinelName: flags.sentinel }),
+          },
+          args,
+          options.maxLineBytes as number,
+        );
         options.streams = [];
         options.streamSource = source.source;
         redisLabel = source.label;

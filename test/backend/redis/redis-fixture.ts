@@ -41,6 +41,8 @@ export class RedisFixture {
         return reader;
       },
       blockMs: 500,
+      // A stream found behind a feed after an outage is given 1 s (not 10) to be re-shipped before the reset.
+      refillMs: 1000,
       ...options,
     });
   }
