@@ -21,7 +21,9 @@ export type TapEvent =
   | { type: "missing" }
   | { type: "gap"; reason: string; from: string | null; to: string; skipped?: number }
   | { type: "error"; error: Error }
-  | { type: "exited"; code: number | null; signal?: string | null; cursor?: string };
+  | { type: "exited"; code: number | null; signal?: string | null; cursor?: string }
+  /** The stream's sealed history no longer matches its source (docs/integrity.md): `finding` says how. */
+  | { type: "tampered"; finding: string };
 
 /** Structurally the Hub's FeedTap. */
 export interface LineTap {
@@ -309,6 +311,8 @@ function describeEvent(event: TapEvent): { kind: SourceEventKind; text: string }
         kind: "command-exited",
         text: `the command exited (${event.signal ? `signal ${event.signal}` : `code ${event.code}`})`,
       };
+    case "tampered":
+      return { kind: "tampered", text: `integrity: ${event.finding}` };
     default:
       return null;
   }

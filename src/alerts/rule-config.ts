@@ -30,7 +30,8 @@ export type SourceEventKind =
   | "restarted"
   | "missing"
   | "error"
-  | "command-exited";
+  | "command-exited"
+  | "tampered";
 
 interface RuleBase {
   name: string;
@@ -105,6 +106,7 @@ const SOURCE_EVENTS: readonly SourceEventKind[] = [
   "missing",
   "error",
   "command-exited",
+  "tampered",
 ];
 const COMMON_KEYS = [
   "name",
@@ -230,6 +232,7 @@ function parseRule(raw: unknown, i: number, at: string, problems: string[]): Rul
       "truncated",
       "missing",
       "command-exited",
+      "tampered",
     ];
     if (events.length === 0) bad("events", "expected at least one event");
     rule = {

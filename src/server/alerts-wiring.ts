@@ -102,6 +102,11 @@ export class ServerAlerts {
     for (const hub of hubs) this.attach(hub);
   }
 
+  /** A sealed stream found tampered (server/integrity/): a `tampered` source event for the rules. */
+  onTampered(hub: Hub, finding: string): void {
+    if (hub.name !== ALERTS_STREAM) this.engine.onEvent(hub, { type: "tampered", finding });
+  }
+
   /** Taps one more stream (one a stream source found while the server runs). */
   attach(hub: Hub): void {
     if (hub.name !== ALERTS_STREAM) this.detach.push(this.engine.attach(hub));

@@ -131,7 +131,16 @@ export function createServer(input: ServerOptions): LivetrailServer {
     { pollIntervalMs: options.pollIntervalMs, watch: options.watch, maxLineBytes: options.maxLineBytes },
     (error) => app.log.warn({ err: error }, "alerts"),
   );
-  if (alerts !== null) streams.add(hubFor(ALERTS_STREAM, alerts.backend, undefined, false));
+  if (alerts !== null) {
+    streams.add(hubFor(ALERTS_STREAM, alerts.backend, undefined, false));
+    // A stream found tampered becomes a source event the rules can alert on (rule events: ["tampered"]).
+    integrity.on(({ stream, integrity: now, previous }) => {
+      const hub = streams.get(stream);
+      if (hub !== undefined && now.status === "tampered" && previous?.status !== "tampered") {
+        alerts.onTampered(hub, now.finding ?? "the file no longer matches its seal");
+      }
+    });
+  }
   const connections = new Connections();
   const ctx: ServerContext = {
     options,
