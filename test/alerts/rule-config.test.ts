@@ -47,7 +47,10 @@ describe("alert rule config", () => {
       periodMs: 8 * 86_400_000,
       filter: { pattern: "Weekly self-heal: All checks passed" },
     });
-    expect(source).toMatchObject({ events: ["gap", "truncated", "missing", "command-exited"], threshold: 0 });
+    expect(source).toMatchObject({
+      events: ["gap", "truncated", "missing", "command-exited", "tampered"],
+      threshold: 0,
+    });
     expect(anomaly).toMatchObject({
       bucketMs: 60_000,
       zScore: 4,
