@@ -64,3 +64,25 @@ export class FollowedLine implements Line {
     return { ...this, cursor: this.cursor };
   }
 }
+
+const CR = Buffer.from("\r");
+
+/**
+ * The line's data — its exact bytes without the LF (a CR before it stays; an unterminated line as it is) — when
+ * its text is exactly them, else null (invalid UTF-8 shown as U+FFFD, a cut line): then only the source has them.
+ * Integrity leaves and Redis entries hold this, so neither alters a byte of the log.
+ */
+export function exactLineData(line: Line): Buffer | null {
+  if (line.truncatedFrom !== undefined || line.text.includes("\uFFFD")) return null;
+  const text = Buffer.from(line.text, "utf8");
+  const terminator = line.end - line.start - text.length;
+  if (terminator === 0 && line.unterminated) return text;
+  if (terminator === 1) return text;
+  if (terminator === 2) return Buffer.concat([text, CR]);
+  return null;
+}
+
+/** The line's data from its source bytes (`start` to `end`, terminator included): all but a final LF. */
+export function lineDataOfSource(line: Line, bytes: Buffer): Buffer {
+  return line.unterminated ? bytes : bytes.subarray(0, bytes.length - 1);
+}

@@ -1,33 +1,15 @@
-import type { Line } from "../core/line.js";
+import { exactLineData, type Line, lineDataOfSource } from "../core/line.js";
 import type { SealKey } from "./seal-key.js";
 import { DEFAULT_EVERY_LINES, DEFAULT_EVERY_MS, SealError, Sealer, type SealerOptions } from "./sealer.js";
 
 /**
  * Sealing a stream from its Line objects, as a hub tap sees them (any backend: a file, a ring on stdin, later
  * Redis): the tree is over the stream's lines, whatever holds them. A line's leaf is its exact bytes; the text
- * is them when it is valid UTF-8 and whole (exactLeafData), otherwise they come from the backend
+ * is them when it is valid UTF-8 and whole (core/line.ts exactLineData), otherwise they come from the backend
  * (`StreamBackend.exactBytes`). A checkpoint every `everyLines` lines or `everyMs` after the first unsealed one,
  * and on close. Lines must follow the sealed offset without a gap; lines another process already sealed (their
  * end is not past the sealed offset) are skipped.
  */
-
-const CR = Buffer.from("\r");
-
-/** A line's leaf data (its bytes without the LF; a CR before it stays) when its text is exactly them, else null. */
-export function exactLeafData(line: Line): Buffer | null {
-  if (line.truncatedFrom !== undefined || line.text.includes("\uFFFD")) return null;
-  const text = Buffer.from(line.text, "utf8");
-  const terminator = line.end - line.start - text.length;
-  if (terminator === 0 && line.unterminated) return text;
-  if (terminator === 1) return text;
-  if (terminator === 2) return Buffer.concat([text, CR]);
-  return null;
-}
-
-/** The leaf data of a line from its source bytes (`start` to `end`, terminator included). */
-export function leafDataOfSource(line: Line, bytes: Buffer): Buffer {
-  return line.unterminated ? bytes : bytes.subarray(0, bytes.length - 1);
-}
 
 export interface LineSealerOptions extends SealerOptions {
   key: SealKey;
@@ -115,7 +97,7 @@ export class LineSealer {
 
   /** Every line's leaf data: from its text where that is exact, else from the backend in one call. */
   private async leafData(lines: readonly Line[]): Promise<Buffer[]> {
-    const out = lines.map(exactLeafData);
+    const out = lines.map(exactLineData);
     const missing = lines.filter((_, i) => out[i] === null);
     if (missing.length === 0) return out as Buffer[];
     const fetched =
@@ -131,7 +113,7 @@ export class LineSealer {
           `line ${line.seq}: its exact bytes are not available from the source, so it cannot be sealed`,
         );
       }
-      out[i] = leafDataOfSource(line, bytes);
+      out[i] = lineDataOfSource(line, bytes);
     }
     return out as Buffer[];
   }

@@ -14,6 +14,9 @@ import type { EncodedEntry } from "../backend/redis/entry.js";
  * the batch travels as one JSON argument ([[id, field, value, ...], ...]), which Redis's cjson decodes in C:
  * the agent's CPU per line drops to about a third (1.4 vs 3.9 us). The bytes are the same: JSON escapes only
  * quotes, backslashes and C0 controls, which cjson turns back into those bytes; all else passes through as UTF-8.
+ * A field that is not valid UTF-8 (a line's raw bytes) cannot be a JSON string: it travels as `["<hex>"]` in its
+ * place, and ARGV[4] lists the rows holding one (1-based; '' for none, the common case, so the script looks at no
+ * other row), which the script turns back into bytes before the XADD.
  */
 const SCRIPT = `
 local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
@@ -21,6 +24,16 @@ local id = '0-0'
 if top[1] then id = top[1][1] end
 if id ~= ARGV[1] then return {0, id} end
 local entries = cjson.decode(ARGV[3])
+if ARGV[4] ~= '' then
+  local byte = {}
+  for b = 0, 255 do byte[string.format('%02x', b)] = string.char(b) end
+  for _, row in ipairs(cjson.decode(ARGV[4])) do
+    local entry = entries[row]
+    for i, field in ipairs(entry) do
+      if type(field) == 'table' then entry[i] = (string.gsub(field[1], '%x%x', byte)) end
+    end
+  end
+end
 for _, entry in ipairs(entries) do
   redis.call('XADD', KEYS[1], unpack(entry))
 end
@@ -59,10 +72,18 @@ export async function appendBatch(
   entries: readonly EncodedEntry[],
   trim: string[] | null,
 ): Promise<AppendResult> {
-  const batch: string[][] = [];
+  const batch: (string | [string])[][] = [];
+  const tagged: number[] = [];
   for (const entry of entries) {
-    const row: string[] = [entry.id];
-    for (const field of entry.fields) row.push(typeof field === "string" ? field : utf8(field));
+    const row: (string | [string])[] = [entry.id];
+    for (const field of entry.fields) {
+      if (typeof field === "string") row.push(field);
+      else if (isUtf8(field)) row.push(field.toString("utf8"));
+      else {
+        row.push([field.toString("hex")]);
+        if (tagged[tagged.length - 1] !== batch.length + 1) tagged.push(batch.length + 1);
+      }
+    }
     batch.push(row);
   }
   const trimArg = trim === null ? "" : JSON.stringify(trim);
@@ -71,13 +92,7 @@ export async function appendBatch(
     expectedTop,
     trimArg,
     JSON.stringify(batch),
+    tagged.length === 0 ? "" : JSON.stringify(tagged),
   );
   return ok === 1 ? { ok: true } : { ok: false, actualTop: String(detail) };
-}
-
-/** A field's bytes as the string JSON carries: only valid UTF-8 comes back from cjson byte for byte. */
-function utf8(bytes: Buffer): string {
-  if (!isUtf8(bytes))
-    throw new TypeError("an entry field is not valid UTF-8: it cannot travel in the JSON batch");
-  return bytes.toString("utf8");
 }

@@ -53,8 +53,11 @@ export async function planFollow(
   ];
 }
 
-/** A file next to `path`, named after it, that is the file `data` names (same device, inode and head bytes). */
-async function findMoved(path: string, data: CursorData): Promise<string | null> {
+/**
+ * A file next to `path`, named after it, that is the file `data` names (same device, inode and head bytes): where
+ * a rotated file went (also where the agent reads back the bytes of its last lines).
+ */
+export async function findMoved(path: string, data: CursorData): Promise<string | null> {
   const dir = dirname(path);
   const base = basename(path);
   let names: string[];

@@ -3,9 +3,9 @@ import { describe, expect, it } from "vitest";
 import type { FeedEvent } from "../../src/backend/backend.js";
 import { FileBackend } from "../../src/backend/file/file-backend.js";
 import { RingBackend } from "../../src/backend/ring/ring-backend.js";
-import type { Line } from "../../src/core/line.js";
+import { exactLineData, type Line } from "../../src/core/line.js";
 import { parseCheckpointLog } from "../../src/integrity/checkpoint-log.js";
-import { exactLeafData, LineSealer } from "../../src/integrity/line-sealer.js";
+import { LineSealer } from "../../src/integrity/line-sealer.js";
 import { generateKey } from "../../src/integrity/note.js";
 import { sealKeyFromString } from "../../src/integrity/seal-key.js";
 import { readSealPoint } from "../../src/integrity/seal-point.js";
@@ -44,11 +44,11 @@ describe("exact bytes of a line", () => {
       cursor: "",
       ...extra,
     });
-    expect(exactLeafData(line("héllo", 0, 7))).toEqual(Buffer.from("héllo"));
-    expect(exactLeafData(line("héllo", 0, 8))).toEqual(Buffer.from("héllo\r"));
-    expect(exactLeafData(line("tail", 10, 14, { unterminated: true }))).toEqual(Buffer.from("tail"));
-    expect(exactLeafData(line("a\uFFFDb", 0, 4))).toBeNull();
-    expect(exactLeafData(line("head", 0, 100_001, { truncatedFrom: 100_000 }))).toBeNull();
+    expect(exactLineData(line("héllo", 0, 7))).toEqual(Buffer.from("héllo"));
+    expect(exactLineData(line("héllo", 0, 8))).toEqual(Buffer.from("héllo\r"));
+    expect(exactLineData(line("tail", 10, 14, { unterminated: true }))).toEqual(Buffer.from("tail"));
+    expect(exactLineData(line("a\uFFFDb", 0, 4))).toBeNull();
+    expect(exactLineData(line("head", 0, 100_001, { truncatedFrom: 100_000 }))).toBeNull();
   });
 
   it("the ring backend gives them for exact lines and null for the lines it never held as bytes", async () => {

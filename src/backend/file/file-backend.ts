@@ -20,6 +20,7 @@ import { identify, isMissing, matches } from "./file-identity.js";
 import { Follower } from "./follower.js";
 import type { FollowerEvent } from "./follower-events.js";
 import { type HistoryOptions, readAfter, readBefore, readTail, tailStart } from "./history.js";
+import { readLineBytes } from "./line-bytes.js";
 import { searchFile } from "./search.js";
 import { seekTime } from "./time-seek.js";
 
@@ -211,36 +212,8 @@ export class FileBackend implements StreamBackend {
    * Reads each line's bytes from the file at the path, when it is still the file the line's cursor names and still
    * holds the line (else null for that line): one open per call, one pread per line.
    */
-  async exactBytes(lines: readonly Line[]): Promise<(Buffer | null)[]> {
-    const out: (Buffer | null)[] = lines.map(() => null);
-    if (lines.length === 0) return out;
-    let handle: Awaited<ReturnType<typeof open>>;
-    try {
-      handle = await open(this.path, "r");
-    } catch (error) {
-      if (isMissing(error)) return out;
-      throw error;
-    }
-    try {
-      const size = (await handle.stat()).size;
-      const sameFile = new Map<string, boolean>();
-      for (const [i, line] of lines.entries()) {
-        const at = decodeCursor(line.cursor);
-        const key = `${at.fileId}.${at.fpLen}`;
-        let same = sameFile.get(key);
-        if (same === undefined) {
-          same = (await identify(handle, at.fpLen)).fileId === at.fileId;
-          sameFile.set(key, same);
-        }
-        if (!same || line.end > size) continue;
-        const bytes = Buffer.allocUnsafe(line.end - line.start);
-        const { bytesRead } = await handle.read(bytes, 0, bytes.length, line.start);
-        if (bytesRead === bytes.length) out[i] = bytes;
-      }
-    } finally {
-      await handle.close();
-    }
-    return out;
+  exactBytes(lines: readonly Line[]): Promise<(Buffer | null)[]> {
+    return readLineBytes(this.path, lines);
   }
 
   /** Whether `cursor` names the file the live feed reads (its follower knows; else through the path). */

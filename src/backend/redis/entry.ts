@@ -29,8 +29,18 @@ const STREAM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Field names (one byte each: the per-entry overhead matters at millions of entries). */
 export const FIELD = {
-  /** The line's exact bytes without its LF (binary-safe; shown as UTF-8, invalid sequences as U+FFFD). */
+  /**
+   * The line's exact bytes without its LF (a CR before the LF stays; binary-safe; shown as UTF-8 without a final
+   * CR, invalid sequences as U+FFFD). Only its first bytes when `c` is present; its decoded text when `d` is.
+   */
   line: "l",
+  /** Present when `l` holds only the line's first bytes (it was longer than the writer's bound): its real length. */
+  cut: "c",
+  /**
+   * Present (`1`) when `l` holds the line's decoded text as UTF-8 (invalid bytes as U+FFFD), not its bytes: the
+   * writer could no longer read them from the source (the file was replaced or truncated first).
+   */
+  decoded: "d",
   /**
    * Per-stream sequence number of the line, decimal; consecutive (the first line is 1). A gap marker takes no
    * number of its own: it carries the one of the line before it (0 when none), so a writer resumes from either.
@@ -90,6 +100,10 @@ export interface LineInput {
   offset?: number;
   /** Its timestamp in ms; by default parsed from the text (core/entry.ts), absent when it has none. */
   timeMs?: number;
+  /** `bytes` are only the line's first bytes: its real length. */
+  cutFrom?: number;
+  /** `bytes` are the line's decoded text, not its own bytes (they could not be read). */
+  decoded?: true;
 }
 
 export interface GapInput {
@@ -119,6 +133,8 @@ export function encodeLine(top: StreamTop, input: LineInput): EncodedEntry {
   if (input.host !== undefined) fields.push(FIELD.host, input.host);
   if (input.file !== undefined) fields.push(FIELD.file, input.file);
   if (input.offset !== undefined) fields.push(FIELD.offset, String(input.offset));
+  if (input.cutFrom !== undefined) fields.push(FIELD.cut, String(input.cutFrom));
+  if (input.decoded) fields.push(FIELD.decoded, "1");
   return { id: `${position}-0`, fields, top: { position, seq } };
 }
 
@@ -153,6 +169,10 @@ export interface LineRecord {
   host?: string;
   file?: string;
   offset?: number;
+  /** `bytes` are only the line's first bytes: its real length. */
+  cutFrom?: number;
+  /** `bytes` are the line's decoded text, not its own bytes. */
+  decoded?: true;
 }
 
 export interface GapRecord {
@@ -258,6 +278,9 @@ export function decodeEntry(rawId: Buffer | string, flat: readonly (Buffer | str
   if (timeMs !== undefined) record.timeMs = timeMs;
   const host = label(fields.h, MAX_LABEL_CHARS);
   if (host !== undefined) record.host = host;
+  const cutFrom = decimal(fields.c);
+  if (cutFrom !== undefined && cutFrom > bytes.length) record.cutFrom = cutFrom;
+  if (fields.d !== undefined) record.decoded = true;
   return withFilePosition(record, fields);
 }
 
@@ -300,11 +323,22 @@ export function topAfter(record: StreamRecord | null): StreamTop {
 }
 
 /**
- * The line's text for display: UTF-8 with invalid sequences as U+FFFD, cut at `maxBytes` (on a character
- * boundary, the cut sequence dropped) as the file backend cuts long lines.
+ * The line's text for display, as the file backend shows the line: a final CR (of a CRLF) dropped, UTF-8 with
+ * invalid sequences as U+FFFD, cut at `maxBytes` (on a character boundary, the cut sequence dropped) with its real
+ * length (`cutFrom` when the entry holds only its head).
  */
-export function lineText(bytes: Buffer, maxBytes: number): { text: string; truncatedFrom?: number } {
-  if (bytes.length <= maxBytes) return { text: bytes.toString("utf8") };
+export function lineText(
+  bytes: Buffer,
+  maxBytes: number,
+  cutFrom?: number,
+): { text: string; truncatedFrom?: number } {
+  const content = bytes.length > 0 && bytes[bytes.length - 1] === CR ? bytes.subarray(0, -1) : bytes;
+  if (content.length <= maxBytes) {
+    const text = content.toString("utf8");
+    return cutFrom === undefined ? { text } : { text, truncatedFrom: cutFrom };
+  }
   const decoder = new StringDecoder("utf8");
-  return { text: decoder.write(bytes.subarray(0, maxBytes)), truncatedFrom: bytes.length };
+  return { text: decoder.write(content.subarray(0, maxBytes)), truncatedFrom: cutFrom ?? content.length };
 }
+
+const CR = 0x0d;

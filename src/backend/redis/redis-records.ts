@@ -77,7 +77,7 @@ export function afterPosition(position: number): string {
 }
 
 export function toLine(record: LineRecord, maxLineBytes: number): Line {
-  const { text, truncatedFrom } = lineText(record.bytes, maxLineBytes);
+  const { text, truncatedFrom } = lineText(record.bytes, maxLineBytes, record.cutFrom);
   const start = record.position - record.bytes.length - 1;
   const line = new FollowedLine(record.seq, text, start, record.position, REDIS_PREFIX);
   if (truncatedFrom !== undefined) line.truncatedFrom = truncatedFrom;

@@ -91,6 +91,25 @@ describe("redis entry codec", () => {
     expect(cut).toEqual({ text: "é", truncatedFrom: 6 });
   });
 
+  it("shows a line as the file backend would: a CRLF's CR dropped, the real length of a line shipped cut", () => {
+    expect(lineText(b("crlf\r"), 100)).toEqual({ text: "crlf" });
+    expect(lineText(b("two\r\r"), 100)).toEqual({ text: "two\r" });
+    expect(lineText(b("éé\r"), 2)).toEqual({ text: "é", truncatedFrom: 4 });
+    expect(lineText(b("head"), 100, 5000)).toEqual({ text: "head", truncatedFrom: 5000 });
+    expect(lineText(b("head"), 2, 5000)).toEqual({ text: "he", truncatedFrom: 5000 });
+  });
+
+  it("carries a cut line's real length (c) and a line shipped as its decoded text (d)", () => {
+    const cut = encodeLine(EMPTY_TOP, { bytes: b("head"), cutFrom: 5000, decoded: true });
+    expect(cut.fields).toEqual(["l", b("head"), "q", "1", "c", "5000", "d", "1"]);
+    expect(decodeEntry(cut.id, cut.fields)).toMatchObject({ kind: "line", cutFrom: 5000, decoded: true });
+    const plain = decodeEntry("5-0", ["l", "head", "q", "1"]);
+    expect(plain).not.toHaveProperty("cutFrom");
+    expect(plain).not.toHaveProperty("decoded");
+    // A `c` not beyond the bytes held says nothing: ignored.
+    expect(decodeEntry("5-0", ["l", "head", "q", "1", "c", "3"])).not.toHaveProperty("cutFrom");
+  });
+
   it("names keys with a hash tag and refuses names that would move it", () => {
     expect(streamKey("audit")).toBe("livetrail:{audit}:lines");
     expect(streamNameProblem("audit")).toBeNull();
