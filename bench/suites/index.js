@@ -5,6 +5,7 @@ import { browser } from "./browser.js";
 import { churn } from "./churn.js";
 import { coldStart } from "./cold-start.js";
 import { fanout } from "./fanout.js";
+import { integrity } from "./integrity.js";
 import { latency } from "./latency.js";
 import { pausedCatchUp } from "./paused-catch-up.js";
 import { redis } from "./redis.js";
@@ -24,5 +25,6 @@ export const suites = {
   "cold-start": coldStart,
   search,
   redis,
+  integrity,
   browser,
 };
