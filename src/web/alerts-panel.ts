@@ -12,6 +12,8 @@ import { formatUrlState } from "./url-state.js";
 const POLL_MS = 5_000;
 /** From an `alert` message to the request that sees how its delivery went (a first attempt, not its retries). */
 const AFTER_ALERT_MS = 2_000;
+/** Between requests while a delivery is still queued (retrying) and the panel is closed. */
+const FOLLOW_UP_MS = 5_000;
 
 export interface AlertsPanelElements {
   banner: HTMLElement;
@@ -66,8 +68,13 @@ export class AlertsPanel {
     if (this.state.apply(alert)) this.notifier.notify(alert);
     this.render();
     // Delivery runs after the notification, so ask a moment later; a burst of alerts makes one request.
+    this.refreshLater(AFTER_ALERT_MS);
+  }
+
+  /** One pending later request at most: a newer reason replaces the older one. */
+  private refreshLater(ms: number): void {
     clearTimeout(this.afterAlert);
-    this.afterAlert = setTimeout(() => void this.refreshDelivery(), AFTER_ALERT_MS);
+    this.afterAlert = setTimeout(() => void this.refreshDelivery(), ms);
   }
 
   private setOpen(open: boolean): void {
@@ -86,7 +93,11 @@ export class AlertsPanel {
     this.fetching = true;
     try {
       const report = await fetchAlertsReport();
-      this.renderDelivery(report.enabled ? report.targets : []);
+      const targets = report.enabled ? report.targets : [];
+      this.renderDelivery(targets);
+      // Retries can take a while (default backoff: up to ~15 s): while something is still queued, look again,
+      // so the mark shows the outcome without the panel open. Bounded by the queue emptying.
+      if (this.ui.panel.hidden && targets.some((t) => t.queued > 0)) this.refreshLater(FOLLOW_UP_MS);
     } catch (error) {
       this.renderDeliveryError((error as Error).message);
     } finally {

@@ -30,7 +30,9 @@ describe("dashboard webhook delivery", () => {
         ],
         targets: [{ name: "pager", url: receiver.url, format: "json" }],
       }),
-      retry: { maxAttempts: 2, baseDelayMs: 20, maxDelayMs: 20 },
+      // The retry waits 3–6 s (half fixed, half random): past the request 2 s after the alert message, which
+      // sees the notification still queued, so the mark comes from the follow-up request.
+      retry: { maxAttempts: 2, baseDelayMs: 6_000, maxDelayMs: 6_000 },
     };
     const stack = track(await startStack(shared.web.path, [], { alerts }));
     const page = await open(stack.url);
@@ -40,9 +42,12 @@ describe("dashboard webhook delivery", () => {
 
     await append(stack.file, "DISK FULL on /srv");
     await page.locator("#alert-banner").waitFor({ state: "visible" });
-    await waitFor(() => receiver.requests.length === 2, { message: "the first attempt and its retry" });
-    // The mark comes from the request made after the alert message, with the panel closed.
-    await mark.waitFor({ state: "visible", timeout: 15_000 });
+    await waitFor(() => receiver.requests.length === 2, {
+      message: "the first attempt and its retry",
+      timeoutMs: 15_000,
+    });
+    // The mark comes from the requests made after the alert message, with the panel closed.
+    await mark.waitFor({ state: "visible", timeout: 20_000 });
     expect(await page.locator("#alerts-panel").isHidden()).toBe(true);
 
     await page.locator("#alerts-toggle").click();
