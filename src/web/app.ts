@@ -68,8 +68,11 @@ export class App {
     bannerText: $("alert-banner-text"),
     toggle: $<HTMLButtonElement>("alerts-toggle"),
     count: $("alerts-count"),
+    deliveryMark: $("alerts-delivery-mark"),
     panel: $("alerts-panel"),
     list: $("alerts-list"),
+    delivery: $("alerts-delivery"),
+    targets: $("alerts-targets"),
     notify: $<HTMLButtonElement>("alerts-notify"),
     close: $<HTMLButtonElement>("alerts-close"),
   });

@@ -1,4 +1,11 @@
-import type { HttpError, LinesPage, SearchResult, StreamSummary, WireLine } from "../protocol/messages.js";
+import type {
+  AlertsReport,
+  HttpError,
+  LinesPage,
+  SearchResult,
+  StreamSummary,
+  WireLine,
+} from "../protocol/messages.js";
 
 /** The server's HTTP history and search API (see docs/protocol.md), relative to the page's location. */
 
@@ -34,6 +41,11 @@ const enc = encodeURIComponent;
 
 export function listStreams(signal?: AbortSignal): Promise<StreamSummary[]> {
   return getJson<StreamSummary[]>("api/streams", signal);
+}
+
+/** `GET /api/alerts`: the alerts and the webhook targets' delivery counters (the panel shows the targets). */
+export function fetchAlertsReport(signal?: AbortSignal): Promise<AlertsReport> {
+  return getJson<AlertsReport>("api/alerts", signal);
 }
 
 /** `after: null` reads from the start of the file. */
