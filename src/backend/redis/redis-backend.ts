@@ -67,12 +67,14 @@ export class RedisBackend implements AppendableBackend {
   readonly key: string;
   readonly records: StreamRecords;
   private readonly maxLineBytes: number;
+  readonly sealIdentity: string;
 
   constructor(
     readonly name: string,
     private readonly options: RedisBackendOptions,
   ) {
     this.key = streamKey(name);
+    this.sealIdentity = `redis:${this.key}`;
     this.records = new StreamRecords(options.client, this.key, true);
     this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   }
