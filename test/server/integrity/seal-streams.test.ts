@@ -1,9 +1,12 @@
 import { readdir } from "node:fs/promises";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeGap, topAfter } from "../../../src/backend/redis/entry.js";
 import { appendLines as appendRedisLines } from "../../../src/backend/redis/redis-append.js";
 import { RedisBackend } from "../../../src/backend/redis/redis-backend.js";
 import { commandConnection, readerConnection } from "../../../src/backend/redis/redis-connection.js";
+import { StreamRecords } from "../../../src/backend/redis/redis-records.js";
+import { RedisStreams } from "../../../src/backend/redis/redis-streams.js";
 import { RingBackend } from "../../../src/backend/ring/ring-backend.js";
 import { leafHash } from "../../../src/integrity/merkle.js";
 import { generateKey } from "../../../src/integrity/note.js";
@@ -199,5 +202,49 @@ describe("sealing a Redis stream", () => {
     });
     await checkProofs(srv.url, name, lines, older);
     expect(await readdir(`${dir.path}/seal`)).toEqual([`${name}.seal`]);
+  });
+
+  it("seals a stream discovered while the server runs, and stops at a gap marker with the reason", async () => {
+    const dir = await tempDir();
+    const name = `found-${process.pid}`;
+    const srv = await startServer([], {
+      streamSource: new RedisStreams({ url: redis.url, pollMs: 100 }),
+      stateDir: dir.path,
+      integrity: { sealKey: newKey(), ...FAST },
+    });
+    track(srv);
+    const lines = makeLines(0, 150, "found");
+    await appendRedisLines(client, name, lines, "agent-1");
+    await waitFor(
+      async () => {
+        const res = await fetch(`${srv.url}/api/streams/${name}/integrity`);
+        return res.status === 200 && ((await res.json()) as IntegrityInfo).sealedTo === 150;
+      },
+      { timeoutMs: 10_000 },
+    );
+    expect((await checkpoint(srv.url, name)).identity).toBe(`redis:livetrail:{${name}}:lines`);
+
+    // A writer's gap marker: lines the stream lost, so the sealer never saw them.
+    const key = `livetrail:{${name}}:lines`;
+    const gap = encodeGap(topAfter(await new StreamRecords(client, key).newest()), {
+      reason: "truncated",
+      skipped: 4,
+    });
+    await client.xadd(key, gap.id, ...gap.fields);
+    await appendRedisLines(client, name, makeLines(200, 20, "after"), "agent-1");
+    await waitFor(async () => (await integrityOf(srv.url, name)).sealingStopped !== undefined, {
+      timeoutMs: 10_000,
+    });
+    const info = await integrityOf(srv.url, name);
+    expect(info).toMatchObject({ status: "sealed", sealedTo: 150, sealing: false });
+    expect(info.sealingStopped).toMatch(/4 lines were lost before the sealer saw them \(a "truncated" gap\)/);
+    // What was sealed stays provable.
+    const proof = parseInclusionProof(
+      await (await fetch(`${srv.url}/api/streams/${name}/proof/inclusion?line=150`)).text(),
+    );
+    const point = await checkpoint(srv.url, name);
+    expect(
+      verifyInclusion(leafHash(Buffer.from(lines[149] as string)), 149, 150, proof.hashes, point.root),
+    ).toBe(true);
   });
 });
