@@ -5,6 +5,7 @@ import { LineSealer } from "../../integrity/line-sealer.js";
 import type { IntegrityInfo } from "../../protocol/messages.js";
 import type { FeedTap, Hub } from "../hub.js";
 import { Cosignatures } from "./cosignatures.js";
+import type { SealThread } from "./seal-thread.js";
 import { SealedLog } from "./sealed-log.js";
 import type { IntegrityEvent, IntegrityOptions } from "./sealing.js";
 
@@ -34,6 +35,8 @@ export class LineStreamIntegrity {
     /** The sidecar directory; null when the server has no state directory (the stream is not sealed). */
     private readonly sidecar: string | null,
     private readonly options: IntegrityOptions,
+    /** The server's seal worker: the leaves are hashed and sealed there, not on the thread that feeds clients. */
+    private readonly thread: SealThread,
     private readonly emit: (event: IntegrityEvent) => void,
     private readonly report: (error: Error) => void,
   ) {
@@ -94,6 +97,7 @@ export class LineStreamIntegrity {
       everyLines: this.options.everyLines,
       everyMs: this.options.everyMs,
       onError: (error) => this.stop(error.message),
+      sink: this.thread.leafSink(this.sidecar),
       ...(this.hub.backend.exactBytes === undefined
         ? {}
         : { exactBytes: (lines) => this.hub.backend.exactBytes?.(lines) ?? Promise.resolve([]) }),

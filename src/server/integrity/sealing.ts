@@ -315,6 +315,7 @@ export class ServerIntegrity {
       hub,
       sidecar,
       this.options,
+      this.thread,
       (event) => {
         for (const listener of this.listeners) listener(event);
       },
