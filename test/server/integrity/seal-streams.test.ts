@@ -1,7 +1,7 @@
 import { readdir } from "node:fs/promises";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodeGap, topAfter } from "../../../src/backend/redis/entry.js";
+import { encodeGap, encodeLine, topAfter } from "../../../src/backend/redis/entry.js";
 import { appendLines as appendRedisLines } from "../../../src/backend/redis/redis-append.js";
 import { RedisBackend } from "../../../src/backend/redis/redis-backend.js";
 import { commandConnection, readerConnection } from "../../../src/backend/redis/redis-connection.js";
@@ -246,5 +246,41 @@ describe("sealing a Redis stream", () => {
     expect(
       verifyInclusion(leafHash(Buffer.from(lines[149] as string)), 149, 150, proof.hashes, point.root),
     ).toBe(true);
+  });
+
+  it("seals a line that is not valid UTF-8 with its exact bytes, read back from the stream", async () => {
+    const dir = await tempDir();
+    const name = `bytes-${process.pid}`;
+    const backend = new RedisBackend(name, {
+      client,
+      readerConnection: () => {
+        const reader = readerConnection(redis.url);
+        readers.push(reader);
+        return reader;
+      },
+      blockMs: 200,
+    });
+    const srv = await startServer([{ name, backend }], {
+      stateDir: dir.path,
+      integrity: { sealKey: newKey(), ...FAST },
+    });
+    track(srv);
+    await appendRedisLines(client, name, makeLines(0, 5, "ok"), "test-host");
+    // As `livetrail ship` writes a line of a file that is not UTF-8: the entry holds its bytes.
+    const raw = Buffer.from([0x61, 0xff, 0xfe, 0x62]);
+    const key = `livetrail:{${name}}:lines`;
+    const entry = encodeLine(topAfter(await new StreamRecords(client, key).newest()), { bytes: raw });
+    await client.xadd(key, entry.id, ...entry.fields);
+    await waitFor(async () => (await integrityOf(srv.url, name)).sealedTo === 6, { timeoutMs: 10_000 });
+    const info = await integrityOf(srv.url, name);
+    expect(info.sealingStopped).toBeUndefined();
+    const point = await checkpoint(srv.url, name);
+    const proof = parseInclusionProof(
+      await (await fetch(`${srv.url}/api/streams/${name}/proof/inclusion?line=6`)).text(),
+    );
+    expect(verifyInclusion(leafHash(raw), 5, 6, proof.hashes, point.root)).toBe(true);
+    // Not the text the dashboard shows (U+FFFD for the invalid bytes).
+    const shown = Buffer.from(raw.toString("utf8"));
+    expect(verifyInclusion(leafHash(shown), 5, 6, proof.hashes, point.root)).toBe(false);
   });
 });
