@@ -286,7 +286,7 @@ export function registerServe(program: Command): void {
           process.stderr.write(
             options.stateDir === undefined
               ? `livetrail: warning: ${lineStreams.join(", ")} not sealed: a stream that is not a file keeps its sidecar under --state-dir (or "stateDir"), and none is given\n`
-              : `livetrail: sealing ${lineStreams.join(", ")} from their lines; sidecars in ${options.stateDir}/seal/\n`,
+              : `livetrail: sealing ${lineStreams.join(", ")} from the lines served; sidecars in ${options.stateDir}/seal/\n`,
           );
         }
         const list =

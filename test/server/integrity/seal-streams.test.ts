@@ -15,11 +15,14 @@ import { verifyConsistency, verifyInclusion } from "../../../src/integrity/proof
 import { type SealKey, sealKeyFromString } from "../../../src/integrity/seal-key.js";
 import { parseSealPointNote, type SealPoint } from "../../../src/integrity/seal-point.js";
 import type { IntegrityInfo } from "../../../src/protocol/messages.js";
+import { CLI, finished, killStrays, runCli, start } from "../../cli/run-cli.js";
 import { useClosers } from "../../helpers/closer.js";
 import { type RedisServer, startRedis } from "../../helpers/redis-server.js";
 import { useTempDirs } from "../../helpers/temp-dir.js";
 import { waitFor } from "../../helpers/wait-for.js";
 import { makeLines, startServer } from "../harness.js";
+
+killStrays();
 
 const tempDir = useTempDirs("livetrail-seal-streams-");
 const track = useClosers();
@@ -282,5 +285,72 @@ describe("sealing a Redis stream", () => {
     // Not the text the dashboard shows (U+FFFD for the invalid bytes).
     const shown = Buffer.from(raw.toString("utf8"));
     expect(verifyInclusion(leafHash(shown), 5, 6, proof.hashes, point.root)).toBe(false);
+  });
+});
+
+describe("livetrail serve NAME=- --seal-key", () => {
+  /** Starts `serve pipe=- --seal-key KEY …more`; resolves with the URL and what it printed on stderr so far. */
+  async function serveStdin(more: string[]) {
+    const dir = await tempDir();
+    const key = dir.file("ops.key");
+    expect((await runCli(["keygen", "--name", "ops", "--out", key])).code).toBe(0);
+    const child = start(process.execPath, [
+      CLI,
+      "serve",
+      "pipe=-",
+      "--port",
+      "0",
+      "--seal-key",
+      key,
+      ...more,
+    ]);
+    const result = finished(child, 60_000);
+    let out = "";
+    let err = "";
+    child.stdout?.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr?.on("data", (d: Buffer) => {
+      err += d.toString();
+    });
+    const url = await waitFor(() => /at (http:\/\/\S+)/.exec(out)?.[1], {
+      timeoutMs: 20_000,
+      message: "url",
+    });
+    return { child, result, url, stderr: () => err, dir };
+  }
+
+  it("says at start that the stdin stream is not sealed without --state-dir", async () => {
+    const { child, result, url, stderr } = await serveStdin([]);
+    expect(stderr()).toMatch(
+      /warning: pipe not sealed: a stream that is not a file keeps its sidecar under --state-dir/,
+    );
+    expect(await integrityOf(url, "pipe")).toMatchObject({ status: "unsealed", sealing: false });
+    child.kill("SIGTERM");
+    expect((await result).code).toBe(0);
+  });
+
+  it("seals stdin's lines under --state-dir", async () => {
+    const state = await tempDir();
+    const { child, result, url, stderr } = await serveStdin([
+      "--state-dir",
+      state.path,
+      "--seal-every-ms",
+      "50",
+    ]);
+    expect(stderr()).toContain(`sealing pipe from the lines served; sidecars in ${state.path}/seal/`);
+    const lines = makeLines(0, 20, "stdin");
+    child.stdin?.write(`${lines.join("\n")}\n`);
+    await waitFor(async () => (await integrityOf(url, "pipe")).sealedTo === 20, { timeoutMs: 20_000 });
+    const point = await checkpoint(url, "pipe");
+    expect(point.identity).toMatch(/^ring:[0-9a-f]{12}$/);
+    const proof = parseInclusionProof(
+      await (await fetch(`${url}/api/streams/pipe/proof/inclusion?line=7`)).text(),
+    );
+    expect(verifyInclusion(leafHash(Buffer.from(lines[6] as string)), 6, 20, proof.hashes, point.root)).toBe(
+      true,
+    );
+    child.kill("SIGTERM");
+    expect((await result).code).toBe(0);
   });
 });
