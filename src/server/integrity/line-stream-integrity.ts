@@ -11,7 +11,8 @@ import type { IntegrityEvent, IntegrityOptions } from "./sealing.js";
 
 /**
  * Integrity for a stream that is not a file (a ring on stdin, a Redis stream): sealed from its Line objects as
- * the hub's tap sees them (LineSealer: the tree is over the stream's lines), the sidecar kept under the server's
+ * the hub's tap sees them (LineSealer: the tree is over the stream's lines; its leaves are hashed and sealed on the
+ * server's seal worker, SealThread.leafSink), the sidecar kept under the server's
  * state directory (`<stateDir>/seal/<stream>.seal/`), its checkpoints naming the source (`ring:<run>`,
  * `redis:<key>`). A stream whose cursors are not durable (a ring) restarts empty, so each run is a new chain:
  * the previous run's sidecar is moved aside to `<stream>.seal.<run>`. Lines the sealer never saw (a feed gap,
