@@ -59,6 +59,12 @@ export interface StreamBackend {
    * without it cannot have such lines sealed.
    */
   exactBytes?(lines: readonly Line[]): Promise<(Buffer | null)[]>;
+  /**
+   * The source's name in integrity checkpoints (`livetrail-file`), for a backend that is not a file: 1-256
+   * printable ASCII characters without spaces, e.g. `ring:<run id>`, `redis:<stream key>`. Sealed streams whose
+   * cursors are not durable (a ring) start a new chain with each run.
+   */
+  readonly sealIdentity?: string;
 }
 
 /**

@@ -11,6 +11,47 @@ import { DEFAULT_EVERY_LINES, DEFAULT_EVERY_MS, SealError, Sealer, type SealerOp
  * end is not past the sealed offset) are skipped.
  */
 
+/** The leaves of one flush, in stream order: each line's leaf data (its exact bytes), where it starts and ends. */
+export interface LeafBatch {
+  data: Uint8Array[];
+  starts: number[];
+  ends: number[];
+  seqs: number[];
+}
+
+/**
+ * Where a flush's leaves are hashed and sealed: a Sealer in this thread (the default), or the server's seal worker
+ * (server/integrity/seal-thread.ts), so the thread that feeds clients does not hash.
+ */
+export interface LeafSink {
+  seal(batch: LeafBatch, identity: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Seals one batch with `sealer`, one checkpoint: lines another process already sealed (their end is not past the
+ * sealed offset) are skipped; a line that does not start at the sealed offset is a gap (SealError). Returns the
+ * lines added.
+ */
+export async function sealLeafBatch(sealer: Sealer, batch: LeafBatch, identity: string): Promise<number> {
+  return sealer.locked(async () => {
+    for (const [i, data] of batch.data.entries()) {
+      const start = batch.starts[i] as number;
+      const end = batch.ends[i] as number;
+      if (end <= sealer.bytes) continue;
+      if (start !== sealer.bytes) {
+        throw new SealError(
+          `line ${batch.seqs[i]} starts at byte ${start}, but the stream is sealed to byte ${sealer.bytes}: the lines between were not seen`,
+        );
+      }
+      sealer.add(data, end);
+    }
+    const added = sealer.unsealed;
+    if (added > 0) await sealer.checkpoint(identity);
+    return added;
+  });
+}
+
 export interface LineSealerOptions extends SealerOptions {
   key: SealKey;
   /** The stream's sidecar directory. */
@@ -23,6 +64,8 @@ export interface LineSealerOptions extends SealerOptions {
   everyMs?: number;
   /** Sealing problems (a gap, bytes the backend no longer has, I/O): the sealer stops sealing. */
   onError: (error: Error) => void;
+  /** Who hashes and seals the leaves; default a Sealer on `sidecar` in this thread. */
+  sink?: LeafSink;
 }
 
 export class LineSealer {
@@ -33,12 +76,20 @@ export class LineSealer {
   private closed = false;
 
   private constructor(
-    private readonly sealer: Sealer,
+    private readonly sink: LeafSink,
     private readonly options: LineSealerOptions,
   ) {}
 
   static async open(options: LineSealerOptions): Promise<LineSealer> {
-    return new LineSealer(await Sealer.open(options.sidecar, options.key, options), options);
+    if (options.sink !== undefined) return new LineSealer(options.sink, options);
+    const sealer = await Sealer.open(options.sidecar, options.key, options);
+    const sink: LeafSink = {
+      seal: async (batch, identity) => {
+        await sealLeafBatch(sealer, batch, identity);
+      },
+      close: () => sealer.close(),
+    };
+    return new LineSealer(sink, options);
   }
 
   /** Queues lines (synchronous: a hub tap calls it in the feed's pass); sealing happens in the background. */
@@ -61,7 +112,7 @@ export class LineSealer {
     if (this.closed) return;
     await this.flush();
     this.closed = true;
-    await this.sealer.close();
+    await this.sink.close();
   }
 
   private schedule(ms: number): void {
@@ -77,18 +128,13 @@ export class LineSealer {
     if (lines.length === 0 || this.failed) return;
     try {
       const data = await this.leafData(lines);
-      await this.sealer.locked(async () => {
-        for (const [i, line] of lines.entries()) {
-          if (line.end <= this.sealer.bytes) continue;
-          if (line.start !== this.sealer.bytes) {
-            throw new SealError(
-              `line ${line.seq} starts at byte ${line.start}, but the stream is sealed to byte ${this.sealer.bytes}: the lines between were not seen`,
-            );
-          }
-          this.sealer.add(data[i] as Buffer, line.end);
-        }
-        if (this.sealer.unsealed > 0) await this.sealer.checkpoint(this.options.identity);
-      });
+      const batch: LeafBatch = {
+        data,
+        starts: lines.map((l) => l.start),
+        ends: lines.map((l) => l.end),
+        seqs: lines.map((l) => l.seq),
+      };
+      await this.sink.seal(batch, this.options.identity);
     } catch (error) {
       this.failed = true;
       this.options.onError(error instanceof Error ? error : new Error(String(error)));

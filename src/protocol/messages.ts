@@ -60,6 +60,11 @@ export interface IntegrityInfo {
   finding?: string;
   /** Whether this server seals the stream (serve --seal-key). */
   sealing: boolean;
+  /**
+   * Why a stream this server would seal is not (or no longer) sealed: no state directory for a ring's or Redis
+   * stream's sidecar, or lines lost before the sealer saw them (a gap). Absent while sealing goes on.
+   */
+  sealingStopped?: string;
   /** The rotated file's final tree this file's history continues (livetrail-prev), when there is one. */
   prev?: { size: number; root: string };
 }

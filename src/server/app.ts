@@ -89,9 +89,13 @@ export function createServer(input: ServerOptions): LivetrailServer {
     options.onStreamError ??
     ((stream: string, error: Error) =>
       app.log.warn({ stream, err: error }, "stream read problem (still following)"));
-  const integrity = serverIntegrity(options.integrity, (stream, err) =>
-    app.log.warn({ stream, err }, "integrity problem (still serving)"),
+  const integrity = serverIntegrity(
+    options.integrity,
+    (stream, err) => app.log.warn({ stream, err }, "integrity problem (still serving)"),
+    options.stateDir,
   );
+  /** Streams that are not files, sealed from their lines: each one's sealer opens before its hub starts. */
+  const lineSealed: Hub[] = [];
   const hubFor = (name: string, backend: StreamBackend, host: string | undefined, isDefault?: boolean): Hub =>
     new Hub(name, backend, isDefault ?? streams.all().length === 0, {
       windowLines: options.windowLines,
@@ -111,6 +115,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
     const hub = hubFor(spec.name, backend, spec.host);
     streams.add(hub);
     if (spec.backend === undefined) integrity.add(hub, spec.file as string);
+    else if (backend.sealIdentity !== undefined) lineSealed.push(hub);
   }
   /** A stream the source found while the server runs: served from now on (a name already served is ignored). */
   const addDiscovered = (name: string, backend: StreamBackend, host?: string): void => {
@@ -124,7 +129,13 @@ export function createServer(input: ServerOptions): LivetrailServer {
         if (!ctx.closing) setTimeout(start, 1000).unref();
       });
     };
-    start();
+    // Sealed from its first line on: the hub starts once the sealer has opened (or failed to: still served).
+    const sealing = backend.sealIdentity === undefined ? Promise.resolve() : integrity.addLines(hub);
+    sealing
+      .catch((error: Error) => app.log.warn({ stream: name, err: error }, "integrity problem (not sealed)"))
+      .then(() => {
+        if (!ctx.closing && !hub.closed) start();
+      });
   };
   const alerts = alertsFor(
     options,
@@ -204,6 +215,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
         await ready;
         // Tapped before the feeds start, so the rules see the first lines too.
         await alerts?.start(streams.all());
+        for (const hub of lineSealed) await integrity.addLines(hub);
         for (const hub of streams.all()) await hub.start();
         await options.streamSource?.start(addDiscovered);
         await integrity.start();

@@ -1,7 +1,7 @@
 import type { Registry } from "prom-client";
 import type { ServerAlerts } from "./alerts-wiring.js";
 import type { Connections, Transport } from "./connections.js";
-import type { ServerIntegrity, StreamIntegrity } from "./integrity/sealing.js";
+import type { SealedStream, ServerIntegrity } from "./integrity/sealing.js";
 import type { Streams } from "./streams.js";
 
 type PromClient = typeof import("prom-client");
@@ -31,7 +31,7 @@ export function lazyMetrics(
 
 /** Per sealed stream: lines sealed and verified, the newest checkpoint's time, and 1 while it is tampered. */
 function integrityMetrics(client: PromClient, register: Registry, integrity: ServerIntegrity): void {
-  const each = (name: string, help: string, read: (s: StreamIntegrity) => number) =>
+  const each = (name: string, help: string, read: (s: SealedStream) => number) =>
     new client.Gauge({
       name,
       help,

@@ -26,8 +26,10 @@ import {
   afterPosition,
   cursorAfterRecord,
   cursorBeforeRecord,
+  decodeAll,
   gapReason,
   linesBetween,
+  type RawEntries,
   StreamRecords,
   startOf,
   toLine,
@@ -67,12 +69,14 @@ export class RedisBackend implements AppendableBackend {
   readonly key: string;
   readonly records: StreamRecords;
   private readonly maxLineBytes: number;
+  readonly sealIdentity: string;
 
   constructor(
     readonly name: string,
     private readonly options: RedisBackendOptions,
   ) {
     this.key = streamKey(name);
+    this.sealIdentity = `redis:${this.key}`;
     this.records = new StreamRecords(options.client, this.key, true);
     this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   }
@@ -244,6 +248,24 @@ export class RedisBackend implements AppendableBackend {
       throw new SourceUnavailableError(`Redis is not reachable (connection ${this.options.client.status})`);
     }
     return appendLines(this.options.client, this.name, texts, this.options.hostLabel ?? "livetrail-server");
+  }
+
+  /**
+   * The bytes the stream holds for each line, start to end (the entry's `l` and the newline its position counts),
+   * for the sealer when a line's text is not them (invalid UTF-8, cut by this server's maxLineBytes). Null for a
+   * line whose entry is gone (trimmed) or holds another length. One XRANGE per line, in one pipeline.
+   */
+  async exactBytes(lines: readonly Line[]): Promise<(Buffer | null)[]> {
+    if (lines.length === 0) return [];
+    const pipeline = this.options.client.pipeline();
+    for (const line of lines) pipeline.xrangeBuffer(this.key, entryId(line.end), entryId(line.end));
+    const replies = (await pipeline.exec()) ?? [];
+    return lines.map((line, i) => {
+      const [error, raw] = replies[i] ?? [new Error("no reply"), null];
+      const record = error === null ? decodeAll(raw as RawEntries)[0] : undefined;
+      if (record?.kind !== "line" || record.bytes.length + 1 !== line.end - line.start) return null;
+      return Buffer.concat([record.bytes, NEWLINE]);
+    });
   }
 
   search(query: SearchQuery): Promise<SearchOutcome> {

@@ -41,6 +41,8 @@ export class RingBackend implements StreamBackend {
   readonly cursors: CursorScheme = { durable: false };
   private readonly run = randomBytes(6).toString("hex");
   private readonly prefix = ringPrefix(this.run);
+  /** This run's lines are a history of their own: a restarted ring is sealed as a new chain. */
+  readonly sealIdentity = `ring:${this.run}`;
   private readonly splitter: LineSplitter;
   private lines: Line[] = [];
   /** Index of the oldest kept line in `lines`. */

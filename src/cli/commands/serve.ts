@@ -133,8 +133,11 @@ SECURITY
   --max-* flags. Write tokens enable POST /api/streams/NAME/entries. See docs/security.md and docs/deploy.md.
 
 INTEGRITY
-  --seal-key KEY (from livetrail keygen) seals every file stream as it is served: a signed checkpoint every
-  --seal-every-lines lines or --seal-every-ms after the first unsealed line. Without it, a file that has a
+  --seal-key KEY (from livetrail keygen) seals every stream as it is served: a signed checkpoint every
+  --seal-every-lines lines or --seal-every-ms after the first unsealed line. A file's sidecar is FILE.seal/;
+  a stdin stream's (NAME=-) or a Redis stream's is DIR/seal/NAME.seal/ under --state-dir DIR, so without
+  --state-dir those are not sealed (said at start). Their checkpoints name the source (ring:<run id>, a new
+  chain each run; redis:<key>); lines lost before the sealer saw them (a gap) stop that stream's sealing. Without it, a file that has a
   sidecar (FILE.seal/) is still served and checked (--log-key PUB to check its signatures too). The dashboard
   shows each stream as sealed and verified to line N, tampered (with what changed) or unsealed, and raises an
   alarm when the history it saw before is rolled back. See docs/integrity.md.
@@ -273,6 +276,17 @@ export function registerServe(program: Command): void {
           process.stderr.write(
             `livetrail: warning: listening on ${server.options.host} without authentication: anyone who can ` +
               "reach this port can read these logs\n",
+          );
+        }
+        const lineStreams =
+          redisLabel !== null
+            ? ["the Redis streams"]
+            : options.streams.filter((s) => s.backend).map((s) => s.name);
+        if (options.integrity?.sealKey !== undefined && lineStreams.length > 0) {
+          process.stderr.write(
+            options.stateDir === undefined
+              ? `livetrail: warning: ${lineStreams.join(", ")} not sealed: a stream that is not a file keeps its sidecar under --state-dir (or "stateDir"), and none is given\n`
+              : `livetrail: sealing ${lineStreams.join(", ")} from the lines served; sidecars in ${options.stateDir}/seal/\n`,
           );
         }
         const list =

@@ -1,4 +1,5 @@
 import { Worker } from "node:worker_threads";
+import type { LeafBatch, LeafSink } from "../../integrity/line-sealer.js";
 import type { NoteVerifier } from "../../integrity/note.js";
 import type { SealKey } from "../../integrity/seal-key.js";
 
@@ -28,7 +29,11 @@ export interface SealWorkerInit {
 
 export type SealJob =
   | { op: "seal"; path: string; everyLines: number }
-  | { op: "verify"; path: string; sidecar: string };
+  | { op: "verify"; path: string; sidecar: string }
+  /** A ring's or Redis stream's leaves (LineSealer's sink): hashed and sealed into `sidecar`, one checkpoint. */
+  | { op: "seal-lines"; sidecar: string; identity: string; batch: LeafBatch }
+  /** That stream is done: its sidecar's Sealer in the worker is synced and closed. */
+  | { op: "close-lines"; sidecar: string };
 
 /** A seal round's outcome: the lines it sealed. */
 export interface SealOutcome {
@@ -71,6 +76,18 @@ export class SealThread {
 
   verify(path: string, sidecar: string): Promise<VerifyOutcome> {
     return this.run({ op: "verify", path, sidecar }) as Promise<VerifyOutcome>;
+  }
+
+  /** A LineSealer sink that hashes and seals on this worker, into `sidecar` (its Sealer lives in the worker). */
+  leafSink(sidecar: string): LeafSink {
+    return {
+      seal: async (batch, identity) => {
+        await this.run({ op: "seal-lines", sidecar, identity, batch });
+      },
+      close: async () => {
+        await this.run({ op: "close-lines", sidecar });
+      },
+    };
   }
 
   /** Ends the worker (after the callers' jobs: they await theirs before closing). */

@@ -2,9 +2,11 @@ import { readlinkSync } from "node:fs";
 import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import { verifyIntegrity } from "../../integrity/file-verify.js";
+import { sealLeafBatch } from "../../integrity/line-sealer.js";
 import { parseVerifierKey } from "../../integrity/note.js";
 import { sealFile } from "../../integrity/seal-file.js";
 import { sealKeyFromString } from "../../integrity/seal-key.js";
+import { Sealer } from "../../integrity/sealer.js";
 import type { SealJob, SealOutcome, SealWorkerInit, SealWorkerReply, VerifyOutcome } from "./seal-thread.js";
 
 /**
@@ -26,7 +28,26 @@ try {
 const key = init.signerKey === null ? null : sealKeyFromString(init.signerKey);
 const logKey = init.logKey === null ? null : parseVerifierKey(init.logKey);
 
+/** The Sealers of the streams sealed from their lines, by sidecar (opened on their first batch). */
+const lineSealers = new Map<string, Promise<Sealer>>();
+
 async function run(job: SealJob): Promise<SealOutcome | VerifyOutcome> {
+  if (job.op === "seal-lines") {
+    if (key === null) throw new Error("sealing needs a seal key");
+    let sealer = lineSealers.get(job.sidecar);
+    if (sealer === undefined) {
+      sealer = Sealer.open(job.sidecar, key);
+      lineSealers.set(job.sidecar, sealer);
+      sealer.catch(() => lineSealers.delete(job.sidecar));
+    }
+    return { added: await sealLeafBatch(await sealer, job.batch, job.identity) };
+  }
+  if (job.op === "close-lines") {
+    const sealer = lineSealers.get(job.sidecar);
+    lineSealers.delete(job.sidecar);
+    await (await sealer?.catch(() => null))?.close();
+    return { added: 0 };
+  }
   if (job.op === "seal") {
     if (key === null) throw new Error("sealing needs a seal key");
     const { added } = await sealFile(job.path, key, { everyLines: job.everyLines });

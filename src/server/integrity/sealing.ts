@@ -10,6 +10,7 @@ import type { IntegrityInfo } from "../../protocol/messages.js";
 import type { FeedTap, Hub } from "../hub.js";
 import type { IntegrityServerOptions } from "../options.js";
 import { Cosignatures } from "./cosignatures.js";
+import { LineStreamIntegrity } from "./line-stream-integrity.js";
 import { SealThread } from "./seal-thread.js";
 import { SealedLog } from "./sealed-log.js";
 
@@ -50,6 +51,9 @@ export interface IntegrityEvent {
 }
 
 export type IntegrityListener = (event: IntegrityEvent) => void;
+
+/** A sealed stream as the routes, `hello` and /metrics see it: a file's, or a ring's or Redis stream's. */
+export type SealedStream = StreamIntegrity | LineStreamIntegrity;
 
 export class StreamIntegrity {
   readonly log: SealedLog;
@@ -268,7 +272,7 @@ export class StreamIntegrity {
 
 /** Every stream's integrity, and the listeners of its changes (WebSocket sessions, options.onIntegrity). */
 export class ServerIntegrity {
-  private readonly streams = new Map<string, StreamIntegrity>();
+  private readonly streams = new Map<string, SealedStream>();
   private readonly listeners = new Set<IntegrityListener>();
   /** One seal worker for every stream (docs/integrity.md, "Serving and API": why not one per stream). */
   private readonly thread: SealThread;
@@ -276,6 +280,8 @@ export class ServerIntegrity {
   constructor(
     readonly options: IntegrityOptions,
     private readonly report: (stream: string, error: Error) => void,
+    /** Where sidecars of streams that are not files live (`<stateDir>/seal/`); null: they are not sealed. */
+    private readonly stateDir: string | null = null,
   ) {
     this.thread = new SealThread(options.sealKey, options.logKeys[0] ?? null);
   }
@@ -297,11 +303,33 @@ export class ServerIntegrity {
     );
   }
 
-  get(stream: string): StreamIntegrity | undefined {
+  /**
+   * Adds integrity to a stream that is not a file (a ring, a Redis stream), sealed from its lines with a seal key
+   * (docs/integrity.md, "Sealing streams that are not files"); nothing without one. Returns the promise of its
+   * start: the hub must start after it, so the sealer sees the first lines.
+   */
+  addLines(hub: Hub): Promise<void> {
+    if (this.options.sealKey === null) return Promise.resolve();
+    const sidecar = this.stateDir === null ? null : join(this.stateDir, "seal", `${hub.name}.seal`);
+    const stream = new LineStreamIntegrity(
+      hub,
+      sidecar,
+      this.options,
+      this.thread,
+      (event) => {
+        for (const listener of this.listeners) listener(event);
+      },
+      (error) => this.report(hub.name, error),
+    );
+    this.streams.set(hub.name, stream);
+    return stream.start();
+  }
+
+  get(stream: string): SealedStream | undefined {
     return this.streams.get(stream);
   }
 
-  all(): StreamIntegrity[] {
+  all(): SealedStream[] {
     return [...this.streams.values()];
   }
 
@@ -330,6 +358,7 @@ export class ServerIntegrity {
 export function serverIntegrity(
   input: IntegrityServerOptions | undefined,
   report: (stream: string, error: Error) => void,
+  stateDir: string | null = null,
 ): ServerIntegrity {
   const sealKey = input?.sealKey ?? null;
   const options: IntegrityOptions = {
@@ -349,7 +378,7 @@ export function serverIntegrity(
       );
     }
   }
-  const integrity = new ServerIntegrity(options, report);
+  const integrity = new ServerIntegrity(options, report, stateDir);
   const onIntegrity = input?.onIntegrity;
   if (onIntegrity !== undefined) integrity.on(onIntegrity);
   return integrity;

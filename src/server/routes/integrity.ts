@@ -3,7 +3,7 @@ import { BundleError, MAX_BUNDLE_LINES, makeBundle } from "../../integrity/bundl
 import type { ServerContext } from "../context.js";
 import { CosignatureError } from "../integrity/cosignatures.js";
 import { ProofRangeError } from "../integrity/sealed-log.js";
-import type { StreamIntegrity } from "../integrity/sealing.js";
+import type { SealedStream } from "../integrity/sealing.js";
 import { sendError } from "./http-errors.js";
 
 interface StreamParams {
@@ -21,7 +21,7 @@ const TEXT = "text/plain; charset=utf-8";
  * and cosignatures from witnesses. Behind the same authentication as the rest of /api.
  */
 export function registerIntegrityRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const sealedOf = async (name: string, reply: FastifyReply): Promise<StreamIntegrity | undefined> => {
+  const sealedOf = async (name: string, reply: FastifyReply): Promise<SealedStream | undefined> => {
     if (ctx.streams.get(name) === undefined) {
       sendError(reply, "unknown_stream", `no stream named "${name}"`);
       return undefined;
@@ -126,6 +126,13 @@ export function registerIntegrityRoutes(app: FastifyInstance, ctx: ServerContext
       }
       if (to - from + 1 > MAX_BUNDLE_LINES) {
         return sendError(reply, "bad_proof_range", `at most ${MAX_BUNDLE_LINES} lines a bundle`);
+      }
+      if (integrity.path === null) {
+        return sendError(
+          reply,
+          "not_sealed",
+          `stream "${integrity.name}" is not a sealed file: bundles need its file`,
+        );
       }
       try {
         const bundle = await makeBundle(integrity.path, { from, to }, integrity.log.dir);
