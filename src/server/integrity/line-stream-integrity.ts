@@ -91,6 +91,11 @@ export class LineStreamIntegrity {
     }
     await mkdir(join(this.sidecar, ".."), { recursive: true, mode: 0o700 });
     if (!this.hub.backend.cursors.durable) await this.archivePreviousRun(this.sidecar);
+    // A stream whose cursors do not outlive a run (a ring) starts a new tree each run: its own origin, so a
+    // witness holding the last run's checkpoint sees another log, not a history that shrank.
+    const origin = this.hub.backend.cursors.durable
+      ? undefined
+      : `livetrail/${key.signer.name}/${this.hub.name}/${this.identity.replace(/^[a-z]+:/, "")}`;
     this.sealer = await LineSealer.open({
       key,
       sidecar: this.sidecar,
@@ -98,7 +103,7 @@ export class LineStreamIntegrity {
       everyLines: this.options.everyLines,
       everyMs: this.options.everyMs,
       onError: (error) => this.stop(error.message),
-      sink: this.thread.leafSink(this.sidecar),
+      sink: this.thread.leafSink(this.sidecar, origin),
       ...(this.hub.backend.exactBytes === undefined
         ? {}
         : { exactBytes: (lines) => this.hub.backend.exactBytes?.(lines) ?? Promise.resolve([]) }),

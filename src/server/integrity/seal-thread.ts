@@ -31,7 +31,7 @@ export type SealJob =
   | { op: "seal"; path: string; everyLines: number }
   | { op: "verify"; path: string; sidecar: string }
   /** A ring's or Redis stream's leaves (LineSealer's sink): hashed and sealed into `sidecar`, one checkpoint. */
-  | { op: "seal-lines"; sidecar: string; identity: string; batch: LeafBatch }
+  | { op: "seal-lines"; sidecar: string; identity: string; batch: LeafBatch; origin?: string }
   /** That stream is done: its sidecar's Sealer in the worker is synced and closed. */
   | { op: "close-lines"; sidecar: string };
 
@@ -79,10 +79,17 @@ export class SealThread {
   }
 
   /** A LineSealer sink that hashes and seals on this worker, into `sidecar` (its Sealer lives in the worker). */
-  leafSink(sidecar: string): LeafSink {
+  /** `origin`: the checkpoints' origin if the sidecar is new (default: the sealer's, from the key and name). */
+  leafSink(sidecar: string, origin?: string): LeafSink {
     return {
       seal: async (batch, identity) => {
-        await this.run({ op: "seal-lines", sidecar, identity, batch });
+        await this.run({
+          op: "seal-lines",
+          sidecar,
+          identity,
+          batch,
+          ...(origin === undefined ? {} : { origin }),
+        });
       },
       close: async () => {
         await this.run({ op: "close-lines", sidecar });

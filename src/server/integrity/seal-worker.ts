@@ -36,7 +36,7 @@ async function run(job: SealJob): Promise<SealOutcome | VerifyOutcome> {
     if (key === null) throw new Error("sealing needs a seal key");
     let sealer = lineSealers.get(job.sidecar);
     if (sealer === undefined) {
-      sealer = Sealer.open(job.sidecar, key);
+      sealer = Sealer.open(job.sidecar, key, job.origin === undefined ? {} : { origin: job.origin });
       lineSealers.set(job.sidecar, sealer);
       sealer.catch(() => lineSealers.delete(job.sidecar));
     }

@@ -107,6 +107,7 @@ describe("sealing a stdin ring stream", () => {
     const dir = await tempDir();
     const key = newKey();
     const runs: string[] = [];
+    const origins: string[] = [];
     for (const tag of ["a", "b"]) {
       const ring = new RingBackend("pipe", { maxLines: 1000, maxBytes: 1024 * 1024 });
       const srv = await startServer([{ name: "pipe", backend: ring }], {
@@ -115,14 +116,19 @@ describe("sealing a stdin ring stream", () => {
       });
       ring.write(Buffer.from(`${makeLines(0, 120, tag).join("\n")}\n`));
       await waitFor(async () => (await integrityOf(srv.url, "pipe")).sealedTo === 120, { timeoutMs: 10_000 });
-      expect((await checkpoint(srv.url, "pipe")).identity).toBe(ring.sealIdentity);
+      const point = await checkpoint(srv.url, "pipe");
+      expect(point.identity).toBe(ring.sealIdentity);
       runs.push(ring.sealIdentity.slice("ring:".length));
+      origins.push(point.origin);
       await srv.close();
     }
     const names = (await readdir(`${dir.path}/seal`)).sort();
     expect(names).toContain("pipe.seal");
     expect(names.filter((n) => n !== "pipe.seal")).toHaveLength(1);
     expect(runs).toContain((names.find((n) => n !== "pipe.seal") as string).slice("pipe.seal.".length));
+    // Each run is its own log to a witness (the dashboard compares checkpoints of one origin only).
+    expect(origins[0]).not.toBe(origins[1]);
+    expect(origins[1]).toBe(`livetrail/${key.signer.name}/pipe/${runs[1]}`);
   });
 
   it("stops sealing at lines it never saw (trimmed before the feed) and says why", async () => {
