@@ -23,7 +23,10 @@ const collect = (value: string, previous: string[] | undefined): string[] => [..
 export function addIntegrityFlags(command: Command): Command {
   return command
     .optionsGroup("Integrity (docs/integrity.md):")
-    .option("--seal-key <file>", "seal every file stream with this signer key (livetrail keygen)")
+    .option(
+      "--seal-key <file>",
+      "seal every stream with this signer key (livetrail keygen; non-file streams need --state-dir)",
+    )
     .option(
       "--log-key <pub>",
       "the log's verifier key (file or key) to check checkpoints with (repeatable)",
