@@ -312,7 +312,10 @@ describe("dashboard in a real browser", () => {
 
     await page.click('#tabs [data-stream="deploys"]');
     await waitFor(async () => (await page.inputValue("#search")) === "beta");
-    expect((await visibleRowTexts(page))[0]).toContain("deploy beta");
+    // The filter box is restored before the tab's rows are drawn (the next frame): wait for the rows too.
+    await waitFor(async () => (await visibleRowTexts(page))[0]?.includes("deploy beta") === true, {
+      message: "the deploys tab's filtered row",
+    });
   });
 
   it("answers the keyboard: / focuses the filter, Esc clears it, End jumps to the newest line", async () => {
