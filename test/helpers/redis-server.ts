@@ -1,8 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 
 /**
  * A real `redis-server` (Debian's package; `scripts/test-all.sh` installs it) on a free loopback port with its
@@ -132,5 +133,78 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
     if (options.port !== undefined || attempt >= 3) {
       throw new Error(`redis-server did not answer on port ${port}: ${stderr.trim() || "no output"}`);
     }
+  }
+}
+
+/** A real `redis-server --sentinel`, stopped by its PID. */
+export interface RedisSentinel {
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A Sentinel watching the primary on `primaryPort` under the name "main", quick to fail over (down after
+ * 500 ms), its config and state in `dir`.
+ */
+export async function startSentinel(dir: string, primaryPort: number): Promise<RedisSentinel> {
+  const port = await freePort();
+  const conf = `${dir}/sentinel.conf`;
+  await writeFile(
+    conf,
+    [
+      `port ${port}`,
+      "bind 127.0.0.1",
+      `dir ${dir}`,
+      `sentinel monitor main 127.0.0.1 ${primaryPort} 1`,
+      "sentinel down-after-milliseconds main 500",
+      "sentinel failover-timeout main 3000",
+      "",
+    ].join("\n"),
+  );
+  const child = spawn("redis-server", [conf, "--sentinel"], { stdio: "ignore" });
+  const stop = async (): Promise<void> => {
+    child.kill("SIGTERM");
+    await exited(child);
+  };
+  const deadline = Date.now() + 10_000;
+  while (!(await answers(port))) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      await stop();
+      throw new Error(`redis-server --sentinel did not answer on port ${port}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return { port, stop };
+}
+
+/**
+ * `count` primaries with `--cluster-enabled yes`, their slots assigned by `redis-cli --cluster create`; resolves
+ * once CLUSTER INFO says `cluster_state:ok` on every node. The caller stops each server.
+ */
+export async function startCluster(count = 3): Promise<RedisServer[]> {
+  const servers: RedisServer[] = [];
+  try {
+    for (let i = 0; i < count; i++) servers.push(await startRedis({ args: ["--cluster-enabled", "yes"] }));
+    await promisify(execFile)("redis-cli", [
+      "--cluster",
+      "create",
+      ...servers.map((s) => `127.0.0.1:${s.port}`),
+      "--cluster-yes",
+    ]);
+    const deadline = Date.now() + 20_000;
+    for (const server of servers) {
+      while (
+        !/cluster_state:ok/.test(
+          (await promisify(execFile)("redis-cli", ["-p", String(server.port), "CLUSTER", "INFO"])).stdout,
+        )
+      ) {
+        if (Date.now() > deadline) throw new Error(`the cluster did not come up (node ${server.port})`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    return servers;
+  } catch (error) {
+    for (const server of servers) await server.stop();
+    throw error;
   }
 }

@@ -1,10 +1,8 @@
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { Cluster } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { decodeEntry, REGISTRY_KEY, type StreamRecord, streamKey } from "../../src/backend/redis/entry.js";
 import { killStrays } from "../cli/run-cli.js";
-import { type RedisServer, startRedis } from "../helpers/redis-server.js";
+import { type RedisServer, startCluster } from "../helpers/redis-server.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
 import { problemWithLines, startAgent, writeLines } from "./ship-harness.js";
@@ -24,19 +22,10 @@ async function readAll(cluster: Cluster, name: string): Promise<StreamRecord[]> 
 describe("livetrail ship to a Redis Cluster", () => {
   // About 10 s here: three primaries on loopback (no replicas), slots assigned by redis-cli, stopped by PID.
   it("ships two logs to a 3-primary cluster: each stream in its own slot, every line once, in order", async () => {
-    for (let i = 0; i < 3; i++) servers.push(await startRedis({ args: ["--cluster-enabled", "yes"] }));
-    await promisify(execFile)("redis-cli", [
-      "--cluster",
-      "create",
-      ...servers.map((s) => `127.0.0.1:${s.port}`),
-      "--cluster-yes",
-    ]);
+    servers.push(...(await startCluster(3)));
     const seed = servers[0] as RedisServer;
     const cluster = new Cluster([{ host: "127.0.0.1", port: seed.port }]);
     try {
-      await waitFor(async () => /cluster_state:ok/.test(await cluster.cluster("INFO")), {
-        timeoutMs: 20_000,
-      });
       const dir = await tempDir();
       const names = ["audit", "payments"];
       for (const name of names) await writeLines(dir.file(`${name}.log`), 1, 20_000);

@@ -1,5 +1,3 @@
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { Cluster } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { REGISTRY_KEY, streamKey } from "../../../src/backend/redis/entry.js";
@@ -7,7 +5,7 @@ import { RedisStreams } from "../../../src/backend/redis/redis-streams.js";
 import type { LinesPage } from "../../../src/protocol/messages.js";
 import { CLI, finished, killStrays, runCli, start } from "../../cli/run-cli.js";
 import { useClosers } from "../../helpers/closer.js";
-import { type RedisServer, startRedis } from "../../helpers/redis-server.js";
+import { type RedisServer, startCluster } from "../../helpers/redis-server.js";
 import { useTempDirs } from "../../helpers/temp-dir.js";
 import { waitFor } from "../../helpers/wait-for.js";
 import { startServer, TestClient } from "../../server/harness.js";
@@ -48,19 +46,10 @@ describe("serve --redis --cluster", () => {
 
   // About 10 s here: three primaries on loopback (no replicas), slots assigned by redis-cli, stopped by PID.
   it("two streams on different shards, shipped by the agent: a WebSocket client gets every line once, in order; history and an HTTP append work", async () => {
-    for (let i = 0; i < 3; i++) servers.push(await startRedis({ args: ["--cluster-enabled", "yes"] }));
-    await promisify(execFile)("redis-cli", [
-      "--cluster",
-      "create",
-      ...servers.map((s) => `127.0.0.1:${s.port}`),
-      "--cluster-yes",
-    ]);
+    servers.push(...(await startCluster(3)));
     const seed = servers[0] as RedisServer;
     const cluster = new Cluster([{ host: "127.0.0.1", port: seed.port }]);
     try {
-      await waitFor(async () => /cluster_state:ok/.test(await cluster.cluster("INFO")), {
-        timeoutMs: 20_000,
-      });
       // Two names whose streams live on different primaries, so both the feed and the commands cross shards.
       const owners = new Map<number, string>();
       for (const name of ["audit", "payments", "billing", "orders", "auth", "mail"]) {

@@ -1,11 +1,13 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { writeFile } from "node:fs/promises";
-import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { RedisStreams } from "../../../src/backend/redis/redis-streams.js";
 import { killStrays } from "../../cli/run-cli.js";
 import { useClosers } from "../../helpers/closer.js";
-import { freePort, type RedisServer, startRedis } from "../../helpers/redis-server.js";
+import {
+  type RedisSentinel,
+  type RedisServer,
+  startRedis,
+  startSentinel,
+} from "../../helpers/redis-server.js";
 import { useTempDirs } from "../../helpers/temp-dir.js";
 import { waitFor } from "../../helpers/wait-for.js";
 import { startServer, TestClient } from "../../server/harness.js";
@@ -15,50 +17,11 @@ killStrays();
 const track = useClosers();
 const tempDir = useTempDirs("livetrail-serve-sentinel-");
 const servers: RedisServer[] = [];
-const sentinels: ChildProcess[] = [];
+const sentinels: RedisSentinel[] = [];
 afterEach(async () => {
-  for (const child of sentinels.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
-      await exited;
-    }
-  }
+  for (const sentinel of sentinels.splice(0)) await sentinel.stop();
   for (const server of servers.splice(0)) await server.stop();
 });
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
-
-/** A real `redis-server --sentinel` watching `primaryPort` as "main", quick to fail over; stopped by its PID. */
-async function startSentinel(dir: string, primaryPort: number): Promise<number> {
-  const port = await freePort();
-  const conf = `${dir}/sentinel.conf`;
-  await writeFile(
-    conf,
-    [
-      `port ${port}`,
-      "bind 127.0.0.1",
-      `dir ${dir}`,
-      `sentinel monitor main 127.0.0.1 ${primaryPort} 1`,
-      "sentinel down-after-milliseconds main 500",
-      "sentinel failover-timeout main 3000",
-      "",
-    ].join("\n"),
-  );
-  const child = spawn("redis-server", [conf, "--sentinel"], { stdio: "ignore" });
-  sentinels.push(child);
-  await waitFor(() => listening(port), { timeoutMs: 10_000, message: "the sentinel to listen" });
-  return port;
-}
 
 const lines = (from: number, to: number): string[] =>
   Array.from({ length: to - from + 1 }, (_, i) => lineOf(from + i));
@@ -75,8 +38,9 @@ describe("serve --redis --sentinel", () => {
     servers.push(primary);
     const replica = await startRedis({ aof: true, args: ["--replicaof", "127.0.0.1", String(primary.port)] });
     servers.push(replica);
-    const sentinelPort = await startSentinel(dir.path, primary.port);
-    const sentinelUrl = `redis://127.0.0.1:${sentinelPort}`;
+    const watcher = await startSentinel(dir.path, primary.port);
+    sentinels.push(watcher);
+    const sentinelUrl = `redis://127.0.0.1:${watcher.port}`;
     const sentinel = client(sentinelUrl);
     const onPrimary = client(primary.url);
     const onReplica = client(replica.url);
