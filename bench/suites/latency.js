@@ -18,6 +18,33 @@ export function latencyLoad(ctx) {
   return { count: ctx.quick ? 60 : 200, intervalMs: 50 };
 }
 
+/**
+ * One paced run at one connected-to server: the client is primed, then `count` lines are written one every
+ * `intervalMs` to `file`; resolves with write-to-receipt p50/p99/max and the correctness counts (`rec`), and the gaps the client was told of.
+ * @param {ClientPool} pool a pool of one client, disconnected by the caller
+ * @param {{ system: string, target: any, file: string, count: number, intervalMs: number, what: string }} o
+ */
+export async function pacedLatency(pool, o) {
+  const c = await pool.connect(o.system, o.target, 1);
+  if (c.failed) throw new Error(`${o.what}: could not connect: ${c.errorSamples.join("; ")}`);
+  let primer = -1;
+  await pool.primeAll(() => appendFileSync(o.file, makeLine(primer--)));
+  await pool.track(0, o.count, { verify: true });
+  const done = pool.allDone(o.count * o.intervalMs + 10_000).catch(() => 0);
+  await writePaced(o.file, { count: o.count, intervalMs: o.intervalMs });
+  await done;
+  const r = await pool.report();
+  const rec = {
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    max: r.latency.max,
+    lost: r.lost,
+    dup: r.dup,
+    mangled: r.mangled,
+  };
+  return { rec, gaps: r.gaps };
+}
+
 /** @param {import("../lib/context.js").Context} ctx */
 export async function latency(ctx) {
   const { count, intervalMs } = latencyLoad(ctx);
@@ -42,29 +69,20 @@ export async function latency(ctx) {
           poll: v.poll,
         });
         try {
-          const c = await pool.connect(v.system, server.target, 1);
-          if (c.failed) throw new Error(`${v.key}: could not connect: ${c.errorSamples.join("; ")}`);
-          let primer = -1;
-          await pool.primeAll(() => appendFileSync(file, makeLine(primer--)));
-          await pool.track(0, count, { verify: true });
-          const done = pool.allDone(count * intervalMs + 10_000).catch(() => 0);
-          await writePaced(file, { count, intervalMs });
-          await done;
-          const r = await pool.report();
-          const rec = {
-            p50: r.latency.p50,
-            p99: r.latency.p99,
-            max: r.latency.max,
-            lost: r.lost,
-            dup: r.dup,
-            mangled: r.mangled,
-          };
+          const { rec } = await pacedLatency(pool, {
+            system: v.system,
+            target: server.target,
+            file,
+            count,
+            intervalMs,
+            what: v.key,
+          });
           records[v.key]?.push(rec);
           ctx.log(
-            `  latency ${v.key} run ${run + 1}: p50 ${fmt(rec.p50)} p99 ${fmt(rec.p99)} max ${fmt(rec.max)} ms, lost ${r.lost} dup ${r.dup}`,
+            `  latency ${v.key} run ${run + 1}: p50 ${fmt(rec.p50)} p99 ${fmt(rec.p99)} max ${fmt(rec.max)} ms, lost ${rec.lost} dup ${rec.dup}`,
           );
-          if (v.system === "livetrail" && (r.lost || r.dup || r.mangled)) {
-            ctx.fail(`latency ${v.key}: lost ${r.lost}, duplicated ${r.dup}, mangled ${r.mangled}`);
+          if (v.system === "livetrail" && (rec.lost || rec.dup || rec.mangled)) {
+            ctx.fail(`latency ${v.key}: lost ${rec.lost}, duplicated ${rec.dup}, mangled ${rec.mangled}`);
           }
         } finally {
           await pool.disconnectAll();

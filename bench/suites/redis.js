@@ -12,12 +12,12 @@
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ClientPool } from "../lib/client-pool.js";
-import { buildBurst, LINE_BYTES, makeLine, writePaced } from "../lib/lines.js";
+import { buildBurst, LINE_BYTES, makeLine } from "../lib/lines.js";
 import { nowMs, sleep, startSampler, treeStat } from "../lib/proc.js";
 import { dropStream, measureShipping, redisVersion, startAgent, startRedis } from "../lib/redis.js";
 import { summarizeRecords } from "../lib/stats.js";
 import { livetrail } from "../lib/systems/livetrail.js";
-import { latencyLoad } from "./latency.js";
+import { latencyLoad, pacedLatency } from "./latency.js";
 
 /** @typedef {import("../lib/context.js").Context} Context */
 /** @typedef {import("../lib/redis.js").RedisServer} RedisServer */
@@ -123,29 +123,20 @@ async function latencyRun(ctx, server, pool, { via, run, count, intervalMs }) {
     serve = await livetrail.start(
       via === "redis" ? { file, redis: { url: server.url, stream: name } } : { file },
     );
-    const c = await pool.connect("livetrail", serve.target, 1);
-    if (c.failed) throw new Error(`latency via ${via}: could not connect: ${c.errorSamples.join("; ")}`);
-    let primer = -1;
-    await pool.primeAll(() => appendFileSync(file, makeLine(primer--)));
-    await pool.track(0, count, { verify: true });
-    const done = pool.allDone(count * intervalMs + 10_000).catch(() => 0);
-    await writePaced(file, { count, intervalMs });
-    await done;
-    const r = await pool.report();
-    const rec = {
-      p50: r.latency.p50,
-      p99: r.latency.p99,
-      max: r.latency.max,
-      lost: r.lost,
-      dup: r.dup,
-      mangled: r.mangled,
-    };
+    const { rec, gaps } = await pacedLatency(pool, {
+      system: "livetrail",
+      target: serve.target,
+      file,
+      count,
+      intervalMs,
+      what: `latency via ${via}`,
+    });
     ctx.log(
-      `  redis latency via ${via} run ${run + 1}: p50 ${rec.p50.toFixed(2)} p99 ${rec.p99.toFixed(2)} max ${rec.max.toFixed(2)} ms, lost ${r.lost} dup ${r.dup}`,
+      `  redis latency via ${via} run ${run + 1}: p50 ${rec.p50.toFixed(2)} p99 ${rec.p99.toFixed(2)} max ${rec.max.toFixed(2)} ms, lost ${rec.lost} dup ${rec.dup}`,
     );
-    if (r.lost || r.dup || r.mangled || r.gaps)
+    if (rec.lost || rec.dup || rec.mangled || gaps)
       ctx.fail(
-        `redis latency via ${via}: lost ${r.lost}, duplicated ${r.dup}, mangled ${r.mangled}, gaps ${r.gaps}`,
+        `redis latency via ${via}: lost ${rec.lost}, duplicated ${rec.dup}, mangled ${rec.mangled}, gaps ${gaps}`,
       );
     return rec;
   } finally {
