@@ -23,6 +23,10 @@ export interface Line {
    * `end` is then the file's last byte + 1 and there is no terminator.
    */
   unterminated?: true;
+  /** Set by sources that tell a process's output streams apart (containers, commands): the line came on stderr. */
+  channel?: "stderr";
+  /** The source's own time for the line (ISO-8601), when it records one apart from the text (Docker's `time`). */
+  time?: string;
 }
 
 /** Bytes the line occupies in its source, terminator included (budgets, the `sizes` column of a lines frame). */
@@ -43,6 +47,8 @@ export function startsSource(line: Line): boolean {
 export class FollowedLine implements Line {
   declare truncatedFrom?: number;
   declare unterminated?: true;
+  declare channel?: "stderr";
+  declare time?: string;
   /** cursorPrefix() of the file the line was read from. */
   readonly #prefix: string;
 

@@ -2,7 +2,7 @@ import { cursorTail, prefixOf } from "../core/cursor.js";
 import type { LinesFrame, WireLine } from "./messages.js";
 
 /** A line of a LinesFrame with its own cursor, for clients that keep one per line (the dashboard, tests). */
-export type FrameLine = Omit<WireLine, "ts" | "level">;
+export type FrameLine = Omit<WireLine, "level">;
 
 /**
  * The lines of a frame, each with its cursor: the frame's last cursor with the position moved back by the sizes
@@ -10,7 +10,7 @@ export type FrameLine = Omit<WireLine, "ts" | "level">;
  * the one place outside the backends that knows their envelope (src/core/cursor.ts).
  */
 export function frameLines(frame: LinesFrame): FrameLine[] {
-  const { text, sizes, seq, cursor, trunc } = frame;
+  const { text, sizes, seq, cursor, trunc, err, ts } = frame;
   const n = text.length;
   const out = new Array<FrameLine>(n);
   const prefix = prefixOf(cursor);
@@ -19,8 +19,14 @@ export function frameLines(frame: LinesFrame): FrameLine[] {
     const line: FrameLine = { seq: seq + i, text: text[i] as string, c: prefix + cursorTail(end, seq + i) };
     const cut = trunc?.[i];
     if (cut !== undefined) line.trunc = cut;
+    const time = ts?.[i];
+    if (time !== undefined) line.ts = time;
     out[i] = line;
     end -= sizes[i] as number;
+  }
+  for (const i of err ?? []) {
+    const line = out[i];
+    if (line !== undefined) line.ch = "stderr";
   }
   return out;
 }

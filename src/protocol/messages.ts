@@ -22,6 +22,8 @@ export interface WireLine {
   level?: Exclude<Level, "info">;
   /** Present when the line was cut at the size limit: its real length in bytes. */
   trunc?: number;
+  /** "stderr" when the source tells a process's output streams apart and the line came on stderr. */
+  ch?: "stderr";
 }
 
 export interface StreamInfo {
@@ -165,6 +167,10 @@ export interface LinesFrame {
   sizes: number[];
   /** Lines cut at the size limit, by line index: their real length in bytes. */
   trunc?: Record<number, number>;
+  /** Lines that came on stderr (sources that tell a process's streams apart), by line index. */
+  err?: number[];
+  /** The source's own time of each line that has one apart from its text (Docker's `time`), by line index. */
+  ts?: Record<number, string>;
 }
 
 // ---- HTTP API (JSON bodies) ----

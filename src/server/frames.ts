@@ -25,9 +25,12 @@ export function toWholeWireLine(line: Line): WireLine {
 function wireLine(line: Line, { text, trunc }: { text: string; trunc?: number }): WireLine {
   const { ts, level } = parseEntry(text);
   const wire: WireLine = { seq: line.seq, text, c: line.cursor };
-  if (ts !== undefined) wire.ts = ts;
+  // The source's own time wins over a time guessed from the text.
+  const time = line.time ?? ts;
+  if (time !== undefined) wire.ts = time;
   if (level !== "info") wire.level = level;
   if (trunc !== undefined) wire.trunc = trunc;
+  if (line.channel !== undefined) wire.ch = line.channel;
   return wire;
 }
 
@@ -102,9 +105,17 @@ function linesFrame(stream: string, lines: readonly Line[]): LinesFrame {
   const sizes = new Array<number>(n);
   const trunc: NonNullable<LinesFrame["trunc"]> = {};
   let cut = false;
+  const err: number[] = [];
+  const ts: Record<number, string> = {};
+  let timed = false;
   for (let i = 0; i < n; i++) {
     const line = lines[i] as Line;
     sizes[i] = lineBytes(line);
+    if (line.channel !== undefined) err.push(i);
+    if (line.time !== undefined) {
+      ts[i] = line.time;
+      timed = true;
+    }
     // Most lines are short and whole: no head to cut (and no object per line on the hot path).
     if (line.truncatedFrom === undefined && line.text.length * 3 <= DISPLAY_LINE_BYTES) {
       text[i] = line.text;
@@ -127,6 +138,8 @@ function linesFrame(stream: string, lines: readonly Line[]): LinesFrame {
     sizes,
   };
   if (cut) frame.trunc = trunc;
+  if (err.length > 0) frame.err = err;
+  if (timed) frame.ts = ts;
   return frame;
 }
 
