@@ -5,24 +5,16 @@ import { RedisStreams } from "../backend/redis/redis-streams.js";
 import { CliError } from "./cli-error.js";
 
 /**
- * The streams of `serve --redis URL [--cluster | --sentinel NAME] [NAME]...`: NAMEs are stream names (not files); the source reports Redis
- * outages and refused registry entries on stderr, as the server's other start-up messages.
+ * The streams of `serve --redis URL [--cluster | --sentinel NAME] [NAME]...`: NAMEs are stream names (not files);
+ * the source reports Redis outages and refused registry entries on stderr, as the server's other start-up messages.
  */
 export function redisStreamSource(
   target: RedisTarget,
   names: string[],
   maxLineBytes: number,
 ): { source: StreamSource; label: string } {
+  // The URL itself was checked with the other settings (settings/redis.ts).
   const { url } = target;
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new CliError(`--redis needs a URL like redis://host:6379, got "${url}"`, 2);
-  }
-  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
-    throw new CliError(`--redis needs a redis:// or rediss:// URL, got "${redisLabel(url)}"`, 2);
-  }
   const seen = new Set<string>();
   for (const name of names) {
     const problem = streamNameProblem(name);

@@ -1,66 +1,26 @@
-import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
-import { basename, dirname, resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { RingBackend } from "../../backend/ring/ring-backend.js";
-import { hostLabelProblem } from "../../protocol/host-label.js";
-import { AlertsConfigError, parseAlertsConfig } from "../../server/alerts-config.js";
 import type { LivetrailServer } from "../../server/app.js";
-import type { ServerOptions, StreamSpec } from "../../server/options.js";
+import type { StreamSpec } from "../../server/options.js";
 import { resolveAuditFile } from "../audit-file.js";
 import { CliError } from "../cli-error.js";
 import { startDemo } from "../demo.js";
-import {
-  addIntegrityFlags,
-  INTEGRITY_CONFIG_KEYS,
-  type IntegrityFlags,
-  integrityFromFlags,
-} from "../integrity-flags.js";
-import { addSecurityFlags, type SecurityFlags, securityFromFlags } from "../security-flags.js";
+import { integrityFromSettings } from "../integrity-flags.js";
+import { addSecurityFiles } from "../security-flags.js";
+import { applySettings } from "../settings/apply-settings.js";
+import { type ConfigFile, readConfigFile } from "../settings/config-file.js";
+import { type ResolvedSettings, resolveSettings, SettingsError } from "../settings/resolve-settings.js";
+import { settingsHelp } from "../settings/settings-docs.js";
+import { addSettingOptions, givenFlags } from "../settings/settings-options.js";
+import { streamName } from "../settings/streams-config.js";
 
-interface ServeFlags extends SecurityFlags, IntegrityFlags {
-  port?: string;
-  host?: string;
+/** `serve`'s own options; every setting is in the settings table (src/cli/settings/). */
+interface ServeFlags {
   config?: string;
-  pollInterval?: string;
-  watch: boolean;
   poll?: boolean;
   demo?: boolean;
-  stdinLines: string;
-  stdinBytes: string;
-  maxLineBytes?: string;
-  redis?: string;
-  cluster?: boolean;
-  sentinel?: string;
-  hostLabel?: string;
-  stateDir?: string;
 }
-
-/** Settings a --config file may hold (JSON); command-line flags win over it. */
-const CONFIG_KEYS = new Set([
-  "streams",
-  "host",
-  "port",
-  "pollIntervalMs",
-  "watch",
-  "windowLines",
-  "windowBytes",
-  "maxBufferedBytes",
-  "maxLineBytes",
-  "maxFrameBytes",
-  "heartbeatMs",
-  "maxSubscriptions",
-  "maxMessageBytes",
-  "catchUpChunkLines",
-  "searchTimeoutMs",
-  "maxConcurrentSearches",
-  "closeGraceMs",
-  "slowClients",
-  "staticDir",
-  ...INTEGRITY_CONFIG_KEYS,
-  "stateDir",
-  "alerts",
-]);
 
 const HELP = `
 NAME
@@ -112,14 +72,6 @@ ENDPOINTS
   GET /api/audit, WS /ws/audit         the old dashboard's endpoints (default stream, raw text)
   GET /healthz, GET /metrics           health and Prometheus metrics
 
-CONFIG FILE
-  JSON with any of: streams ({"NAME": "FILE"} or [{"name","file","host"}]; relative to the config file), host, port,
-  pollIntervalMs, watch, windowLines, windowBytes, maxBufferedBytes, maxLineBytes, maxFrameBytes, heartbeatMs,
-  maxSubscriptions, maxMessageBytes, catchUpChunkLines, searchTimeoutMs, maxConcurrentSearches, closeGraceMs,
-  slowClients ("catch-up": a client that falls behind gets the missed lines once it drains, the default; "gap":
-  it gets a gap message instead), staticDir, stateDir (like --state-dir; relative to the config file), alerts
-  (rules, targets, dashboardUrl: see docs/alerts.md). Options on the command line win.
-
 ALERTS
   With "alerts" in the config file every stream is checked against its rules as lines arrive; notifications go
   to the webhook targets, to the dashboard (banner, panel), to GET /api/alerts and to the "alerts" stream. With
@@ -165,70 +117,39 @@ export function registerServe(program: Command): void {
     .summary("serve audit logs live to browsers (dashboard, WebSocket, SSE, HTTP API)")
     .description("Follow log files and stream them to browsers. See below for endpoints and settings.")
     .argument("[streams...]", "FILE or NAME=FILE, one per stream (first = default)")
-    .option("-p, --port <port>", "TCP port (0: any free port)", "8080")
-    .option("-H, --host <address>", "address to listen on", "127.0.0.1")
     .option("-c, --config <file>", "JSON file with the same settings (see CONFIG FILE)")
-    .option("--poll-interval <ms>", "fallback stat poll interval in milliseconds", "1000")
-    .option("--no-watch", "do not use file change events; find changes by polling only")
     .addOption(new Option("--poll", "same as --no-watch").hideHelp())
-    .option("--demo", "serve a demo audit log that keeps growing (nothing to set up)")
-    .option(
-      "--redis <url>",
-      "serve the streams of this Redis (redis://[user:pass@]host:port[/db]) instead of files",
-    )
-    .option("--cluster", "the --redis address is one node of a Redis Cluster")
-    .option("--sentinel <name>", "the --redis address is a Sentinel: serve the primary it names NAME")
-    .option(
-      "--host-label <label>",
-      "host shown for the file and stdin streams (the dashboard groups streams by host); default: host name",
-    )
-    .option("--max-line-bytes <n>", "longest line kept whole (longer ones are cut and marked)", "1048576")
-    .option("--stdin-lines <n>", "lines of a NAME=- stream kept in memory", "100000")
-    .option("--stdin-bytes <n>", "bytes of a NAME=- stream kept in memory", String(64 * 1024 * 1024))
-    .option("--state-dir <dir>", "keep the alerts stream and the alert rules' state in this directory")
-    .addHelpText("after", HELP)
+    .option("--demo", "serve a demo audit log that keeps growing (nothing to set up)");
+  addSettingOptions(serve)
+    .addHelpText("after", settingsHelp() + HELP)
     .action(async (args: string[], flags: ServeFlags, command: Command) => {
-      const fromCli = (name: string): boolean => command.getOptionValueSource(name) === "cli";
-      const config: ConfigFile = flags.config === undefined ? {} : await readConfig(flags.config);
-      const integrity = await integrityFromFlags(
-        flags,
-        config as Record<string, unknown>,
-        flags.config,
-        fromCli,
-      );
-      const options: ServerOptions = { ...config, streams: config.streams ?? [], integrity };
+      const given = givenFlags(command);
+      if (flags.poll === true) given.watch = false;
+      const config = flags.config === undefined ? null : await readConfigFile(flags.config);
+      const { values } = settingsOrUsageError(config, given);
+      const { server: options, security } = applySettings(values);
+      options.integrity = await integrityFromSettings(values);
       // A token file group or others may read is refused here unless --allow-insecure-token-file.
-      Object.assign(options, await securityFromFlags(flags, process.env, { refuseInsecure: true }));
-      if (fromCli("port") || config.port === undefined) options.port = parsePort(flags.port ?? "8080");
-      if (fromCli("host") || config.host === undefined) options.host = flags.host ?? "127.0.0.1";
-      if (fromCli("pollInterval") || config.pollIntervalMs === undefined) {
-        options.pollIntervalMs = parseMs(flags.pollInterval ?? "1000", "--poll-interval");
-      }
-
-      if (!flags.watch || flags.poll) options.watch = false;
-      if (flags.stateDir !== undefined) options.stateDir = resolve(flags.stateDir);
-      if (fromCli("maxLineBytes") || config.maxLineBytes === undefined) {
-        options.maxLineBytes = parseCount(flags.maxLineBytes ?? "1048576", "--max-line-bytes");
-      }
+      await addSecurityFiles(security, values, { refuseInsecure: true });
 
       let demo: Awaited<ReturnType<typeof startDemo>> | null = null;
       let stdin: RingBackend | null = null;
       let redisLabel: string | null = null;
-      if (flags.redis === undefined && (flags.cluster === true || flags.sentinel !== undefined))
-        throw new CliError(`${flags.cluster === true ? "--cluster" : "--sentinel"} needs --redis URL`, 2);
-      if (flags.redis !== undefined) {
-        if (flags.cluster === true && flags.sentinel !== undefined)
+      if (values.redis === undefined && (values.cluster || values.sentinel !== undefined))
+        throw new CliError(`${values.cluster ? "--cluster" : "--sentinel"} needs --redis URL`, 2);
+      if (values.redis !== undefined) {
+        if (values.cluster && values.sentinel !== undefined)
           throw new CliError("use either --cluster or --sentinel, not both", 2);
         if (flags.demo) throw new CliError("--demo serves its own file: give no --redis with it", 2);
         const { redisStreamSource } = await import("../redis-serve.js");
         const source = redisStreamSource(
           {
-            url: flags.redis,
-            ...(flags.cluster === true ? { cluster: true } : {}),
-            ...(flags.sentinel === undefined ? {} : { sentinelName: flags.sentinel }),
+            url: values.redis,
+            ...(values.cluster ? { cluster: true } : {}),
+            ...(values.sentinel === undefined ? {} : { sentinelName: values.sentinel }),
           },
           args,
-          options.maxLineBytes as number,
+          values.maxLineBytes,
         );
         options.streams = [];
         options.streamSource = source.source;
@@ -239,7 +160,11 @@ export function registerServe(program: Command): void {
         options.streams = [{ name: "audit", file: demo.file }];
       } else if (args.length > 0) {
         options.streams = streamsFromArgs(args, (name) => {
-          stdin = stdinRing(name, flags, options.maxLineBytes as number);
+          stdin = new RingBackend(name, {
+            maxLines: values.stdinLines,
+            maxBytes: values.stdinBytes,
+            maxLineBytes: values.maxLineBytes,
+          });
           return stdin;
         });
       } else if (options.streams.length === 0) {
@@ -248,9 +173,7 @@ export function registerServe(program: Command): void {
       }
 
       // File and stdin streams come from this machine; a config file's own "host" per stream wins.
-      if (flags.hostLabel !== undefined && hostLabelProblem(flags.hostLabel) !== null)
-        throw new CliError(`--host-label: ${hostLabelProblem(flags.hostLabel)}`, 2);
-      const host = flags.hostLabel ?? hostname();
+      const host = values.hostLabel ?? hostname();
       options.streams = options.streams.map((s) => ({ ...s, host: s.host ?? host }));
 
       // Loaded here, not at the top: `livetrail log` and `tail` should not pay for loading the web server.
@@ -314,31 +237,41 @@ export function registerServe(program: Command): void {
         if (stdin !== null) process.stdin.destroy();
       }
     });
-  addSecurityFlags(serve);
-  addIntegrityFlags(serve);
+}
+
+/** The settings from flags, environment and the config file; any problem is a usage error (exit 2), all listed. */
+function settingsOrUsageError(config: ConfigFile | null, flags: Record<string, unknown>): ResolvedSettings {
+  try {
+    return resolveSettings({ flags, env: process.env, config });
+  } catch (error) {
+    if (error instanceof SettingsError) throw new CliError(error.problems.join("\nlivetrail: "), 2);
+    throw error;
+  }
 }
 
 /** SIGHUP: the config file's alerts again; on any error the rules in force stay. */
 async function reloadAlerts(server: LivetrailServer, path: string): Promise<void> {
   try {
-    const config = await readConfig(path);
+    const config = await readConfigFile(path);
+    const { alerts } = resolveSettings({ env: process.env, config }).values;
     if (server.alerts === null) {
       process.stderr.write("livetrail: SIGHUP: the server started without alerts; restart to add them\n");
       return;
     }
-    if (config.alerts === undefined) {
+    if (alerts === undefined) {
       process.stderr.write(
         `livetrail: SIGHUP: --config ${path} has no "alerts" any more; keeping the old rules\n`,
       );
       return;
     }
-    server.alerts.reload(config.alerts);
-    process.stderr.write(
-      `livetrail: SIGHUP: reloaded ${config.alerts.rules.length} alert rules from ${path}\n`,
-    );
+    server.alerts.reload(alerts);
+    process.stderr.write(`livetrail: SIGHUP: reloaded ${alerts.rules.length} alert rules from ${path}\n`);
   } catch (error) {
-    const message = error instanceof CliError ? error.message : String(error);
-    process.stderr.write(`livetrail: SIGHUP: ${message.replace(/\n/g, "\nlivetrail: SIGHUP: ")}\n`);
+    const problems =
+      error instanceof SettingsError
+        ? error.problems
+        : [error instanceof CliError ? error.message : String(error)];
+    for (const problem of problems) process.stderr.write(`livetrail: SIGHUP: ${problem}\n`);
     process.stderr.write("livetrail: SIGHUP: keeping the old alert rules\n");
   }
 }
@@ -375,110 +308,10 @@ function streamsFromArgs(args: string[], stdin: (name: string) => RingBackend): 
   return streams;
 }
 
-/** A stream of standard input, kept in a bounded ring in memory. */
-function stdinRing(name: string, flags: ServeFlags, maxLineBytes: number): RingBackend {
-  return new RingBackend(name, {
-    maxLines: parseCount(flags.stdinLines, "--stdin-lines"),
-    maxBytes: parseCount(flags.stdinBytes, "--stdin-bytes"),
-    maxLineBytes,
-  });
-}
-
 /** Feeds standard input to the ring as it arrives; its end leaves the lines served (a last partial one too). */
 function readStdinInto(ring: RingBackend): void {
   process.stdin.on("data", (chunk: Buffer) => ring.write(chunk));
   process.stdin.once("end", () => ring.end());
-}
-
-function parseCount(text: string, flag: string): number {
-  const n = Number(text);
-  if (!/^\d{1,12}$/.test(text) || n < 1)
-    throw new CliError(`${flag} needs a whole number >= 1, got "${text}"`, 2);
-  return n;
-}
-
-/** A stream name from a file's base name, reduced to the allowed characters. */
-function streamName(file: string): string {
-  const cleaned = basename(file)
-    .replace(/[^A-Za-z0-9._-]/g, "-")
-    .replace(/^[^A-Za-z0-9]+/, "")
-    .slice(0, 64);
-  return cleaned === "" ? "stream" : cleaned;
-}
-
-type ConfigFile = Partial<ServerOptions>;
-
-async function readConfig(path: string): Promise<ConfigFile> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    throw new CliError(`--config ${path}: ${(error as Error).message}`, 1);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new CliError(`--config ${path}: not valid JSON: ${(error as Error).message}`, 2);
-  }
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    throw new CliError(`--config ${path}: must be a JSON object`, 2);
-  }
-  const config = raw as Record<string, unknown>;
-  for (const key of Object.keys(config)) {
-    if (!CONFIG_KEYS.has(key)) throw new CliError(`--config ${path}: unknown setting "${key}"`, 2);
-  }
-  const base = dirname(resolve(path));
-  const out = { ...config } as ConfigFile;
-  if (config.streams !== undefined) {
-    const list = Array.isArray(config.streams)
-      ? config.streams
-      : typeof config.streams === "object" && config.streams !== null
-        ? Object.entries(config.streams).map(([name, file]) => ({ name, file }))
-        : null;
-    if (list === null) throw new CliError(`--config ${path}: "streams" must be an object or an array`, 2);
-    out.streams = list.map((entry: unknown) => {
-      const e = entry as { name?: unknown; file?: unknown; host?: unknown };
-      if (typeof e?.file !== "string" || e.file === "") {
-        throw new CliError(`--config ${path}: every stream needs a "file" string`, 2);
-      }
-      const file = resolve(base, e.file);
-      const named = { name: typeof e.name === "string" ? e.name : streamName(file), file };
-      if (e.host === undefined) return named;
-      const problem = typeof e.host === "string" ? hostLabelProblem(e.host) : "a host label is a string";
-      if (problem !== null) throw new CliError(`--config ${path}: stream "${named.name}": ${problem}`, 2);
-      return { ...named, host: e.host as string };
-    });
-  }
-  if (typeof out.staticDir === "string") out.staticDir = resolve(base, out.staticDir);
-  if (config.stateDir !== undefined) {
-    if (typeof config.stateDir !== "string" || config.stateDir === "") {
-      throw new CliError(`--config ${path}: "stateDir" must be a directory path`, 2);
-    }
-    out.stateDir = resolve(base, config.stateDir);
-  }
-  if (config.alerts !== undefined) {
-    try {
-      out.alerts = parseAlertsConfig(config.alerts, base);
-    } catch (error) {
-      if (!(error instanceof AlertsConfigError)) throw error;
-      throw new CliError(`--config ${path}: ${error.problems.join(`\n--config ${path}: `)}`, 2);
-    }
-  }
-  return out;
-}
-
-function parsePort(text: string): number {
-  const port = Number(text);
-  if (!/^\d{1,5}$/.test(text) || port > 65535) throw new CliError(`--port needs 0..65535, got "${text}"`, 2);
-  return port;
-}
-
-function parseMs(text: string, flag: string): number {
-  const ms = Number(text);
-  if (!/^\d{1,7}$/.test(text) || ms < 10)
-    throw new CliError(`${flag} needs whole milliseconds >= 10, got "${text}"`, 2);
-  return ms;
 }
 
 function isLoopback(host: string): boolean {
