@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { normalizeOrigin } from "../../server/security/security-options.js";
 import { tokenProblem } from "../../server/security/token-set.js";
 import {
@@ -27,6 +28,14 @@ const origin = (t: string): string => {
   } catch (error) {
     throw new SettingProblem((error as Error).message);
   }
+  return t;
+};
+const proxy = (t: string): string => {
+  const [address, prefix] = t.split("/");
+  const family = isIP(address ?? "");
+  const max = family === 6 ? 128 : 32;
+  if (family === 0 || (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= max)))
+    throw new SettingProblem(`"${t}" is not an IP address or CIDR range`);
   return t;
 };
 const TOKEN_SAMPLES: [string, string, string] = [
@@ -119,6 +128,7 @@ export const security = group("Security and limits (docs/security.md):", {
     kind: list({
       arg: "<address>",
       describe: "IP addresses or CIDR ranges",
+      item: proxy,
       samples: ["10.0.0.1", "10.0.0.0/8,::1", "192.168.1.1"],
     }),
     default: [],

@@ -14,6 +14,7 @@ function shownDefault(s: Setting): string {
 }
 
 const cell = (text: string): string => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+const sentence = (text: string): string => `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
 
 /** The markdown tables of docs/settings.md: one per group, one row per setting. */
 export function settingsMarkdown(): string {
@@ -27,7 +28,7 @@ export function settingsMarkdown(): string {
       const key = s.config === false ? `${s.key} (not in a file)` : s.key;
       const value = `${s.kind.describe}${s.secret === true ? ", secret" : ""}`;
       parts.push(
-        `| ${cell(`\`${key}\``)} | ${flag === null ? "—" : `\`${s.short === undefined ? "" : `${s.short}, `}${flag}\``} | ${s.envName === null ? "—" : `\`${s.envName}\``} | ${cell(value)} | ${cell(shownDefault(s))} | ${cell(s.doc ?? s.help)} |`,
+        `| ${cell(`\`${key}\``)} | ${flag === null ? "—" : `\`${s.short === undefined ? "" : `${s.short}, `}${flag}\``} | ${s.envName === null ? "—" : `\`${s.envName}\``} | ${cell(value)} | ${cell(shownDefault(s))} | ${cell(s.doc ?? sentence(s.help))} |`,
       );
     }
     parts.push("");
