@@ -23,7 +23,7 @@ describe("docs/settings.md and serve --help come from the settings table", () =>
   it("each row names the setting's flag, variable and default", () => {
     const rows = settingsMarkdown().split("\n");
     for (const s of SETTINGS) {
-      const row = rows.find((r) => r.startsWith(`| \`${s.key}`)) ?? "";
+      const row = rows.find((r) => r.startsWith(`| \`${s.key}\``) || r.startsWith(`| \`${s.key} (`)) ?? "";
       if (s.flag !== null) expect(row).toContain(flagName(s) as string);
       if (s.envName !== null) expect(row).toContain(`\`${s.envName}\``);
       if (typeof s.default === "number") expect(row).toContain(`\`${s.default}\``);

@@ -26,7 +26,7 @@ export function asJson(s: Setting, text: string): unknown {
 /** The sample as commander hands it over after parsing the command line. */
 export function asFlag(s: Setting, text: string): unknown {
   if (s.kind.repeatable) return text.split(",");
-  if (s.kind.arg === null) return s.negate === true ? false : true;
+  if (s.kind.arg === null) return s.negate !== true;
   return text;
 }
 

@@ -20,20 +20,30 @@ const sentence = (text: string): string => `${text.charAt(0).toUpperCase()}${tex
 export function settingsMarkdown(): string {
   const parts: string[] = [];
   for (const group of GROUPS) {
-    parts.push(`### ${group.title.replace(/:$/, "")}`, "");
-    parts.push("| config key | flag | environment | value | default | description |");
-    parts.push("| --- | --- | --- | --- | --- | --- |");
-    for (const s of Object.values(group.settings) as Setting[]) {
+    const rows = (Object.values(group.settings) as Setting[]).map((s) => {
       const flag = flagName(s);
       const key = s.config === false ? `${s.key} (not in a file)` : s.key;
-      const value = `${s.kind.describe}${s.secret === true ? ", secret" : ""}`;
-      parts.push(
-        `| ${cell(`\`${key}\``)} | ${flag === null ? "—" : `\`${s.short === undefined ? "" : `${s.short}, `}${flag}\``} | ${s.envName === null ? "—" : `\`${s.envName}\``} | ${cell(value)} | ${cell(shownDefault(s))} | ${cell(s.doc ?? sentence(s.help))} |`,
-      );
-    }
-    parts.push("");
+      return [
+        `\`${key}\``,
+        flag === null ? "—" : `\`${s.short === undefined ? "" : `${s.short}, `}${flag}\``,
+        s.envName === null ? "—" : `\`${s.envName}\``,
+        `${s.kind.describe}${s.secret === true ? ", secret" : ""}`,
+        shownDefault(s),
+        s.doc ?? sentence(s.help),
+      ].map(cell);
+    });
+    parts.push(`### ${group.title.replace(/:$/, "")}`, "", ...alignedTable(HEADER, rows), "");
   }
   return parts.join("\n");
+}
+
+const HEADER = ["config key", "flag", "environment", "value", "default", "description"];
+
+/** A markdown table with padded columns, as the formatter (biome) writes it, so the file stays as generated. */
+function alignedTable(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(" | ")} |`;
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)];
 }
 
 /** docs/settings.md with its generated section replaced by the current table. */
