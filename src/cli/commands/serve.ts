@@ -71,7 +71,10 @@ ENDPOINTS
   GET /api/alerts                      firing and recent alerts with their evidence (see ALERTS)
   GET /api/audit, WS /ws/audit         the old dashboard's endpoints (default stream, raw text)
   GET /healthz, GET /metrics           health and Prometheus metrics
+`;
 
+/** After the generated SETTINGS and CONFIG FILE sections. */
+const HELP_AFTER_SETTINGS = `
 ALERTS
   With "alerts" in the config file every stream is checked against its rules as lines arrive; notifications go
   to the webhook targets, to the dashboard (banner, panel), to GET /api/alerts and to the "alerts" stream. With
@@ -121,7 +124,7 @@ export function registerServe(program: Command): void {
     .addOption(new Option("--poll", "same as --no-watch").hideHelp())
     .option("--demo", "serve a demo audit log that keeps growing (nothing to set up)");
   addSettingOptions(serve)
-    .addHelpText("after", settingsHelp() + HELP)
+    .addHelpText("after", HELP + settingsHelp() + HELP_AFTER_SETTINGS)
     .action(async (args: string[], flags: ServeFlags, command: Command) => {
       const given = givenFlags(command);
       if (flags.poll === true) given.watch = false;
