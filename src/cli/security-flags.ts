@@ -56,12 +56,7 @@ export async function addSecurityFiles(
   security.readTokens = read;
   security.writeTokens = write;
 
-  if (values.tlsSelfSigned && (values.tlsCert !== undefined || values.tlsKey !== undefined)) {
-    throw new CliError("--tls-self-signed cannot be combined with --tls-cert/--tls-key", 2);
-  }
-  if ((values.tlsCert === undefined) !== (values.tlsKey === undefined)) {
-    throw new CliError("--tls-cert and --tls-key go together", 2);
-  }
+  // Half or conflicting TLS settings were refused with the settings (settings/constraints.ts).
   if (values.tlsSelfSigned) security.tls = { selfSigned: true };
   if (values.tlsCert !== undefined && values.tlsKey !== undefined) {
     security.tls = {

@@ -86,6 +86,18 @@ describe("livetrail config check FILE", () => {
     expect(r.stderr).not.toContain("a-secret-token");
   });
 
+  it("finds settings that conflict: half a TLS pair, an identity header without trusted proxies", async () => {
+    const dir = await tempDir();
+    const file = dir.file("half.json");
+    await writeFile(file, JSON.stringify({ tlsCert: "cert.pem", identityHeader: "x-forwarded-user" }));
+    const r = await runCli(["config", "check", file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      "livetrail: --tls-cert and --tls-key go together\n" +
+        "livetrail: --identity-header needs --trust-proxy: only a trusted proxy may set it\n",
+    );
+  });
+
   it("a file that is not JSON is a usage error (2); one that cannot be read, a failure (1)", async () => {
     const dir = await tempDir();
     await writeFile(dir.file("broken.json"), '{ "port": 80,');

@@ -36,7 +36,8 @@ export function registerConfig(program: Command): void {
     .command("print")
     .description(
       "Print the settings serve would use with these flags, the environment and --config FILE, with the source of " +
-        "each (flag, env, config, default). Secrets are masked.",
+        "each (flag, env, config, default). Secrets are masked. Values are shown even when they conflict " +
+        "(--tls-cert without --tls-key): config check and serve refuse those.",
     )
     .option("-c, --config <file>", "the JSON config file serve would get")
     .option("--json", 'one JSON object: {"KEY": {"value": ..., "source": ...}}');
@@ -44,7 +45,7 @@ export function registerConfig(program: Command): void {
     const flags = givenFlags(command);
     const resolved = await settled(
       () => (opts.config === undefined ? Promise.resolve(null) : readConfigFile(opts.config)),
-      (c) => resolveSettings({ flags, env: process.env, config: c }),
+      (c) => resolveSettings({ flags, env: process.env, config: c, checkRules: false }),
     );
     process.stdout.write(opts.json === true ? asJson(resolved) : asText(resolved));
   });

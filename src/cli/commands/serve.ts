@@ -138,11 +138,7 @@ export function registerServe(program: Command): void {
       let demo: Awaited<ReturnType<typeof startDemo>> | null = null;
       let stdin: RingBackend | null = null;
       let redisLabel: string | null = null;
-      if (values.redis === undefined && (values.cluster || values.sentinel !== undefined))
-        throw new CliError(`${values.cluster ? "--cluster" : "--sentinel"} needs --redis URL`, 2);
       if (values.redis !== undefined) {
-        if (values.cluster && values.sentinel !== undefined)
-          throw new CliError("use either --cluster or --sentinel, not both", 2);
         if (flags.demo) throw new CliError("--demo serves its own file: give no --redis with it", 2);
         const { redisStreamSource } = await import("../redis-serve.js");
         const source = redisStreamSource(

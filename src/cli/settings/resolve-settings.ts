@@ -1,5 +1,6 @@
 import { AlertsProblem } from "./alerts.js";
 import type { ConfigFile } from "./config-file.js";
+import { CONSTRAINTS } from "./constraints.js";
 import { type Setting, SettingProblem, type Source } from "./setting.js";
 import { SETTINGS, type SettingKey, type SettingValues } from "./settings-table.js";
 
@@ -10,6 +11,8 @@ export interface SettingsInput {
   config?: ConfigFile | null;
   /** Relative paths in flags and the environment are taken against this; default the working directory. */
   cwd?: string;
+  /** Check the rules between settings (constraints.ts); default true. `config print` shows values regardless. */
+  checkRules?: boolean;
 }
 
 export interface ResolvedSettings {
@@ -28,7 +31,8 @@ export class SettingsError extends Error {
 
 /**
  * Each setting's value by precedence: flag > environment > config file > default (merged settings join the
- * flag's and the environment's). All problems are collected, then thrown together as one SettingsError.
+ * flag's and the environment's), then the rules between settings (constraints.ts). All problems are collected,
+ * then thrown together as one SettingsError.
  */
 export function resolveSettings(input: SettingsInput): ResolvedSettings {
   const { flags = {}, env = {}, config = null } = input;
@@ -65,6 +69,12 @@ export function resolveSettings(input: SettingsInput): ResolvedSettings {
           ? given.filter((g) => g.source !== "config").flatMap((g) => g.value as unknown[])
           : top.value;
   }
+  // Rules between settings only once each setting is valid on its own.
+  if (problems.length === 0 && input.checkRules !== false)
+    for (const rule of CONSTRAINTS) {
+      const problem = rule(values as SettingValues);
+      if (problem !== null) problems.push(problem);
+    }
   if (problems.length > 0) throw new SettingsError(problems);
   return { values: values as SettingValues, sources: sources as Record<SettingKey, Source> };
 }
