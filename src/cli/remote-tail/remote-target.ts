@@ -31,8 +31,8 @@ export async function remoteTarget(url: string, tokenFile: string | undefined): 
   return { base, ws, token: await readToken(tokenFile) };
 }
 
-/** LIVETRAIL_TOKEN, else the first token of --token-file (the server's format: `read TOKEN` or a bare token). */
-async function readToken(tokenFile: string | undefined): Promise<string | null> {
+/** --token-file's first token (the server's format: `read TOKEN` or a bare token), else $LIVETRAIL_TOKEN. */
+export async function readToken(tokenFile: string | undefined): Promise<string | null> {
   if (tokenFile === undefined) {
     const token = process.env.LIVETRAIL_TOKEN?.trim();
     return token === undefined || token === "" ? null : token;
