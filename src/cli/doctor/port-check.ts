@@ -1,4 +1,7 @@
 import { readdir, readFile, readlink } from "node:fs/promises";
+import { type ClientRequest, get as httpGet, type IncomingMessage } from "node:http";
+import type { RequestOptions } from "node:https";
+import { get as httpsGet } from "node:https";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { type CheckResult, fail, ok, warn } from "./check-result.js";
@@ -49,19 +52,39 @@ function tryListen(host: string, port: number): Promise<string | null> {
 }
 
 async function isLivetrail(host: string, port: number): Promise<boolean> {
-  const name = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
-  for (const scheme of ["http", "https"]) {
-    try {
-      const response = await fetch(`${scheme}://${name}:${port}/healthz`, {
-        signal: AbortSignal.timeout(2000),
-      });
-      const body = (await response.json()) as { status?: unknown };
-      if (body.status === "ok" || body.status === "closing") return true;
-    } catch {
-      // Not HTTP, not JSON, or TLS with a certificate fetch does not trust: not provably livetrail.
-    }
-  }
-  return false;
+  const name = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
+  return (await healthStatus(httpGet, name, port)) || (await healthStatus(httpsGet, name, port));
+}
+
+/**
+ * Whether GET /healthz answers livetrail's {"status": ...}. node:http, not fetch: a listener that never answers
+ * must cost one short timeout, and fetch's pooled socket would keep the process alive for seconds after.
+ */
+type Get = (options: RequestOptions, callback: (response: IncomingMessage) => void) => ClientRequest;
+
+function healthStatus(get: Get, host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const request = get(
+      { host, port, path: "/healthz", agent: false, timeout: 1500, rejectUnauthorized: false },
+      (response) => {
+        let body = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => {
+          if (body.length < 65_536) body += chunk;
+        });
+        response.on("end", () => {
+          try {
+            const status = (JSON.parse(body) as { status?: unknown }).status;
+            resolve(status === "ok" || status === "closing");
+          } catch {
+            resolve(false);
+          }
+        });
+      },
+    );
+    request.on("timeout", () => request.destroy());
+    request.on("error", () => resolve(false));
+  });
 }
 
 /** "pid 1234 (nginx)" for the process listening on the port, when procfs lets us see it. */
