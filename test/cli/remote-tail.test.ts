@@ -1,5 +1,5 @@
 import type { ChildProcess } from "node:child_process";
-import { appendFile, writeFile } from "node:fs/promises";
+import { appendFile, rename, writeFile } from "node:fs/promises";
 import { describe, expect, it, vi } from "vitest";
 import { useTempDirs } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -177,6 +177,57 @@ describe("livetrail tail URL", () => {
       const exit = finished(real.child);
       real.child.kill("SIGTERM");
       expect((await exit).code).toBe(0);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("says on stderr when the lines after its cursor are gone (file replaced while the server was down)", async () => {
+    const dir = await tempDir();
+    const file = dir.file("audit.log");
+    await writeFile(file, entries(1, 2));
+    let server = await serve(file);
+    const port = server.port;
+    const tail = remoteTail([`http://127.0.0.1:${port}`]);
+    try {
+      await waitFor(() => tail.lines().length === 2, { timeoutMs: 60_000, message: "the first lines" });
+      await server.stop();
+      await rename(file, dir.file("audit.log.1"));
+      await writeFile(file, entries(3, 4));
+      server = await serve(file, port);
+      await waitFor(() => tail.lines().length === 4, { timeoutMs: 90_000, message: "the new file's lines" });
+      expect(tail.out()).toBe(entries(1, 4));
+      expect(tail.err()).toMatch(
+        /livetrail: audit\.log: lines cannot be delivered \(file-changed\); continuing at \S+\n/,
+      );
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("colours lines by level on a terminal and escapes control characters", async () => {
+    const dir = await tempDir();
+    const file = dir.file("audit.log");
+    await writeFile(
+      file,
+      `${entry(1, "ERROR: disk full")}${entry(2, "WARN: slow")}${entry(3, "OK: done")}${entry(4, "plain \x1b[2J")}`,
+    );
+    const server = await serve(file);
+    try {
+      // `script` runs the command with a pseudo-terminal as its stdout.
+      const command = `"${process.execPath}" "${CLI}" tail --no-follow ${server.url}`;
+      const child = start("script", ["-qec", command, "/dev/null"], {
+        env: withoutLivetrailEnv({ LIVETRAIL_TOKEN: TOKEN }),
+      });
+      const done = finished(child);
+      child.stdin?.end();
+      const { code, stdout } = await done;
+      expect(code).toBe(0);
+      const shown = stdout.replace(/\r\n/g, "\n");
+      expect(shown).toContain(`\x1b[31m${entry(1, "ERROR: disk full").trim()}\x1b[0m\n`);
+      expect(shown).toContain(`\x1b[33m${entry(2, "WARN: slow").trim()}\x1b[0m\n`);
+      expect(shown).toContain(`\x1b[32m${entry(3, "OK: done").trim()}\x1b[0m\n`);
+      expect(shown).toContain(`${entry(4, "plain \\x1b[2J").trim()}\n`);
     } finally {
       await server.stop();
     }
