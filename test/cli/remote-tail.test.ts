@@ -88,6 +88,14 @@ describe("livetrail tail URL", () => {
     } finally {
       await server.stop();
     }
+    // A server that was never reached: an error, not endless retries.
+    const unreachable = await runCli(["tail", server.url], {
+      env: withoutLivetrailEnv({ LIVETRAIL_TOKEN: TOKEN }),
+    });
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toMatch(
+      /^livetrail: cannot follow ws:\/\/127\.0\.0\.1:\d+\/ws: ECONNREFUSED\n$/,
+    );
   });
 
   it("--json prints the HTTP API's line objects; --grep filters; --since takes a cursor or a time", async () => {

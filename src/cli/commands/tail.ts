@@ -56,7 +56,8 @@ export function registerTail(program: Command): void {
         "file is missing or cannot be read); 2 usage.\n\nWith a URL: lines as the server sends them, coloured by level on " +
         "a terminal; --json prints the HTTP API's line objects. A dropped connection or a server restart is " +
         "resumed from the last line printed (backoff up to 5 s), with no line missed or printed twice; gaps the " +
-        "server reports go to stderr. Exits as soon as its output is closed (| head).",
+        "server reports go to stderr; a server that cannot be reached at the start is an error (exit 1). Exits as " +
+        "soon as its output is closed (| head).",
     )
     .action(async (fileArg: string | undefined, options: TailOptions, command: Command) => {
       const linesGiven = command.getOptionValueSource("lines") === "cli";

@@ -80,6 +80,9 @@ export async function remoteTail(options: RemoteTailOptions): Promise<void> {
         connection.close();
       }
       if ("stop" in outcome) return;
+      // A server never reached is a wrong URL or one that is down: say so rather than retry forever. Once it has
+      // answered, an outage is a restart or a network blip, waited out.
+      if (!state.subscribedOnce) throw new CliError(`cannot follow ${target.ws.href}: ${outcome.retry}`);
       const wait = Math.round(delay * (0.8 + Math.random() * 0.4));
       process.stderr.write(`livetrail: ${target.base.host}: ${outcome.retry}; reconnecting in ${wait} ms\n`);
       delay = Math.min(delay * 2, MAX_DELAY_MS);
