@@ -1,6 +1,7 @@
 import { chmod, mkdir, symlink, writeFile } from "node:fs/promises";
 import { createServer as createHttpServer, type Server as HttpServer, request } from "node:http";
-import { createServer, type Server } from "node:net";
+import { createServer as createHttpsServer } from "node:https";
+import { connect, createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { generate } from "selfsigned";
 import { describe, expect, it, vi } from "vitest";
@@ -207,4 +208,104 @@ describe("livetrail doctor finds a planted problem of each kind", () => {
       await exited;
     }
   });
+  it("--url https through a TLS proxy: X-Forwarded-Proto missing is found (refused origin, no Secure cookie)", async () => {
+    const dir = await tempDir();
+    const log = await goodLog(dir.file("audit.log"));
+    const server = start(process.execPath, [
+      CLI,
+      "serve",
+      "--port",
+      "0",
+      "--read-token",
+      TOKEN,
+      "--trust-proxy",
+      "127.0.0.1",
+      log,
+    ]);
+    const exited = finished(server);
+    let out = "";
+    server.stdout?.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    const url = await waitFor(() => /at (http:\/\/\S+)/.exec(out)?.[1], {
+      timeoutMs: 60_000,
+      message: "url",
+    });
+    const tls = await generate([{ name: "commonName", value: "proxy" }], {
+      keyType: "ec",
+      curve: "P-256",
+      algorithm: "sha256",
+      extensions: [{ name: "subjectAltName", altNames: [{ type: 7, ip: "127.0.0.1" }] }],
+    });
+    await writeFile(dir.file("proxy.pem"), tls.cert);
+    const good = await tlsProxy(new URL(url), tls, true);
+    const bad = await tlsProxy(new URL(url), tls, false);
+    // doctor trusts the proxy's certificate the way an operator's machine would trust their CA.
+    const env = {
+      env: { ...process.env, LIVETRAIL_TOKEN: TOKEN, NODE_EXTRA_CA_CERTS: dir.file("proxy.pem") },
+    };
+    try {
+      const ok = await runCli(["doctor", "--port", "0", "--url", good.url, log], env);
+      expect(ok.code, ok.stdout).toBe(0);
+      expect(ok.stdout).toContain("X-Forwarded-Proto arrives: the server knows its clients use https");
+      const missing = await runCli(["doctor", "--port", "0", "--url", bad.url, log], env);
+      expect(missing.code).toBe(1);
+      const fails = missing.stdout.split("\n").filter((l) => l.startsWith("fail proxy"));
+      expect(fails).toHaveLength(2);
+      expect(fails[0]).toMatch(/refused the page's origin https:\/\/127\.0\.0\.1:\d+ \(403 bad_origin\)/);
+      expect(fails[1]).toMatch(/thinks this https client uses http: X-Forwarded-Proto does not arrive/);
+      for (const line of fails) expect(line).toMatch(/fix: have the proxy set X-Forwarded-Proto/);
+    } finally {
+      good.close();
+      bad.close();
+      server.kill("SIGTERM");
+      await exited;
+    }
+  });
 });
+
+/** A TLS-terminating proxy to `target` (HTTP and WebSocket upgrades), setting X-Forwarded-Proto or not. */
+async function tlsProxy(
+  target: URL,
+  pems: { cert: string; private: string },
+  forwardProto: boolean,
+): Promise<{ url: string; close(): void }> {
+  const extra: Record<string, string> = forwardProto ? { "x-forwarded-proto": "https" } : {};
+  const proxy = createHttpsServer({ cert: pems.cert, key: pems.private }, (req, res) => {
+    const upstream = request(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: req.url,
+        method: req.method,
+        headers: { ...req.headers, ...extra },
+      },
+      (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      },
+    );
+    req.pipe(upstream);
+  });
+  proxy.on("upgrade", (req, socket, head) => {
+    const upstream = connect(Number(target.port), target.hostname, () => {
+      const headers = { ...req.headers, ...extra };
+      let text = `${req.method} ${req.url} HTTP/1.1\r\n`;
+      for (const [name, value] of Object.entries(headers)) text += `${name}: ${String(value)}\r\n`;
+      upstream.write(`${text}\r\n`);
+      upstream.write(head);
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+    });
+    upstream.on("error", () => socket.destroy());
+    socket.on("error", () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `https://127.0.0.1:${(proxy.address() as { port: number }).port}`,
+    close: () => {
+      proxy.closeAllConnections();
+      proxy.close();
+    },
+  };
+}

@@ -126,7 +126,8 @@ async function checkForwardedProto(base: URL, token: string | null): Promise<Che
   try {
     const response = await fetch(new URL("auth/login", base), {
       method: "POST",
-      headers: { "content-type": "application/json", origin: base.origin },
+      // No Origin: as a script signs in. The origin is the upgrade check's; this one looks only at the cookie.
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({ token }),
       signal: AbortSignal.timeout(10_000),
     });
@@ -136,7 +137,7 @@ async function checkForwardedProto(base: URL, token: string | null): Promise<Che
     if (session !== undefined) {
       await fetch(new URL("auth/logout", base), {
         method: "POST",
-        headers: { cookie: session, origin: base.origin },
+        headers: { cookie: session },
       }).catch(() => {});
     }
     if (response.status !== 204) {
