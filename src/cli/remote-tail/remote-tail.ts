@@ -206,7 +206,7 @@ function connect(
         if (message.stream !== state.stream) return;
         const text = output.format(frameLines(message));
         state.cursor = message.cursor;
-        if (text !== "" && !write(text)) {
+        if (text !== "" && !write(text) && !ws.isPaused) {
           // Our reader is slow: stop reading the socket; the server holds what it sends then catches us up.
           ws.pause();
           process.stdout.once("drain", () => ws.resume());
