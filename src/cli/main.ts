@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { describeError } from "./cli-error.js";
 import { registerAlert } from "./commands/alert.js";
+import { registerDoctor } from "./commands/doctor.js";
 import { registerKeygen } from "./commands/keygen.js";
 import { registerLog } from "./commands/log.js";
 import { registerServe } from "./commands/serve.js";
@@ -37,6 +38,7 @@ registerWitness(program);
 registerKeygen(program);
 registerAlert(program);
 registerSummary(program);
+registerDoctor(program);
 
 try {
   await program.parseAsync(process.argv);
