@@ -49,13 +49,13 @@ export class MetricsHistory<S extends TimedSample> {
   }
 
   /**
-   * The history since `sinceMs`: the full-resolution samples, and the minute samples from before the oldest of
+   * The history after `sinceMs`: the full-resolution samples, and the minute samples from before the oldest of
    * them (both oldest first, as JSON). A minute still running is not among the minute samples.
    */
   since(sinceMs: number): { minutes: string[]; seconds: string[] } {
-    const seconds = this.fine.from((k) => k.t >= sinceMs);
+    const seconds = this.fine.from((k) => k.t > sinceMs);
     const oldest = this.fine.at(0)?.t ?? Number.POSITIVE_INFINITY;
-    const minutes = this.coarse.from((k) => k.t >= sinceMs).filter((k) => k.t < oldest);
+    const minutes = this.coarse.from((k) => k.t > sinceMs).filter((k) => k.t < oldest);
     return { minutes: minutes.map((k) => k.json), seconds: seconds.map((k) => k.json) };
   }
 
