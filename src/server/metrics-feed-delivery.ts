@@ -50,7 +50,7 @@ export class MetricsDelivery {
 
   private sendSnapshots(): void {
     for (const feed of this.feeds) {
-      const snapshot = feed.snapshot(this.historySeconds);
+      const snapshot = feed.snapshot(this.historySeconds, this.sink.maxBufferedBytes);
       if (this.fits(snapshot)) {
         this.sink.send(snapshot);
         continue;

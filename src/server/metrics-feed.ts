@@ -31,7 +31,7 @@ export interface MetricsChannel {
   readonly name: string;
   readonly intervalMs: number;
   listen(listener: (message: string) => void): () => void;
-  snapshot(seconds: number): string;
+  snapshot(seconds: number, maxBytes?: number): string;
 }
 
 /**
@@ -100,9 +100,25 @@ export class MetricsFeed<S extends TimedSample = TimedSample> implements Metrics
     return () => this.listeners.delete(listener);
   }
 
-  /** The `metrics-snapshot` message: the history of the last `seconds` (JSON joined, not re-serialised). */
-  snapshot(seconds: number): string {
+  /**
+   * The `metrics-snapshot` message: the history of the last `seconds` (JSON joined, not re-serialised), the
+   * oldest samples left out where it would pass `maxBytes` (the client's queue budget).
+   */
+  snapshot(seconds: number, maxBytes = Number.POSITIVE_INFINITY): string {
     const { minutes, seconds: fine } = this.history.since(this.clock.now() - seconds * 1000);
+    let bytes = 200;
+    for (const list of [fine, minutes]) {
+      // Newest first: what is kept is the most recent part of the history.
+      for (let i = list.length - 1; i >= 0; i--) {
+        bytes += (list[i] as string).length + 1;
+        if (bytes > maxBytes) {
+          list.splice(0, i + 1);
+          if (list === fine) minutes.length = 0;
+          break;
+        }
+      }
+      if (bytes > maxBytes) break;
+    }
     return `{"type":"metrics-snapshot","source":${JSON.stringify(this.source.name)},"intervalMs":${this.options.intervalMs},"minutes":[${minutes.join(",")}],"seconds":[${fine.join(",")}]}`;
   }
 

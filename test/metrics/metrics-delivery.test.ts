@@ -98,6 +98,21 @@ describe("metrics delivery within the client's queue budget", () => {
     expect(clock.timerCount).toBe(0);
   });
 
+  it("keeps a snapshot within the queue budget: the newest samples, the oldest left out", async () => {
+    const clock = new ManualClock();
+    const feed = new MetricsFeed(new CountingSource(), { intervalMs: 1000, clock });
+    await feed.start();
+    for (let i = 0; i < 99; i++) await tick(clock);
+    const sink = new QueueSink(1000);
+    new MetricsDelivery(sink, [feed]).subscribe(3600);
+    const [snapshot] = sink.sent as [string];
+    expect(snapshot.length).toBeLessThanOrEqual(1000);
+    const ns = (JSON.parse(snapshot).seconds as { n: number }[]).map((s) => s.n);
+    expect(ns.length).toBeGreaterThan(10);
+    expect(ns).toEqual(Array.from({ length: ns.length }, (_, i) => 100 - ns.length + 1 + i));
+    feed.close();
+  });
+
   it("reports a failing source once, not every interval, and goes on sampling", async () => {
     const clock = new ManualClock();
     let failing = true;
