@@ -355,8 +355,10 @@ export class App {
     const fresh = first && samePosition(first.c, tab.store.resumeCursor) ? lines.slice(1) : lines;
     if (fresh.length === 0) return;
     tab.missing = false;
+    // The first tail of a stream is what was there, not news; lines after it (live or resumed) are.
+    const news = tab.live || tab.store.resumeCursor !== null;
     tab.store.appendLive(fresh);
-    if (!this.shows(tab)) this.countUnread(tab, fresh.length);
+    if (news && !this.shows(tab)) this.countUnread(tab, fresh.length);
     if (this.active instanceof MergedTab && this.active.members.includes(tab))
       this.status.linesArrived(Date.now());
     if (tab === this.active) {

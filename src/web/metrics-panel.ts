@@ -133,7 +133,12 @@ class LiveChart {
     const opts: uPlot.Options = {
       ...this.size(),
       legend: { show: true, live: false },
-      cursor: { y: false, points: { show: false } },
+      // No drag-to-zoom, and a click after a small move is still a click (uPlot swallows clicks it takes for drags).
+      cursor: {
+        y: false,
+        points: { show: false },
+        drag: { x: false, y: false, setScale: false, click: () => {} },
+      },
       scales: {
         x: { time: true },
         y: range ? { range: () => range } : { range: (_u, _min, max) => [0, Math.max(1, max)] },
@@ -166,9 +171,10 @@ class LiveChart {
       ],
     };
     const plot = new uPlot(opts, this.data, this.container);
-    plot.over.addEventListener("click", () => {
-      const idx = plot.cursor.idx;
-      const x = idx === null || idx === undefined ? undefined : (plot.data[0][idx] as number | undefined);
+    plot.over.addEventListener("click", (e) => {
+      // The nearest point to where the click landed (not the cursor's state, which follows mousemove).
+      const idx = plot.posToIdx(e.clientX - plot.over.getBoundingClientRect().left);
+      const x = plot.data[0][idx] as number | undefined;
       if (x !== undefined) this.onPick(x * 1000);
     });
     plot.over.title = `${this.spec.title}: click a point to jump the log to that time`;
