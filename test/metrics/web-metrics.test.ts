@@ -25,6 +25,7 @@ describe("the dashboard's metrics and tab pieces (DOM-free)", () => {
     const store = new StreamStore({ cap: 1000 });
     const line = (ms: number, text: string, i: number) => ({
       text: `[${iso(ms)}Z] ${text}`,
+      seq: i,
       c: `1.a.b.${i}.${i}`,
     });
     store.appendLive([
