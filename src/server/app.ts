@@ -14,6 +14,7 @@ import { Heartbeat } from "./heartbeat.js";
 import { Hub } from "./hub.js";
 import { serverIntegrity } from "./integrity/sealing.js";
 import { lazyMetrics } from "./metrics.js";
+import { hostFeed } from "./metrics-feed-host.js";
 import { type ResolvedOptions, resolveOptions, type ServerOptions } from "./options.js";
 import { registerAlertsRoute } from "./routes/alerts.js";
 import { registerApiRoutes } from "./routes/api.js";
@@ -152,6 +153,9 @@ export function createServer(input: ServerOptions): LivetrailServer {
       }
     });
   }
+  const hostMetrics = hostFeed(options.hostMetrics, options.stateDir, input.streams, (err) =>
+    app.log.warn({ err }, "host metrics problem (still sampling)"),
+  );
   const connections = new Connections();
   const ctx: ServerContext = {
     options,
@@ -163,8 +167,9 @@ export function createServer(input: ServerOptions): LivetrailServer {
       catchUpChunkLines: options.catchUpChunkLines,
       catchUpFrameBytes: Math.min(options.maxFrameBytes, CATCH_UP_FRAME_BYTES),
     },
-    metrics: lazyMetrics(streams, connections, integrity, alerts),
+    metrics: lazyMetrics(streams, connections, integrity, alerts, hostMetrics?.source ?? null),
     alerts,
+    metricsFeeds: hostMetrics === null ? [] : [hostMetrics.feed],
     serverName: serverName(),
     integrity,
     searches: 0,
@@ -219,6 +224,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
         for (const hub of streams.all()) await hub.start();
         await options.streamSource?.start(addDiscovered);
         await integrity.start();
+        await hostMetrics?.feed.start();
         const tls = await options.security.tls?.load();
         if (tls !== undefined) (app.server as unknown as SecureServer).setSecureContext(tls);
         await app.listen({ host: options.host, port: options.port });
@@ -236,6 +242,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
     close() {
       closing ??= (async () => {
         ctx.closing = true;
+        hostMetrics?.feed.close();
         await listening?.catch(() => undefined);
         await ready.catch(() => undefined);
         await connections.closeAll(CloseCode.goingAway, "server shutting down", options.closeGraceMs);

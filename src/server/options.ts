@@ -6,6 +6,7 @@ import { hostLabelProblem } from "../protocol/host-label.js";
 import type { AlertsOptions } from "./alerts-config.js";
 import type { SlowClientPolicy } from "./delivery/subscription.js";
 import type { IntegrityEvent } from "./integrity/sealing.js";
+import type { HostMetricsOptions } from "./metrics-feed-host.js";
 import { type ResolvedSecurity, resolveSecurity, type SecurityOptions } from "./security/security-options.js";
 
 export interface StreamSpec {
@@ -95,6 +96,8 @@ export interface ServerOptions {
    * baselines). Default: none, so both live in memory and start over with the server.
    */
   stateDir?: string;
+  /** Sample the host's CPU, memory, load, disk and network for dashboards and /metrics (docs/metrics.md). Default: off (`serve` turns it on). */
+  hostMetrics?: HostMetricsOptions;
 }
 
 export interface IntegrityServerOptions {
@@ -127,9 +130,13 @@ export type ResolvedOptions = Required<
     | "integrity"
     | "alerts"
     | "stateDir"
+    | "hostMetrics"
   >
 > &
-  Pick<ServerOptions, "authorize" | "onStreamError" | "streamSource" | "integrity" | "alerts"> & {
+  Pick<
+    ServerOptions,
+    "authorize" | "onStreamError" | "streamSource" | "integrity" | "alerts" | "hostMetrics"
+  > & {
     stateDir: string | null;
     staticDir: string | null;
     logger: boolean | { level: string };

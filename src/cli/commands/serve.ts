@@ -16,9 +16,10 @@ import {
   type IntegrityFlags,
   integrityFromFlags,
 } from "../integrity-flags.js";
+import { addMetricsFlags, hostMetricsFromFlags, type MetricsFlags } from "../metrics-flags.js";
 import { addSecurityFlags, type SecurityFlags, securityFromFlags } from "../security-flags.js";
 
-interface ServeFlags extends SecurityFlags, IntegrityFlags {
+interface ServeFlags extends SecurityFlags, IntegrityFlags, MetricsFlags {
   port?: string;
   host?: string;
   config?: string;
@@ -207,6 +208,7 @@ export function registerServe(program: Command): void {
 
       if (!flags.watch || flags.poll) options.watch = false;
       if (flags.stateDir !== undefined) options.stateDir = resolve(flags.stateDir);
+      options.hostMetrics = hostMetricsFromFlags(flags);
       if (fromCli("maxLineBytes") || config.maxLineBytes === undefined) {
         options.maxLineBytes = parseCount(flags.maxLineBytes ?? "1048576", "--max-line-bytes");
       }
@@ -316,6 +318,7 @@ export function registerServe(program: Command): void {
     });
   addSecurityFlags(serve);
   addIntegrityFlags(serve);
+  addMetricsFlags(serve);
 }
 
 /** SIGHUP: the config file's alerts again; on any error the rules in force stay. */
