@@ -11,6 +11,8 @@ import { isRotatedName } from "./rotated-name.js";
 export interface GlobSpec {
   name: string;
   pattern: GlobPattern;
+  /** The host label of its streams (the dashboard groups by it). */
+  host?: string;
 }
 
 export interface GlobStreamsOptions {
@@ -48,7 +50,7 @@ export class GlobStreams implements StreamSource {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly tracked: Tracked[] = [];
   private readonly names: Set<string>;
-  private add: ((name: string, backend: StreamBackend) => void) | null = null;
+  private add: ((name: string, backend: StreamBackend, host?: string) => void) | null = null;
   /** Per spec: the running look, and whether another was asked for meanwhile. */
   private readonly looks = new Map<GlobSpec, { running: Promise<void>; again: boolean }>();
   private readonly reported = new Set<string>();
@@ -66,7 +68,7 @@ export class GlobStreams implements StreamSource {
     return this.tracked.map((t) => ({ name: t.name, path: t.path }));
   }
 
-  async start(add: (name: string, backend: StreamBackend) => void): Promise<void> {
+  async start(add: (name: string, backend: StreamBackend, host?: string) => void): Promise<void> {
     this.add = add;
     for (const spec of this.specs) {
       this.watchDir(spec);
@@ -180,7 +182,7 @@ export class GlobStreams implements StreamSource {
     const name = this.streamName(spec.name, path.slice(spec.pattern.dir.length + 1));
     const backend = new MovableFileBackend(name, path, this.options.file);
     this.tracked.push({ name, path, identity, backend });
-    this.add?.(name, backend);
+    this.add?.(name, backend, spec.host);
   }
 
   /** `<name>.<file name>` in the characters stream names allow, made unique. */

@@ -17,6 +17,7 @@ import {
   startOnDemand,
 } from "../command-flags.js";
 import { startDemo } from "../demo.js";
+import { addGlobFlags, type GlobFlags, globStreams } from "../glob-flags.js";
 import {
   addIntegrityFlags,
   INTEGRITY_CONFIG_KEYS,
@@ -25,7 +26,7 @@ import {
 } from "../integrity-flags.js";
 import { addSecurityFlags, type SecurityFlags, securityFromFlags } from "../security-flags.js";
 
-interface ServeFlags extends SecurityFlags, IntegrityFlags, CommandFlags {
+interface ServeFlags extends SecurityFlags, IntegrityFlags, CommandFlags, GlobFlags {
   port?: string;
   host?: string;
   config?: string;
@@ -74,7 +75,7 @@ NAME
   livetrail serve - serve audit logs live to browsers
 
 SYNOPSIS
-  livetrail serve [options] [FILE | NAME=FILE | NAME=- | NAME=cmd:ARGV | NAME=sh:STRING]...
+  livetrail serve [options] [FILE | NAME=FILE | NAME=GLOB | NAME=DIR/ | NAME=- | NAME=cmd:ARGV | NAME=sh:STRING]...
   livetrail serve --redis URL [options] [NAME]...
   livetrail serve --demo
 
@@ -97,6 +98,10 @@ DESCRIPTION
   restarted with backoff when it exits (each exit is an "exited" event), stopped (SIGTERM, then SIGKILL) when the
   server stops. Its environment is PATH, HOME, LANG and the --cmd-env names only; its lines are kept in memory
   like stdin's (--cmd-lines / --cmd-bytes). See docs/sources.md.
+
+  NAME='DIR/*.log' (quoted, wildcards in the file name only) or NAME=DIR/ makes a stream of every file that
+  matches, now and later, named NAME.<file name>. A file is known by its identity, not its name: renamed within
+  the glob it stays the same stream; rotated generations (x.log.1, x.log.2.gz, x.log-20261204) are left out.
 
   --host-label H names the host the file and stdin streams come from (default: this machine's host name); the
   dashboard groups streams by host and merges several into one view ordered by time.
@@ -267,6 +272,10 @@ export function registerServe(program: Command): void {
       const host = flags.hostLabel ?? hostname();
       options.streams = options.streams.map((s) => ({ ...s, host: s.host ?? host }));
       options.streams = commandStreams(options.streams, flags, options.maxLineBytes as number);
+      const { pollIntervalMs, watch, maxLineBytes } = options;
+      const globbed = globStreams(options.streams, flags, { pollIntervalMs, watch, maxLineBytes });
+      options.streams = globbed.streams;
+      if (globbed.source !== null) options.streamSource = globbed.source;
 
       // Loaded here, not at the top: `livetrail log` and `tail` should not pay for loading the web server.
       const { createServer } = await import("../../server/app.js");
@@ -308,7 +317,7 @@ export function registerServe(program: Command): void {
         const list =
           redisLabel !== null
             ? `the streams of Redis at ${redisLabel}`
-            : options.streams.map((s) => `${s.name}=${s.file ?? "-"}`).join(", ");
+            : [...options.streams.map((s) => `${s.name}=${s.file ?? "-"}`), ...globbed.labels].join(", ");
         process.stdout.write(`livetrail: serving ${list} at ${address.url}\n`);
         const tls = server.options.security.tls;
         if (tls?.selfSigned)
@@ -333,6 +342,7 @@ export function registerServe(program: Command): void {
   addSecurityFlags(serve);
   addIntegrityFlags(serve);
   addCommandFlags(serve);
+  addGlobFlags(serve);
 }
 
 /** SIGHUP: the config file's alerts again; on any error the rules in force stay. */
