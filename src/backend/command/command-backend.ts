@@ -32,6 +32,8 @@ export class CommandBackend extends RingBackend {
   private readonly feeds = new Set<(event: FeedEvent) => void>();
   private stdout: RingInput | null = null;
   private stderr: RingInput | null = null;
+  /** The live feed's pacing (Hub.pace): output is read no faster than the fastest live client takes it. */
+  private pace: FollowOptions["pace"] | undefined;
 
   constructor(
     name: string,
@@ -52,7 +54,10 @@ export class CommandBackend extends RingBackend {
           this.stdout = this.openInput();
           this.stderr = this.openInput("stderr");
         },
-        output: (chunk, channel) => (channel === "stderr" ? this.stderr : this.stdout)?.write(chunk),
+        output: (chunk, channel) => {
+          (channel === "stderr" ? this.stderr : this.stdout)?.write(chunk);
+          return this.pace?.() ?? null;
+        },
         exited: (code, signal, restartInMs) => {
           this.endRun();
           this.announce({ type: "exited", code, signal, cursor: this.endCursor(), restartInMs });
@@ -87,6 +92,7 @@ export class CommandBackend extends RingBackend {
   override async follow(options: FollowOptions, listener: (event: FeedEvent) => void): Promise<LiveFeed> {
     const feed = await super.follow(options, listener);
     this.feeds.add(listener);
+    this.pace ??= options.pace;
     if (this.command.start === "boot") this.supervisor.start();
     return {
       get cursor() {

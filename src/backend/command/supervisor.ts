@@ -16,7 +16,8 @@ export interface SupervisorOptions {
 /** What one run of the process reports, in order: started, output, then exited or failed. Must not throw. */
 export interface SupervisorEvents {
   started(pid: number): void;
-  output(chunk: Buffer, channel: "stdout" | "stderr"): void;
+  /** A promise: stop reading this channel until it resolves (the readers are behind; the pipe holds the rest). */
+  output(chunk: Buffer, channel: "stdout" | "stderr"): Promise<void> | null;
   /** All its output has been read; it starts again in `restartInMs` (null: stopped, no restart). */
   exited(code: number | null, signal: NodeJS.Signals | null, restartInMs: number | null): void;
   /** It could not be started (no such program, not executable); tried again in `restartInMs` (null: stopped). */
@@ -99,8 +100,16 @@ export class Supervisor {
     child.once("error", (error) => {
       spawnError ??= error;
     });
-    child.stdout?.on("data", (chunk: Buffer) => this.events.output(chunk, "stdout"));
-    child.stderr?.on("data", (chunk: Buffer) => this.events.output(chunk, "stderr"));
+    for (const channel of ["stdout", "stderr"] as const) {
+      const stream = child[channel];
+      stream?.on("data", (chunk: Buffer) => {
+        const wait = this.events.output(chunk, channel);
+        if (wait === null) return;
+        // Backpressure: the pipe fills and the command blocks on its writes instead of the server buffering.
+        stream.pause();
+        void wait.then(() => stream.resume());
+      });
+    }
     if (child.pid !== undefined) this.events.started(child.pid);
     // The leader gone, anything of its group still holding the pipes gets stopGraceMs, then SIGKILL: its output
     // would otherwise keep this run open (and the next from starting) for as long as it lives.
