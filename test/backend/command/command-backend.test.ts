@@ -130,6 +130,31 @@ describe("command streams: one process per stream, restarted, its output in a ri
     expect(client.texts("many")).toEqual(held.lines.map((l) => l.text));
   });
 
+  it("reads the command no faster than the live clients take it: paused, the command blocks on its pipe", async () => {
+    const backend = commandBackend("burst", "seq 1 200000");
+    let release: (() => void) | null = null;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let paced = true;
+    const events: FeedEvent[] = [];
+    const feed = await backend.follow({ tail: 0, pace: () => (paced ? gate : null) }, (e) => events.push(e));
+    cleanups.push(() => feed.close());
+    const count = () => events.reduce((n, e) => n + (e.type === "lines" ? e.lines.length : 0), 0);
+    await waitFor(() => count() > 0);
+    // Give a reader that ignores the pace every chance to read on.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(count()).toBeLessThan(200_000);
+    expect(events.some((e) => e.type === "exited")).toBe(false);
+    expect(alive(backend.pid as number)).toBe(true);
+    paced = false;
+    (release as unknown as () => void)();
+    await waitFor(() => events.some((e) => e.type === "exited"), { message: "the exit" });
+    expect(count()).toBe(200_000);
+    const last = events.flatMap((e) => (e.type === "lines" ? e.lines : [])).at(-1);
+    expect(last?.text).toBe("200000");
+  });
+
   it("joins a UTF-8 character split across writes, and keeps a last line without newline at the exit, marked", async () => {
     const backend = commandBackend(
       "utf8",
