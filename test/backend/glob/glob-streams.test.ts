@@ -60,6 +60,29 @@ describe("glob and directory streams", () => {
     expect(await names()).toEqual(["app.a.log", "app.b.log", "app.c.log"]);
   });
 
+  it("waits for a directory that does not exist yet, and watches it once it does", async () => {
+    const dir = await tempDir();
+    const problems: string[] = [];
+    const source = new GlobStreams(
+      [{ name: "late", pattern: parseGlobPattern(`${dir.file("later")}/*.log`, false) }],
+      {
+        file: { pollIntervalMs: 50 },
+        rescanMs: 200,
+        onProblem: (m) => problems.push(m),
+      },
+    );
+    const server = await startServer([], { streamSource: source });
+    cleanups.push(() => server.close());
+    expect(problems).toEqual([expect.stringContaining("cannot read directory")]);
+    await mkdir(dir.file("later"));
+    await writeFile(dir.file("later/one.log"), "one\n");
+    await waitFor(() => source.streams.some((s) => s.name === "late.one.log"), { message: "late.one.log" });
+    // Watched from now on: a second file is found as well.
+    await writeFile(dir.file("later/two.log"), "two\n");
+    await waitFor(() => source.streams.some((s) => s.name === "late.two.log"), { message: "late.two.log" });
+    expect(problems).toHaveLength(1);
+  });
+
   it("keeps a renamed file the same stream: it follows the file to its new name, live and in history", async () => {
     const dir = await tempDir();
     await writeFile(dir.file("a.log"), text(makeLines(0, 10, "before")));
