@@ -27,6 +27,23 @@ export interface SupervisorEvents {
 type State = "idle" | "running" | "waiting" | "stopped";
 
 /**
+ * Every command process running, so that a server that exits without stopping them (an uncaught error, a
+ * process.exit) still takes them along: their own process groups would otherwise outlive it. SIGKILL of the
+ * server itself is the one case left.
+ */
+const running = new Set<ChildProcess>();
+let exitHookSet = false;
+
+function killAllOnExit(child: ChildProcess): void {
+  running.add(child);
+  if (exitHookSet) return;
+  exitHookSet = true;
+  process.on("exit", () => {
+    for (const c of running) signalGroup(c, "SIGKILL");
+  });
+}
+
+/**
  * Runs one command and keeps it running: restarted with backoff when it exits, stopped for good by stop(). The
  * process leads a process group of its own, so stop() signals everything it started (a shell's children too) and
  * nothing is left behind; a process that outlives its group leader while holding the output pipes is killed too.
@@ -96,6 +113,7 @@ export class Supervisor {
       detached: true,
     });
     this.child = child;
+    killAllOnExit(child);
     let spawnError: Error | null = null;
     child.once("error", (error) => {
       spawnError ??= error;
@@ -126,6 +144,7 @@ export class Supervisor {
     this.done = new Promise<void>((resolve) => {
       child.once("close", (code: number | null, signal: NodeJS.Signals | null) => {
         if (orphanTimer !== null) clearTimeout(orphanTimer);
+        running.delete(child);
         this.child = null;
         const restartInMs = this.state === "stopped" ? null : this.backoff.next(this.now() - startedAt);
         if (restartInMs !== null) {
