@@ -11,6 +11,7 @@ import { pausedCatchUp } from "./paused-catch-up.js";
 import { redis } from "./redis.js";
 import { search } from "./search.js";
 import { slowClients } from "./slow-clients.js";
+import { sources } from "./sources.js";
 import { throughput } from "./throughput.js";
 
 /** @type {Record<string, (ctx: import("../lib/context.js").Context) => Promise<object>>} */
@@ -25,6 +26,7 @@ export const suites = {
   "cold-start": coldStart,
   search,
   redis,
+  sources,
   integrity,
   browser,
 };

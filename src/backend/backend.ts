@@ -123,6 +123,17 @@ export type FeedEvent =
   | { type: "missing" }
   /** Lines between `from` and `to` cannot be delivered (`skipped` of them, when known); delivery goes on at `to`. */
   | { type: "gap"; reason: StaleReason; from: string | null; to: string; skipped?: number }
+  /**
+   * The source's process exited (a command stream) after its last line, at `cursor`: its exit `code`, or the
+   * `signal` that ended it; it starts again in `restartInMs` (null: it is not restarted, the server is stopping).
+   */
+  | {
+      type: "exited";
+      code: number | null;
+      signal: NodeJS.Signals | null;
+      cursor: string;
+      restartInMs: number | null;
+    }
   /** A non-fatal I/O problem (permissions, EIO); the feed keeps trying. */
   | { type: "error"; error: Error };
 

@@ -8,3 +8,10 @@ import { FileBackend, type FileBackendOptions } from "./file/file-backend.js";
 export function backendForFile(name: string, file: string, options: FileBackendOptions): StreamBackend {
   return new FileBackend(name, file, options);
 }
+
+export type { FileBackendOptions } from "./file/file-backend.js";
+/**
+ * A file's identity (device, inode and a fingerprint of its first bytes), the one its cursors name: a source that
+ * finds files (backend/glob/) tells a renamed file from a new one by it.
+ */
+export { type FileIdentity, identify as identifyFile } from "./file/file-identity.js";

@@ -107,6 +107,18 @@ export type ServerMessage =
   /** The source started over (a stream that lives in memory was restarted); positions before do not compare. */
   | { type: "restarted"; stream: string; cursor: string }
   | { type: "missing"; stream: string }
+  /**
+   * A command stream's process exited after the line at `cursor`: its exit `code` or the `signal` that ended it;
+   * it starts again in `restartInMs` ms (null: not restarted, the server is stopping).
+   */
+  | {
+      type: "exited";
+      stream: string;
+      cursor: string;
+      code: number | null;
+      signal: string | null;
+      restartInMs: number | null;
+    }
   | {
       type: "gap";
       stream: string;

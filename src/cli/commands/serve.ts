@@ -9,7 +9,15 @@ import type { LivetrailServer } from "../../server/app.js";
 import type { ServerOptions, StreamSpec } from "../../server/options.js";
 import { resolveAuditFile } from "../audit-file.js";
 import { CliError } from "../cli-error.js";
+import {
+  addCommandFlags,
+  type CommandFlags,
+  commandStreams,
+  isCommandSpec,
+  startOnDemand,
+} from "../command-flags.js";
 import { startDemo } from "../demo.js";
+import { addGlobFlags, type GlobFlags, globStreams } from "../glob-flags.js";
 import {
   addIntegrityFlags,
   INTEGRITY_CONFIG_KEYS,
@@ -19,7 +27,7 @@ import {
 import { addMetricsFlags, hostMetricsFromFlags, type MetricsFlags } from "../metrics-flags.js";
 import { addSecurityFlags, type SecurityFlags, securityFromFlags } from "../security-flags.js";
 
-interface ServeFlags extends SecurityFlags, IntegrityFlags, MetricsFlags {
+interface ServeFlags extends SecurityFlags, IntegrityFlags, MetricsFlags, CommandFlags, GlobFlags {
   port?: string;
   host?: string;
   config?: string;
@@ -68,7 +76,7 @@ NAME
   livetrail serve - serve audit logs live to browsers
 
 SYNOPSIS
-  livetrail serve [options] [FILE | NAME=FILE | NAME=-]...
+  livetrail serve [options] [FILE | NAME=FILE | NAME=GLOB | NAME=DIR/ | NAME=- | NAME=cmd:ARGV | NAME=sh:STRING]...
   livetrail serve --redis URL [options] [NAME]...
   livetrail serve --demo
 
@@ -84,6 +92,17 @@ DESCRIPTION
   NAME=- (or -) makes a stream of standard input, e.g. journalctl -f | livetrail serve journal=-. Its lines
   are kept in memory, the newest --stdin-lines / --stdin-bytes of them: history, search and resume work within
   that ring; a client behind it gets a gap, and after a server restart its cursors resume with a gap.
+
+  NAME=cmd:'ARGV' makes a stream of a command's output (stdout and stderr, stderr lines marked), run without a
+  shell (ARGV split by shell quoting rules); NAME=sh:'STRING' runs STRING with /bin/sh -c. One process per
+  stream, however many clients follow it, started at server start (--cmd-start demand: on the first subscriber),
+  restarted with backoff when it exits (each exit is an "exited" event), stopped (SIGTERM, then SIGKILL) when the
+  server stops. Its environment is PATH, HOME, LANG and the --cmd-env names only; its lines are kept in memory
+  like stdin's (--cmd-lines / --cmd-bytes). See docs/sources.md.
+
+  NAME='DIR/*.log' (quoted, wildcards in the file name only) or NAME=DIR/ makes a stream of every file that
+  matches, now and later, named NAME.<file name>. A file is known by its identity, not its name: renamed within
+  the glob it stays the same stream; rotated generations (x.log.1, x.log.2.gz, x.log-20261204) are left out.
 
   --host-label H names the host the file and stdin streams come from (default: this machine's host name); the
   dashboard groups streams by host and merges several into one view ordered by time.
@@ -254,6 +273,11 @@ export function registerServe(program: Command): void {
         throw new CliError(`--host-label: ${hostLabelProblem(flags.hostLabel)}`, 2);
       const host = flags.hostLabel ?? hostname();
       options.streams = options.streams.map((s) => ({ ...s, host: s.host ?? host }));
+      options.streams = commandStreams(options.streams, flags, options.maxLineBytes as number);
+      const { pollIntervalMs, watch, maxLineBytes } = options;
+      const globbed = globStreams(options.streams, flags, { pollIntervalMs, watch, maxLineBytes });
+      options.streams = globbed.streams;
+      if (globbed.source !== null) options.streamSource = globbed.source;
 
       // Loaded here, not at the top: `livetrail log` and `tail` should not pay for loading the web server.
       const { createServer } = await import("../../server/app.js");
@@ -274,6 +298,7 @@ export function registerServe(program: Command): void {
       if (configFile !== undefined) process.on("SIGHUP", () => void reloadAlerts(server, configFile));
       try {
         const address = await server.listen();
+        startOnDemand(server);
         if (!isLoopback(server.options.host) && !server.options.security.authRequired) {
           process.stderr.write(
             `livetrail: warning: listening on ${server.options.host} without authentication: anyone who can ` +
@@ -294,7 +319,7 @@ export function registerServe(program: Command): void {
         const list =
           redisLabel !== null
             ? `the streams of Redis at ${redisLabel}`
-            : options.streams.map((s) => `${s.name}=${s.file ?? "-"}`).join(", ");
+            : [...options.streams.map((s) => `${s.name}=${s.file ?? "-"}`), ...globbed.labels].join(", ");
         process.stdout.write(`livetrail: serving ${list} at ${address.url}\n`);
         const tls = server.options.security.tls;
         if (tls?.selfSigned)
@@ -319,6 +344,8 @@ export function registerServe(program: Command): void {
   addSecurityFlags(serve);
   addIntegrityFlags(serve);
   addMetricsFlags(serve);
+  addCommandFlags(serve);
+  addGlobFlags(serve);
 }
 
 /** SIGHUP: the config file's alerts again; on any error the rules in force stay. */
@@ -364,7 +391,7 @@ function streamsFromArgs(args: string[], stdin: (name: string) => RingBackend): 
       streams.push({ name, backend: stdin(name) });
       continue;
     }
-    const file = resolveAuditFile(given);
+    const file = isCommandSpec(given) ? given : resolveAuditFile(given);
     let name = named ? arg.slice(0, eq) : streamName(file);
     if (used.has(name)) {
       if (named) throw new CliError(`stream name "${name}" is given twice`, 2);
@@ -445,7 +472,7 @@ async function readConfig(path: string): Promise<ConfigFile> {
       if (typeof e?.file !== "string" || e.file === "") {
         throw new CliError(`--config ${path}: every stream needs a "file" string`, 2);
       }
-      const file = resolve(base, e.file);
+      const file = isCommandSpec(e.file) ? e.file : resolve(base, e.file);
       const named = { name: typeof e.name === "string" ? e.name : streamName(file), file };
       if (e.host === undefined) return named;
       const problem = typeof e.host === "string" ? hostLabelProblem(e.host) : "a host label is a string";
