@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
-import { cp, readFile, stat, writeFile } from "node:fs/promises";
+import { cp, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
@@ -34,6 +35,7 @@ let dir: TempDir;
 let pack: PackReport;
 let installLog: string;
 let bin: string;
+let prefix: string;
 
 beforeAll(async () => {
   dir = await makeTempDir("livetrail-pack-");
@@ -63,7 +65,7 @@ beforeAll(async () => {
   if (report === undefined) throw new Error(`npm pack printed no report: ${packed.stdout}`);
   pack = report;
   // --engine-strict: the install fails if any package it fetches excludes the Node running this test.
-  const prefix = dir.file("prefix");
+  prefix = dir.file("prefix");
   const installed = await exec(
     "npm",
     [
@@ -105,6 +107,33 @@ describe("the npm package", () => {
 
   it("installs with --omit=dev and --engine-strict, without an engine warning", () => {
     expect(installLog).not.toMatch(/EBADENGINE|Unsupported engine/);
+  });
+
+  it("fetches only packages whose engines include every Node version package.json claims", async () => {
+    const claimed = (
+      JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")) as { engines: { node: string } }
+    ).engines.node;
+    // The install's own semver (fastify depends on it): the versions `engines` claims, then each package's range.
+    const semver = createRequire(join(prefix, "node_modules/"))("semver") as {
+      satisfies(version: string, range: string): boolean;
+    };
+    const versions = ["20.19.0", "22.0.0", "24.0.0", "26.0.0"];
+    for (const version of versions) expect(semver.satisfies(version, claimed), version).toBe(true);
+    const excluding: string[] = [];
+    const manifests = (await readdir(join(prefix, "node_modules"), { recursive: true })).filter((p) =>
+      /(^|\/)node_modules\/(@[^/]+\/)?[^/@]+\/package\.json$|^(@[^/]+\/)?[^/@]+\/package\.json$/.test(p),
+    );
+    expect(manifests.length).toBeGreaterThan(10);
+    for (const manifest of manifests) {
+      const { name, version, engines } = JSON.parse(
+        await readFile(join(prefix, "node_modules", manifest), "utf8"),
+      );
+      const range = (engines as { node?: string } | undefined)?.node;
+      if (range === undefined) continue;
+      for (const node of versions)
+        if (!semver.satisfies(node, range)) excluding.push(`${name}@${version} (${range}) excludes ${node}`);
+    }
+    expect(excluding).toEqual([]);
   });
 
   it("runs `livetrail --help` from the install", async () => {
