@@ -943,7 +943,7 @@ export function writeReport(results, path) {
     "generated files, interleaved run by run; clients live in separate processes from every server.",
     "",
     `Machine: ${results.meta?.cores ?? "?"} × ${results.meta?.cpu ?? "?"}, ${results.meta?.memGiB ?? "?"} GiB, Node ${results.meta?.node ?? "?"}. ` +
-      `Peers: frontail 4.9.2 (npm), websocketd 0.4.1 (Debian). Last run: ${results.meta?.at ?? "?"} at commit ${results.meta?.commit ?? "?"} ` +
+      `Peers: frontail 4.9.2 (npm, the bench's own package: \`npm ci --prefix bench\`), websocketd 0.4.1 (Debian). Last run: ${results.meta?.at ?? "?"} at commit ${results.meta?.commit ?? "?"} ` +
       `(${(results.meta?.lastRun?.suites ?? []).join(", ")}: ${results.meta?.lastRun?.seconds ?? "?"} s). ` +
       (results.meta?.lastFullRun
         ? `The whole suite last took ${results.meta.lastFullRun.seconds} s (${results.meta.lastFullRun.at}).`
