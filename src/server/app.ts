@@ -27,6 +27,7 @@ import { registerSseRoute } from "./routes/sse.js";
 import { registerWebSocketRoutes } from "./routes/ws.js";
 import { registerSecurity } from "./security/security-plugin.js";
 import { securityServerOptions } from "./security/server-options.js";
+import { answerPlainHttp } from "./security/tls-plain-http.js";
 import { Streams } from "./streams.js";
 
 export interface ServerAddress {
@@ -84,6 +85,11 @@ export function createServer(input: ServerOptions): LivetrailServer {
     // Long-lived SSE responses must not hold shutdown hostage; idle keep-alive sockets are closed on close().
     forceCloseConnections: "idle",
   });
+  if (options.security.tls !== null) {
+    answerPlainHttp(app.server as unknown as SecureServer, (socket) =>
+      app.log.info({ remoteAddress: socket.remoteAddress }, "plain HTTP on the HTTPS port: answered 400"),
+    );
+  }
   const streams = new Streams();
   const onStreamError =
     options.onStreamError ??

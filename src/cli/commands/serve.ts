@@ -17,6 +17,7 @@ import {
   integrityFromFlags,
 } from "../integrity-flags.js";
 import { addSecurityFlags, type SecurityFlags, securityFromFlags } from "../security-flags.js";
+import { keepSelfSigned } from "../tls-state.js";
 
 interface ServeFlags extends SecurityFlags, IntegrityFlags {
   port?: string;
@@ -207,6 +208,7 @@ export function registerServe(program: Command): void {
 
       if (!flags.watch || flags.poll) options.watch = false;
       if (flags.stateDir !== undefined) options.stateDir = resolve(flags.stateDir);
+      keepSelfSigned(options);
       if (fromCli("maxLineBytes") || config.maxLineBytes === undefined) {
         options.maxLineBytes = parseCount(flags.maxLineBytes ?? "1048576", "--max-line-bytes");
       }
@@ -295,8 +297,11 @@ export function registerServe(program: Command): void {
             : options.streams.map((s) => `${s.name}=${s.file ?? "-"}`).join(", ");
         process.stdout.write(`livetrail: serving ${list} at ${address.url}\n`);
         const tls = server.options.security.tls;
-        if (tls?.selfSigned)
-          process.stderr.write(`livetrail: self-signed certificate SHA-256 ${tls.fingerprint()}\n`);
+        if (tls?.selfSigned) {
+          const kept =
+            tls.kept === null ? "" : ` (${tls.kept.reused ? "reused from" : "kept in"} ${tls.kept.certFile})`;
+          process.stderr.write(`livetrail: self-signed certificate SHA-256 ${tls.fingerprint()}${kept}\n`);
+        }
         const signal = await stopped;
         process.stderr.write(`livetrail: ${signal}: shutting down\n`);
       } catch (error) {
