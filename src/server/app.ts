@@ -13,6 +13,8 @@ import type { ServerContext } from "./context.js";
 import { Heartbeat } from "./heartbeat.js";
 import { Hub } from "./hub.js";
 import { serverIntegrity } from "./integrity/sealing.js";
+import { loggingServerOptions } from "./logging/log-settings.js";
+import { registerRequestLog } from "./logging/request-log.js";
 import { lazyMetrics } from "./metrics.js";
 import { type ResolvedOptions, resolveOptions, type ServerOptions } from "./options.js";
 import { registerAlertsRoute } from "./routes/alerts.js";
@@ -81,7 +83,8 @@ const CATCH_UP_FRAME_BYTES = 64 * 1024;
 export function createServer(input: ServerOptions): LivetrailServer {
   const options = resolveOptions(input, DEFAULT_STATIC_DIR);
   const app = Fastify({
-    ...securityServerOptions(options.security, options.logger),
+    ...securityServerOptions(options.security, false),
+    ...loggingServerOptions(options.logger),
     // Long-lived SSE responses must not hold shutdown hostage; idle keep-alive sockets are closed on close().
     forceCloseConnections: "idle",
   });
@@ -186,6 +189,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
       },
     });
     registerErrorHandler(app);
+    registerRequestLog(app); // first, so requests that security refuses are logged too
     await registerSecurity(app, ctx);
     const authorize = options.authorize;
     if (authorize !== undefined) {

@@ -6,6 +6,7 @@ import { hostLabelProblem } from "../protocol/host-label.js";
 import type { AlertsOptions } from "./alerts-config.js";
 import type { SlowClientPolicy } from "./delivery/subscription.js";
 import type { IntegrityEvent } from "./integrity/sealing.js";
+import type { LogSettings } from "./logging/log-settings.js";
 import { type ResolvedSecurity, resolveSecurity, type SecurityOptions } from "./security/security-options.js";
 
 export interface StreamSpec {
@@ -80,8 +81,8 @@ export interface ServerOptions {
   staticDir?: string | null;
   /** Request authorisation hook (see Authorize). */
   authorize?: Authorize;
-  /** Fastify logger setting. Default false. */
-  logger?: boolean | { level: string };
+  /** The server's log (logging/log-settings.ts): level, JSON or pretty, where to. Default false: none. */
+  logger?: boolean | LogSettings;
   /** Non-fatal problems of a stream (I/O errors while following). Default: the Fastify logger. */
   onStreamError?: (stream: string, error: Error) => void;
   /** Tokens, TLS, origins and limits (docs/security.md). Default: no authentication, default limits. */
@@ -132,7 +133,7 @@ export type ResolvedOptions = Required<
   Pick<ServerOptions, "authorize" | "onStreamError" | "streamSource" | "integrity" | "alerts"> & {
     stateDir: string | null;
     staticDir: string | null;
-    logger: boolean | { level: string };
+    logger: boolean | LogSettings;
     security: ResolvedSecurity;
   };
 

@@ -16,10 +16,11 @@ import {
   type IntegrityFlags,
   integrityFromFlags,
 } from "../integrity-flags.js";
+import { addLoggingFlags, type LoggingFlags, loggingFromFlags } from "../logging-flags.js";
 import { addSecurityFlags, type SecurityFlags, securityFromFlags } from "../security-flags.js";
 import { keepSelfSigned } from "../tls-state.js";
 
-interface ServeFlags extends SecurityFlags, IntegrityFlags {
+interface ServeFlags extends SecurityFlags, IntegrityFlags, LoggingFlags {
   port?: string;
   host?: string;
   config?: string;
@@ -209,6 +210,7 @@ export function registerServe(program: Command): void {
       if (!flags.watch || flags.poll) options.watch = false;
       if (flags.stateDir !== undefined) options.stateDir = resolve(flags.stateDir);
       keepSelfSigned(options);
+      Object.assign(options, loggingFromFlags(flags));
       if (fromCli("maxLineBytes") || config.maxLineBytes === undefined) {
         options.maxLineBytes = parseCount(flags.maxLineBytes ?? "1048576", "--max-line-bytes");
       }
@@ -321,6 +323,7 @@ export function registerServe(program: Command): void {
     });
   addSecurityFlags(serve);
   addIntegrityFlags(serve);
+  addLoggingFlags(serve);
 }
 
 /** SIGHUP: the config file's alerts again; on any error the rules in force stay. */
