@@ -11,6 +11,7 @@ import { ALERTS_STREAM, alertsFor, type ServerAlerts } from "./alerts-wiring.js"
 import { Connections } from "./connections.js";
 import type { ServerContext } from "./context.js";
 import { Heartbeat } from "./heartbeat.js";
+import { registerCompression } from "./http/compression.js";
 import { Hub } from "./hub.js";
 import { serverIntegrity } from "./integrity/sealing.js";
 import { loggingServerOptions } from "./logging/log-settings.js";
@@ -188,6 +189,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
         done();
       },
     });
+    await registerCompression(app);
     registerErrorHandler(app);
     registerRequestLog(app); // first, so requests that security refuses are logged too
     await registerSecurity(app, ctx);
