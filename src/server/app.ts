@@ -183,7 +183,11 @@ export function createServer(input: ServerOptions): LivetrailServer {
 
   const ready = (async () => {
     await app.register(fastifyWebsocket, {
-      options: { perMessageDeflate: false, maxPayload: options.maxMessageBytes, clientTracking: false },
+      options: {
+        perMessageDeflate: input.wsPerMessageDeflate === true,
+        maxPayload: options.maxMessageBytes,
+        clientTracking: false,
+      },
       // Clients are closed by close() with 1001 before Fastify shuts down; the plugin only stops accepting.
       preClose(done) {
         done();

@@ -96,6 +96,12 @@ export interface ServerOptions {
    * baselines). Default: none, so both live in memory and start over with the server.
    */
   stateDir?: string;
+  /**
+   * permessage-deflate on /ws. Default false: measured (bench/ws-deflate.js, docs/operations.md) it cuts a
+   * burst's bytes ~9x but costs the server 3-9x the CPU (each client's copy is compressed on its own, where off
+   * one frame is shared) and ~0.4 MB of zlib memory per client.
+   */
+  wsPerMessageDeflate?: boolean;
 }
 
 export interface IntegrityServerOptions {
@@ -128,6 +134,7 @@ export type ResolvedOptions = Required<
     | "integrity"
     | "alerts"
     | "stateDir"
+    | "wsPerMessageDeflate"
   >
 > &
   Pick<ServerOptions, "authorize" | "onStreamError" | "streamSource" | "integrity" | "alerts"> & {

@@ -45,11 +45,17 @@ export async function keptSelfSigned(
   return { pair, reused: false, certFile, keyFile };
 }
 
+/** The kept pair, null when either file is not there yet; a pair that is there but unreadable is an error. */
 async function readKept(certFile: string, keyFile: string): Promise<TlsPair | null> {
+  const present = (path: string) =>
+    stat(path).then(
+      () => true,
+      () => false,
+    );
+  if (!(await present(certFile)) || !(await present(keyFile))) return null;
   try {
     return { cert: await readFile(certFile, "utf8"), key: await readFile(keyFile, "utf8") };
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw new Error(`cannot read the kept TLS certificate in ${certFile}: ${(error as Error).message}`);
   }
 }
