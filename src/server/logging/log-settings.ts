@@ -10,7 +10,7 @@ export interface LogSettings {
   level: LogLevel | string;
   /** Human-readable lines instead of JSON (the CLI sets this when stderr is a terminal). */
   pretty?: boolean;
-  /** Default: standard error. */
+  /** Default: standard output, pino's own default (the CLI passes standard error). */
   stream?: NodeJS.WritableStream;
 }
 
@@ -39,7 +39,7 @@ export function loggingServerOptions(
   const logController = new LogController({ disableRequestLogging: true });
   if (settings === false) return { logger: false, logController };
   const { level, pretty, stream } = settings === true ? { level: "info" } : settings;
-  const out = stream ?? process.stderr;
+  const out = stream ?? process.stdout;
   return {
     logController,
     logger: {

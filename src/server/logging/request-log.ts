@@ -77,6 +77,7 @@ export function registerRequestLog(app: FastifyInstance, now: () => number = Dat
           {
             session: "ws",
             route: s.route,
+            url: s.url,
             status: 101,
             ms: now() - s.at,
             bytes: bytesSince(request, s),
