@@ -60,6 +60,8 @@ describe("the server's own log", () => {
     await sseFirstEvent(`${s.url}/api/streams/audit/events?tail=1&token=${READ}`, headers);
     const ws = await openWs(`${s.wsUrl}/ws?token=${READ}`, { headers });
     if (!ws.ok) throw new Error(`ws refused ${ws.status}`);
+    ws.ws.send(JSON.stringify({ type: "subscribe", stream: "audit", tail: 2 }));
+    await waitFor(() => ws.messages.some((m) => m.type === "live"), { message: "the catch-up to end" });
     await closeWs(ws);
     expect(await streamStatus(`${s.url}/api/streams?access_token=wrong-token-000000000000`)).toBe(401);
     await waitFor(() => records().filter((r) => r.session !== undefined).length >= 2, {
@@ -91,6 +93,7 @@ describe("the server's own log", () => {
       url: "/api/streams/audit/events?[redacted]",
     });
     expect(sse?.bytes).toBeGreaterThan(0);
+    expect(sse?.lines).toBe(1); // tail=1
     const wsLine = records().find((r) => r.session === "ws");
     expect(wsLine).toMatchObject({
       level: 30,
@@ -100,6 +103,7 @@ describe("the server's own log", () => {
       remoteAddress: "127.0.0.1",
     });
     expect(wsLine?.bytes).toBeGreaterThan(0);
+    expect(wsLine).toMatchObject({ streams: ["audit"], lines: 2 });
   });
 
   test("at warn, ordinary requests are quiet and refusals still show", async () => {

@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { WebSocket } from "ws";
 import { redactUrl } from "../security/server-options.js";
+import { tallyOf } from "./session-tally.js";
 
 const SSE_ROUTE = "/api/streams/:name/events";
 
@@ -19,7 +20,7 @@ interface Started {
 
 /**
  * One log line per HTTP request when its response ends (method, route, status, duration, bytes, remote address)
- * and one per WebSocket or SSE session when it closes (stream, bytes, duration, close code). Bytes are those
+ * and one per WebSocket or SSE session when it closes (streams, lines and bytes sent, duration, close code). Bytes are those
  * the socket wrote during the request, headers and compression included: what crossed the network. The URL is
  * logged with any token query redacted; no header, cookie or body is. Statuses 401, 403 and 429 (a client
  * refused or rate-limited) are warnings, 5xx errors, the rest info; sessions are info.
@@ -59,9 +60,12 @@ export function registerRequestLog(app: FastifyInstance, now: () => number = Dat
         ...(s.stream === undefined ? {} : { stream: s.stream }),
         ...(reply.raw.writableFinished ? {} : { aborted: true }),
       };
-      if (s.route === SSE_ROUTE && status === 200)
-        app.log.info({ session: "sse", ...fields }, "SSE session ended");
-      else if (status >= 500) app.log.error(fields, "request");
+      if (s.route === SSE_ROUTE && status === 200) {
+        app.log.info(
+          { session: "sse", ...fields, lines: tallyOf(reply.raw)?.lines ?? 0 },
+          "SSE session ended",
+        );
+      } else if (status >= 500) app.log.error(fields, "request");
       else if (status === 401 || status === 403 || status === 429) app.log.warn(fields, "request refused");
       else app.log.info(fields, "request");
     });
@@ -73,6 +77,7 @@ export function registerRequestLog(app: FastifyInstance, now: () => number = Dat
       if (s === undefined) return;
       s.upgraded = true;
       ws.once("close", (code: number) => {
+        const tally = tallyOf(ws);
         app.log.info(
           {
             session: "ws",
@@ -82,6 +87,8 @@ export function registerRequestLog(app: FastifyInstance, now: () => number = Dat
             ms: now() - s.at,
             bytes: bytesSince(request, s),
             closeCode: code,
+            streams: tally === undefined ? [] : [...tally.streams],
+            lines: tally?.lines ?? 0,
             remoteAddress: s.remoteAddress,
           },
           "WebSocket session ended",
