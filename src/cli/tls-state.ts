@@ -11,7 +11,7 @@ export function tlsStateDir(stateDir: string | undefined, env: NodeJS.ProcessEnv
   if (stateDir !== undefined) return stateDir;
   const xdg = env.XDG_STATE_HOME;
   // The spec says a relative XDG_STATE_HOME is invalid and must be ignored.
-  if (xdg !== undefined && xdg.startsWith("/")) return join(xdg, "livetrail");
+  if (xdg?.startsWith("/")) return join(xdg, "livetrail");
   return join(homedir(), ".local", "state", "livetrail");
 }
 
