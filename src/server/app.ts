@@ -11,8 +11,11 @@ import { ALERTS_STREAM, alertsFor, type ServerAlerts } from "./alerts-wiring.js"
 import { Connections } from "./connections.js";
 import type { ServerContext } from "./context.js";
 import { Heartbeat } from "./heartbeat.js";
+import { registerCompression } from "./http/compression.js";
 import { Hub } from "./hub.js";
 import { serverIntegrity } from "./integrity/sealing.js";
+import { loggingServerOptions } from "./logging/log-settings.js";
+import { registerRequestLog } from "./logging/request-log.js";
 import { lazyMetrics } from "./metrics.js";
 import { hostFeed } from "./metrics-feed-host.js";
 import { type ResolvedOptions, resolveOptions, type ServerOptions } from "./options.js";
@@ -28,6 +31,7 @@ import { registerSseRoute } from "./routes/sse.js";
 import { registerWebSocketRoutes } from "./routes/ws.js";
 import { registerSecurity } from "./security/security-plugin.js";
 import { securityServerOptions } from "./security/server-options.js";
+import { answerPlainHttp } from "./security/tls-plain-http.js";
 import { Streams } from "./streams.js";
 
 export interface ServerAddress {
@@ -81,10 +85,16 @@ const CATCH_UP_FRAME_BYTES = 64 * 1024;
 export function createServer(input: ServerOptions): LivetrailServer {
   const options = resolveOptions(input, DEFAULT_STATIC_DIR);
   const app = Fastify({
-    ...securityServerOptions(options.security, options.logger),
+    ...securityServerOptions(options.security, false),
+    ...loggingServerOptions(options.logger),
     // Long-lived SSE responses must not hold shutdown hostage; idle keep-alive sockets are closed on close().
     forceCloseConnections: "idle",
   });
+  if (options.security.tls !== null) {
+    answerPlainHttp(app.server as unknown as SecureServer, (socket) =>
+      app.log.info({ remoteAddress: socket.remoteAddress }, "plain HTTP on the HTTPS port: answered 400"),
+    );
+  }
   const streams = new Streams();
   const onStreamError =
     options.onStreamError ??
@@ -178,13 +188,19 @@ export function createServer(input: ServerOptions): LivetrailServer {
 
   const ready = (async () => {
     await app.register(fastifyWebsocket, {
-      options: { perMessageDeflate: false, maxPayload: options.maxMessageBytes, clientTracking: false },
+      options: {
+        perMessageDeflate: input.wsPerMessageDeflate === true,
+        maxPayload: options.maxMessageBytes,
+        clientTracking: false,
+      },
       // Clients are closed by close() with 1001 before Fastify shuts down; the plugin only stops accepting.
       preClose(done) {
         done();
       },
     });
+    await registerCompression(app);
     registerErrorHandler(app);
+    registerRequestLog(app); // first, so requests that security refuses are logged too
     await registerSecurity(app, ctx);
     const authorize = options.authorize;
     if (authorize !== undefined) {

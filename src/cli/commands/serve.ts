@@ -24,10 +24,18 @@ import {
   type IntegrityFlags,
   integrityFromFlags,
 } from "../integrity-flags.js";
+import { addLoggingFlags, type LoggingFlags, loggingFromFlags } from "../logging-flags.js";
 import { addMetricsFlags, hostMetricsFromFlags, type MetricsFlags } from "../metrics-flags.js";
 import { addSecurityFlags, type SecurityFlags, securityFromFlags } from "../security-flags.js";
+import { keepSelfSigned } from "../tls-state.js";
 
-interface ServeFlags extends SecurityFlags, IntegrityFlags, MetricsFlags, CommandFlags, GlobFlags {
+interface ServeFlags
+  extends SecurityFlags,
+    IntegrityFlags,
+    MetricsFlags,
+    CommandFlags,
+    GlobFlags,
+    LoggingFlags {
   port?: string;
   host?: string;
   config?: string;
@@ -228,6 +236,8 @@ export function registerServe(program: Command): void {
       if (!flags.watch || flags.poll) options.watch = false;
       if (flags.stateDir !== undefined) options.stateDir = resolve(flags.stateDir);
       options.hostMetrics = hostMetricsFromFlags(flags);
+      keepSelfSigned(options);
+      Object.assign(options, loggingFromFlags(flags));
       if (fromCli("maxLineBytes") || config.maxLineBytes === undefined) {
         options.maxLineBytes = parseCount(flags.maxLineBytes ?? "1048576", "--max-line-bytes");
       }
@@ -322,8 +332,11 @@ export function registerServe(program: Command): void {
             : [...options.streams.map((s) => `${s.name}=${s.file ?? "-"}`), ...globbed.labels].join(", ");
         process.stdout.write(`livetrail: serving ${list} at ${address.url}\n`);
         const tls = server.options.security.tls;
-        if (tls?.selfSigned)
-          process.stderr.write(`livetrail: self-signed certificate SHA-256 ${tls.fingerprint()}\n`);
+        if (tls?.selfSigned) {
+          const kept =
+            tls.kept === null ? "" : ` (${tls.kept.reused ? "reused from" : "kept in"} ${tls.kept.certFile})`;
+          process.stderr.write(`livetrail: self-signed certificate SHA-256 ${tls.fingerprint()}${kept}\n`);
+        }
         const signal = await stopped;
         process.stderr.write(`livetrail: ${signal}: shutting down\n`);
       } catch (error) {
@@ -346,6 +359,7 @@ export function registerServe(program: Command): void {
   addMetricsFlags(serve);
   addCommandFlags(serve);
   addGlobFlags(serve);
+  addLoggingFlags(serve);
 }
 
 /** SIGHUP: the config file's alerts again; on any error the rules in force stay. */
