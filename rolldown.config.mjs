@@ -13,7 +13,8 @@ import { fileURLToPath } from "node:url";
  * (devDependencies), whose newest releases pull in ESM-only helpers that declare Node >= 22 (cookie 2,
  * content-disposition 3): the bundle carries the same API's CommonJS builds (package.json `overrides`: cookie
  * 1.1.1, content-disposition 2.0.1, Node >= 18), so an install never fetches a package that excludes Node 20.
- * No source maps: the code is not minified, so stack traces name our functions and lines in dist/bin.
+ * No source maps: the code keeps its names (no mangling, no rewriting), so stack traces name our functions; only
+ * whitespace is removed, which keeps the tarball under 1.5 MB with the precompressed dashboard (1.33 -> 1.01 MB).
  * The library's types go along as dist/bin/types/: only the declarations dist/index.d.ts reaches (half of tsc's).
  */
 const { dependencies } = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8"));
@@ -63,6 +64,7 @@ export default {
     dir: "dist/bin",
     format: "esm",
     sourcemap: false,
+    minify: { compress: false, mangle: false, codegen: { removeWhitespace: true } },
     cleanDir: true,
     entryFileNames: "[name].js",
     // Content-hashed chunks: a process still running an older main.js keeps finding the chunks it was built
