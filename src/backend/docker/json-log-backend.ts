@@ -11,6 +11,7 @@ import {
   type SearchQuery,
   type SourceInfo,
   SourceMissingError,
+  type StreamAbout,
   type StreamBackend,
 } from "../backend.js";
 import { type RecordFile, recordFile } from "../sources.js";
@@ -25,6 +26,8 @@ export interface JsonLogBackendOptions {
   watch?: boolean;
   /** Longer (joined) lines keep their head and are marked; default 65536. */
   maxLineBytes?: number;
+  /** What the stream is (a container's state), for `hello`. */
+  about?: () => StreamAbout;
 }
 
 /**
@@ -53,6 +56,7 @@ export class JsonLogBackend implements StreamBackend {
   readonly cursors: CursorScheme = { durable: true };
   private readonly records: RecordFile;
   private readonly maxLineBytes: number;
+  readonly about?: () => StreamAbout;
 
   constructor(
     readonly name: string,
@@ -60,6 +64,7 @@ export class JsonLogBackend implements StreamBackend {
     options: JsonLogBackendOptions = {},
   ) {
     this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    if (options.about !== undefined) this.about = options.about;
     this.records = recordFile(name, path, {
       ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
       ...(options.watch === undefined ? {} : { watch: options.watch }),

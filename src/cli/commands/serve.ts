@@ -10,6 +10,7 @@ import type { ServerOptions, StreamSpec } from "../../server/options.js";
 import { resolveAuditFile } from "../audit-file.js";
 import { CliError } from "../cli-error.js";
 import { startDemo } from "../demo.js";
+import { addDockerFlags, checkDockerFlags, type DockerFlags, dockerFromFlags } from "../docker-flags.js";
 import {
   addIntegrityFlags,
   INTEGRITY_CONFIG_KEYS,
@@ -18,7 +19,7 @@ import {
 } from "../integrity-flags.js";
 import { addSecurityFlags, type SecurityFlags, securityFromFlags } from "../security-flags.js";
 
-interface ServeFlags extends SecurityFlags, IntegrityFlags {
+interface ServeFlags extends SecurityFlags, IntegrityFlags, DockerFlags {
   port?: string;
   host?: string;
   config?: string;
@@ -189,6 +190,7 @@ export function registerServe(program: Command): void {
     .addHelpText("after", HELP)
     .action(async (args: string[], flags: ServeFlags, command: Command) => {
       const fromCli = (name: string): boolean => command.getOptionValueSource(name) === "cli";
+      checkDockerFlags(flags);
       const config: ConfigFile = flags.config === undefined ? {} : await readConfig(flags.config);
       const integrity = await integrityFromFlags(
         flags,
@@ -242,7 +244,7 @@ export function registerServe(program: Command): void {
           stdin = stdinRing(name, flags, options.maxLineBytes as number);
           return stdin;
         });
-      } else if (options.streams.length === 0) {
+      } else if (options.streams.length === 0 && flags.docker !== true) {
         const file = resolveAuditFile();
         options.streams = [{ name: streamName(file), file }];
       }
@@ -252,6 +254,13 @@ export function registerServe(program: Command): void {
         throw new CliError(`--host-label: ${hostLabelProblem(flags.hostLabel)}`, 2);
       const host = flags.hostLabel ?? hostname();
       options.streams = options.streams.map((s) => ({ ...s, host: s.host ?? host }));
+      const docker = await dockerFromFlags(flags, {
+        ...options,
+        maxLineBytes: options.maxLineBytes as number,
+        hostLabel: host,
+        taken: options.streams.map((s) => s.name),
+      });
+      if (docker !== null) options.streamSource = docker.source;
 
       // Loaded here, not at the top: `livetrail log` and `tail` should not pay for loading the web server.
       const { createServer } = await import("../../server/app.js");
@@ -292,7 +301,10 @@ export function registerServe(program: Command): void {
         const list =
           redisLabel !== null
             ? `the streams of Redis at ${redisLabel}`
-            : options.streams.map((s) => `${s.name}=${s.file ?? "-"}`).join(", ");
+            : [
+                ...options.streams.map((s) => `${s.name}=${s.file ?? "-"}`),
+                ...(docker ? [docker.label] : []),
+              ].join(", ");
         process.stdout.write(`livetrail: serving ${list} at ${address.url}\n`);
         const tls = server.options.security.tls;
         if (tls?.selfSigned)
@@ -316,6 +328,7 @@ export function registerServe(program: Command): void {
     });
   addSecurityFlags(serve);
   addIntegrityFlags(serve);
+  addDockerFlags(serve);
 }
 
 /** SIGHUP: the config file's alerts again; on any error the rules in force stay. */

@@ -77,7 +77,7 @@ describe("JsonLogBackend: what Docker's records add", () => {
   it("a line still being written (partial records at the end) is left out of pages and followed live when it ends", async () => {
     const big = long("live", PART_BYTES + 10);
     const parts = recordsOf(big).split("\n");
-    const { file, backend } = await setup(toJsonLog(["a", "b"]) + `${parts[0]}\n`);
+    const { file, backend } = await setup(`${toJsonLog(["a", "b"])}${parts[0]}\n`);
     const tail = await backend.tail(5);
     expect(texts(tail.lines)).toEqual(["a", "b"]);
     const page = await backend.readAfter(null, 10);
