@@ -4,6 +4,7 @@ import { alerts } from "./alerts.js";
 import { browser } from "./browser.js";
 import { churn } from "./churn.js";
 import { coldStart } from "./cold-start.js";
+import { docker } from "./docker.js";
 import { fanout } from "./fanout.js";
 import { integrity } from "./integrity.js";
 import { latency } from "./latency.js";
@@ -27,6 +28,7 @@ export const suites = {
   search,
   redis,
   sources,
+  docker,
   integrity,
   browser,
 };

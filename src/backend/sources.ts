@@ -1,4 +1,4 @@
-import type { StreamBackend } from "./backend.js";
+import type { FeedEvent, FollowOptions, LiveFeed, StreamBackend } from "./backend.js";
 import { FileBackend, type FileBackendOptions } from "./file/file-backend.js";
 
 /**
@@ -15,3 +15,22 @@ export type { FileBackendOptions } from "./file/file-backend.js";
  * finds files (backend/glob/) tells a renamed file from a new one by it.
  */
 export { type FileIdentity, identify as identifyFile } from "./file/file-identity.js";
+
+/**
+ * A file read as records, one per line, by a backend that turns them into its own lines (backend/docker/): the
+ * file backend's feed, history, cursors and seek over the records, and a feed that can start after a cursor.
+ */
+export interface RecordFile extends StreamBackend {
+  readonly path: string;
+  followFrom(
+    cursor: string | null,
+    options: FollowOptions,
+    listener: (event: FeedEvent) => void,
+  ): Promise<LiveFeed>;
+}
+
+export type RecordFileOptions = FileBackendOptions;
+
+export function recordFile(name: string, file: string, options: RecordFileOptions): RecordFile {
+  return new FileBackend(name, file, options);
+}

@@ -41,6 +41,18 @@ export interface StreamInfo {
   host?: string;
   /** The stream's integrity (docs/integrity.md, "Serving and API"); absent when the server does not seal or serve it. */
   integrity?: IntegrityInfo;
+  /** What the stream's source is, when it is more than a file or a pipe (a container); absent otherwise. */
+  source?: StreamSourceInfo;
+}
+
+/** `hello`'s `streams[].source`: display text, never trusted. */
+export interface StreamSourceInfo {
+  /** What the stream is: "container" (serve --docker), "command" (NAME=cmd:... or sh:...). */
+  kind: string;
+  /** Its state when `hello` was sent, in the source's words: a container's running, exited, paused, removed... */
+  state?: string;
+  /** Something the user should know about the source (e.g. "the Docker Engine API ... is not reachable"). */
+  note?: string;
 }
 
 /**

@@ -77,6 +77,8 @@ export class WsSession extends WsConnection {
         const info: StreamInfo = { name: hub.name, default: hub.isDefault, cursors: hub.backend.cursors };
         if (hub.host !== undefined) info.host = hub.host;
         if (integrity !== undefined) info.integrity = integrity;
+        const source = hub.backend.about?.();
+        if (source !== undefined) info.source = source;
         return info;
       }),
       heartbeatMs: this.options.heartbeatMs,

@@ -1,5 +1,5 @@
 import { type FrameLine, frameLines, samePosition } from "../protocol/lines-frame.js";
-import type { ServerMessage, WireLine } from "../protocol/messages.js";
+import type { ServerMessage, StreamInfo, WireLine } from "../protocol/messages.js";
 import { AlertsPanel } from "./alerts-panel.js";
 import { ActivityChart } from "./chart.js";
 import { copyText } from "./clipboard.js";
@@ -295,17 +295,19 @@ export class App {
     }
   }
 
-  private onHello(streams: { name: string; default: boolean; host?: string; kind?: string }[]): void {
+  private onHello(streams: StreamInfo[]): void {
     for (const s of streams) {
       const known = this.tabs.get(s.name);
       if (known) {
         known.host = s.host;
-        setTabKind(known, s.kind);
+        setTabKind(known, s.source?.kind);
+        known.setSource(s.source);
         continue;
       }
       const tab = new StreamTab(s.name, s.default, this.cap);
       tab.host = s.host;
-      setTabKind(tab, s.kind);
+      setTabKind(tab, s.source?.kind);
+      tab.setSource(s.source);
       tab.filter.onUpdate((e) => this.onFilterUpdate(tab, e));
       this.tabs.set(s.name, tab);
     }

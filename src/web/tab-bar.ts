@@ -12,9 +12,10 @@ import type { StreamTab } from "./stream-tab.js";
 export const STREAM_KINDS = ["files", "containers", "commands", "hosts"] as const;
 export type StreamKind = (typeof STREAM_KINDS)[number];
 
-/** hello's `streams[].kind` (sent by container and command sources); anything else, or none, is "files". */
+/** The group of hello's `streams[].source.kind` ("container", "command", "host"); anything else, or none, is "files". */
 export function streamKind(kind: unknown): StreamKind {
-  return STREAM_KINDS.includes(kind as StreamKind) ? (kind as StreamKind) : "files";
+  const group = `${kind}s`;
+  return STREAM_KINDS.includes(group as StreamKind) ? (group as StreamKind) : "files";
 }
 
 const kinds = new WeakMap<object, StreamKind>();

@@ -34,6 +34,11 @@ describe("livetrail serve NAME=sh:STRING", () => {
     const client = await TestClient.connect(`${url.replace(/^http/, "ws")}/ws`);
     let pid: number;
     try {
+      // hello says what the stream is, for the dashboard's "commands" group.
+      const hello = client.messages.find((m) => m.type === "hello") as unknown as {
+        streams: { name: string; source?: { kind: string; state?: string } }[];
+      };
+      expect(hello.streams.find((s) => s.name === "job")?.source?.kind).toBe("command");
       await client.subscribe("job", { tail: 10 });
       await client.waitForText("oops");
       await client.waitForText("hello");

@@ -102,9 +102,9 @@ describe("the dashboard's metrics and tab pieces (DOM-free)", () => {
   it("groups tabs by kind in a fixed order, unknown or absent kinds as files", () => {
     const tabs = [
       { name: "audit", kind: undefined },
-      { name: "web", kind: "containers" },
-      { name: "journal", kind: "commands" },
-      { name: "db", kind: "containers" },
+      { name: "web", kind: "container" },
+      { name: "journal", kind: "command" },
+      { name: "db", kind: "container" },
       { name: "odd", kind: "<script>" },
     ];
     expect(

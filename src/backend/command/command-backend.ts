@@ -1,4 +1,4 @@
-import type { FeedEvent, FollowOptions, LiveFeed } from "../backend.js";
+import type { FeedEvent, FollowOptions, LiveFeed, StreamAbout } from "../backend.js";
 import { RingBackend, type RingInput, type RingOptions } from "../ring/ring-backend.js";
 import type { BackoffOptions } from "./backoff.js";
 import type { CommandSpec } from "./command-spec.js";
@@ -82,6 +82,12 @@ export class CommandBackend extends RingBackend {
 
   get startMode(): CommandStart {
     return this.command.start;
+  }
+
+  /** For hello: a command (the dashboard groups it so), running or not. */
+  about(): StreamAbout {
+    if (this.supervisor.pid !== null) return { kind: "command", state: "running" };
+    return { kind: "command", state: this.supervisor.starts === 0 ? "not started" : "exited" };
   }
 
   /** Somebody wants the stream's lines: starts the process if it is not running yet ("demand"). */

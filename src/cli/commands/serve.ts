@@ -2,6 +2,8 @@ import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { basename, dirname, resolve } from "node:path";
 import { type Command, Option } from "commander";
+import type { StreamSource } from "../../backend/backend.js";
+import { joinSources } from "../../backend/joined-sources.js";
 import { RingBackend } from "../../backend/ring/ring-backend.js";
 import { hostLabelProblem } from "../../protocol/host-label.js";
 import { AlertsConfigError, parseAlertsConfig } from "../../server/alerts-config.js";
@@ -17,6 +19,7 @@ import {
   startOnDemand,
 } from "../command-flags.js";
 import { startDemo } from "../demo.js";
+import { addDockerFlags, checkDockerFlags, type DockerFlags, dockerFromFlags } from "../docker-flags.js";
 import { addGlobFlags, type GlobFlags, globStreams } from "../glob-flags.js";
 import {
   addIntegrityFlags,
@@ -35,7 +38,8 @@ interface ServeFlags
     MetricsFlags,
     CommandFlags,
     GlobFlags,
-    LoggingFlags {
+    LoggingFlags,
+    DockerFlags {
   port?: string;
   host?: string;
   config?: string;
@@ -217,6 +221,7 @@ export function registerServe(program: Command): void {
     .addHelpText("after", HELP)
     .action(async (args: string[], flags: ServeFlags, command: Command) => {
       const fromCli = (name: string): boolean => command.getOptionValueSource(name) === "cli";
+      checkDockerFlags(flags);
       const config: ConfigFile = flags.config === undefined ? {} : await readConfig(flags.config);
       const integrity = await integrityFromFlags(
         flags,
@@ -273,7 +278,7 @@ export function registerServe(program: Command): void {
           stdin = stdinRing(name, flags, options.maxLineBytes as number);
           return stdin;
         });
-      } else if (options.streams.length === 0) {
+      } else if (options.streams.length === 0 && flags.docker !== true) {
         const file = resolveAuditFile();
         options.streams = [{ name: streamName(file), file }];
       }
@@ -287,7 +292,16 @@ export function registerServe(program: Command): void {
       const { pollIntervalMs, watch, maxLineBytes } = options;
       const globbed = globStreams(options.streams, flags, { pollIntervalMs, watch, maxLineBytes });
       options.streams = globbed.streams;
-      if (globbed.source !== null) options.streamSource = globbed.source;
+      const docker = await dockerFromFlags(flags, {
+        ...options,
+        maxLineBytes: options.maxLineBytes as number,
+        hostLabel: host,
+        taken: options.streams.map((s) => s.name),
+      });
+      // Streams found at run time: Redis's, a glob's files, Docker's containers.
+      options.streamSource = joinSources(
+        [options.streamSource, globbed.source, docker?.source].filter((s): s is StreamSource => s != null),
+      );
 
       // Loaded here, not at the top: `livetrail log` and `tail` should not pay for loading the web server.
       const { createServer } = await import("../../server/app.js");
@@ -329,7 +343,11 @@ export function registerServe(program: Command): void {
         const list =
           redisLabel !== null
             ? `the streams of Redis at ${redisLabel}`
-            : [...options.streams.map((s) => `${s.name}=${s.file ?? "-"}`), ...globbed.labels].join(", ");
+            : [
+                ...options.streams.map((s) => `${s.name}=${s.file ?? "-"}`),
+                ...globbed.labels,
+                ...(docker ? [docker.label] : []),
+              ].join(", ");
         process.stdout.write(`livetrail: serving ${list} at ${address.url}\n`);
         const tls = server.options.security.tls;
         if (tls?.selfSigned) {
@@ -360,6 +378,7 @@ export function registerServe(program: Command): void {
   addCommandFlags(serve);
   addGlobFlags(serve);
   addLoggingFlags(serve);
+  addDockerFlags(serve);
 }
 
 /** SIGHUP: the config file's alerts again; on any error the rules in force stay. */
