@@ -3,8 +3,8 @@
  * Flags: --quick (fewer, smaller runs: a smoke test of the harness), --runs N, --systems a,b, --no-build.
  * Results merge into bench/results/latest.json (suite by suite) and docs/benchmarks.md is regenerated.
  * Exits 1 when a correctness check failed (livetrail lost or duplicated a line) or a suite crashed.
- * Peers: frontail comes with the devDependencies; websocketd is Debian's (`apt-get install -y websocketd`): without
- * it the suites that compare against it crash, and say so.
+ * Peers: frontail is the bench's own dependency (bench/package.json: `npm ci --prefix bench`); websocketd is
+ * Debian's (`apt-get install -y websocketd`): without either, the suites that compare against it crash, and say so.
  * BENCH_LIVETRAIL_DIST=/path/to/other/checkout/dist benchmarks that build instead of this checkout's dist/ (pass
  * --no-build too, which leaves this checkout's dist/ alone), e.g. to compare two commits built in two git
  * worktrees: `BENCH_LIVETRAIL_DIST=/tmp/lt-old/dist node bench/run.js paused-catch-up --no-build`. Results

@@ -97,6 +97,26 @@ const ROWS = [
     met: (lt) => lt >= 1e6,
   },
   {
+    figure: "burst to one client from a command stream (sh: cat)",
+    bench: "sources",
+    field: "linesPerSec",
+    unit: "lines/s",
+    digits: 0,
+    keys: { livetrail: "command" },
+    better: "higher",
+    target: "—",
+  },
+  {
+    figure: "burst to one client from a plain file (same lines, same client)",
+    bench: "sources",
+    field: "linesPerSec",
+    unit: "lines/s",
+    digits: 0,
+    keys: { livetrail: "file" },
+    better: "higher",
+    target: "—",
+  },
+  {
     figure: "1M burst with 50 alert rules, ratio to no rules (rules in the worker thread)",
     bench: "alerts",
     field: "ratioToNoRules",
@@ -467,6 +487,26 @@ const ROWS = [
     none: "none",
     better: "higher",
     target: "RE2-class (linear time)",
+  },
+  {
+    figure: "Docker: lines/s from a container's json-file log to one client (500k lines, 64 KiB writes)",
+    bench: "docker",
+    field: "linesPerSec",
+    unit: "lines/s",
+    digits: 0,
+    keys: { livetrail: "docker" },
+    better: "higher",
+    target: "≥ half the plain file's",
+  },
+  {
+    figure: "Docker: the same lines in a plain file (serve FILE), for comparison",
+    bench: "docker",
+    field: "linesPerSec",
+    unit: "lines/s",
+    digits: 0,
+    keys: { livetrail: "file" },
+    better: "higher",
+    target: "(reference)",
   },
   {
     figure: "Redis: one agent ships a 1M-line backlog",
@@ -923,7 +963,7 @@ export function writeReport(results, path) {
     "generated files, interleaved run by run; clients live in separate processes from every server.",
     "",
     `Machine: ${results.meta?.cores ?? "?"} × ${results.meta?.cpu ?? "?"}, ${results.meta?.memGiB ?? "?"} GiB, Node ${results.meta?.node ?? "?"}. ` +
-      `Peers: frontail 4.9.2 (npm), websocketd 0.4.1 (Debian). Last run: ${results.meta?.at ?? "?"} at commit ${results.meta?.commit ?? "?"} ` +
+      `Peers: frontail 4.9.2 (npm, the bench's own package: \`npm ci --prefix bench\`), websocketd 0.4.1 (Debian). Last run: ${results.meta?.at ?? "?"} at commit ${results.meta?.commit ?? "?"} ` +
       `(${(results.meta?.lastRun?.suites ?? []).join(", ")}: ${results.meta?.lastRun?.seconds ?? "?"} s). ` +
       (results.meta?.lastFullRun
         ? `The whole suite last took ${results.meta.lastFullRun.seconds} s (${results.meta.lastFullRun.at}).`
@@ -1009,8 +1049,12 @@ const METHOD = {
     "GET /api/streams/NAME/search over the whole file (rare word at 4 known lines: the answer must hold all 4); MB/s = file size / request time. GNU grep -c on the same file is the yardstick in the JSON.",
   redis:
     "a redis-server of the bench's own (loopback, no persistence) and `livetrail ship` agents. Shipping: one agent, a file of 100-byte lines written before it starts (backlog: lines/s from the first entry in Redis to the last, XLEN polled every 2 ms; its CPU includes node's start-up) or appended in 1 MiB writes while it follows (burst: from the first write); agent CPU from /proc, redis-server's from INFO cpu, per million lines; every line must be in Redis once (XLEN). Memory: `MEMORY USAGE key SAMPLES 0` of the backlog stream and the growth of INFO used_memory over it, per million lines (= bytes per line). Latency: the latency suite's load (one line every 50 ms) appended to a file that an agent ships to Redis, one WebSocket client on `serve --redis URL NAME`; interleaved run by run with livetrail serving a file of its own (the file backend); write(2) to receipt in the client process. Replicas: two `serve --redis` on the same stream, 1,000 clients on each (one client process per replica), 1,000 lines appended in one write to the shipped file; time until every client of both has all of them, each replica's RSS (process tree) after the burst; every client must be complete.",
+  docker:
+    'livetrail only. `serve --docker --docker-root DIR --docker-host none` on one container whose json-file log gets the burst (~100-byte lines as records `{"log":"…\\n","stream":"stdout","time":"…"}`, ~170 bytes each), and `serve FILE` on the same lines in a plain file, run after run; each burst is built first and appended in 64 KiB writes that cut records anywhere; time from the first write until the one client holds every line, each decoded text checked byte for byte.',
   integrity:
     "livetrail only; bench/integrity-verify.js and bench/integrity-serve.js run as child processes (their JSON is read). Verify: a file of 100-byte lines sealed with sealFile (a checkpoint every 1,000 lines; wall and CPU time of the catch-up), the sidecar's size, then `verify` (every leaf and tile recomputed on worker threads, every checkpoint's signature and root checked), one round per run; CPU is the process's, all threads. Burst: the 1M-line burst (64 KiB writes) to one WebSocket client of `serve`, sealing off and on (`--seal-key`), both modes in each round, alternating which goes first; the ratio is per round; main-thread CPU is /proc/PID/task/PID/stat over the burst and the ≥ 3 s after it (probe lines every 50 ms); 'covered after' is when GET /api/streams/NAME/integrity first reports sealedTo past the burst, from its first write (polled every ~50 ms). Proofs: one log of 10M lines (1M in quick mode) sealed with a checkpoint every 100,000 lines, served with `--log-key`; after 20 warm-up requests, inclusion proofs of random lines and consistency proofs from a random size to a random checkpoint, one request at a time over HTTP, client-side time; p50/p99 of all requests (one set per bench run, so no spread).",
+  sources:
+    "livetrail only. The same burst of 100-byte lines to one WebSocket client (in the bench process, live subscription), from a command stream (`serve s=sh:'...; cat BURST'`: the command prints a primer line, waits for a go file, then cats a prebuilt file of the burst) and from a plain file (`serve s=FILE`, the burst appended in 64 KiB writes); time from creating the go file / the first write until the client holds every line, each line's sequence number checked in order. The command stream's ring keeps its defaults (100,000 lines, 16 MiB): delivery to a live client does not depend on it.",
   browser:
     "headless Chromium (playwright-core, /usr/bin/chromium) on the dashboard; lines streamed by appending to the file.",
 };

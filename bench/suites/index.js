@@ -4,6 +4,7 @@ import { alerts } from "./alerts.js";
 import { browser } from "./browser.js";
 import { churn } from "./churn.js";
 import { coldStart } from "./cold-start.js";
+import { docker } from "./docker.js";
 import { fanout } from "./fanout.js";
 import { integrity } from "./integrity.js";
 import { latency } from "./latency.js";
@@ -11,6 +12,7 @@ import { pausedCatchUp } from "./paused-catch-up.js";
 import { redis } from "./redis.js";
 import { search } from "./search.js";
 import { slowClients } from "./slow-clients.js";
+import { sources } from "./sources.js";
 import { throughput } from "./throughput.js";
 
 /** @type {Record<string, (ctx: import("../lib/context.js").Context) => Promise<object>>} */
@@ -25,6 +27,8 @@ export const suites = {
   "cold-start": coldStart,
   search,
   redis,
+  sources,
+  docker,
   integrity,
   browser,
 };

@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from "node:path";
+import { parseDuration } from "../core/duration.js";
 import type { EntryLevel } from "../core/entry.js";
 import type { RuleKind, Severity } from "./alert.js";
-import { parseDuration } from "./duration.js";
 import { checkRegex } from "./line-filter.js";
 
 /**
@@ -190,7 +190,7 @@ function parseRule(raw: unknown, i: number, at: string, problems: string[]): Rul
   const duration = (key: string, fallback: number): number => {
     if (r[key] === undefined) return fallback;
     const ms = parseDuration(r[key]);
-    if (ms === undefined) bad(key, "expected a duration like 10m (units ms, s, m, h, d; at most 366d)");
+    if (ms === undefined) bad(key, "expected a duration like 10m (units ms, s, m, h, d, w; at most 366d)");
     return ms ?? fallback;
   };
   const integer = (key: string, fallback: number, min: number, max: number): number => {

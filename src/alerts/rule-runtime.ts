@@ -1,6 +1,6 @@
+import { formatDuration } from "../core/duration.js";
 import type { Entry } from "../core/entry.js";
 import { type AlertHost, AlertState } from "./alert-state.js";
-import { formatDuration } from "./duration.js";
 import type { TimedEvidence } from "./evidence.js";
 import { type BaselineState, EwmaBaseline } from "./ewma-baseline.js";
 import { compileFilter, type LineFilter } from "./line-filter.js";

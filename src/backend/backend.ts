@@ -65,6 +65,21 @@ export interface StreamBackend {
    * cursors are not durable (a ring) start a new chain with each run.
    */
   readonly sealIdentity?: string;
+  /**
+   * What the stream's source is beyond its lines, for `hello` (a container: its kind, state and a note such as
+   * "the Engine API is not reachable"). Optional: files and rings have nothing to add.
+   */
+  about?(): StreamAbout;
+}
+
+/** A source's kind, state and a note for people (`hello`'s `streams[].source`). */
+export interface StreamAbout {
+  /** What groups the stream in the dashboard: "container". */
+  kind: string;
+  /** The source's state in its own words ("running", "exited"), when it has one. */
+  state?: string;
+  /** Something the user should know about the source, in a sentence. */
+  note?: string;
 }
 
 /**
@@ -123,6 +138,17 @@ export type FeedEvent =
   | { type: "missing" }
   /** Lines between `from` and `to` cannot be delivered (`skipped` of them, when known); delivery goes on at `to`. */
   | { type: "gap"; reason: StaleReason; from: string | null; to: string; skipped?: number }
+  /**
+   * The source's process exited (a command stream) after its last line, at `cursor`: its exit `code`, or the
+   * `signal` that ended it; it starts again in `restartInMs` (null: it is not restarted, the server is stopping).
+   */
+  | {
+      type: "exited";
+      code: number | null;
+      signal: NodeJS.Signals | null;
+      cursor: string;
+      restartInMs: number | null;
+    }
   /** A non-fatal I/O problem (permissions, EIO); the feed keeps trying. */
   | { type: "error"; error: Error };
 

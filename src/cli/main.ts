@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import { describeError } from "./cli-error.js";
 import { registerAlert } from "./commands/alert.js";
 import { registerConfig } from "./commands/config.js";
+import { registerDoctor } from "./commands/doctor.js";
 import { registerKeygen } from "./commands/keygen.js";
 import { registerLog } from "./commands/log.js";
 import { registerServe } from "./commands/serve.js";
@@ -39,6 +40,7 @@ registerKeygen(program);
 registerAlert(program);
 registerSummary(program);
 registerConfig(program);
+registerDoctor(program);
 
 try {
   await program.parseAsync(process.argv);

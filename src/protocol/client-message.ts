@@ -8,6 +8,8 @@ export type ParsedClientMessage =
 
 /** Upper bound on `tail` in a subscribe: keeps one request from asking for the whole file at once. */
 export const MAX_TAIL = 100_000;
+/** Longest metrics history a client may ask for (seconds): what the server keeps, 24 hours. */
+export const MAX_METRICS_HISTORY = 86_400;
 const MAX_NAME = 200;
 const MAX_ID = 200;
 const MAX_CURSOR = 200;
@@ -65,11 +67,25 @@ export function parseClientMessage(raw: string): ParsedClientMessage {
         return fail(`"t" must be a number`);
       return { ok: true, message: m.t === undefined ? { type: "ping" } : { type: "ping", t: m.t } };
     }
+    case "metrics-subscribe": {
+      const h = m.history;
+      if (
+        h !== undefined &&
+        (typeof h !== "number" || !Number.isInteger(h) || h < 0 || h > MAX_METRICS_HISTORY)
+      )
+        return fail(`"history" must be an integer number of seconds from 0 to ${MAX_METRICS_HISTORY}`);
+      const message: ClientMessage = { type: "metrics-subscribe" };
+      if (h !== undefined) message.history = h;
+      if (id !== undefined) message.id = id;
+      return { ok: true, message };
+    }
+    case "metrics-unsubscribe":
+      return { ok: true, message: id === undefined ? { type: m.type } : { type: m.type, id } };
     default:
       return fail(
         typeof m.type === "string"
           ? `unknown message type "${m.type.slice(0, 40)}"`
-          : `"type" must be one of subscribe, unsubscribe, ping`,
+          : `"type" must be one of subscribe, unsubscribe, ping, metrics-subscribe, metrics-unsubscribe`,
       );
   }
 }

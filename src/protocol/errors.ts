@@ -64,6 +64,8 @@ export const WS_ERRORS = [
   "too_many_subscriptions",
   /** Reading history for a subscription failed (I/O error); the subscription is dropped, retry later. */
   "read_failed",
+  /** `metrics-subscribe` to a server that samples no metrics (serve --no-host-metrics). */
+  "metrics_off",
 ] as const;
 
 export type ErrorCode = (typeof WS_ERRORS)[number];

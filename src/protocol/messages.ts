@@ -41,6 +41,18 @@ export interface StreamInfo {
   host?: string;
   /** The stream's integrity (docs/integrity.md, "Serving and API"); absent when the server does not seal or serve it. */
   integrity?: IntegrityInfo;
+  /** What the stream's source is, when it is more than a file or a pipe (a container); absent otherwise. */
+  source?: StreamSourceInfo;
+}
+
+/** `hello`'s `streams[].source`: display text, never trusted. */
+export interface StreamSourceInfo {
+  /** What the stream is: "container" (serve --docker), "command" (NAME=cmd:... or sh:...). */
+  kind: string;
+  /** Its state when `hello` was sent, in the source's words: a container's running, exited, paused, removed... */
+  state?: string;
+  /** Something the user should know about the source (e.g. "the Docker Engine API ... is not reachable"). */
+  note?: string;
 }
 
 /**
@@ -75,13 +87,24 @@ export interface IntegrityInfo {
 export type ClientMessage =
   | { type: "subscribe"; stream: string; since?: string; tail?: number; id?: string }
   | { type: "unsubscribe"; stream: string; id?: string }
-  | { type: "ping"; t?: number };
+  | { type: "ping"; t?: number }
+  /** Metrics samples from now on (docs/metrics.md), after a snapshot of the last `history` seconds (default 3600). */
+  | { type: "metrics-subscribe"; history?: number; id?: string }
+  | { type: "metrics-unsubscribe"; id?: string };
 
 // ---- server -> client ----
 export type GapReason = "file-changed" | "file-gone" | "truncated" | "restarted" | "trimmed" | "slow-client";
 
 export type ServerMessage =
-  | { type: "hello"; v: number; server: string; streams: StreamInfo[]; heartbeatMs: number }
+  | {
+      type: "hello";
+      v: number;
+      server: string;
+      streams: StreamInfo[];
+      heartbeatMs: number;
+      /** Present when the server samples metrics (a client may then send `metrics-subscribe`). */
+      metrics?: { sources: string[]; intervalMs: number };
+    }
   /** Subscription accepted; `cursor` is where delivery starts (the `since` cursor, or null for "before the tail"). */
   | { type: "subscribed"; stream: string; id?: string; cursor: string | null }
   /**
@@ -96,6 +119,18 @@ export type ServerMessage =
   /** The source started over (a stream that lives in memory was restarted); positions before do not compare. */
   | { type: "restarted"; stream: string; cursor: string }
   | { type: "missing"; stream: string }
+  /**
+   * A command stream's process exited after the line at `cursor`: its exit `code` or the `signal` that ended it;
+   * it starts again in `restartInMs` ms (null: not restarted, the server is stopping).
+   */
+  | {
+      type: "exited";
+      stream: string;
+      cursor: string;
+      code: number | null;
+      signal: string | null;
+      restartInMs: number | null;
+    }
   | {
       type: "gap";
       stream: string;
@@ -114,7 +149,45 @@ export type ServerMessage =
   /** Sent once after `hello` when the server evaluates alert rules: what is firing now and the latest changes. */
   | { type: "alerts"; firing: WireAlert[]; recent: WireAlert[] }
   /** An alert changed state (fired or resolved), as it happens. */
-  | { type: "alert"; alert: WireAlert };
+  | { type: "alert"; alert: WireAlert }
+  /**
+   * The answer to `metrics-subscribe`, per source: its history, oldest first; `minutes` (one sample per minute)
+   * reach back before `seconds` (one per interval). Sent again after the client drained when it fell behind.
+   */
+  | {
+      type: "metrics-snapshot";
+      source: "host";
+      intervalMs: number;
+      minutes: HostSample[];
+      seconds: HostSample[];
+    }
+  /** One new sample, every interval, to sockets that subscribed; a client past its queue budget skips some. */
+  | { type: "metrics"; source: "host"; sample: HostSample }
+  | { type: "metrics-unsubscribed"; id?: string };
+
+// ---- metrics (the `metrics` messages; docs/metrics.md) ----
+
+/**
+ * One sample of the host: rates over the interval that ends at `t`, levels at `t`. Other sources (per-container
+ * CPU and memory from the Docker Engine API) add sample shapes of their own under another `source`.
+ */
+export interface HostSample {
+  /** Unix time (ms) at the end of the interval (for a minute sample: the minute's start). */
+  t: number;
+  /** Share of all CPUs' time in each mode over the interval, in percent; `busy` is 100 - idle - iowait. */
+  cpu: Record<"busy" | "user" | "nice" | "system" | "idle" | "iowait" | "irq" | "softirq" | "steal", number>;
+  /** Bytes: `used` is total - available (MemAvailable: what new work can get without swapping). */
+  mem: { total: number; available: number; used: number };
+  /** The 1, 5 and 15 minute load averages. */
+  load: [number, number, number];
+  /**
+   * Bytes per second read from and written to whole disks (partitions, loop and RAM devices left out), and the
+   * used and free (to unprivileged users) bytes of the state or log directory's filesystem, when it can be read.
+   */
+  disk: { read: number; write: number; used?: number; free?: number };
+  /** Bytes per second received and sent per network interface (lo left out; at most 16 interfaces). */
+  net: Record<string, { rx: number; tx: number }>;
+}
 
 // ---- alerts (the `alert`/`alerts` messages and `GET /api/alerts`) ----
 

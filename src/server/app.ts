@@ -11,9 +11,13 @@ import { ALERTS_STREAM, alertsFor, type ServerAlerts } from "./alerts-wiring.js"
 import { Connections } from "./connections.js";
 import type { ServerContext } from "./context.js";
 import { Heartbeat } from "./heartbeat.js";
+import { registerCompression } from "./http/compression.js";
 import { Hub } from "./hub.js";
 import { serverIntegrity } from "./integrity/sealing.js";
+import { loggingServerOptions } from "./logging/log-settings.js";
+import { registerRequestLog } from "./logging/request-log.js";
 import { lazyMetrics } from "./metrics.js";
+import { hostFeed } from "./metrics-feed-host.js";
 import { type ResolvedOptions, resolveOptions, type ServerOptions } from "./options.js";
 import { registerAlertsRoute } from "./routes/alerts.js";
 import { registerApiRoutes } from "./routes/api.js";
@@ -27,6 +31,7 @@ import { registerSseRoute } from "./routes/sse.js";
 import { registerWebSocketRoutes } from "./routes/ws.js";
 import { registerSecurity } from "./security/security-plugin.js";
 import { securityServerOptions } from "./security/server-options.js";
+import { answerPlainHttp } from "./security/tls-plain-http.js";
 import { Streams } from "./streams.js";
 
 export interface ServerAddress {
@@ -80,10 +85,16 @@ const CATCH_UP_FRAME_BYTES = 64 * 1024;
 export function createServer(input: ServerOptions): LivetrailServer {
   const options = resolveOptions(input, DEFAULT_STATIC_DIR);
   const app = Fastify({
-    ...securityServerOptions(options.security, options.logger),
+    ...securityServerOptions(options.security, false),
+    ...loggingServerOptions(options.logger),
     // Long-lived SSE responses must not hold shutdown hostage; idle keep-alive sockets are closed on close().
     forceCloseConnections: "idle",
   });
+  if (options.security.tls !== null) {
+    answerPlainHttp(app.server as unknown as SecureServer, (socket) =>
+      app.log.info({ remoteAddress: socket.remoteAddress }, "plain HTTP on the HTTPS port: answered 400"),
+    );
+  }
   const streams = new Streams();
   const onStreamError =
     options.onStreamError ??
@@ -152,6 +163,9 @@ export function createServer(input: ServerOptions): LivetrailServer {
       }
     });
   }
+  const hostMetrics = hostFeed(options.hostMetrics, options.stateDir, input.streams, (err) =>
+    app.log.warn({ err }, "host metrics problem (still sampling)"),
+  );
   const connections = new Connections();
   const ctx: ServerContext = {
     options,
@@ -163,8 +177,9 @@ export function createServer(input: ServerOptions): LivetrailServer {
       catchUpChunkLines: options.catchUpChunkLines,
       catchUpFrameBytes: Math.min(options.maxFrameBytes, CATCH_UP_FRAME_BYTES),
     },
-    metrics: lazyMetrics(streams, connections, integrity, alerts),
+    metrics: lazyMetrics(streams, connections, integrity, alerts, hostMetrics?.source ?? null),
     alerts,
+    metricsFeeds: hostMetrics === null ? [] : [hostMetrics.feed],
     serverName: serverName(),
     integrity,
     searches: 0,
@@ -173,13 +188,19 @@ export function createServer(input: ServerOptions): LivetrailServer {
 
   const ready = (async () => {
     await app.register(fastifyWebsocket, {
-      options: { perMessageDeflate: false, maxPayload: options.maxMessageBytes, clientTracking: false },
+      options: {
+        perMessageDeflate: input.wsPerMessageDeflate === true,
+        maxPayload: options.maxMessageBytes,
+        clientTracking: false,
+      },
       // Clients are closed by close() with 1001 before Fastify shuts down; the plugin only stops accepting.
       preClose(done) {
         done();
       },
     });
+    await registerCompression(app);
     registerErrorHandler(app);
+    registerRequestLog(app); // first, so requests that security refuses are logged too
     await registerSecurity(app, ctx);
     const authorize = options.authorize;
     if (authorize !== undefined) {
@@ -219,6 +240,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
         for (const hub of streams.all()) await hub.start();
         await options.streamSource?.start(addDiscovered);
         await integrity.start();
+        await hostMetrics?.feed.start();
         const tls = await options.security.tls?.load();
         if (tls !== undefined) (app.server as unknown as SecureServer).setSecureContext(tls);
         await app.listen({ host: options.host, port: options.port });
@@ -236,6 +258,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
     close() {
       closing ??= (async () => {
         ctx.closing = true;
+        hostMetrics?.feed.close();
         await listening?.catch(() => undefined);
         await ready.catch(() => undefined);
         await connections.closeAll(CloseCode.goingAway, "server shutting down", options.closeGraceMs);

@@ -4,6 +4,7 @@ import type { Connections } from "./connections.js";
 import type { DeliveryOptions } from "./delivery/subscription.js";
 import type { Heartbeat } from "./heartbeat.js";
 import type { ServerIntegrity } from "./integrity/sealing.js";
+import type { MetricsChannel } from "./metrics-feed.js";
 import type { ResolvedOptions } from "./options.js";
 import type { Streams } from "./streams.js";
 
@@ -22,6 +23,8 @@ export interface ServerContext {
   readonly integrity: ServerIntegrity;
   /** Alert rules and webhooks, null when none are configured. */
   readonly alerts: ServerAlerts | null;
+  /** Metrics sources sampled for `metrics-subscribe` (empty when host metrics are off). */
+  readonly metricsFeeds: readonly MetricsChannel[];
   /**
    * Searches holding a slot now (bounded by options.maxConcurrentSearches; routes/api.ts also keeps one client
    * to one slot and frees the slot of a search whose client went away).

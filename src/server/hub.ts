@@ -223,6 +223,11 @@ export class Hub {
         this.lastChangeMs = Date.now();
         this.broadcast({ type: "missing", stream: this.name }, false);
         return;
+      case "exited": {
+        const { code, signal, cursor, restartInMs } = event;
+        this.broadcast({ type: "exited", stream: this.name, code, signal, cursor, restartInMs }, false);
+        return;
+      }
       case "error":
         this.options.onError?.(this.name, event.error);
         return;

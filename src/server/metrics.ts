@@ -1,4 +1,5 @@
 import type { Registry } from "prom-client";
+import type { HostSource } from "../metrics/host/host-source.js";
 import type { ServerAlerts } from "./alerts-wiring.js";
 import type { Connections, Transport } from "./connections.js";
 import type { SealedStream, ServerIntegrity } from "./integrity/sealing.js";
@@ -16,13 +17,16 @@ export function lazyMetrics(
   connections: Connections,
   integrity?: ServerIntegrity,
   alerts: ServerAlerts | null = null,
+  host: HostSource | null = null,
 ): () => Promise<Registry> {
   let registry: Promise<Registry> | null = null;
   return () => {
-    registry ??= import("prom-client").then((client) => {
+    registry ??= import("prom-client").then(async (client) => {
       const register = createMetrics(client, streams, connections);
       if (integrity !== undefined) integrityMetrics(client, register, integrity);
       if (alerts !== null) alertMetrics(client, register, alerts);
+      if (host !== null)
+        await import("./metrics-feed-prometheus.js").then((m) => m.hostPrometheus(client, register, host));
       return register;
     });
     return registry;
@@ -266,7 +270,7 @@ function alertMetrics(client: PromClient, register: Registry, alerts: ServerAler
 type Labels = Record<string, string>;
 
 /** A counter whose value lives elsewhere: at scrape time it advances by the difference. */
-function monotonic(
+export function monotonic(
   { Counter }: PromClient,
   register: Registry,
   name: string,

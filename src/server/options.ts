@@ -6,6 +6,8 @@ import { hostLabelProblem } from "../protocol/host-label.js";
 import type { AlertsOptions } from "./alerts-config.js";
 import type { SlowClientPolicy } from "./delivery/subscription.js";
 import type { IntegrityEvent } from "./integrity/sealing.js";
+import type { LogSettings } from "./logging/log-settings.js";
+import type { HostMetricsOptions } from "./metrics-feed-host.js";
 import { type ResolvedSecurity, resolveSecurity, type SecurityOptions } from "./security/security-options.js";
 
 export interface StreamSpec {
@@ -80,8 +82,8 @@ export interface ServerOptions {
   staticDir?: string | null;
   /** Request authorisation hook (see Authorize). */
   authorize?: Authorize;
-  /** Fastify logger setting. Default false. */
-  logger?: boolean | { level: string };
+  /** The server's log (logging/log-settings.ts): level, JSON or pretty, where to. Default false: none. */
+  logger?: boolean | LogSettings;
   /** Non-fatal problems of a stream (I/O errors while following). Default: the Fastify logger. */
   onStreamError?: (stream: string, error: Error) => void;
   /** Tokens, TLS, origins and limits (docs/security.md). Default: no authentication, default limits. */
@@ -95,6 +97,14 @@ export interface ServerOptions {
    * baselines). Default: none, so both live in memory and start over with the server.
    */
   stateDir?: string;
+  /** Sample the host's CPU, memory, load, disk and network for dashboards and /metrics (docs/metrics.md). Default: off (`serve` turns it on). */
+  hostMetrics?: HostMetricsOptions;
+  /**
+   * permessage-deflate on /ws. Default false: measured (bench/ws-deflate.js, docs/operations.md) it cuts a
+   * burst's bytes ~9x but costs the server 3-9x the CPU (each client's copy is compressed on its own, where off
+   * one frame is shared) and ~0.4 MB of zlib memory per client.
+   */
+  wsPerMessageDeflate?: boolean;
 }
 
 export interface IntegrityServerOptions {
@@ -127,12 +137,17 @@ export type ResolvedOptions = Required<
     | "integrity"
     | "alerts"
     | "stateDir"
+    | "hostMetrics"
+    | "wsPerMessageDeflate"
   >
 > &
-  Pick<ServerOptions, "authorize" | "onStreamError" | "streamSource" | "integrity" | "alerts"> & {
+  Pick<
+    ServerOptions,
+    "authorize" | "onStreamError" | "streamSource" | "integrity" | "alerts" | "hostMetrics"
+  > & {
     stateDir: string | null;
     staticDir: string | null;
-    logger: boolean | { level: string };
+    logger: boolean | LogSettings;
     security: ResolvedSecurity;
   };
 

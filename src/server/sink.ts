@@ -9,6 +9,8 @@ export interface Sink {
   /** Past this many queued bytes live delivery to the client stops (see Subscription). */
   readonly maxBufferedBytes: number;
   readonly open: boolean;
+  /** The connection's own object (WebSocket, SSE response): lines sent are tallied on it for the session log. */
+  readonly peer?: object;
   send(data: Buffer | string): void;
   bufferedBytes(): number;
   /** Resolves once everything queued so far has been handed to the OS, or the client is gone. */

@@ -11,6 +11,10 @@ export class SseSink implements Sink {
     readonly maxBufferedBytes: number,
   ) {}
 
+  get peer(): object {
+    return this.res;
+  }
+
   get open(): boolean {
     return !this.res.writableEnded && !this.res.destroyed;
   }

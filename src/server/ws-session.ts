@@ -11,6 +11,8 @@ import {
 } from "../protocol/messages.js";
 import type { ServerAlerts } from "./alerts-wiring.js";
 import { type DeliveryOptions, Subscription } from "./delivery/subscription.js";
+import type { MetricsChannel } from "./metrics-feed.js";
+import { MetricsDelivery } from "./metrics-feed-delivery.js";
 import type { Streams } from "./streams.js";
 import { WsConnection } from "./ws-connection.js";
 import { WsSink } from "./ws-sink.js";
@@ -29,6 +31,8 @@ export interface WsSessionOptions {
   integrityOf?: (stream: string) => IntegrityInfo | undefined;
   /** With alert rules: every session gets an `alerts` snapshot after `hello`, then each `alert` as it happens. */
   alerts: ServerAlerts | null;
+  /** Metrics sources a client may subscribe to (`metrics-subscribe`); empty: none. */
+  metricsFeeds: readonly MetricsChannel[];
 }
 
 /**
@@ -43,6 +47,8 @@ export class WsSession extends WsConnection {
   private readonly sink: WsSink;
   private stopAlerts: (() => void) | null = null;
   private alertsBehind = false;
+  /** Made on the first `metrics-subscribe`: sockets that never ask hold nothing for metrics. */
+  private metrics: MetricsDelivery | null = null;
 
   constructor(
     ws: WebSocket,
@@ -58,15 +64,21 @@ export class WsSession extends WsConnection {
   start(): void {
     this.ws.on("message", (data, isBinary) => this.onMessage(data, isBinary));
     this.ws.on("close", () => this.dispose());
+    const feeds = this.options.metricsFeeds;
     this.send({
       type: "hello",
       v: PROTOCOL_VERSION,
       server: this.options.serverName,
+      ...(feeds.length === 0
+        ? {}
+        : { metrics: { sources: feeds.map((f) => f.name), intervalMs: feeds[0]?.intervalMs ?? 1000 } }),
       streams: this.streams.all().map((hub) => {
         const integrity = this.options.integrityOf?.(hub.name);
         const info: StreamInfo = { name: hub.name, default: hub.isDefault, cursors: hub.backend.cursors };
         if (hub.host !== undefined) info.host = hub.host;
         if (integrity !== undefined) info.integrity = integrity;
+        const source = hub.backend.about?.();
+        if (source !== undefined) info.source = source;
         return info;
       }),
       heartbeatMs: this.options.heartbeatMs,
@@ -162,6 +174,22 @@ export class WsSession extends WsConnection {
         void subscription.start(request);
         return;
       }
+      case "metrics-subscribe":
+        if (this.options.metricsFeeds.length === 0) {
+          this.error("metrics_off", "this server samples no metrics (serve --no-host-metrics)", message.id);
+          return;
+        }
+        this.metrics ??= new MetricsDelivery(this.sink, this.options.metricsFeeds);
+        this.metrics.subscribe(message.history);
+        return;
+      case "metrics-unsubscribe":
+        this.metrics?.unsubscribe();
+        this.send(
+          message.id === undefined
+            ? { type: "metrics-unsubscribed" }
+            : { type: "metrics-unsubscribed", id: message.id },
+        );
+        return;
       case "unsubscribe": {
         const subscription = this.subscriptions.get(message.stream);
         if (subscription === undefined) {
@@ -200,6 +228,7 @@ export class WsSession extends WsConnection {
     if (this.closed) return;
     this.closed = true;
     this.stopAlerts?.();
+    this.metrics?.unsubscribe();
     for (const subscription of this.subscriptions.values()) subscription.close();
     this.subscriptions.clear();
     this.options.onClose(this);

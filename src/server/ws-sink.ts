@@ -15,6 +15,10 @@ export class WsSink implements Sink {
     private readonly onOverflow: () => void,
   ) {}
 
+  get peer(): object {
+    return this.ws;
+  }
+
   get open(): boolean {
     return this.ws.readyState === WebSocket.OPEN;
   }

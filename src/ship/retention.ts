@@ -1,3 +1,5 @@
+import { parseDuration } from "../core/duration.js";
+
 /**
  * How much history a shipped stream keeps: `--maxlen N` (about the newest N entries) or `--max-age D` (entries
  * at least D old are dropped). Both trim with `~`, so Redis drops whole listpack nodes only (cheap, and a little
@@ -13,23 +15,13 @@ export type RetentionPolicy =
   | { kind: "maxlen"; entries: number }
   | { kind: "max-age"; ms: number };
 
-const UNITS: Record<string, number> = {
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 604_800_000,
-};
-
-/** A duration like `90s`, `30m`, `12h`, `7d`, `2w` or `500ms`; a bare number is seconds. Throws RangeError. */
-export function parseDuration(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)?$/.exec(text.trim());
-  if (match === null) throw new RangeError(`not a duration: "${text}" (e.g. 90s, 30m, 12h, 7d)`);
-  const ms = Number(match[1]) * (UNITS[match[2] ?? "s"] as number);
-  if (!(ms >= 1 && Number.isSafeInteger(Math.round(ms))))
-    throw new RangeError(`duration "${text}" is out of range`);
-  return Math.round(ms);
+/** `--max-age`: a duration like `90s`, `30m`, `12h`, `7d`, `2w` or `500ms` (core/duration.ts); a bare number is seconds. Throws RangeError. */
+export function parseMaxAge(text: string): number {
+  const trimmed = text.trim();
+  const ms = parseDuration(/^\d+$/.test(trimmed) ? `${trimmed}s` : trimmed);
+  if (ms === undefined)
+    throw new RangeError(`not a duration: "${text}" (e.g. 90s, 30m, 12h, 7d; at most a year)`);
+  return ms;
 }
 
 export function parseRetention(options: { maxlen?: string; maxAge?: string }): RetentionPolicy {
@@ -41,7 +33,7 @@ export function parseRetention(options: { maxlen?: string; maxAge?: string }): R
       throw new RangeError(`--maxlen needs a whole number of entries >= 1, got "${options.maxlen}"`);
     return { kind: "maxlen", entries };
   }
-  if (options.maxAge !== undefined) return { kind: "max-age", ms: parseDuration(options.maxAge) };
+  if (options.maxAge !== undefined) return { kind: "max-age", ms: parseMaxAge(options.maxAge) };
   return { kind: "none" };
 }
 

@@ -1,5 +1,5 @@
 import { type FrameLine, frameLines, samePosition } from "../protocol/lines-frame.js";
-import type { ServerMessage, WireLine } from "../protocol/messages.js";
+import type { ServerMessage, StreamInfo, WireLine } from "../protocol/messages.js";
 import { AlertsPanel } from "./alerts-panel.js";
 import { ActivityChart } from "./chart.js";
 import { copyText } from "./clipboard.js";
@@ -10,12 +10,14 @@ import { ApiError, fetchLines, fetchWholeLine, listStreams, searchStream } from 
 import { IntegrityView } from "./integrity-view.js";
 import { installKeyboard } from "./keyboard.js";
 import { MergedTab } from "./merged-tab.js";
+import { MetricsPanel } from "./metrics-panel.js";
 import { safeText } from "./safe-text.js";
 import { StatusView } from "./status-view.js";
-import { DEFAULT_CAP } from "./store.js";
+import { DEFAULT_CAP, Lvl } from "./store.js";
 import { StreamTab } from "./stream-tab.js";
-import { allTabButton, layoutTabs } from "./tab-bar.js";
+import { allTabButton, layoutTabs, setTabKind } from "./tab-bar.js";
 import { formatTime, type TimeMode } from "./time-format.js";
+import { UnreadBadges } from "./unread-badge.js";
 import { formatUrlState, readUrlState } from "./url-state.js";
 import { LogView } from "./view/log-view.js";
 import { appendHighlighted, formatBytes } from "./view/row-renderer.js";
@@ -76,6 +78,23 @@ export class App {
     notify: $<HTMLButtonElement>("alerts-notify"),
     close: $<HTMLButtonElement>("alerts-close"),
   });
+  private readonly unread = new UnreadBadges();
+  private readonly metrics = new MetricsPanel(
+    {
+      toggle: $<HTMLButtonElement>("metrics-toggle"),
+      panel: $("metrics-panel"),
+      now: $("metrics-now"),
+      cpu: $("metrics-cpu"),
+      load: $("metrics-load"),
+      net: $("metrics-net"),
+      disk: $("metrics-disk"),
+    },
+    {
+      send: (m) => this.conn.send(m),
+      onPick: (ms) => void this.jumpToTime(ms),
+      store: () => this.active?.store ?? null,
+    },
+  );
   private readonly cap: number;
   /** History page size: a page must fit in memory beside what is held. */
   private readonly page: number;
@@ -163,6 +182,7 @@ export class App {
     this.conn.close();
     this.view.close();
     this.chart.close();
+    this.metrics.close();
     this.status.close();
     this.removeKeyboard();
     if (this.filterTimer) clearTimeout(this.filterTimer);
@@ -214,6 +234,12 @@ export class App {
       case "hello":
         this.onHello(msg.streams);
         this.integrity.onHello(msg.streams);
+        this.metrics.onHello(msg.metrics);
+        return;
+      case "metrics":
+      case "metrics-snapshot":
+      case "metrics-unsubscribed":
+        this.metrics.onMessage(msg);
         return;
       case "integrity":
         this.integrity.onIntegrity(msg.stream, msg.integrity);
@@ -269,15 +295,19 @@ export class App {
     }
   }
 
-  private onHello(streams: { name: string; default: boolean; host?: string }[]): void {
+  private onHello(streams: StreamInfo[]): void {
     for (const s of streams) {
       const known = this.tabs.get(s.name);
       if (known) {
         known.host = s.host;
+        setTabKind(known, s.source?.kind);
+        known.setSource(s.source);
         continue;
       }
       const tab = new StreamTab(s.name, s.default, this.cap);
       tab.host = s.host;
+      setTabKind(tab, s.source?.kind);
+      tab.setSource(s.source);
       tab.filter.onUpdate((e) => this.onFilterUpdate(tab, e));
       this.tabs.set(s.name, tab);
     }
@@ -327,7 +357,10 @@ export class App {
     const fresh = first && samePosition(first.c, tab.store.resumeCursor) ? lines.slice(1) : lines;
     if (fresh.length === 0) return;
     tab.missing = false;
+    // The first tail of a stream is what was there, not news; lines after it (live or resumed) are.
+    const news = tab.live || tab.store.resumeCursor !== null;
     tab.store.appendLive(fresh);
+    if (news && !this.shows(tab)) this.countUnread(tab, fresh.length);
     if (this.active instanceof MergedTab && this.active.members.includes(tab))
       this.status.linesArrived(Date.now());
     if (tab === this.active) {
@@ -335,6 +368,20 @@ export class App {
       if (this.pendingLine && tab.live) void this.restoreLine();
     }
     this.changed(tab);
+  }
+
+  /** Whether the tab's lines are on screen: it is shown, or it is a member of the merged view shown. */
+  private shows(tab: StreamTab): boolean {
+    const a = this.active;
+    return tab === a || (a instanceof MergedTab && a.members.includes(tab));
+  }
+
+  /** The newest `n` rows arrived unseen: the tab's badge counts them, errors apart. */
+  private countUnread(tab: StreamTab, n: number): void {
+    const s = tab.store;
+    let errors = 0;
+    for (let i = Math.max(0, s.length - n); i < s.length; i++) if (s.level(i) === Lvl.error) errors++;
+    this.unread.arrived(tab.button, n, errors);
   }
 
   private changed(tab: StreamTab): void {
@@ -384,6 +431,8 @@ export class App {
     }
     this.active = tab;
     tab.button.setAttribute("aria-selected", "true");
+    for (const t of tab instanceof MergedTab ? tab.members : [tab]) this.unread.seen(t.button);
+    this.metrics.redraw();
     this.applySpecToControls(tab.spec);
     this.view.setSource(
       this.viewSource(tab),
@@ -934,6 +983,7 @@ export class App {
     localStorage.setItem("livetrail.timeMode", mode);
     this.chart.utc = mode === "utc";
     this.chart.restyle();
+    this.metrics.utc = mode === "utc";
     this.view.refresh();
     this.updateDetail();
   }
@@ -1139,7 +1189,10 @@ export class App {
     });
     $("detail-close").addEventListener("click", () => this.select(null));
     window.addEventListener("hashchange", () => this.onHashChange());
-    matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => this.chart.restyle());
+    matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
+      this.chart.restyle();
+      this.metrics.restyle();
+    });
     this.removeKeyboard = installKeyboard({
       focusSearch: () => {
         ui.search.focus();

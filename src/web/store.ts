@@ -16,6 +16,9 @@ import { spliceIn } from "./splice-in.js";
 export const Lvl = { info: 0, ok: 1, warn: 2, error: 3, gap: 4 } as const;
 export type LvlCode = (typeof Lvl)[keyof typeof Lvl];
 const LEVEL_CODE: Record<string, LvlCode> = { ok: Lvl.ok, warn: Lvl.warn, error: Lvl.error };
+/** A bit beside the level in the levels column: the line came on stderr (frames' `err`, lines' `ch`). */
+const STDERR = 8;
+const LEVEL_BITS = 7;
 
 export interface GapInfo {
   /** Cursor of the last line before the gap (null: from the start of the file). */
@@ -51,8 +54,11 @@ export const DEFAULT_CAP = 1_000_000;
 const MINUTE = 60_000;
 
 /** A line as handed to the store: the wire shape. */
-/** A line as the store takes it: its time and level come from the text itself (parseEntry, as the server parses). */
-export type InLine = Pick<WireLine, "seq" | "text" | "c" | "trunc">;
+/**
+ * A line as the store takes it: its level comes from the text itself (parseEntry, as the server parses), its time
+ * from the source's own (`ts`, a container's record time) when it has one, else from the text; `ch` marks stderr.
+ */
+export type InLine = Pick<WireLine, "seq" | "text" | "c" | "trunc" | "ch" | "ts">;
 
 export class StreamStore {
   readonly cap: number;
@@ -112,7 +118,11 @@ export class StreamStore {
     return this.times[this.start + i] ?? Number.NaN;
   }
   level(i: number): LvlCode {
-    return (this.levels[this.start + i] ?? Lvl.info) as LvlCode;
+    return ((this.levels[this.start + i] ?? Lvl.info) & LEVEL_BITS) as LvlCode;
+  }
+  /** The line came on stderr (a container's or a command's). */
+  stderr(i: number): boolean {
+    return ((this.levels[this.start + i] ?? 0) & STDERR) !== 0;
   }
   /** The line's real length in bytes when the row holds only its head (see `cuts`), else undefined. */
   trunc(i: number): number | undefined {
@@ -231,7 +241,7 @@ export class StreamStore {
       texts.push(from.text(r));
       cursors.push(from.cursor(r));
       times.push(time);
-      levels.push(lvl);
+      levels.push(from.stderr(r) ? lvl | STDERR : lvl);
       if (lvl === Lvl.gap) {
         const id = this.nextGapId++;
         this.gapInfo.set(id, from.gap(r) ?? { from: null, to: from.cursor(r), reason: "not-loaded" });
@@ -324,14 +334,14 @@ export class StreamStore {
   private pushRows(lines: readonly InLine[]): void {
     for (const l of lines) {
       const { tsMs, level } = parseEntry(l.text);
-      const t = tsMs ?? Number.NaN;
+      const t = timeOf(l, tsMs);
       const lvl = LEVEL_CODE[level] ?? Lvl.info;
       if (l.trunc !== undefined) this.cuts.set(this.base + this.length, l.trunc);
       this.texts.push(l.text);
       this.cursors.push(l.c);
       this.seqs.push(l.seq);
       this.times.push(t);
-      this.levels.push(lvl);
+      this.levels.push(l.ch === "stderr" ? lvl | STDERR : lvl);
       this.count(t, lvl, 1);
     }
     this.afterPush(lines.length);
@@ -382,13 +392,13 @@ export class StreamStore {
     for (let k = 0; k < n; k++) {
       const l = lines[k] as InLine;
       const { tsMs, level } = parseEntry(l.text);
-      const t = tsMs ?? Number.NaN;
+      const t = timeOf(l, tsMs);
       const lvl = LEVEL_CODE[level] ?? Lvl.info;
       texts[k] = l.text;
       cursors[k] = l.c;
       seqs[k] = l.seq;
       times[k] = t;
-      levels[k] = lvl;
+      levels[k] = l.ch === "stderr" ? lvl | STDERR : lvl;
       if (l.trunc !== undefined) cut.push([k, l.trunc]);
       this.count(t, lvl, 1);
     }
@@ -469,7 +479,8 @@ export class StreamStore {
     this.notify({ kind: "append", count: 1 });
   }
 
-  private count(t: number, lvl: number, delta: 1 | -1): void {
+  private count(t: number, code: number, delta: 1 | -1): void {
+    const lvl = code & LEVEL_BITS;
     if (Number.isNaN(t) || lvl === Lvl.gap) return;
     const m = Math.floor(t / MINUTE);
     let b = this.minutes.get(m);
@@ -486,4 +497,13 @@ export class StreamStore {
   private notify(change: StoreChange): void {
     for (const l of this.listeners) l(change);
   }
+}
+
+/** The source's own time of a line (`ts`) when it has a valid one, else the text's; NaN when neither. */
+function timeOf(line: InLine, textMs: number | undefined): number {
+  if (line.ts !== undefined) {
+    const ms = Date.parse(line.ts);
+    if (!Number.isNaN(ms)) return ms;
+  }
+  return textMs ?? Number.NaN;
 }

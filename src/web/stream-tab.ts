@@ -1,3 +1,4 @@
+import type { StreamSourceInfo } from "../protocol/messages.js";
 import { EMPTY_FILTER, FilterIndex, type FilterSpec } from "./filter.js";
 import { StreamStore } from "./store.js";
 
@@ -48,6 +49,24 @@ export class StreamTab {
     this.button.setAttribute("role", "tab");
     this.button.textContent = name;
     this.button.dataset.stream = name;
+  }
+
+  /**
+   * What hello says the stream's source is (a container: its state, a note such as "the Engine API is not
+   * reachable"): the state after the name, the note in the button's title. Text only, never HTML.
+   */
+  setSource(source: StreamSourceInfo | undefined): void {
+    this.button.querySelector(".tab-state")?.remove();
+    if (source === undefined) return;
+    if (source.state !== undefined) {
+      const state = document.createElement("span");
+      state.className = source.state === "running" ? "tab-state is-running" : "tab-state";
+      state.textContent = source.state;
+      this.button.append(state);
+    }
+    const about = [`${this.name}: a ${source.kind}${source.state === undefined ? "" : `, ${source.state}`}`];
+    if (source.note !== undefined) about.push(source.note);
+    this.button.title = about.join(". ");
   }
 
   /** The stream a row comes from (a merged tab's rows come from several). */

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { formatDuration, parseDuration } from "../../src/alerts/duration.js";
 import {
   parseRules,
   RuleConfigError,
@@ -7,6 +6,7 @@ import {
   rulesFromConfig,
   stateFileFromConfig,
 } from "../../src/alerts/rule-config.js";
+import { formatDuration, parseDuration } from "../../src/core/duration.js";
 
 function problems(rules: unknown): string[] {
   try {
@@ -84,7 +84,7 @@ describe("alert rule config", () => {
       ),
       "alerts.rules[4].name: expected a non-empty string of at most 200 characters",
       'alerts.rules[5] ("sev").severity: expected one of info, warning, critical',
-      'alerts.rules[5] ("sev").cooldown: expected a duration like 10m (units ms, s, m, h, d; at most 366d)',
+      'alerts.rules[5] ("sev").cooldown: expected a duration like 10m (units ms, s, m, h, d, w; at most 366d)',
       'alerts.rules[6] ("ok").name: another rule has this name',
       'alerts.rules[7] ("nothing").pattern: a rate rule needs a pattern, a regex or a level',
       "alerts.rules[8]: expected an object",
@@ -95,6 +95,7 @@ describe("alert rule config", () => {
   it("parses durations and gives equal definitions for equal rules only", () => {
     expect(parseDuration("1h30m")).toBe(5_400_000);
     expect(parseDuration("500ms")).toBe(500);
+    expect(parseDuration("2w")).toBe(1_209_600_000);
     for (const bad of ["10", "10 m", "", "0s", "367d", 10]) expect(parseDuration(bad)).toBeUndefined();
     expect(formatDuration(90_000)).toBe("1m30s");
     const a = parseRules([{ name: "r", kind: "rate", pattern: "E", threshold: 5, window: "1m" }]);

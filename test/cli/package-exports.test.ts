@@ -10,7 +10,7 @@ vi.setConfig({ testTimeout: 180_000 });
 const tempDir = useTempDirs();
 const track = useClosers();
 
-// The package's own entry point, as a Node program gets it with `import ... from "livetrail"` (dist/index.js,
+// The package's own entry point, as a Node program gets it with `import ... from "livetrail"` (dist/bin/index.js,
 // built by the global setup). Typed from the source, so typechecking does not depend on a build.
 const specifier = "livetrail";
 const lib = (await import(specifier)) as typeof import("../../src/index.js");

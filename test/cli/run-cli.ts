@@ -38,7 +38,7 @@ export function killStrays(): void {
 export function start(command: string, args: string[], options: RunOptions = {}): ChildProcess {
   const child = spawn(command, args, {
     cwd: options.cwd,
-    // Without an explicit env, LIVETRAIL_FILE from the developer's shell must not leak into a test.
+    // Without an explicit env, LIVETRAIL_* variables from the developer's shell must not leak into a test.
     env: options.env ?? withoutLivetrailEnv(),
     stdio: ["pipe", "pipe", "pipe"],
     ...(options.uid === undefined ? {} : { uid: options.uid }),
@@ -49,10 +49,15 @@ export function start(command: string, args: string[], options: RunOptions = {})
   return child;
 }
 
+/**
+ * The environment without any LIVETRAIL_* variable of the developer's shell (every setting of serve has one, so
+ * any of them could change a test's result), plus `extra`.
+ */
 export function withoutLivetrailEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env, ...extra };
-  if (!("LIVETRAIL_FILE" in extra)) delete env.LIVETRAIL_FILE;
-  return env;
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith("LIVETRAIL_")),
+  );
+  return { ...env, ...extra };
 }
 
 /** Waits for a started process to exit and returns what it printed. */

@@ -26,7 +26,8 @@ async function setup(mode: number): Promise<{ tokens: string; log: string }> {
 async function serveUntilListening(
   args: string[],
 ): Promise<{ url: string; stderr: string; code: number | null }> {
-  const child = start(process.execPath, [CLI, "serve", "--port", "0", ...args]);
+  // The request log is silenced: these tests check the CLI's own messages on stderr, exactly.
+  const child = start(process.execPath, [CLI, "serve", "--port", "0", "--log-level", "silent", ...args]);
   const result = finished(child, 60_000);
   let out = "";
   let err = "";

@@ -199,6 +199,17 @@ describe("hosts and the merged view in a real browser", () => {
     await waitFor(() => page.evaluate(() => !window.__livetrail.following()), {
       message: "the view to stop following",
     });
+    // The wheel's scroll may still be moving: read the view once it has come to rest.
+    let last = -1;
+    await waitFor(
+      async () => {
+        const top = await page.evaluate(() => document.getElementById("log")?.scrollTop ?? 0);
+        const still = top === last;
+        last = top;
+        return still;
+      },
+      { message: "the scroll to come to rest", intervalMs: 100 },
+    );
     const before = await visibleRowTexts(page);
     const scrollTop = await page.evaluate(() => document.getElementById("log")?.scrollTop);
     // A late line of b, 20 s after the start: its place is far above what is in view.

@@ -74,7 +74,10 @@ describe("TLS", () => {
     expect(ok.status).toBe(200);
     expect(ok.headers["strict-transport-security"]).toBeUndefined(); // never HSTS for a self-signed quick start
     await expect(request(`${s.url}/api/streams`)).rejects.toThrow(/self[- ]signed/i);
-    await expect(request(`${s.url.replace("https", "http")}/api/streams`)).rejects.toThrow();
+    // Plain HTTP to the HTTPS port gets a clear answer, not an empty reply.
+    const plain = await request(`${s.url.replace("https", "http")}/api/streams`);
+    expect(plain.status).toBe(400);
+    expect(plain.body).toContain("use https://");
 
     const wss = await openWs(`${s.wsUrl}/ws`, { ca, headers: bearer(READ) });
     if (!wss.ok) throw new Error(`wss refused ${wss.status}`);
@@ -124,7 +127,10 @@ describe("TLS", () => {
   test("livetrail serve --tls-self-signed prints the fingerprint of the certificate it presents", async () => {
     const dir = await tempDir();
     await writeFile(dir.file("audit.log"), "[2025-12-17T17:40:37Z] hello\n");
-    const { child, url, stderr } = await serve([dir.file("audit.log"), "--tls-self-signed"]);
+    // Its key is kept under $XDG_STATE_HOME/livetrail: a temp one, not the user's.
+    const { child, url, stderr } = await serve([dir.file("audit.log"), "--tls-self-signed"], {
+      XDG_STATE_HOME: dir.path,
+    });
     try {
       const printed = await waitFor(() => /certificate SHA-256 ([0-9A-F:]{95})/.exec(stderr())?.[1], {
         message: "the fingerprint on stderr",

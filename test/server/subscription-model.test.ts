@@ -897,12 +897,13 @@ async function runScenario(kind: "file" | "ring", setup: Setup, actions: Action[
       return Buffer.byteLength(toText(read)) < 256;
     };
     const resubscribe = async (): Promise<void> => {
-      const since = checker.lastCursor;
-      if (since === null) return;
+      if (checker.lastCursor === null) return;
       if (!generate("young") && youngAhead()) {
         count("left out: resume ahead of the hub in a young file during an unacted reset (resumed after it)");
         await acted();
       }
+      // Read after the wait: the old subscription may have delivered more meanwhile.
+      const since = checker.lastCursor as string;
       (subscription as Subscription | null)?.close();
       (sink as FakeSink | null)?.close();
       subscribe({ since });

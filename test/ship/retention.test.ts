@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { streamKey } from "../../src/backend/redis/entry.js";
-import { parseDuration, parseRetention, Retention } from "../../src/ship/retention.js";
+import { parseMaxAge, parseRetention, Retention } from "../../src/ship/retention.js";
 import { killStrays } from "../cli/run-cli.js";
 import { type RedisServer, startRedis } from "../helpers/redis-server.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
@@ -16,12 +16,12 @@ afterEach(async () => {
 
 describe("retention", () => {
   it("parses durations and refuses nonsense", () => {
-    expect(parseDuration("90s")).toBe(90_000);
-    expect(parseDuration("12h")).toBe(43_200_000);
-    expect(parseDuration("7d")).toBe(604_800_000);
-    expect(parseDuration("500ms")).toBe(500);
-    expect(parseDuration("30")).toBe(30_000);
-    for (const bad of ["", "1y", "-5s", "0", "abc"]) expect(() => parseDuration(bad)).toThrow(RangeError);
+    expect(parseMaxAge("90s")).toBe(90_000);
+    expect(parseMaxAge("12h")).toBe(43_200_000);
+    expect(parseMaxAge("7d")).toBe(604_800_000);
+    expect(parseMaxAge("500ms")).toBe(500);
+    expect(parseMaxAge("30")).toBe(30_000);
+    for (const bad of ["", "1y", "-5s", "0", "abc"]) expect(() => parseMaxAge(bad)).toThrow(RangeError);
     expect(parseRetention({})).toEqual({ kind: "none" });
     expect(parseRetention({ maxlen: "1000" })).toEqual({ kind: "maxlen", entries: 1000 });
     expect(() => parseRetention({ maxlen: "0" })).toThrow(/--maxlen/);

@@ -5,16 +5,20 @@
  * "0{..}" open, "40" root connect, we send "40/<ns>," and receive "42/<ns>,[\"line\",\"...\"]".
  */
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { canConnect, freePort, startProcess, waitFor } from "../proc.js";
 import { closeWs, openWs } from "./ws-util.js";
 
-const BIN = resolve(import.meta.dirname, "../../../node_modules/frontail/bin/frontail");
+// The benchmark's own package (bench/package.json) holds frontail and its socket.io 2 tree, not the product's.
+const BIN = resolve(import.meta.dirname, "../../node_modules/frontail/bin/frontail");
 
 /** @type {import("./types.js").System} */
 export const frontail = {
   name: "frontail",
   async start({ file, tailLines = 10 }) {
+    if (!existsSync(BIN))
+      throw new Error(`frontail is not installed (${BIN}): run \`npm ci --prefix bench\``);
     const port = await freePort();
     const args = [BIN, "--host", "127.0.0.1", "--port", String(port), "--disable-usage-stats"];
     if (tailLines !== 10) args.push("--number", String(tailLines));

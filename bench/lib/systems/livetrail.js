@@ -18,9 +18,15 @@ const CLI = existsSync(resolve(DIST, "bin/main.js"))
 /** @type {import("./types.js").System} */
 export const livetrail = {
   name: "livetrail",
-  async start({ file, poll = false, args = [], nodeArgs = [], redis }) {
+  async start({ file, poll = false, args = [], nodeArgs = [], redis, docker }) {
     const port = await freePort();
-    const source = redis ? ["--redis", redis.url, redis.stream] : [file];
+    // docker: { root, stream }: `serve --docker --docker-root ROOT` (no Engine API); `file` is the container's
+    // json-file log, where the bench writes.
+    const source = redis
+      ? ["--redis", redis.url, redis.stream]
+      : docker
+        ? ["--docker", "--docker-root", docker.root, "--docker-host", "none"]
+        : [file];
     const cmd = [CLI, "serve", ...source, "--port", String(port), ...(poll ? ["--no-watch"] : [])];
     // bench/profile.js sets this to run the server under --cpu-prof.
     const envArgs = process.env.BENCH_LIVETRAIL_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
@@ -35,7 +41,7 @@ export const livetrail = {
     return {
       pid: proc.pid,
       port,
-      target: { port, file, stream: redis?.stream ?? basename(file) },
+      target: { port, file, stream: redis?.stream ?? docker?.stream ?? basename(file) },
       stop: proc.stop,
       output: proc.stderr,
     };

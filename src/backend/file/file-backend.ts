@@ -22,7 +22,7 @@ import type { FollowerEvent } from "./follower-events.js";
 import { type HistoryOptions, readAfter, readBefore, readTail, tailStart } from "./history.js";
 import { readLineBytes } from "./line-bytes.js";
 import { searchFile } from "./search.js";
-import { seekTime } from "./time-seek.js";
+import { type LineTime, seekTime } from "./time-seek.js";
 
 export interface FileBackendOptions {
   /** Fallback stat poll of the follower (ms). */
@@ -33,6 +33,11 @@ export interface FileBackendOptions {
   maxLineBytes?: number;
   /** Source bytes one history read (page, tail) holds at most; default 8 MiB. */
   maxReadBytes?: number;
+  /**
+   * The time of a line for seek(), from its bytes (without the LF); default: the entry format's `[time]` prefix.
+   * A file of records that carry their time elsewhere (Docker's json-file logs) gives its own.
+   */
+  lineTime?: LineTime;
 }
 
 const DEFAULT_MAX_READ_BYTES = 8 * 1024 * 1024;
@@ -55,9 +60,22 @@ export class FileBackend implements StreamBackend {
     };
   }
 
-  async follow(options: FollowOptions, listener: (event: FeedEvent) => void): Promise<LiveFeed> {
+  follow(options: FollowOptions, listener: (event: FeedEvent) => void): Promise<LiveFeed> {
+    return this.followFrom(null, options, listener);
+  }
+
+  /**
+   * follow(), starting after `cursor` instead of before the last `options.tail` lines when a cursor is given: for
+   * a backend built on this one whose lines are not the file's lines (Docker's records joined into lines), which
+   * works out its tail itself.
+   */
+  async followFrom(
+    cursor: string | null,
+    options: FollowOptions,
+    listener: (event: FeedEvent) => void,
+  ): Promise<LiveFeed> {
     const follower = new Follower(this.path, {
-      start: options.tail > 0 ? { tail: options.tail } : { from: "end" },
+      start: cursor !== null ? { cursor } : options.tail > 0 ? { tail: options.tail } : { from: "end" },
       ...(this.options.pollIntervalMs === undefined ? {} : { pollIntervalMs: this.options.pollIntervalMs }),
       ...(this.options.watch === undefined ? {} : { watch: this.options.watch }),
       ...(this.options.maxLineBytes === undefined ? {} : { maxLineBytes: this.options.maxLineBytes }),
@@ -174,7 +192,7 @@ export class FileBackend implements StreamBackend {
   async seek(atMs: number, limit: number): Promise<ReadAfterResult> {
     const end = await noSourceIfMissing(readTail(this.path, 0));
     const endAt = decodeCursor(end.cursor);
-    const offset = await seekTime(this.path, atMs, endAt.offset);
+    const offset = await seekTime(this.path, atMs, endAt.offset, this.options.lineTime);
     if (offset >= endAt.offset) return { lines: [], cursor: end.cursor, more: false, atStart: false };
     // The line number at `offset` is unknown without reading everything before it: number from the seek point.
     const from = encodeCursor({ fileId: endAt.fileId, fpLen: endAt.fpLen, offset, seq: 0 });

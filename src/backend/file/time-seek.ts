@@ -14,17 +14,31 @@ interface Stamped {
   tsMs: number;
 }
 
+/** A line's time (ms since epoch) from its bytes without the LF, undefined when it has none. */
+export type LineTime = (line: Buffer) => number | undefined;
+
+/** The entry format's `[time] message`: only the head of a line matters for its timestamp. */
+const entryTime: LineTime = (line) => {
+  if (line[0] !== 0x5b) return undefined;
+  return parseEntry(line.subarray(0, 64).toString("latin1")).tsMs;
+};
+
 /**
  * Offset of the first line whose time is at or after `atMs`, by binary search over byte offsets: an audit log is
  * appended in time order, so this reads a few dozen small blocks even for a 1 GB file. A line without a timestamp
  * belongs to the timestamped line before it (a continuation), so the answer is always a timestamped line, or the
  * end of the file when every line is older. `size` bounds the search to complete lines known to exist.
  */
-export async function seekTime(path: string, atMs: number, size: number): Promise<number> {
+export async function seekTime(
+  path: string,
+  atMs: number,
+  size: number,
+  timeOf: LineTime = entryTime,
+): Promise<number> {
   const handle = await open(path, "r");
   try {
     // Untimestamped lines at the very start belong to no earlier entry: include them when seeking before all.
-    const first = await firstStampedAtOrAfter(handle, 0, size);
+    const first = await firstStampedAtOrAfter(handle, 0, size, timeOf);
     if (first === null || first.tsMs >= atMs) return first === null ? size : 0;
     let lo = 0;
     let hi = size;
@@ -32,7 +46,7 @@ export async function seekTime(path: string, atMs: number, size: number): Promis
     while (lo < hi) {
       const mid = lo + Math.floor((hi - lo) / 2);
       // Reads may run past `hi`: a line that starts before `hi` must be seen whole.
-      const probe = await firstStampedAtOrAfter(handle, mid, size);
+      const probe = await firstStampedAtOrAfter(handle, mid, size, timeOf);
       if (probe !== null && probe.tsMs >= atMs) best = Math.min(best, probe.start);
       if (probe === null || probe.start >= hi || probe.tsMs >= atMs) hi = mid;
       else lo = probe.end;
@@ -48,6 +62,7 @@ async function firstStampedAtOrAfter(
   handle: FileHandle,
   from: number,
   limit: number,
+  timeOf: LineTime,
 ): Promise<Stamped | null> {
   // A line starts at 0 or right after a newline: read from from-1 to see whether `from` is a line start.
   let pos = from === 0 ? 0 : from - 1;
@@ -75,9 +90,7 @@ async function firstStampedAtOrAfter(
     for (;;) {
       const nl = data.indexOf(10, lineStart);
       if (nl < 0) break;
-      // Only the head of a line matters for its timestamp.
-      const head = data.subarray(lineStart, Math.min(nl, lineStart + 64)).toString("latin1");
-      const tsMs = head.startsWith("[") ? parseEntry(head).tsMs : undefined;
+      const tsMs = timeOf(data.subarray(lineStart, nl));
       if (tsMs !== undefined) return { start: carryAt + lineStart, end: carryAt + nl + 1, tsMs };
       lineStart = nl + 1;
     }

@@ -3,7 +3,7 @@ import { Readable } from "node:stream";
 import { CursorError, cursorTail, StaleCursorError } from "../../core/cursor.js";
 import { parseEntry } from "../../core/entry.js";
 import { FollowedLine, type Line, lineBytes } from "../../core/line.js";
-import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from "../../core/line-splitter.js";
+import { DEFAULT_MAX_LINE_BYTES, type LineSink, LineSplitter } from "../../core/line-splitter.js";
 import type {
   CursorScheme,
   FeedEvent,
@@ -22,6 +22,13 @@ import { searchTexts } from "./ring-search.js";
 
 const LF = Buffer.from("\n");
 const CRLF = Buffer.from("\r\n");
+
+/** Bytes for one writer of a ring (see RingBackend.openInput). */
+export interface RingInput {
+  write(chunk: Uint8Array): void;
+  /** The writer's input ended: its last line without a newline is kept once, marked unterminated. */
+  end(): void;
+}
 
 export interface RingOptions {
   /** Lines kept; older ones are dropped (a reader behind them gets a `trimmed` gap). */
@@ -43,7 +50,11 @@ export class RingBackend implements StreamBackend {
   private readonly prefix = ringPrefix(this.run);
   /** This run's lines are a history of their own: a restarted ring is sealed as a new chain. */
   readonly sealIdentity = `ring:${this.run}`;
-  private readonly splitter: LineSplitter;
+  private readonly maxLineBytes: number;
+  /** What write()/end() feed: stdin's bytes. */
+  private readonly input: RingInput;
+  /** Position after the last line kept: lines are placed one after the other in the order they arrive. */
+  private position = 0;
   private lines: Line[] = [];
   /** Index of the oldest kept line in `lines`. */
   private head = 0;
@@ -59,27 +70,46 @@ export class RingBackend implements StreamBackend {
   ) {
     if (!(options.maxLines >= 1 && options.maxBytes >= 1))
       throw new RangeError("a ring keeps at least one line");
-    this.splitter = new LineSplitter({ maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES });
+    this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    this.input = this.openInput();
   }
 
   /** Feeds bytes; complete lines are kept and go to the live feed at once. */
   write(chunk: Uint8Array): void {
-    const batch: Line[] = [];
-    this.splitter.push(chunk, (text, start, end, truncatedFrom) => {
-      batch.push(this.line(text, start, end, truncatedFrom));
-    });
-    this.keep(batch);
+    this.input.write(chunk);
   }
 
   /** The input ended: a last line without a newline is kept once, marked unterminated. */
   end(): void {
-    const batch: Line[] = [];
-    this.splitter.flushPartial((text, start, end, truncatedFrom) => {
-      const line = this.line(text, start, end, truncatedFrom);
-      line.unterminated = true;
-      batch.push(line);
-    });
-    this.keep(batch);
+    this.input.end();
+  }
+
+  /**
+   * Another writer of this ring, with a splitter of its own so its partial lines are not joined with another's
+   * (a command's stdout and stderr): its lines are kept in arrival order, marked with `channel` when given.
+   */
+  openInput(channel?: "stderr"): RingInput {
+    const splitter = new LineSplitter({ maxLineBytes: this.maxLineBytes });
+    const take = (unterminated: boolean, batch: Line[]): LineSink => {
+      return (text, start, end, truncatedFrom) => {
+        const line = this.line(text, end - start, truncatedFrom);
+        if (channel !== undefined) line.channel = channel;
+        if (unterminated) line.unterminated = true;
+        batch.push(line);
+      };
+    };
+    return {
+      write: (chunk) => {
+        const batch: Line[] = [];
+        splitter.push(chunk, take(false, batch));
+        this.keep(batch);
+      },
+      end: () => {
+        const batch: Line[] = [];
+        splitter.flushPartial(take(true, batch));
+        this.keep(batch);
+      },
+    };
   }
 
   async follow(options: FollowOptions, listener: (event: FeedEvent) => void): Promise<LiveFeed> {
@@ -227,8 +257,10 @@ export class RingBackend implements StreamBackend {
     });
   }
 
-  private line(text: string, start: number, end: number, truncatedFrom: number | undefined): FollowedLine {
-    const line = new FollowedLine(this.nextSeq++, text, start, end, this.prefix);
+  private line(text: string, bytes: number, truncatedFrom: number | undefined): FollowedLine {
+    const start = this.position;
+    this.position += bytes;
+    const line = new FollowedLine(this.nextSeq++, text, start, this.position, this.prefix);
     if (truncatedFrom !== undefined) line.truncatedFrom = truncatedFrom;
     return line;
   }
@@ -256,7 +288,7 @@ export class RingBackend implements StreamBackend {
   }
 
   private floorPosition(): number {
-    return (this.lines[this.head] as Line | undefined)?.start ?? this.splitter.lineStart;
+    return (this.lines[this.head] as Line | undefined)?.start ?? this.position;
   }
 
   /** The cursor before the oldest line held (the end when none is). */
@@ -265,8 +297,9 @@ export class RingBackend implements StreamBackend {
     return first === undefined ? this.endCursor() : this.cursorBefore(first);
   }
 
-  private endCursor(): string {
-    return this.prefix + cursorTail(this.splitter.lineStart, this.nextSeq - 1);
+  /** The cursor after the last line kept (where the next one will start). */
+  endCursor(): string {
+    return this.prefix + cursorTail(this.position, this.nextSeq - 1);
   }
 
   /** Index of the first line after a cursor of this run that the ring still holds; else throws as readAfter does. */
@@ -286,7 +319,7 @@ export class RingBackend implements StreamBackend {
 
   /** Index of the line that starts at `position` (the end: lines.length); CursorError when none does. */
   private indexAt(cursor: string, position: number): number {
-    if (position === this.splitter.lineStart) return this.lines.length;
+    if (position === this.position) return this.lines.length;
     let lo = this.head;
     let hi = this.lines.length - 1;
     while (lo <= hi) {

@@ -1,12 +1,18 @@
 import { hostname } from "node:os";
 import { type Command, Option } from "commander";
+import type { StreamSource } from "../../backend/backend.js";
+import { joinSources } from "../../backend/joined-sources.js";
 import { RingBackend } from "../../backend/ring/ring-backend.js";
 import type { LivetrailServer } from "../../server/app.js";
 import type { StreamSpec } from "../../server/options.js";
 import { resolveAuditFile } from "../audit-file.js";
 import { CliError } from "../cli-error.js";
+import { commandStreams, isCommandSpec, startOnDemand } from "../command-flags.js";
 import { startDemo } from "../demo.js";
+import { dockerFromSettings } from "../docker-flags.js";
+import { globStreams } from "../glob-flags.js";
 import { integrityFromSettings } from "../integrity-flags.js";
+import { loggingFromLevel } from "../logging-flags.js";
 import { addSecurityFiles } from "../security-flags.js";
 import { applySettings } from "../settings/apply-settings.js";
 import { type ConfigFile, readConfigFile } from "../settings/config-file.js";
@@ -14,6 +20,7 @@ import { type ResolvedSettings, resolveSettings, SettingsError } from "../settin
 import { settingsHelp } from "../settings/settings-docs.js";
 import { addSettingOptions, givenFlags } from "../settings/settings-options.js";
 import { streamName } from "../settings/streams-config.js";
+import { keepSelfSigned } from "../tls-state.js";
 
 /** `serve`'s own options; every setting is in the settings table (src/cli/settings/). */
 interface ServeFlags {
@@ -27,7 +34,7 @@ NAME
   livetrail serve - serve audit logs live to browsers
 
 SYNOPSIS
-  livetrail serve [options] [FILE | NAME=FILE | NAME=-]...
+  livetrail serve [options] [FILE | NAME=FILE | NAME=GLOB | NAME=DIR/ | NAME=- | NAME=cmd:ARGV | NAME=sh:STRING]...
   livetrail serve --redis URL [options] [NAME]...
   livetrail serve --demo
 
@@ -43,6 +50,17 @@ DESCRIPTION
   NAME=- (or -) makes a stream of standard input, e.g. journalctl -f | livetrail serve journal=-. Its lines
   are kept in memory, the newest --stdin-lines / --stdin-bytes of them: history, search and resume work within
   that ring; a client behind it gets a gap, and after a server restart its cursors resume with a gap.
+
+  NAME=cmd:'ARGV' makes a stream of a command's output (stdout and stderr, stderr lines marked), run without a
+  shell (ARGV split by shell quoting rules); NAME=sh:'STRING' runs STRING with /bin/sh -c. One process per
+  stream, however many clients follow it, started at server start (--cmd-start demand: on the first subscriber),
+  restarted with backoff when it exits (each exit is an "exited" event), stopped (SIGTERM, then SIGKILL) when the
+  server stops. Its environment is PATH, HOME, LANG and the --cmd-env names only; its lines are kept in memory
+  like stdin's (--cmd-lines / --cmd-bytes). See docs/sources.md.
+
+  NAME='DIR/*.log' (quoted, wildcards in the file name only) or NAME=DIR/ makes a stream of every file that
+  matches, now and later, named NAME.<file name>. A file is known by its identity, not its name: renamed within
+  the glob it stays the same stream; rotated generations (x.log.1, x.log.2.gz, x.log-20261204) are left out.
 
   --host-label H names the host the file and stdin streams come from (default: this machine's host name); the
   dashboard groups streams by host and merges several into one view ordered by time.
@@ -110,7 +128,7 @@ EXAMPLES
   livetrail serve ./status/AUTO_REPAIR_AUDIT.log
   livetrail serve audit=/var/log/audit.log app=/var/log/app.log --port 9000
   livetrail serve --demo
-  livetrail serve --redis redis://10.0.0.5:6379 --host 0.0.0.0 --read-token-file tokens.txt
+  livetrail serve --redis redis://10.0.0.5:6379 --host 0.0.0.0 --token-file tokens.txt
   journalctl -f -o cat | livetrail serve journal=- audit=status/AUTO_REPAIR_AUDIT.log
 `;
 
@@ -134,6 +152,10 @@ export function registerServe(program: Command): void {
       options.integrity = await integrityFromSettings(values);
       // A token file group or others may read is refused here unless --allow-insecure-token-file.
       await addSecurityFiles(security, values, { refuseInsecure: true });
+      keepSelfSigned(options);
+      // The CLI logs and samples the host by default; the library (createServer) does neither unless asked.
+      Object.assign(options, loggingFromLevel(values.logLevel));
+      if (values.hostMetrics) options.hostMetrics = {};
 
       let demo: Awaited<ReturnType<typeof startDemo>> | null = null;
       let stdin: RingBackend | null = null;
@@ -166,7 +188,7 @@ export function registerServe(program: Command): void {
           });
           return stdin;
         });
-      } else if (options.streams.length === 0) {
+      } else if (options.streams.length === 0 && !values.docker) {
         const file = resolveAuditFile();
         options.streams = [{ name: streamName(file), file }];
       }
@@ -174,6 +196,25 @@ export function registerServe(program: Command): void {
       // File and stdin streams come from this machine; a config file's own "host" per stream wins.
       const host = values.hostLabel ?? hostname();
       options.streams = options.streams.map((s) => ({ ...s, host: s.host ?? host }));
+      options.streams = commandStreams(options.streams, values, values.maxLineBytes);
+      const { pollIntervalMs, watch, maxLineBytes } = values;
+      const globbed = globStreams(options.streams, values.globRescanMs, {
+        pollIntervalMs,
+        watch,
+        maxLineBytes,
+      });
+      options.streams = globbed.streams;
+      const docker = await dockerFromSettings(values, {
+        pollIntervalMs,
+        watch,
+        maxLineBytes,
+        hostLabel: host,
+        taken: options.streams.map((s) => s.name),
+      });
+      // Streams found at run time: Redis's, a glob's files, Docker's containers.
+      options.streamSource = joinSources(
+        [options.streamSource, globbed.source, docker?.source].filter((s): s is StreamSource => s != null),
+      );
 
       // Loaded here, not at the top: `livetrail log` and `tail` should not pay for loading the web server.
       const { createServer } = await import("../../server/app.js");
@@ -194,6 +235,7 @@ export function registerServe(program: Command): void {
       if (configFile !== undefined) process.on("SIGHUP", () => void reloadAlerts(server, configFile));
       try {
         const address = await server.listen();
+        startOnDemand(server);
         if (!isLoopback(server.options.host) && !server.options.security.authRequired) {
           process.stderr.write(
             `livetrail: warning: listening on ${server.options.host} without authentication: anyone who can ` +
@@ -214,11 +256,18 @@ export function registerServe(program: Command): void {
         const list =
           redisLabel !== null
             ? `the streams of Redis at ${redisLabel}`
-            : options.streams.map((s) => `${s.name}=${s.file ?? "-"}`).join(", ");
+            : [
+                ...options.streams.map((s) => `${s.name}=${s.file ?? "-"}`),
+                ...globbed.labels,
+                ...(docker ? [docker.label] : []),
+              ].join(", ");
         process.stdout.write(`livetrail: serving ${list} at ${address.url}\n`);
         const tls = server.options.security.tls;
-        if (tls?.selfSigned)
-          process.stderr.write(`livetrail: self-signed certificate SHA-256 ${tls.fingerprint()}\n`);
+        if (tls?.selfSigned) {
+          const kept =
+            tls.kept === null ? "" : ` (${tls.kept.reused ? "reused from" : "kept in"} ${tls.kept.certFile})`;
+          process.stderr.write(`livetrail: self-signed certificate SHA-256 ${tls.fingerprint()}${kept}\n`);
+        }
         const signal = await stopped;
         process.stderr.write(`livetrail: ${signal}: shutting down\n`);
       } catch (error) {
@@ -293,7 +342,7 @@ function streamsFromArgs(args: string[], stdin: (name: string) => RingBackend): 
       streams.push({ name, backend: stdin(name) });
       continue;
     }
-    const file = resolveAuditFile(given);
+    const file = isCommandSpec(given) ? given : resolveAuditFile(given);
     let name = named ? arg.slice(0, eq) : streamName(file);
     if (used.has(name)) {
       if (named) throw new CliError(`stream name "${name}" is given twice`, 2);

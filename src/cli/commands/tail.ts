@@ -8,6 +8,8 @@ import { parseEntry } from "../../core/entry.js";
 import type { Line } from "../../core/line.js";
 import { resolveAuditFile } from "../audit-file.js";
 import { CliError, isErrno } from "../cli-error.js";
+import { watchOutputClosed } from "../remote-tail/output-closed.js";
+import { isRemoteUrl } from "../remote-tail/remote-target.js";
 
 interface TailOptions {
   lines: string;
@@ -15,6 +17,9 @@ interface TailOptions {
   follow: boolean;
   json?: boolean;
   pollInterval: string;
+  stream?: string;
+  grep?: string;
+  tokenFile?: string;
 }
 
 export function registerTail(program: Command): void {
@@ -28,9 +33,12 @@ export function registerTail(program: Command): void {
         "$LIVETRAIL_FILE, else ./status/AUTO_REPAIR_AUDIT.log. On a terminal, control characters in lines are " +
         "shown escaped (\\x1b).",
     )
-    .argument("[file]", "file to follow")
+    .argument(
+      "[file]",
+      "file to follow, or a livetrail server's URL (http(s)://HOST:PORT) to follow remotely",
+    )
     .option("-n, --lines <n>", "start with the last N lines (0: only new lines)", "10")
-    .option("--since <cursor>", "start right after this cursor instead")
+    .option("--since <cursor>", "start right after this cursor instead (with a URL: a cursor or an ISO time)")
     .option("--no-follow", "print what is there and exit")
     .option("--json", "one JSON object per line: {type:'line', seq, cursor, text, ts?, level}; events too")
     .option(
@@ -38,13 +46,38 @@ export function registerTail(program: Command): void {
       "fallback stat poll interval, for file systems without change events",
       "1000",
     )
+    .optionsGroup("With a URL (a livetrail server, over its /ws protocol):")
+    .option("--stream <name>", "the stream to follow (default: the server's default stream)")
+    .option("--grep <regex>", "print only lines this regular expression (RE2 syntax) finds something in")
+    .option("--token-file <file>", "read the token from this file (else $LIVETRAIL_TOKEN)")
     .addHelpText(
       "after",
       "\nExit status: 0 stopped (end of file with --no-follow, or SIGINT/SIGTERM); 1 error (with --no-follow: the " +
-        "file is missing or cannot be read); 2 usage.",
+        "file is missing or cannot be read); 2 usage.\n\nWith a URL: lines as the server sends them, coloured by level on " +
+        "a terminal; --json prints the HTTP API's line objects. A dropped connection or a server restart is " +
+        "resumed from the last line printed (backoff up to 5 s), with no line missed or printed twice; gaps the " +
+        "server reports go to stderr; a server that cannot be reached at the start is an error (exit 1). Exits as " +
+        "soon as its output is closed (| head).",
     )
     .action(async (fileArg: string | undefined, options: TailOptions, command: Command) => {
-      const start = startFrom(options, command.getOptionValueSource("lines") === "cli");
+      const linesGiven = command.getOptionValueSource("lines") === "cli";
+      const start = startFrom(options, linesGiven);
+      if (fileArg !== undefined && isRemoteUrl(fileArg)) {
+        const { remoteTail } = await import("../remote-tail/remote-tail.js");
+        const tailN = "tail" in start ? start.tail : 0;
+        if (tailN > 100_000) throw new CliError("-n with a URL is at most 100000", 2);
+        await remoteTail({
+          url: fileArg,
+          tail: tailN,
+          follow: options.follow,
+          json: options.json === true,
+          ...pick(options, ["stream", "since", "grep", "tokenFile"]),
+        });
+        return;
+      }
+      for (const flag of ["stream", "grep", "tokenFile"] as const) {
+        if (options[flag] !== undefined) throw new CliError(`--${kebab(flag)} needs a URL to follow`, 2);
+      }
       const pollIntervalMs = Number(options.pollInterval);
       if (!Number.isInteger(pollIntervalMs) || pollIntervalMs < 10) {
         throw new CliError(
@@ -57,6 +90,14 @@ export function registerTail(program: Command): void {
       await tail(file, start, pollIntervalMs, options);
     });
 }
+
+function pick<K extends keyof TailOptions>(options: TailOptions, keys: K[]): Partial<Pick<TailOptions, K>> {
+  const out: Partial<Pick<TailOptions, K>> = {};
+  for (const key of keys) if (options[key] !== undefined) out[key] = options[key];
+  return out;
+}
+
+const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 function startFrom(options: TailOptions, linesGiven: boolean): StartAt {
   if (options.since !== undefined) {
@@ -101,6 +142,8 @@ async function tail(
     new Promise<void>((resolve) => {
       process.once("SIGINT", resolve);
       process.once("SIGTERM", resolve);
+      // `tail FILE | head` on a quiet log: stop when head has gone, not at the next line.
+      watchOutputClosed(resolve);
     });
   try {
     await follower.start();

@@ -20,4 +20,9 @@ export const CONSTRAINTS: ((v: SettingValues) => string | null)[] = [
       ? `${v.cluster ? "--cluster" : "--sentinel"} needs --redis URL`
       : null,
   (v) => (v.cluster && v.sentinel !== undefined ? "use either --cluster or --sentinel, not both" : null),
+  (v) => (v.docker && v.redis !== undefined ? "use either --docker or --redis, not both" : null),
+  (v) =>
+    v.cmdRestartMaxMs < v.cmdRestartMinMs
+      ? "--cmd-restart-max-ms must not be below --cmd-restart-min-ms"
+      : null,
 ];

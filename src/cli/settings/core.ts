@@ -1,6 +1,7 @@
-import { bool, group, int, optional, path, setting, text, toServer } from "./setting.js";
+import { LOG_LEVELS, type LogLevel } from "../../server/logging/log-settings.js";
+import { bool, choice, group, int, optional, path, setting, text, toServer } from "./setting.js";
 
-/** Where `serve` listens and how it notices file changes. */
+/** Where `serve` listens, how it notices file changes, what it logs and samples of itself. */
 export const core = group("Server:", {
   host: setting({
     kind: text({
@@ -54,5 +55,21 @@ export const core = group("Server:", {
     help: "keep the alerts stream, the alert rules' state and non-file seals in this directory",
     doc: "Directory for state kept across restarts: the alerts stream (alerts.log), the alert rules' state, and the seal sidecars of streams that are not files. Made if missing.",
     apply: toServer("stateDir"),
+  }),
+  // No `apply`: serve logs and samples where the library does not by default (serve.ts sets them).
+  logLevel: setting<LogLevel>({
+    kind: choice(LOG_LEVELS),
+    default: "info",
+    flag: "--log-level",
+    help: "server log on stderr: one line per request and per session",
+    doc: "The server's own log on stderr (docs/operations.md): the least severe level written; one line per HTTP request and per WebSocket/SSE session at `info`. Readable text on a terminal, JSON lines otherwise.",
+  }),
+  hostMetrics: setting({
+    kind: bool,
+    default: true,
+    flag: "--host-metrics",
+    negate: true,
+    help: "do not sample the host's CPU, memory, load, disk and network (/proc) for the dashboard and /metrics",
+    doc: "Sample the host's CPU, memory, load, disk and network (/proc) every second for the dashboard's metrics panel and `livetrail_host_*` on /metrics (docs/metrics.md). `--no-host-metrics` turns it off.",
   }),
 });

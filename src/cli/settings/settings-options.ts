@@ -26,9 +26,15 @@ function helpLine(s: Setting): string {
   return `${s.help} (default: ${s.kind.show(d as never)})`;
 }
 
-/** Adds every setting's flag to `command`, one help section per group. No commander defaults: unset is unset. */
-export function addSettingOptions(command: Command): Command {
-  for (const group of GROUPS) {
+/**
+ * Adds every setting's flag to `command` (or only those of `groups`), one help section per group. No commander
+ * defaults: unset is unset.
+ */
+export function addSettingOptions(
+  command: Command,
+  groups: readonly { title: string; settings: object }[] = GROUPS,
+): Command {
+  for (const group of groups) {
     command.optionsGroup(group.title);
     for (const s of Object.values(group.settings) as Setting[])
       if (s.flag !== null) command.addOption(option(s));

@@ -5,13 +5,14 @@ import { limits } from "./limits.js";
 import { redis } from "./redis.js";
 import { security } from "./security.js";
 import type { Setting } from "./setting.js";
+import { sources } from "./sources.js";
 import { streams } from "./streams.js";
 
 /**
  * Every `serve` setting, declared once in its group's file. Flags, the config file's keys, environment variables,
  * help and docs/settings.md all come from here: adding a setting is adding one entry to one group.
  */
-export const GROUPS = [core, streams, limits, security, integrity, redis, alerts] as const;
+export const GROUPS = [core, streams, sources, limits, security, integrity, redis, alerts] as const;
 
 type Merged<G> = G extends readonly [infer H, ...infer R]
   ? (H extends { settings: infer S } ? S : never) & Merged<R>

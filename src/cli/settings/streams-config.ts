@@ -1,9 +1,13 @@
 import { basename, resolve } from "node:path";
+import { isCommandSpec } from "../../backend/command/command-spec.js";
 import { hostLabelProblem } from "../../protocol/host-label.js";
 import type { StreamSpec } from "../../server/options.js";
 import { SettingProblem } from "./setting.js";
 
-/** The config file's `streams`: `{"NAME": "FILE"}` or `[{"name", "file", "host"}]`, files against `base`. */
+/**
+ * The config file's `streams`: `{"NAME": "FILE"}` or `[{"name", "file", "host"}]`, files against `base`. A FILE
+ * may be a command (cmd:, sh:), a glob or a directory, as on the command line.
+ */
 export function parseStreamsConfig(value: unknown, base: string): StreamSpec[] {
   const entries = Array.isArray(value)
     ? value
@@ -15,7 +19,8 @@ export function parseStreamsConfig(value: unknown, base: string): StreamSpec[] {
     const e = (typeof entry === "object" && entry !== null ? entry : {}) as Record<string, unknown>;
     const at = typeof e.name === "string" ? `stream "${e.name}"` : `stream ${i}`;
     if (typeof e.file !== "string" || e.file === "") throw new SettingProblem(`${at}: needs a "file" string`);
-    const file = resolve(base, e.file);
+    // A command (cmd:, sh:) is not a path; globs and directories are, against the config file's directory.
+    const file = isCommandSpec(e.file) ? e.file : resolve(base, e.file);
     const named: StreamSpec = { name: typeof e.name === "string" ? e.name : streamName(file), file };
     if (e.host === undefined) return named;
     const problem = typeof e.host === "string" ? hostLabelProblem(e.host) : "a host label is a string";

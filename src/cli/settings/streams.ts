@@ -15,7 +15,7 @@ export const streams = group("Streams:", {
     defaultText: "the FILE arguments, else $LIVETRAIL_FILE, else ./status/AUTO_REPAIR_AUDIT.log",
     flag: null,
     help: "the streams: FILE arguments on the command line",
-    doc: 'Streams to serve, the first the default: `{"NAME": "FILE"}` or `[{"name", "file", "host"}]`, files relative to the config file. On the command line: FILE or NAME=FILE arguments (which replace these).',
+    doc: 'Streams to serve, the first the default: `{"NAME": "FILE"}` or `[{"name", "file", "host"}]`, files relative to the config file; a FILE may also be `cmd:ARGV`, `sh:STRING`, a glob or a directory (docs/sources.md). On the command line: FILE or NAME=FILE arguments (which replace these).',
   }),
   hostLabel: optional<string>({
     kind: text({

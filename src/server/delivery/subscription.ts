@@ -3,6 +3,7 @@ import type { ServerMessage } from "../../protocol/messages.js";
 import { clientErrorOf } from "../client-errors.js";
 import { Batch, controlFrame, frameGroups } from "../frames.js";
 import type { Hub, HubSubscriber } from "../hub.js";
+import { tallyLines } from "../logging/session-tally.js";
 import type { Sink } from "../sink.js";
 import { CatchUp, type CatchUpHost, type Encoded, type Planned } from "./catch-up.js";
 import { SendBudget } from "./send-budget.js";
@@ -121,6 +122,7 @@ export class Subscription implements HubSubscriber, CatchUpHost {
       return 0;
     }
     this.sink.send(frame);
+    tallyLines(this.sink.peer, this.stream, b.count);
     this.lastCursor = b.lastCursor;
     return frame.length;
   }
@@ -179,6 +181,7 @@ export class Subscription implements HubSubscriber, CatchUpHost {
   send({ frame, lastCursor, count }: Encoded): void {
     if (this.ended) return;
     this.sink.send(frame);
+    tallyLines(this.sink.peer, this.stream, count);
     this.lastCursor = lastCursor;
     this.hub.counters.linesSent += count;
     this.hub.counters.bytesSent += frame.length;

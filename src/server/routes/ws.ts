@@ -35,6 +35,7 @@ export function registerWebSocketRoutes(app: FastifyInstance, ctx: ServerContext
     onHeartbeatTimeout,
     integrityOf: (stream: string) => ctx.integrity.info(stream),
     alerts: ctx.alerts,
+    metricsFeeds: ctx.metricsFeeds,
   };
 
   app.get("/ws", { websocket: true }, (socket, request) => {

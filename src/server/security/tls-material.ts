@@ -2,9 +2,15 @@ import { X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
 import { hostname } from "node:os";
 import { createSecureContext } from "node:tls";
+import { keptSelfSigned, SELF_SIGNED_VALIDITY_MS } from "./tls-store.js";
 
-/** PEM text (not paths: the CLI reads the files), or a certificate generated at start. */
-export type TlsOptions = { cert: string; key: string } | { selfSigned: true; hosts?: string[] };
+/**
+ * PEM text (not paths: the CLI reads the files), or a self-signed certificate: kept in `dir` (DIR/tls/) and
+ * reused across restarts when a directory is given, else generated at every start.
+ */
+export type TlsOptions =
+  | { cert: string; key: string }
+  | { selfSigned: true; hosts?: string[]; dir?: string; now?: () => number };
 
 export interface TlsPair {
   cert: string;
@@ -19,11 +25,17 @@ export class TlsMaterial {
   readonly selfSigned: boolean;
   private pair: TlsPair | null = null;
   private readonly hosts: string[];
+  private readonly dir: string | null = null;
+  private readonly now: () => number = Date.now;
+  /** Where the kept self-signed pair lives and whether this start reused it (null until loaded, or not kept). */
+  kept: { certFile: string; keyFile: string; reused: boolean } | null = null;
 
   constructor(options: TlsOptions) {
     if ("selfSigned" in options) {
       this.selfSigned = true;
       this.hosts = options.hosts ?? [];
+      this.dir = options.dir ?? null;
+      this.now = options.now ?? Date.now;
       return;
     }
     this.selfSigned = false;
@@ -36,29 +48,40 @@ export class TlsMaterial {
     this.pair = { cert: options.cert, key: options.key };
   }
 
-  /** The certificate and key, generating the self-signed pair once. */
+  /** The certificate and key, generating (or reading the kept) self-signed pair once. */
   async load(): Promise<TlsPair> {
     if (this.pair !== null) return this.pair;
-    const names = new Set(["localhost", "127.0.0.1", "::1", hostname(), ...this.hosts]);
-    const altNames = [...names]
-      .filter((n) => n !== "" && n !== "0.0.0.0" && n !== "::")
-      .map((n) => (isIP(n) ? { type: 7 as const, ip: n } : { type: 2 as const, value: n }));
-    const notAfter = new Date(Date.now() + 30 * 24 * 60 * 60 * 1000);
-    // Loaded only when asked for: the library costs ~200 ms of start-up that a server without TLS should not pay.
-    const { generate } = await import("selfsigned");
-    const made = await generate([{ name: "commonName", value: "livetrail self-signed" }], {
-      keyType: "ec",
-      curve: "P-256",
-      algorithm: "sha256",
-      notAfterDate: notAfter,
-      extensions: [
-        { name: "basicConstraints", cA: false },
-        { name: "keyUsage", digitalSignature: true, keyEncipherment: true },
-        { name: "extKeyUsage", serverAuth: true },
-        { name: "subjectAltName", altNames },
-      ],
-    });
-    this.pair ??= { cert: made.cert, key: made.private };
+    const names = [...new Set(["localhost", "127.0.0.1", "::1", hostname(), ...this.hosts])].filter(
+      (n) => n !== "" && n !== "0.0.0.0" && n !== "::",
+    );
+    const altNames = names.map((n) =>
+      isIP(n) ? { type: 7 as const, ip: n } : { type: 2 as const, value: n },
+    );
+    const make = async (notAfter: Date): Promise<TlsPair> => {
+      // Loaded only when asked for: the library costs ~200 ms of start-up that a server without TLS should not pay.
+      const { generate } = await import("selfsigned");
+      const made = await generate([{ name: "commonName", value: "livetrail self-signed" }], {
+        keyType: "ec",
+        curve: "P-256",
+        algorithm: "sha256",
+        notBeforeDate: new Date(this.now() - 60_000),
+        notAfterDate: notAfter,
+        extensions: [
+          { name: "basicConstraints", cA: false },
+          { name: "keyUsage", digitalSignature: true, keyEncipherment: true },
+          { name: "extKeyUsage", serverAuth: true },
+          { name: "subjectAltName", altNames },
+        ],
+      });
+      return { cert: made.cert, key: made.private };
+    };
+    if (this.dir === null) {
+      this.pair ??= await make(new Date(this.now() + SELF_SIGNED_VALIDITY_MS));
+      return this.pair;
+    }
+    const kept = await keptSelfSigned(this.dir, names, make, this.now);
+    this.kept = { certFile: kept.certFile, keyFile: kept.keyFile, reused: kept.reused };
+    this.pair ??= kept.pair;
     return this.pair;
   }
 

@@ -44,7 +44,8 @@ export function messageStart(text: string, hasTime: boolean): number {
 
 export function fillRow(el: HTMLElement, store: StreamStore, row: number, ctx: RowContext): void {
   const level = store.level(row);
-  el.className = ctx.selected ? `${LEVEL_CLASS[level]} selected` : LEVEL_CLASS[level];
+  const base = store.stderr(row) ? `${LEVEL_CLASS[level]} stderr` : LEVEL_CLASS[level];
+  el.className = ctx.selected ? `${base} selected` : base;
   if (level === Lvl.gap) {
     fillGapRow(el, store, row);
     if (ctx.mark) el.prepend(chip(ctx.mark));
@@ -66,7 +67,9 @@ export function fillRow(el: HTMLElement, store: StreamStore, row: number, ctx: R
   const text = store.text(row);
   appendHighlighted(msg, text, messageStart(text, !Number.isNaN(ms)), ctx.matcher);
   const cut = store.trunc(row);
-  const parts: HTMLElement[] = ctx.mark ? [ts, chip(ctx.mark), msg] : [ts, msg];
+  const parts: HTMLElement[] = ctx.mark ? [ts, chip(ctx.mark)] : [ts];
+  if (store.stderr(row)) parts.push(stderrLabel());
+  parts.push(msg);
   if (cut !== undefined) parts.push(cutBadge(cut));
   el.replaceChildren(...parts);
 }
@@ -78,6 +81,15 @@ function chip(mark: RowMark): HTMLElement {
   c.textContent = mark.label;
   c.title = mark.title;
   return c;
+}
+
+/** The label of a line that came on stderr (a container's, a command's); the row gets a left border too. */
+function stderrLabel(): HTMLElement {
+  const label = document.createElement("span");
+  label.className = "ch";
+  label.textContent = "stderr";
+  label.title = "This line came on standard error";
+  return label;
 }
 
 /** The mark of a row that holds only the head of a longer line: "cut · 1.2 MiB" (its real size). */

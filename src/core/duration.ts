@@ -1,8 +1,15 @@
-/** Durations as rules write them: "500ms", "30s", "10m", "1h30m", "8d". */
+/** Durations as rules and `--since` write them: "500ms", "30s", "10m", "1h30m", "8d", "2w". */
 
-const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const DURATION = /^(?:\d+(?:ms|s|m|h|d))+$/;
-const PART = /(\d+)(ms|s|m|h|d)/g;
+const UNIT_MS: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
+const DURATION = /^(?:\d+(?:ms|s|m|h|d|w))+$/;
+const PART = /(\d+)(ms|s|m|h|d|w)/g;
 
 /** Milliseconds of a duration string, or undefined when it is not one (or is 0, or longer than a year). */
 export function parseDuration(text: unknown): number | undefined {
