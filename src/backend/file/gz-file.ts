@@ -45,9 +45,9 @@ const LF = 10;
 
 /**
  * Visits the complete lines that start at or after `from`, in order, decompressing from the start (the bytes
- * before `from` are inflated and dropped, never held). Throws GzCorruptError when the data is damaged (the
- * lines before the damage have been visited). A last line without a newline is not visited (history gives
- * complete lines only, as for plain files).
+ * before `from` are inflated and dropped, never held) or from where an earlier scan of the same file stopped at
+ * `from` (see Parked). Throws GzCorruptError when the data is damaged (the lines before the damage have been
+ * visited). A last line without a newline is not visited (history gives complete lines only, as for plain files).
  */
 export async function scanGz(
   path: string,
@@ -59,32 +59,159 @@ export async function scanGz(
     maxLineBytes: maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
     startOffset: from,
   });
-  let stopped = false;
+  let stopAt = -1;
   const sink: LineSink = (text, start, end, truncatedFrom) => {
-    if (!stopped && !visit(text, start, end, truncatedFrom)) stopped = true;
+    if (stopAt < 0 && !visit(text, start, end, truncatedFrom)) stopAt = start;
   };
-  let pos = 0;
+  const read = await Reading.open(path, from);
   let last = -1;
-  let boundary: boolean | null = from === 0 ? true : null;
-  const stream = inflated(path);
+  let boundary: boolean | null = from === 0 || read.at === from ? true : null;
   try {
-    for await (const chunk of stream) {
-      const bytes = chunk as Buffer;
-      if (bytes.length === 0) continue;
+    for (;;) {
+      const pos = read.at;
+      const bytes = await read.next();
+      if (bytes === null) break;
       const next = pos + bytes.length;
       if (next >= from && boundary === null)
         boundary = (from - 1 >= pos ? bytes[from - 1 - pos] : last) === LF;
       if (next > from && boundary) splitter.push(pos >= from ? bytes : bytes.subarray(from - pos), sink);
       last = bytes[bytes.length - 1] as number;
-      pos = next;
-      if (stopped || boundary === false) return { end: pos, complete: false, boundary };
+      if (stopAt >= 0) {
+        read.parkAt(stopAt, bytes, pos);
+        return { end: next, complete: false, boundary };
+      }
+      if (boundary === false) return { end: next, complete: false, boundary };
     }
-  } catch (error) {
-    throw new GzCorruptError(path, pos, error as Error);
   } finally {
-    stream.destroy();
+    read.close();
   }
-  return { end: pos, complete: true, boundary };
+  return { end: read.at, complete: true, boundary };
+}
+
+/**
+ * Visits the uncompressed bytes in chunks as they inflate (`at`: the offset of the chunk's first byte) until the
+ * visitor returns where it stopped (a line start, or -1 when unknown): for scans that look at a few bytes of each
+ * line and need not decode the rest.
+ */
+export async function scanGzChunks(
+  path: string,
+  visit: (chunk: Buffer, at: number) => number | true,
+): Promise<void> {
+  const read = await Reading.open(path, 0);
+  try {
+    for (;;) {
+      const pos = read.at;
+      const bytes = await read.next();
+      if (bytes === null) return;
+      const stop = visit(bytes, pos);
+      if (stop !== true) {
+        read.parkAt(stop, bytes, pos);
+        return;
+      }
+    }
+  } finally {
+    read.close();
+  }
+}
+
+/**
+ * An inflating read of one .gz stopped at a line start, kept for a moment: paging forward (and catch-up, and the
+ * page after a time seek) asks for the lines right after where the last read stopped, and without this each page
+ * would inflate the file again from its start (quadratic in the file's size). A few are kept, each for a short
+ * while (an open descriptor and zlib's ~300 KB of state); they are keyed by the file's identity and size.
+ */
+interface Parked {
+  key: string;
+  at: number;
+  read: Reading;
+  timer: NodeJS.Timeout;
+}
+
+const parked: Parked[] = [];
+const MAX_PARKED = 4;
+const PARK_MS = 30_000;
+
+class Reading {
+  private pending: Buffer | null = null;
+  private keep = false;
+
+  private constructor(
+    private readonly path: string,
+    private readonly key: string,
+    private readonly iterator: AsyncIterator<Buffer>,
+    private readonly stream: { destroy(): void },
+    /** Offset of the next byte `next` yields. */
+    public at: number,
+  ) {}
+
+  /** A read positioned at `from` when one was parked there, else at the start of the file. */
+  static async open(path: string, from: number): Promise<Reading> {
+    const s = await stat(path, { bigint: true });
+    const key = `${path}\0${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}`;
+    const i = parked.findIndex((p) => p.key === key && p.at === from);
+    if (i >= 0) {
+      const [found] = parked.splice(i, 1) as [Parked];
+      clearTimeout(found.timer);
+      found.read.keep = false;
+      return found.read;
+    }
+    const stream = inflated(path);
+    return new Reading(path, key, stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>, stream, 0);
+  }
+
+  /** The next inflated bytes, null at the end; GzCorruptError when the data is damaged. */
+  async next(): Promise<Buffer | null> {
+    const pending = this.pending;
+    if (pending !== null) {
+      this.pending = null;
+      this.at += pending.length;
+      return pending;
+    }
+    for (;;) {
+      let step: IteratorResult<Buffer>;
+      try {
+        step = await this.iterator.next();
+      } catch (error) {
+        throw new GzCorruptError(this.path, this.at, error as Error);
+      }
+      if (step.done) return null;
+      if (step.value.length === 0) continue;
+      this.at += step.value.length;
+      return step.value;
+    }
+  }
+
+  /** Keeps this read for a later one from `stop`, when that lies in `bytes` (the chunk last returned, at `pos`). */
+  parkAt(stop: number, bytes: Buffer, pos: number): void {
+    if (stop < pos || stop >= pos + bytes.length) return;
+    this.pending = bytes.subarray(stop - pos);
+    this.at = stop;
+    this.keep = true;
+    if (parked.length >= MAX_PARKED) (parked.shift() as Parked).read.destroy();
+    const entry: Parked = {
+      key: this.key,
+      at: stop,
+      read: this,
+      timer: setTimeout(() => this.expire(entry), PARK_MS),
+    };
+    entry.timer.unref();
+    parked.push(entry);
+  }
+
+  /** Ends the read unless it was parked. */
+  close(): void {
+    if (!this.keep) this.destroy();
+  }
+
+  private expire(entry: Parked): void {
+    const i = parked.indexOf(entry);
+    if (i >= 0) parked.splice(i, 1);
+    this.destroy();
+  }
+
+  private destroy(): void {
+    this.stream.destroy();
+  }
 }
 
 function inflated(path: string): NodeJS.ReadableStream & { destroy(): void } {

@@ -4,7 +4,7 @@ import { parseEntry } from "../../core/entry.js";
 import type { Line } from "../../core/line.js";
 import { type CursorData, cursorPrefix, decodeCursor, encodeCursor } from "./file-cursor.js";
 import { identify, isMissing } from "./file-identity.js";
-import { GzCorruptError, gzIdentity, scanGz } from "./gz-file.js";
+import { GzCorruptError, gzIdentity, scanGz, scanGzChunks } from "./gz-file.js";
 import {
   type HistoryOptions,
   type ReadAfterPage,
@@ -22,6 +22,10 @@ import { seekTime } from "./time-seek.js";
  * (history.ts, by their path; their identity survived the rename); .gz ones through gz-file.ts. A damaged .gz is
  * reported (onProblem) and read up to the damage; the others are unaffected.
  */
+const LF = 10;
+/** Bytes of a line's head a time is read from (as time-seek.ts). */
+const HEAD_BYTES = 64;
+
 export class RotatedHistory {
   /**
    * File ids of rotated files by age (0 = oldest) as last located: order between two files cannot be read off
@@ -177,8 +181,11 @@ export class RotatedHistory {
     }
     let found: number | "after" = "after";
     let stamped = false;
-    await this.scan(file, 0, (text, start) => {
-      const tsMs = text.startsWith("[") ? parseEntry(text.slice(0, 64)).tsMs : undefined;
+    // Only a line's first bytes can hold its time: they are looked at raw, the rest is never decoded.
+    let carry: Buffer | null = null;
+    let carryAt = 0;
+    const visit = (start: number, head: Buffer): boolean => {
+      const tsMs = head[0] === 0x5b ? parseEntry(head.toString("latin1")).tsMs : undefined;
       if (tsMs === undefined) return true;
       if (tsMs >= atMs) {
         // Untimestamped lines before the first timestamped one belong to no earlier entry.
@@ -187,7 +194,43 @@ export class RotatedHistory {
       }
       stamped = true;
       return true;
-    });
+    };
+    try {
+      await scanGzChunks(file.path, (chunk, at) => {
+        let lineStart = 0;
+        if (carry !== null) {
+          // A line begun in an earlier chunk: its head is in `carry` (at most HEAD_BYTES are kept).
+          const lf = chunk.indexOf(LF);
+          const joined = Buffer.concat([
+            carry,
+            chunk.subarray(0, lf < 0 ? HEAD_BYTES : Math.min(lf, HEAD_BYTES)),
+          ]).subarray(0, HEAD_BYTES);
+          if (lf < 0) {
+            carry = joined;
+            return true;
+          }
+          if (!visit(carryAt, joined)) return -1;
+          carry = null;
+          lineStart = lf + 1;
+        }
+        for (;;) {
+          const lf = chunk.indexOf(LF, lineStart);
+          if (lf < 0) break;
+          if (!visit(at + lineStart, chunk.subarray(lineStart, Math.min(lf, lineStart + HEAD_BYTES)))) {
+            return at + lineStart;
+          }
+          lineStart = lf + 1;
+        }
+        if (lineStart < chunk.length) {
+          carry = Buffer.from(chunk.subarray(lineStart, Math.min(chunk.length, lineStart + HEAD_BYTES)));
+          carryAt = at + lineStart;
+        }
+        return true;
+      });
+    } catch (error) {
+      if (!(error instanceof GzCorruptError)) throw error;
+      this.onProblem(error);
+    }
     return found;
   }
 
