@@ -404,15 +404,13 @@ export class FileBackend implements StreamBackend {
       cursor = page.cursor;
     };
     for (let i = index; i < files.length; i++) {
-      const page = await rotated.readAfterIn(
-        files[i] as RotatedFile,
-        from,
-        seq,
-        limit - lines.length,
-        room(),
-      );
+      const file = files[i] as RotatedFile;
+      const page = await rotated.readAfterIn(file, from, seq, limit - lines.length, room());
       take(page);
       if (page.more || lines.length >= limit || bytes >= maxBytes) return result(true);
+      // The live feed still reads this file (renamed away, the path's new file not followed yet): what comes next
+      // is up to the feed, as for any source ahead of it.
+      if (!file.gz && (await this.follower?.follows(decodeCursor(page.cursor)))) return result(false);
       from = null;
       seq = decodeCursor(page.cursor).seq;
     }
