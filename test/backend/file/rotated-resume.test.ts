@@ -1,4 +1,4 @@
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { appendFile, readFile, rename, writeFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import type { WireLine } from "../../../src/protocol/messages.js";
@@ -75,5 +75,36 @@ describe("resuming across a rotation", () => {
     expect(b.messages.filter((m) => m.type === "gap")).toEqual([]);
     // And the .gz itself was never rewritten by reading it.
     expect((await readFile(`${file}.2.gz`)).length).toBeGreaterThan(0);
+  });
+
+  it("a cursor two rotations back, while the feed still reads the renamed file (path empty), resumes exactly", async () => {
+    const dir = await tempDir();
+    const file = dir.file("a.log");
+    await writeLines(file, makeLines(0, 5, "v0"));
+    const server = track(await startServer([{ name: "a", file }], { windowLines: 10 }));
+    const watcher = track(await TestClient.connect(`${server.wsUrl}/ws`));
+    await watcher.subscribe("a", { tail: 5 });
+    const since = (watcher.lines("a")[2] as WireLine).c;
+    // logrotate order: .1 → .2, then the followed file → .1 with a new file at the path.
+    await rename(file, `${file}.1`);
+    const v1 = makeLines(0, 30, "v1");
+    await writeLines(file, v1);
+    await watcher.waitForLines(5 + v1.length, "a");
+    await rename(`${file}.1`, `${file}.2`);
+    await rename(file, `${file}.1`);
+    // 'create': an empty file at the path while the writer still appends to the renamed one.
+    await writeFile(file, "");
+    await appendFile(`${file}.1`, "[2025-12-17T17:40:37Z] after rename\n");
+    await watcher.waitFor((m) => m.type === "lines" && m.lines.some((l) => l.text.endsWith("after rename")));
+
+    const client = track(await TestClient.connect(`${server.wsUrl}/ws`));
+    await client.subscribe("a", { since });
+    const expected = [...makeLines(3, 2, "v0"), ...v1, "[2025-12-17T17:40:37Z] after rename"];
+    await client.waitForLines(expected.length, "a");
+    const fresh = makeLines(0, 3, "v2");
+    await appendLines(file, fresh);
+    await client.waitForLines(expected.length + fresh.length, "a");
+    expect(client.texts("a")).toEqual([...expected, ...fresh]);
+    expect(client.messages.filter((m) => m.type === "gap")).toEqual([]);
   });
 });
