@@ -15,12 +15,14 @@ import {
   SourceMissingError,
   type StreamBackend,
 } from "../backend.js";
-import { decodeCursor, encodeCursor, MAX_FP_LEN } from "./file-cursor.js";
+import { type CursorData, decodeCursor, encodeCursor, MAX_FP_LEN } from "./file-cursor.js";
 import { identify, isMissing, matches } from "./file-identity.js";
 import { Follower } from "./follower.js";
 import type { FollowerEvent } from "./follower-events.js";
 import { type HistoryOptions, readAfter, readBefore, readTail, tailStart } from "./history.js";
 import { readLineBytes } from "./line-bytes.js";
+import { RotatedHistory } from "./rotated-history.js";
+import type { RotatedFile } from "./rotated-set.js";
 import { searchFile } from "./search.js";
 import { type LineTime, seekTime } from "./time-seek.js";
 
@@ -38,6 +40,11 @@ export interface FileBackendOptions {
    * A file of records that carry their time elsewhere (Docker's json-file logs) gives its own.
    */
   lineTime?: LineTime;
+  /**
+   * Rotated files beside the path (`NAME.1`, `NAME.2.gz`, `NAME-20260101.gz`, …) are history older than it, for
+   * paging, time seek, search and resuming (default true).
+   */
+  rotatedHistory?: boolean;
 }
 
 const DEFAULT_MAX_READ_BYTES = 8 * 1024 * 1024;
@@ -48,6 +55,12 @@ export class FileBackend implements StreamBackend {
   private readonly history: HistoryOptions;
   /** The live feed's follower, once follow() started it: it knows its file even after the path moved on. */
   private follower: Follower | null = null;
+  /** The rotated files as history, null when switched off. */
+  private readonly rotated: RotatedHistory | null;
+  /** The live feed's listener: where a problem found while reading history is reported (a damaged .gz). */
+  private listener: ((event: FeedEvent) => void) | null = null;
+  /** Problems already reported, so each damaged file is told once. */
+  private readonly reported = new Set<string>();
 
   constructor(
     readonly name: string,
@@ -58,6 +71,10 @@ export class FileBackend implements StreamBackend {
       maxBytes: options.maxReadBytes ?? DEFAULT_MAX_READ_BYTES,
       ...(options.maxLineBytes === undefined ? {} : { maxLineBytes: options.maxLineBytes }),
     };
+    this.rotated =
+      options.rotatedHistory === false
+        ? null
+        : new RotatedHistory(path, this.history, (e) => this.problem(e));
   }
 
   follow(options: FollowOptions, listener: (event: FeedEvent) => void): Promise<LiveFeed> {
@@ -89,12 +106,16 @@ export class FileBackend implements StreamBackend {
       throw error;
     }
     this.follower = follower;
+    this.listener = listener;
     return {
       get cursor() {
         return follower.cursor;
       },
       close: () => {
-        if (this.follower === follower) this.follower = null;
+        if (this.follower === follower) {
+          this.follower = null;
+          this.listener = null;
+        }
         return follower.close();
       },
     };
@@ -123,6 +144,8 @@ export class FileBackend implements StreamBackend {
       if (decodeCursor(followed).offset >= at.offset) return { kind: "continue", from: cursor };
       reason = "truncated";
     } else {
+      // The cursor's file was rotated away: it goes on from there, through the newer rotated files to the path.
+      if (await this.inRotated(at)) return { kind: "continue", from: cursor };
       reason = where === "changed" ? "file-changed" : "file-gone";
     }
     const start = await this.startCursor();
@@ -138,9 +161,18 @@ export class FileBackend implements StreamBackend {
     decodeCursor(cursor);
   }
 
-  compare(a: string, b: string): number {
-    return decodeCursor(a).offset - decodeCursor(b).offset;
-  }
+  /** An arrow: callers take it off the backend (the recent window destructures its order). */
+  readonly compare = (a: string, b: string): number => {
+    const x = decodeCursor(a);
+    const y = decodeCursor(b);
+    if (x.fileId !== y.fileId && this.rotated !== null) {
+      // A rotated file is older than the followed one and than rotated files found newer (resumeFrom located it).
+      const rx = this.rotated.rank(x.fileId) ?? Number.POSITIVE_INFINITY;
+      const ry = this.rotated.rank(y.fileId) ?? Number.POSITIVE_INFINITY;
+      if (rx !== ry) return rx < ry ? -1 : 1;
+    }
+    return x.offset - y.offset;
+  };
 
   continues(prev: Line, next: Line): boolean {
     return (
@@ -164,20 +196,51 @@ export class FileBackend implements StreamBackend {
 
   async readAfter(cursor: string | null, limit: number, maxBytes?: number): Promise<ReadAfterResult> {
     const options = maxBytes === undefined ? this.history : { ...this.history, maxBytes };
-    const page = await noSourceIfMissing(readAfter(this.path, cursor, limit, options));
-    return { ...page, atStart: page.lines[0]?.start === 0 };
+    if (this.rotated !== null && cursor === null) {
+      const files = await this.rotated.files();
+      if (files.length > 0) return this.readAfterRotated(files, 0, null, 0, limit, options);
+    }
+    let page: Awaited<ReturnType<typeof readAfter>>;
+    try {
+      page = await noSourceIfMissing(readAfter(this.path, cursor, limit, options));
+    } catch (error) {
+      const rotated = await this.locateStale(error, cursor);
+      if (rotated === null) throw error;
+      return this.readAfterRotated(rotated.files, rotated.index, rotated.at, rotated.at.seq, limit, options);
+    }
+    return { ...page, atStart: page.lines[0]?.start === 0 && !(await this.hasRotated()) };
   }
 
   async readBefore(cursor: string, limit: number): Promise<ReadBeforeResult> {
-    const { lines, more } = await readBefore(this.path, cursor, limit, this.history);
+    let page: Awaited<ReturnType<typeof readBefore>>;
+    try {
+      page = await readBefore(this.path, cursor, limit, this.history);
+    } catch (error) {
+      const rotated = await this.locateStale(error, cursor);
+      if (rotated === null) throw error;
+      return this.readBeforeRotated(rotated.files, rotated.index, rotated.at, rotated.at.seq, limit, cursor);
+    }
+    const { lines, more } = page;
     const first = lines[0];
-    return { lines, more, cursor: first === undefined ? cursor : this.cursorBefore(first) };
+    if (first === undefined && limit > 0 && this.rotated !== null) {
+      // At the start of the file at the path: the newest rotated file ends where it begins.
+      const files = await this.rotated.files();
+      if (files.length > 0) {
+        return this.readBeforeRotated(files, files.length - 1, null, decodeCursor(cursor).seq, limit, cursor);
+      }
+    }
+    return {
+      lines,
+      more: more || (first?.start === 0 && (await this.hasRotated())),
+      cursor: first === undefined ? cursor : this.cursorBefore(first),
+    };
   }
 
   async tail(n: number): Promise<ReadAfterResult> {
     const { lines, cursor } = await noSourceIfMissing(readTail(this.path, n, this.history));
     const first = lines[0];
-    return { lines, cursor, more: false, atStart: first === undefined || first.start === 0 };
+    const atStart = (first === undefined || first.start === 0) && !(await this.hasRotated());
+    return { lines, cursor, more: false, atStart };
   }
 
   async tailCursor(n: number): Promise<string | null> {
@@ -193,14 +256,36 @@ export class FileBackend implements StreamBackend {
     const end = await noSourceIfMissing(readTail(this.path, 0));
     const endAt = decodeCursor(end.cursor);
     const offset = await seekTime(this.path, atMs, endAt.offset, this.options.lineTime);
+    if (offset === 0 && this.rotated !== null) {
+      const from = await this.seekRotated(atMs);
+      if (from !== null) return this.readAfter(from, limit);
+    }
     if (offset >= endAt.offset) return { lines: [], cursor: end.cursor, more: false, atStart: false };
     // The line number at `offset` is unknown without reading everything before it: number from the seek point.
     const from = encodeCursor({ fileId: endAt.fileId, fpLen: endAt.fpLen, offset, seq: 0 });
     return this.readAfter(from, limit);
   }
 
-  search(query: SearchQuery): Promise<SearchOutcome> {
-    return searchFile(this.path, query);
+  async search(query: SearchQuery): Promise<SearchOutcome> {
+    const files = this.rotated === null ? [] : await this.rotated.files();
+    if (files.length === 0) return searchFile(this.path, query);
+    // Oldest first, as the lines were written, sharing the limit and the time.
+    const deadline = Date.now() + query.timeoutMs;
+    const matches: Line[] = [];
+    let scannedBytes = 0;
+    const gz = { onProblem: (error: Error) => this.problem(error) };
+    for (const file of [...files, { path: this.path, gz: false }]) {
+      const timeoutMs = deadline - Date.now();
+      if (timeoutMs <= 0) return { matches, limited: false, timedOut: true, scannedBytes };
+      const part = { ...query, limit: query.limit - matches.length, timeoutMs };
+      const found = await searchFile(file.path, part, file.gz ? gz : undefined);
+      matches.push(...found.matches);
+      scannedBytes += found.scannedBytes;
+      if (found.timedOut || found.limited || matches.length >= query.limit) {
+        return { matches, limited: !found.timedOut, timedOut: found.timedOut, scannedBytes };
+      }
+    }
+    return { matches, limited: false, timedOut: false, scannedBytes };
   }
 
   async info(followed: string | null): Promise<SourceInfo> {
@@ -264,15 +349,143 @@ export class FileBackend implements StreamBackend {
     }
   }
 
-  /** A cursor naming the very start of the file at the path, null when there is none. */
-  private async startCursor(): Promise<string | null> {
+  /** A cursor naming the very start of the file at the path (after line `seq`), null when there is none. */
+  private async startCursor(seq = 0): Promise<string | null> {
     try {
       const identity = await identify(this.path);
-      return encodeCursor({ fileId: identity.fileId, fpLen: identity.fpLen, offset: 0, seq: 0 });
+      return encodeCursor({ fileId: identity.fileId, fpLen: identity.fpLen, offset: 0, seq });
     } catch (error) {
       if (isMissing(error)) return null;
       throw error;
     }
+  }
+
+  private async hasRotated(): Promise<boolean> {
+    return this.rotated !== null && (await this.rotated.files()).length > 0;
+  }
+
+  /** Whether a cursor names a rotated file and a line boundary in it. */
+  private async inRotated(at: CursorData): Promise<boolean> {
+    if (this.rotated === null) return false;
+    const found = await this.rotated.locate(at);
+    if (found === null) return false;
+    try {
+      await this.rotated.readAfterIn(found.files[found.index] as RotatedFile, at, at.seq, 0, this.history);
+      return true;
+    } catch (error) {
+      if (error instanceof StaleCursorError) return false;
+      throw error;
+    }
+  }
+
+  /** For a read that found its cursor's file gone from the path: the rotated file it names now, if any. */
+  private async locateStale(
+    error: unknown,
+    cursor: string | null,
+  ): Promise<{ files: RotatedFile[]; index: number; at: CursorData } | null> {
+    const stale = error instanceof StaleCursorError || error instanceof SourceMissingError;
+    if (this.rotated === null || cursor === null || !stale) return null;
+    if (error instanceof StaleCursorError && error.reason === "truncated") return null;
+    const at = decodeCursor(cursor);
+    const found = await this.rotated.locate(at);
+    return found === null ? null : { ...found, at };
+  }
+
+  /**
+   * Lines after `at` in rotated file `index` (null: its start), going on into newer files and then the path until
+   * the page is full (a page may hold lines of several files; their cursors name each line's own file).
+   */
+  private async readAfterRotated(
+    files: RotatedFile[],
+    index: number,
+    at: CursorData | null,
+    seq: number,
+    limit: number,
+    options: HistoryOptions,
+  ): Promise<ReadAfterResult> {
+    const rotated = this.rotated as RotatedHistory;
+    const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
+    const lines: Line[] = [];
+    let bytes = 0;
+    let from = at;
+    let cursor: string | null = null;
+    const result = (more: boolean): ReadAfterResult => ({
+      lines,
+      cursor: cursor as string,
+      more,
+      atStart: index === 0 && at === null && lines[0]?.start === 0,
+    });
+    const room = () => ({ ...options, maxBytes: maxBytes - bytes });
+    const take = (page: { lines: Line[]; cursor: string }) => {
+      for (const line of page.lines) bytes += line.end - line.start;
+      lines.push(...page.lines);
+      cursor = page.cursor;
+    };
+    for (let i = index; i < files.length; i++) {
+      const file = files[i] as RotatedFile;
+      const page = await rotated.readAfterIn(file, from, seq, limit - lines.length, room());
+      take(page);
+      if (page.more || lines.length >= limit || bytes >= maxBytes) return result(true);
+      // The live feed still reads this file (renamed away, the path's new file not followed yet): what comes next
+      // is up to the feed, as for any source ahead of it.
+      if (!file.gz && (await this.follower?.follows(decodeCursor(page.cursor)))) return result(false);
+      from = null;
+      seq = decodeCursor(page.cursor).seq;
+    }
+    const start = await this.startCursor(seq);
+    if (start === null) return result(false);
+    const page = await readAfter(this.path, start, limit - lines.length, room());
+    take(page);
+    return result(page.more);
+  }
+
+  /** Lines before `at` in rotated file `index` (null: its end), going on into older files when it has none. */
+  private async readBeforeRotated(
+    files: RotatedFile[],
+    index: number,
+    at: CursorData | null,
+    seq: number,
+    limit: number,
+    cursor: string,
+  ): Promise<ReadBeforeResult> {
+    const rotated = this.rotated as RotatedHistory;
+    let before = at;
+    for (let i = index; i >= 0; i--) {
+      const page = await rotated.readBeforeIn(files[i] as RotatedFile, before, seq, limit, this.history);
+      const first = page.lines[0];
+      if (first !== undefined)
+        return { lines: page.lines, more: page.more || i > 0, cursor: this.cursorBefore(first) };
+      before = null;
+    }
+    return { lines: [], more: false, cursor };
+  }
+
+  /**
+   * The file at the path starts at or after `atMs`: where the first line at or after it is among the rotated
+   * files (newest first; a gzipped one is read from its start until the time is found), null when in none.
+   */
+  private async seekRotated(atMs: number): Promise<string | null> {
+    const rotated = this.rotated as RotatedHistory;
+    const files = await rotated.files();
+    let found: { file: RotatedFile; offset: number } | null = null;
+    for (let i = files.length - 1; i >= 0; i--) {
+      const file = files[i] as RotatedFile;
+      const offset = await rotated.seekIn(file, atMs, this.options.lineTime);
+      if (offset === "after") break;
+      found = { file, offset };
+      if (offset > 0) break;
+    }
+    if (found === null) return null;
+    const start = decodeCursor(await rotated.startCursor(found.file, 0));
+    return encodeCursor({ ...start, offset: found.offset });
+  }
+
+  /** A problem met while reading history, on the live feed as an error event (once per message). */
+  private problem(error: Error): void {
+    if (this.reported.has(error.message)) return;
+    if (this.reported.size >= 256) this.reported.clear();
+    this.reported.add(error.message);
+    this.listener?.({ type: "error", error });
   }
 }
 

@@ -2,7 +2,7 @@ import { type FileHandle, open } from "node:fs/promises";
 import { CursorError, cursorTail, StaleCursorError } from "../../core/cursor.js";
 import type { Line } from "../../core/line.js";
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from "../../core/line-splitter.js";
-import { type CursorData, cursorPrefix, decodeCursor } from "./file-cursor.js";
+import { type CursorData, cursorPrefix, decodeCursor, MAX_FP_LEN } from "./file-cursor.js";
 import { identify, isMissing } from "./file-identity.js";
 import { isLineBoundary, lineStartBefore } from "./reverse-scan.js";
 
@@ -75,7 +75,12 @@ export async function readBefore(
 ): Promise<ReadBeforePage> {
   checkLimit(limit);
   const at = decodeCursor(cursor);
-  return withFile(path, at, cursor, async (file) => {
+  return withFile(path, at, cursor, async (opened) => {
+    // A cursor made while the file was young (under 256 bytes) has a shorter fingerprint than the file has now.
+    // Its fingerprint covers every byte before its offset, so the lines before it may carry its prefix: the line
+    // it names then has exactly its cursor (a link copied then finds its line), and each still names this file.
+    const young = at.fpLen < MAX_FP_LEN && at.offset <= at.fpLen;
+    const file = young ? { ...opened, prefix: cursorPrefix(at.fileId, at.fpLen) } : opened;
     const start = await startWithin(file, at.offset, limit, options);
     const { lines } = await readForward(file, start, at.offset, limit, at.seq - limit + 1, options);
     // Fewer lines than limit (the start of the file, or the byte budget): renumber so the last has the cursor's seq.

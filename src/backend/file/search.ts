@@ -4,6 +4,7 @@ import { checkQuery, escapeRegExp } from "../search-query.js";
 import { runSearchWorker } from "../search-worker.js";
 import { encodeCursor } from "./file-cursor.js";
 import { identify, isMissing } from "./file-identity.js";
+import { GzCorruptError, gzIdentity } from "./gz-file.js";
 
 /** Bytes read per step while scanning; bounds the worker's memory whatever the file size. */
 const CHUNK_BYTES = 1 << 20;
@@ -20,7 +21,7 @@ const MAX_LINE_BYTES = 65536;
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const fs = require("node:fs");
-const { path, q, pattern, flags, literalBytes, latin1Pattern, limit, chunkBytes, maxLineBytes } = workerData;
+const { path, gz, q, pattern, flags, literalBytes, latin1Pattern, limit, chunkBytes, maxLineBytes } = workerData;
 const NL = 10;
 const decoder = new TextDecoder("utf-8");
 const needle = Buffer.from(q, "utf8");
@@ -157,7 +158,44 @@ function scan(buf, stop, base) {
   }
   return false;
 }
-const fd = fs.openSync(path, "r");
+// A .gz is read as its uncompressed bytes, inflated in a stream: positions are uncompressed offsets.
+let inflated = null;
+let damage = null;
+let spare = null;
+let spareAt = 0;
+async function readGz(into, at, max) {
+  if (inflated === null) {
+    const zlib = require("node:zlib");
+    const { pipeline } = require("node:stream");
+    inflated = pipeline(fs.createReadStream(path, { highWaterMark: 65536 }), zlib.createGunzip(), () => {})[
+      Symbol.asyncIterator
+    ]();
+  }
+  let got = 0;
+  while (got < max) {
+    if (spare === null || spareAt >= spare.length) {
+      if (damage !== null) break;
+      let next;
+      try {
+        next = await inflated.next();
+      } catch (error) {
+        // Damaged gzip data: the bytes before it are still scanned; the scan ends there and says so.
+        damage = String(error && error.message);
+        break;
+      }
+      if (next.done) break;
+      spare = next.value;
+      spareAt = 0;
+    }
+    const n = Math.min(max - got, spare.length - spareAt);
+    spare.copy(into, at + got, spareAt, spareAt + n);
+    spareAt += n;
+    got += n;
+  }
+  return got;
+}
+async function main() {
+const fd = gz ? -1 : fs.openSync(path, "r");
 // One buffer for the whole scan: a partial line carried over from the last read sits at its head, the next read
 // goes right after it.
 const buf = Buffer.allocUnsafe(maxLineBytes + chunkBytes);
@@ -169,7 +207,7 @@ let scanned = 0;
 let limited = false;
 try {
   for (;;) {
-    const n = fs.readSync(fd, buf, held, chunkBytes, filePos);
+    const n = gz ? await readGz(buf, held, chunkBytes) : fs.readSync(fd, buf, held, chunkBytes, filePos);
     if (n === 0) break;
     const chunkAt = filePos;
     filePos += n;
@@ -201,10 +239,13 @@ try {
     parentPort.postMessage({ type: "progress", scanned });
   }
 } finally {
-  fs.closeSync(fd);
+  if (fd >= 0) fs.closeSync(fd);
 }
 flush();
+if (damage !== null) parentPort.postMessage({ type: "corrupt", message: damage, scanned });
 parentPort.postMessage({ type: "done", limited, scanned });
+}
+main();
 `;
 
 interface RawMatch {
@@ -217,6 +258,7 @@ interface RawMatch {
 type WorkerMessage =
   | { type: "matches"; matches: RawMatch[] }
   | { type: "progress"; scanned: number }
+  | { type: "corrupt"; message: string; scanned: number }
   | { type: "done"; limited: boolean; scanned: number };
 
 /**
@@ -238,14 +280,26 @@ function latin1Pattern(q: string): string | null {
     .join("");
 }
 
-/** Searches the whole file for lines matching `query`; matches carry cursors (seq = line number in the file). */
-export async function searchFile(path: string, query: SearchQuery): Promise<SearchOutcome> {
+/** A .gz to search as its uncompressed lines, and where to report damaged data (the scan ends there). */
+export interface GzSearch {
+  onProblem: (error: Error) => void;
+}
+
+/**
+ * Searches the whole file for lines matching `query`; matches carry cursors (seq = line number in the file). With
+ * `gz`, the file is gzip-compressed (rotated history) and positions are uncompressed offsets.
+ */
+export async function searchFile(path: string, query: SearchQuery, gz?: GzSearch): Promise<SearchOutcome> {
   checkQuery(query);
   let identity: Awaited<ReturnType<typeof identify>>;
   try {
-    identity = await identify(path);
+    identity = gz === undefined ? await identify(path) : await gzIdentity(path);
   } catch (error) {
     if (isMissing(error)) return { matches: [], limited: false, timedOut: false, scannedBytes: 0 };
+    if (gz !== undefined && error instanceof GzCorruptError) {
+      gz.onProblem(error);
+      return { matches: [], limited: false, timedOut: false, scannedBytes: 0 };
+    }
     throw error;
   }
   const toLine = (m: RawMatch): Line => ({
@@ -263,6 +317,7 @@ export async function searchFile(path: string, query: SearchQuery): Promise<Sear
     source: WORKER_SOURCE,
     workerData: {
       path,
+      gz: gz !== undefined,
       q: query.q,
       pattern: query.regex ? query.q : escapeRegExp(query.q),
       flags: query.caseSensitive ? "u" : "iu",
@@ -280,6 +335,8 @@ export async function searchFile(path: string, query: SearchQuery): Promise<Sear
         for (const m of message.matches) if (matches.length < query.limit) matches.push(toLine(m));
       } else if (message.type === "progress") {
         scanned = message.scanned;
+      } else if (message.type === "corrupt") {
+        gz?.onProblem(new GzCorruptError(path, message.scanned, new Error(message.message)));
       } else {
         return { matches, limited: message.limited, timedOut: false, scannedBytes: message.scanned };
       }

@@ -32,9 +32,10 @@ describe("FileBackend: file sources", () => {
   };
 
   it("a cursor of a file renamed away resumes with a file-changed gap to the start of the file at the path", async () => {
+    // Renamed to a name that is not a rotation (NAME.N is history: rotated.test.ts).
     const { file, backend } = await setup(numbered(0, 5));
     const old = (await backend.tail(1)).cursor;
-    await rename(file, `${file}.1`);
+    await rename(file, `${file}.old`);
     await writeFile(file, toText(numbered(100, 3)));
     const plan = await backend.resumeFrom(old, null);
     expect(plan).toMatchObject({ kind: "gap", reason: "file-changed" });
@@ -47,12 +48,12 @@ describe("FileBackend: file sources", () => {
     const { file, backend } = await setup(numbered(0, 5));
     const old = (await backend.tail(1)).cursor;
     const followed = old;
-    await rename(file, `${file}.1`);
+    await rename(file, `${file}.old`);
     await writeFile(file, toText(numbered(100, 3)));
     const other = (await backend.tail(1)).cursor;
-    await rename(file, `${file}.2`);
+    await rename(file, `${file}.older`);
     await writeFile(file, "");
-    // `followed` names the file now at .1; `other` the one at .2; the path holds a third.
+    // `followed` names the file now at .old; `other` the one at .older; the path holds a third.
     expect(await backend.resumeFrom(other, followed)).toMatchObject({
       kind: "gap",
       reason: "file-changed",
