@@ -115,7 +115,7 @@ describe("history paging", () => {
       expect(body.message.length).toBeGreaterThan(0);
     }
     const page = (await get<LinesPage>(`${api}/lines?limit=5`)).body;
-    await rename(file, `${file}.1`);
+    await rename(file, `${file}.old`);
     await writeLines(file, ["[2025-12-17T00:00:00Z] fresh"]);
     const stale = await get<{ error: string }>(
       `${api}/lines?before=${encodeURIComponent(page.before as string)}`,

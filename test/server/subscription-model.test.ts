@@ -16,7 +16,9 @@ import { waitFor } from "../helpers/wait-for.js";
  * Model-based test of the delivery promise, in process: a real Hub on a real FileBackend (a temp file) or
  * RingBackend, one client behind a fake Sink whose queue the test drains (or not), and random sequences of
  * appends, stalls, drains, disconnect + resubscribe from the last cursor received, rename rotations and
- * copytruncates (waiting for the hub to act on them, or not: see below). Everything the client consumes is
+ * copytruncates (waiting for the hub to act on them, or not: see below). The old content goes to names that are
+ * not logrotate's (`.gone-N`), so it is out of the stream's view: the model is of a file whose replaced content
+ * is gone. Rotated history (`NAME.1`, `.gz`, resumes through them) is tested in test/backend/file/rotated*.test.ts. Everything the client consumes is
  * checked, as it is consumed, against a model of the stream:
  *
  * - every line arrives exactly once and in order, across resubscriptions (no duplicate cursor either);
@@ -881,7 +883,7 @@ async function runScenario(kind: "file" | "ring", setup: Setup, actions: Action[
       model.truncatedThisFile = false;
       const n = ++rotations;
       await reset(async () => {
-        await link(path, `${path}.${n}`);
+        await link(path, `${path}.gone-${n}`);
         await rename(`${path}.new`, path);
       }, wait);
     };
@@ -967,7 +969,7 @@ async function runScenario(kind: "file" | "ring", setup: Setup, actions: Action[
           await reset(
             () =>
               exclusive(async () => {
-                await copyFile(path, `${path}.${n}`);
+                await copyFile(path, `${path}.gone-${n}`);
                 await truncate(path, 0);
                 if (lines.length > 0) await appendFile(path, toText(lines));
               }),

@@ -81,7 +81,7 @@ describe("resume by cursor", () => {
     const cursor = (a.lines()[4] as WireLine).c;
     await a.close();
 
-    await rename(file, `${file}.1`);
+    await rename(file, `${file}.old`);
     await writeLines(file, makeLines(0, 4, "gen2"));
     const b = track(await TestClient.connect(`${wsUrl}/ws`));
     await b.subscribe("audit", { since: cursor });
