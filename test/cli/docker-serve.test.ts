@@ -81,8 +81,15 @@ describe("livetrail serve --docker", () => {
       const page = (await (await fetch(`${url}/api/streams/web/lines?limit=5`)).json()) as {
         lines: { text: string; ch?: string; ts?: string }[];
       };
-      expect(page.lines.map((l) => l.text)).toEqual(["rotated 1", "rotated 2"]);
-      expect(page.lines[0]).toMatchObject({ ch: "stderr", ts: "2026-12-04T12:00:00.123456789Z" });
+      // History goes on into the rotated <id>-json.log.1 (rotated history), decoded the same way.
+      expect(page.lines.map((l) => l.text)).toEqual([
+        big,
+        "not a record",
+        "after 1",
+        "rotated 1",
+        "rotated 2",
+      ]);
+      expect(page.lines[3]).toMatchObject({ ch: "stderr", ts: "2026-12-04T12:00:00.123456789Z" });
 
       // A container created while the server runs becomes a stream.
       await makeContainer(root, { name: "worker", log: toJsonLog(["job started"]) });
