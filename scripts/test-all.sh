@@ -8,11 +8,12 @@ node -e 'const [a, b] = process.versions.node.split(".").map(Number);
   if (a < 20 || (a === 20 && b < 19)) { console.error(`livetrail needs Node >= 20.19, found ${process.version}`); process.exit(1); }'
 
 # System packages: Chromium drives the browser tests (through playwright-core, never a downloaded browser);
-# the Redis backend's tests start their own redis-server (never a mock); the proxy test puts nginx in front.
+# the Redis backend's tests start their own redis-server (never a mock); the proxy tests put nginx and Caddy in front.
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v caddy >/dev/null || missing+=(caddy)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing apt packages: ${missing[*]} (run as root, or: sudo apt-get install -y ${missing[*]})" >&2
