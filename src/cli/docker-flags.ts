@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import type { StreamSource } from "../backend/backend.js";
+import type { ContainerMetricsOptions } from "../server/metrics-feed-containers.js";
 import { CliError } from "./cli-error.js";
 
 export interface DockerFlags {
@@ -51,7 +52,7 @@ export function checkDockerFlags(flags: DockerFlags & { redis?: string }): void 
 export async function dockerFromFlags(
   flags: DockerFlags & { redis?: string },
   settings: DockerServeSettings,
-): Promise<{ source: StreamSource; label: string } | null> {
+): Promise<{ source: StreamSource; label: string; containerMetrics?: ContainerMetricsOptions } | null> {
   if (flags.docker !== true) return null;
   checkDockerFlags(flags);
   const host = flags.dockerHost === "none" ? null : flags.dockerHost;
@@ -67,5 +68,7 @@ export async function dockerFromFlags(
     ...(settings.watch === undefined ? {} : { watch: settings.watch }),
     onNote: (message) => process.stderr.write(`livetrail: docker: ${message}\n`),
   });
-  return { source, label: `the containers in ${root}${host === null ? "" : ` (Engine API ${host})`}` };
+  const label = `the containers in ${root}${host === null ? "" : ` (Engine API ${host})`}`;
+  // Per-container CPU and memory come from the same socket (docs/metrics.md, "Containers"); none without it.
+  return host === null ? { source, label } : { source, label, containerMetrics: { host } };
 }
