@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import type { StreamSource } from "../backend/backend.js";
+import type { ContainerMetricsOptions } from "../server/metrics-feed-containers.js";
 
 /** The container settings (src/cli/settings/sources.ts), already checked there. */
 export interface DockerSettings {
@@ -24,7 +25,7 @@ export interface DockerServeSettings {
 export async function dockerFromSettings(
   docker: DockerSettings,
   settings: DockerServeSettings,
-): Promise<{ source: StreamSource; label: string } | null> {
+): Promise<{ source: StreamSource; label: string; containerMetrics?: ContainerMetricsOptions } | null> {
   if (!docker.docker) return null;
   const host = docker.dockerHost === "none" ? null : docker.dockerHost;
   const root = resolve(docker.dockerRoot);
@@ -39,5 +40,7 @@ export async function dockerFromSettings(
     ...(settings.watch === undefined ? {} : { watch: settings.watch }),
     onNote: (message) => process.stderr.write(`livetrail: docker: ${message}\n`),
   });
-  return { source, label: `the containers in ${root}${host === null ? "" : ` (Engine API ${host})`}` };
+  const label = `the containers in ${root}${host === null ? "" : ` (Engine API ${host})`}`;
+  // Per-container CPU and memory come from the same socket (docs/metrics.md, "Containers"); none without it.
+  return host === null ? { source, label } : { source, label, containerMetrics: { host } };
 }

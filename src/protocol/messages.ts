@@ -161,8 +161,16 @@ export type ServerMessage =
       minutes: HostSample[];
       seconds: HostSample[];
     }
+  | {
+      type: "metrics-snapshot";
+      source: "containers";
+      intervalMs: number;
+      minutes: ContainersSample[];
+      seconds: ContainersSample[];
+    }
   /** One new sample, every interval, to sockets that subscribed; a client past its queue budget skips some. */
   | { type: "metrics"; source: "host"; sample: HostSample }
+  | { type: "metrics"; source: "containers"; sample: ContainersSample }
   | { type: "metrics-unsubscribed"; id?: string };
 
 // ---- metrics (the `metrics` messages; docs/metrics.md) ----
@@ -187,6 +195,23 @@ export interface HostSample {
   disk: { read: number; write: number; used?: number; free?: number };
   /** Bytes per second received and sent per network interface (lo left out; at most 16 interfaces). */
   net: Record<string, { rx: number; tx: number }>;
+}
+
+/** One container in a `containers` sample (docs/metrics.md, "Containers"). */
+export interface ContainerMetrics {
+  name: string;
+  /** Share of one CPU over the interval (100 = one whole CPU; up to 100 × online CPUs), as `docker stats` shows. */
+  cpuPercent: number;
+  /** Memory used less the droppable page cache (inactive_file). */
+  memoryBytes: number;
+  /** The container's memory limit (the host's memory when it has none). */
+  memoryLimitBytes: number;
+}
+
+/** A sample of the `containers` source: the running containers sampled that interval, by name. */
+export interface ContainersSample {
+  t: number;
+  containers: ContainerMetrics[];
 }
 
 // ---- alerts (the `alert`/`alerts` messages and `GET /api/alerts`) ----

@@ -17,6 +17,8 @@ import { serverIntegrity } from "./integrity/sealing.js";
 import { loggingServerOptions } from "./logging/log-settings.js";
 import { registerRequestLog } from "./logging/request-log.js";
 import { lazyMetrics } from "./metrics.js";
+import type { MetricsChannel } from "./metrics-feed.js";
+import { containersFeed } from "./metrics-feed-containers.js";
 import { hostFeed } from "./metrics-feed-host.js";
 import { type ResolvedOptions, resolveOptions, type ServerOptions } from "./options.js";
 import { registerAlertsRoute } from "./routes/alerts.js";
@@ -166,6 +168,14 @@ export function createServer(input: ServerOptions): LivetrailServer {
   const hostMetrics = hostFeed(options.hostMetrics, options.stateDir, input.streams, (err) =>
     app.log.warn({ err }, "host metrics problem (still sampling)"),
   );
+  // Shared with every session: the containers feed joins it once the Engine API answers (hello lists it then).
+  const metricsFeeds: MetricsChannel[] = hostMetrics === null ? [] : [hostMetrics.feed];
+  const containerMetrics = containersFeed(
+    options.containerMetrics,
+    options.hostMetrics?.intervalMs ?? 1000,
+    (feed) => metricsFeeds.push(feed),
+    (err) => app.log.warn({ err }, "container metrics problem (still trying)"),
+  );
   const connections = new Connections();
   const ctx: ServerContext = {
     options,
@@ -177,9 +187,16 @@ export function createServer(input: ServerOptions): LivetrailServer {
       catchUpChunkLines: options.catchUpChunkLines,
       catchUpFrameBytes: Math.min(options.maxFrameBytes, CATCH_UP_FRAME_BYTES),
     },
-    metrics: lazyMetrics(streams, connections, integrity, alerts, hostMetrics?.source ?? null),
+    metrics: lazyMetrics(
+      streams,
+      connections,
+      integrity,
+      alerts,
+      hostMetrics?.source ?? null,
+      containerMetrics?.source ?? null,
+    ),
     alerts,
-    metricsFeeds: hostMetrics === null ? [] : [hostMetrics.feed],
+    metricsFeeds,
     serverName: serverName(),
     integrity,
     searches: 0,
@@ -241,6 +258,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
         await options.streamSource?.start(addDiscovered);
         await integrity.start();
         await hostMetrics?.feed.start();
+        await containerMetrics?.feed.start();
         const tls = await options.security.tls?.load();
         if (tls !== undefined) (app.server as unknown as SecureServer).setSecureContext(tls);
         await app.listen({ host: options.host, port: options.port });
@@ -259,6 +277,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
       closing ??= (async () => {
         ctx.closing = true;
         hostMetrics?.feed.close();
+        containerMetrics?.feed.close();
         await listening?.catch(() => undefined);
         await ready.catch(() => undefined);
         await connections.closeAll(CloseCode.goingAway, "server shutting down", options.closeGraceMs);

@@ -1,4 +1,5 @@
 import type { Registry } from "prom-client";
+import type { ContainersSource } from "../metrics/containers/containers-source.js";
 import type { HostSource } from "../metrics/host/host-source.js";
 import { CPU_MODES } from "../metrics/host/proc-stat.js";
 import { monotonic } from "./metrics.js";
@@ -89,5 +90,43 @@ export function hostPrometheus(client: PromClient, register: Registry, host: Hos
     "livetrail_host_network_transmit_bytes_total",
     "Bytes sent per interface (lo left out).",
     "transmitBytes",
+  );
+}
+
+/**
+ * Each container's CPU seconds (a counter, cAdvisor's `container_cpu_usage_seconds_total` with our prefix) and
+ * memory in use, as of the newest round: a scrape asks the Engine API nothing itself.
+ */
+export function containersPrometheus(client: PromClient, register: Registry, source: ContainersSource): void {
+  monotonic(
+    client,
+    register,
+    "livetrail_container_cpu_seconds_total",
+    "CPU seconds each running container used (Engine API cpu_usage.total_usage).",
+    ["container"],
+    (emit) => {
+      for (const r of source.latest.values()) emit({ container: r.name }, r.cpuNs / 1e9);
+    },
+  );
+  const perContainer = (name: string, help: string, key: "memoryBytes" | "memoryLimitBytes") =>
+    new client.Gauge({
+      name,
+      help,
+      labelNames: ["container"],
+      registers: [register],
+      collect() {
+        this.reset();
+        for (const r of source.latest.values()) this.set({ container: r.name }, r[key]);
+      },
+    });
+  perContainer(
+    "livetrail_container_memory_usage_bytes",
+    "Memory each running container uses, less inactive page cache (as docker stats shows).",
+    "memoryBytes",
+  );
+  perContainer(
+    "livetrail_container_memory_limit_bytes",
+    "Each running container's memory limit (the host's memory when it has none).",
+    "memoryLimitBytes",
   );
 }

@@ -1,4 +1,5 @@
 import type { Registry } from "prom-client";
+import type { ContainersSource } from "../metrics/containers/containers-source.js";
 import type { HostSource } from "../metrics/host/host-source.js";
 import type { ServerAlerts } from "./alerts-wiring.js";
 import type { Connections, Transport } from "./connections.js";
@@ -18,6 +19,7 @@ export function lazyMetrics(
   integrity?: ServerIntegrity,
   alerts: ServerAlerts | null = null,
   host: HostSource | null = null,
+  containers: ContainersSource | null = null,
 ): () => Promise<Registry> {
   let registry: Promise<Registry> | null = null;
   return () => {
@@ -27,6 +29,10 @@ export function lazyMetrics(
       if (alerts !== null) alertMetrics(client, register, alerts);
       if (host !== null)
         await import("./metrics-feed-prometheus.js").then((m) => m.hostPrometheus(client, register, host));
+      if (containers !== null)
+        await import("./metrics-feed-prometheus.js").then((m) =>
+          m.containersPrometheus(client, register, containers),
+        );
       return register;
     });
     return registry;

@@ -7,6 +7,7 @@ import type { AlertsOptions } from "./alerts-config.js";
 import type { SlowClientPolicy } from "./delivery/subscription.js";
 import type { IntegrityEvent } from "./integrity/sealing.js";
 import type { LogSettings } from "./logging/log-settings.js";
+import type { ContainerMetricsOptions } from "./metrics-feed-containers.js";
 import type { HostMetricsOptions } from "./metrics-feed-host.js";
 import { type ResolvedSecurity, resolveSecurity, type SecurityOptions } from "./security/security-options.js";
 
@@ -99,6 +100,8 @@ export interface ServerOptions {
   stateDir?: string;
   /** Sample the host's CPU, memory, load, disk and network for dashboards and /metrics (docs/metrics.md). Default: off (`serve` turns it on). */
   hostMetrics?: HostMetricsOptions;
+  /** Per-container CPU and memory from the Docker Engine API, when it answers (docs/metrics.md). Default: off (`serve --docker` turns it on). */
+  containerMetrics?: ContainerMetricsOptions;
   /**
    * permessage-deflate on /ws. Default false: measured (bench/ws-deflate.js, docs/operations.md) it cuts a
    * burst's bytes ~9x but costs the server 3-9x the CPU (each client's copy is compressed on its own, where off
@@ -138,12 +141,19 @@ export type ResolvedOptions = Required<
     | "alerts"
     | "stateDir"
     | "hostMetrics"
+    | "containerMetrics"
     | "wsPerMessageDeflate"
   >
 > &
   Pick<
     ServerOptions,
-    "authorize" | "onStreamError" | "streamSource" | "integrity" | "alerts" | "hostMetrics"
+    | "authorize"
+    | "onStreamError"
+    | "streamSource"
+    | "integrity"
+    | "alerts"
+    | "hostMetrics"
+    | "containerMetrics"
   > & {
     stateDir: string | null;
     staticDir: string | null;

@@ -4,6 +4,7 @@ import { AlertsPanel } from "./alerts-panel.js";
 import { ActivityChart } from "./chart.js";
 import { copyText } from "./clipboard.js";
 import { Connection } from "./connection.js";
+import { exitedText } from "./exit-marker.js";
 import { download, type ExportFormat, exportBlob } from "./export-lines.js";
 import type { FilterEvent, FilterSpec } from "./filter.js";
 import { ApiError, fetchLines, fetchWholeLine, listStreams, searchStream } from "./history-api.js";
@@ -285,6 +286,16 @@ export class App {
           to: msg.cursor,
           reason: `marker-${msg.type}`,
           unavailable: true,
+        });
+        this.changed(tab);
+        break;
+      case "exited":
+        tab.store.appendGap({
+          from: msg.cursor,
+          to: msg.cursor,
+          reason: "marker-exited",
+          unavailable: true,
+          note: exitedText(msg),
         });
         this.changed(tab);
         break;

@@ -1,12 +1,14 @@
 import uPlot from "uplot";
 import type { ClientMessage, HostSample } from "../protocol/messages.js";
+import { type ContainerSeries, containerSeries, TOP_CONTAINERS } from "./container-series.js";
 import { MetricsClient, type MetricsMessage } from "./metrics-client.js";
 import { Lvl, type StreamStore } from "./store.js";
 import { formatTime } from "./time-format.js";
 
 /**
  * The host metrics panel beside the log: live CPU and memory (with the shown stream's errors per 10 s over
- * them), load, network and disk charts (uPlot), and the current values as text. Clicking a point of any chart
+ * them), load, network and disk charts (uPlot), and the current values as text; where the server samples
+ * containers too, a CPU and a memory chart with one line per container (the busiest few). Clicking a point of any chart
  * jumps the log to that time. Colours come from CSS custom properties; nothing is styled from strings.
  */
 
@@ -86,7 +88,7 @@ class LiveChart {
 
   constructor(
     private readonly container: HTMLElement,
-    private readonly spec: ChartSpec,
+    private spec: ChartSpec,
     private readonly onPick: (ms: number) => void,
   ) {
     this.resize = new ResizeObserver(() => this.plot?.setSize(this.size()));
@@ -100,6 +102,15 @@ class LiveChart {
     if (this.container.clientWidth === 0) return; // hidden: drawn when shown
     if (!this.plot) this.plot = this.create();
     else this.plot.setData(data);
+  }
+
+  /** New series (the containers drawn changed): uPlot cannot add or drop series in place, so it is made again. */
+  setSeries(series: SeriesSpec[]): void {
+    const labels = (list: SeriesSpec[]) => list.map((x) => x.label).join("\n");
+    if (labels(series) === labels(this.spec.series)) return;
+    this.spec = { ...this.spec, series };
+    this.plot?.destroy();
+    this.plot = null;
   }
 
   restyle(): void {
@@ -198,9 +209,47 @@ export function shortBytes(n: number): string {
 
 const sum = (net: HostSample["net"], key: "rx" | "tx") => Object.values(net).reduce((a, n) => a + n[key], 0);
 
+/** The containers' lines take these colours in turn (CSS custom properties, styles.css). */
+const CONTAINER_COLORS = ["#3a7bd5", "#d9822b", "#4a8", "#8a5cc7", "#c44"].map((fallback, i) => ({
+  color: `--chart-container-${i + 1}`,
+  fallback,
+}));
+
+/** The section of the two per-container charts, made here (not in index.html): shown only with the source. */
+function containerSection(panel: HTMLElement): { section: HTMLElement; cpu: HTMLElement; mem: HTMLElement } {
+  const section = document.createElement("section");
+  section.className = "metrics-containers";
+  section.id = "metrics-containers";
+  section.hidden = true;
+  const head = (text: string) => {
+    const h = document.createElement("h2");
+    h.textContent = text;
+    return h;
+  };
+  const chart = (id: string) => {
+    const div = document.createElement("div");
+    div.className = "metrics-chart";
+    div.id = id;
+    return div;
+  };
+  const cpu = chart("metrics-containers-cpu");
+  const mem = chart("metrics-containers-mem");
+  section.append(head(`Containers: CPU % (busiest ${TOP_CONTAINERS})`), cpu, head("Containers: memory"), mem);
+  panel.append(section);
+  return { section, cpu, mem };
+}
+
 export class MetricsPanel {
   readonly client: MetricsClient;
-  private readonly charts: { cpu: LiveChart; load: LiveChart; net: LiveChart; disk: LiveChart };
+  private readonly charts: {
+    cpu: LiveChart;
+    load: LiveChart;
+    net: LiveChart;
+    disk: LiveChart;
+    containersCpu: LiveChart;
+    containersMem: LiveChart;
+  };
+  private readonly containers: { section: HTMLElement; cpu: HTMLElement; mem: HTMLElement };
   private shown = false;
 
   constructor(
@@ -209,7 +258,18 @@ export class MetricsPanel {
   ) {
     this.client = new MetricsClient(deps.send, () => this.redraw());
     const pick = (ms: number) => deps.onPick(ms);
+    this.containers = containerSection(el.panel);
     this.charts = {
+      containersCpu: new LiveChart(
+        this.containers.cpu,
+        { title: "CPU % per container (100 = one CPU)", unit: percent, series: [] },
+        pick,
+      ),
+      containersMem: new LiveChart(
+        this.containers.mem,
+        { title: "Memory per container", unit: shortBytes, series: [] },
+        pick,
+      ),
       cpu: new LiveChart(
         el.cpu,
         {
@@ -267,8 +327,10 @@ export class MetricsPanel {
 
   onHello(metrics: { sources: string[] } | undefined): void {
     this.client.onHello(metrics);
-    this.el.toggle.hidden = !this.client.available;
-    if (!this.client.available && this.shown) this.setShown(false);
+    const any = this.client.available || this.client.containersAvailable;
+    this.el.toggle.hidden = !any;
+    this.containers.section.hidden = !this.client.containersAvailable;
+    if (!any && this.shown) this.setShown(false);
   }
 
   onMessage(message: MetricsMessage): void {
@@ -321,8 +383,22 @@ export class MetricsPanel {
     ]);
     this.charts.net.update([xs, samples.map((s) => sum(s.net, "rx")), samples.map((s) => sum(s.net, "tx"))]);
     this.charts.disk.update([xs, samples.map((s) => s.disk.read), samples.map((s) => s.disk.write)]);
+    if (this.client.containersAvailable) this.drawContainers(containerSeries(this.client.containerSamples));
     const last = samples[samples.length - 1];
-    this.el.now.textContent = last === undefined ? "Waiting for the first sample…" : summary(last);
+    if (this.client.available)
+      this.el.now.textContent = last === undefined ? "Waiting for the first sample…" : summary(last);
+  }
+
+  private drawContainers(series: ContainerSeries): void {
+    const specs = series.names.map((label, i) => ({
+      label,
+      ...(CONTAINER_COLORS[i % CONTAINER_COLORS.length] as { color: string; fallback: string }),
+    }));
+    this.charts.containersCpu.setSeries(specs);
+    this.charts.containersMem.setSeries(specs);
+    this.containers.section.dataset.containers = series.names.join(",");
+    this.charts.containersCpu.update([series.xs, ...series.cpu] as uPlot.AlignedData);
+    this.charts.containersMem.update([series.xs, ...series.memory] as uPlot.AlignedData);
   }
 
   close(): void {

@@ -30,6 +30,8 @@ export interface GapInfo {
   reason: string;
   /** Set once a fill found no more lines between from and to: the file no longer holds them. */
   unavailable?: boolean;
+  /** A marker row's own words (a command's exit: its code and restart), shown instead of the reason's. */
+  note?: string;
 }
 
 export type StoreChange =

@@ -11,8 +11,8 @@ import { ManualClock } from "./manual-clock.js";
 
 const FIXTURES = fileURLToPath(new URL("fixtures/", import.meta.url));
 
-type Sample = Extract<Received, { type: "metrics" }>;
-type Snapshot = Extract<Received, { type: "metrics-snapshot" }>;
+type Sample = Extract<Received, { type: "metrics"; source: "host" }>;
+type Snapshot = Extract<Received, { type: "metrics-snapshot"; source: "host" }>;
 const samplesOf = (c: TestClient) => c.messages.filter((m): m is Sample => m.type === "metrics");
 
 describe("host metrics over a real WebSocket", () => {

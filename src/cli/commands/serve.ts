@@ -211,6 +211,7 @@ export function registerServe(program: Command): void {
         hostLabel: host,
         taken: options.streams.map((s) => s.name),
       });
+      if (docker?.containerMetrics !== undefined) options.containerMetrics = docker.containerMetrics;
       // Streams found at run time: Redis's, a glob's files, Docker's containers.
       options.streamSource = joinSources(
         [options.streamSource, globbed.source, docker?.source].filter((s): s is StreamSource => s != null),

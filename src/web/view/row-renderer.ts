@@ -162,7 +162,7 @@ function fillGapRow(el: HTMLElement, store: StreamStore, row: number): void {
       "marker-truncated": "log file truncated: following it from the start",
       "marker-restarted": "the stream started over",
     };
-    label.textContent = marker[info.reason] ?? "the stream started over";
+    label.textContent = info.note ?? marker[info.reason] ?? "the stream started over";
     el.replaceChildren(label);
     return;
   }
