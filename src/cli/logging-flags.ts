@@ -1,4 +1,5 @@
-import type { LogLevel, LogSettings } from "../server/logging/log-settings.js";
+import type { LogLevel } from "../server/logging/log-level.js";
+import type { LogSettings } from "../server/logging/log-settings.js";
 
 /**
  * The server log of `serve --log-level` (src/cli/settings/core.ts; docs/operations.md) on stderr: pretty lines

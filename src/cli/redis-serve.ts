@@ -1,6 +1,7 @@
 import type { StreamSource } from "../backend/backend.js";
 import { streamNameProblem } from "../backend/redis/entry.js";
-import { type RedisTarget, redisLabel } from "../backend/redis/redis-connection.js";
+import type { RedisTarget } from "../backend/redis/redis-connection.js";
+import { redisLabel } from "../backend/redis/redis-label.js";
 import { RedisStreams } from "../backend/redis/redis-streams.js";
 import { CliError } from "./cli-error.js";
 

@@ -103,14 +103,3 @@ export function readerConnection(target: string | RedisTarget): RedisClient {
 function asTarget(target: string | RedisTarget): RedisTarget {
   return typeof target === "string" ? { url: target } : target;
 }
-
-/** A short description of where a URL points, without its password (for messages). */
-export function redisLabel(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.password = "";
-    return parsed.toString().replace(/\/$/, "");
-  } catch {
-    return "the Redis URL";
-  }
-}

@@ -7,8 +7,8 @@ import {
   type RedisClient,
   type RedisTarget,
   readerConnection,
-  redisLabel,
 } from "./redis-connection.js";
+import { redisLabel } from "./redis-label.js";
 
 export interface RedisStreamsOptions {
   url: string;

@@ -1,9 +1,8 @@
 import { hostname } from "node:os";
 import { basename } from "node:path";
 import type { Command } from "commander";
-import { connect } from "../../ship/redis-connection.js";
 import { parseRetention, type RetentionPolicy } from "../../ship/retention.js";
-import { type ShipEvent, Shipper } from "../../ship/shipper.js";
+import type { ShipEvent } from "../../ship/shipper.js";
 import { resolveAuditFile } from "../audit-file.js";
 import { CliError } from "../cli-error.js";
 
@@ -78,6 +77,11 @@ interface ShipSettings {
 }
 
 async function ship(streams: { name: string; file: string }[], settings: ShipSettings): Promise<void> {
+  // Loaded here: the Redis client is the heaviest module, and no other command needs it.
+  const [{ connect }, { Shipper }] = await Promise.all([
+    import("../../ship/redis-connection.js"),
+    import("../../ship/shipper.js"),
+  ]);
   const connection = connect(settings.url, {
     cluster: settings.cluster,
     ...(settings.sentinelName === undefined ? {} : { sentinelName: settings.sentinelName }),

@@ -1,5 +1,4 @@
 import { readFile, stat } from "node:fs/promises";
-import { Presets, SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { type VerifyReport, verifyAuditFile } from "../../append/verify.js";
 import { BundleError, type BundleReport, verifyBundle } from "../../integrity/bundle.js";
@@ -107,7 +106,8 @@ async function integrityOf(
     throw new CliError(`${file}: not sealed (no ${file}.seal/ and no archived sidecar names this file)`, 3);
   }
   const size = (await stat(file)).size;
-  const bar = process.stderr.isTTY && !options.json && size >= PROGRESS_MIN_BYTES ? progressBar(size) : null;
+  const bar =
+    process.stderr.isTTY && !options.json && size >= PROGRESS_MIN_BYTES ? await progressBar(size) : null;
   try {
     return await verifyIntegrity(file, sidecar, {
       key,
@@ -124,8 +124,9 @@ async function integrityOf(
 /** Files this big get a progress bar on a terminal (a few seconds of work and more). */
 const PROGRESS_MIN_BYTES = 64 * 1024 * 1024;
 
-/** cli-progress's bar on stderr, counting MiB. */
-function progressBar(total: number): { update(done: number): void; stop(): void } {
+/** cli-progress's bar on stderr, counting MiB (loaded only here: every other command starts without it). */
+async function progressBar(total: number): Promise<{ update(done: number): void; stop(): void }> {
+  const { Presets, SingleBar } = await import("cli-progress");
   const bar = new SingleBar(
     {
       format: "verifying [{bar}] {percentage}% | {value}/{total} MiB | ETA {eta}s",

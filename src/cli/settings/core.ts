@@ -1,4 +1,4 @@
-import { LOG_LEVELS, type LogLevel } from "../../server/logging/log-settings.js";
+import { LOG_LEVELS, type LogLevel } from "../../server/logging/log-level.js";
 import { bool, choice, group, int, optional, path, setting, text, toServer } from "./setting.js";
 
 /** Where `serve` listens, how it notices file changes, what it logs and samples of itself. */

@@ -1,4 +1,4 @@
-import { redisLabel } from "../../backend/redis/redis-connection.js";
+import { redisLabel } from "../../backend/redis/redis-label.js";
 import { bool, group, optional, setting, text } from "./setting.js";
 
 const redisUrl = (url: string): string | null => {

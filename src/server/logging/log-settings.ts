@@ -1,9 +1,7 @@
 import { type FastifyServerOptions, LogController } from "fastify";
 import { redactUrl } from "../security/server-options.js";
+import type { LogLevel } from "./log-level.js";
 import { prettyLogStream } from "./pretty-stream.js";
-
-export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** How the server logs: pino (which Fastify carries) at `level`, JSON lines to `stream`, or readable text. */
 export interface LogSettings {
