@@ -5,7 +5,7 @@ import type { StreamAbout, StreamSource } from "../backend.js";
 import type { BackoffOptions } from "../command/backoff.js";
 import type { RingOptions } from "../ring/ring-backend.js";
 import { CONTAINER_ID, type ContainerFiles, type ContainerState, readContainerDir } from "./container-dir.js";
-import { EngineApi, type EngineEvent } from "./engine-api.js";
+import { EngineApi, EngineApiError, type EngineEvent } from "./engine-api.js";
 import { EngineLogsBackend } from "./engine-logs.js";
 import { JsonLogBackend } from "./json-log-backend.js";
 
@@ -151,8 +151,7 @@ export class DockerContainers implements StreamSource {
     const label = `${files.name ?? short} (${short})`;
     if (files.logDriver !== undefined && files.logDriver !== "json-file") {
       if (this.engine !== null && this.engineProblem === null) {
-        await this.offerEngineLogs(this.engine, files, short, files.logDriver);
-        return;
+        if (await this.offerEngineLogs(this.engine, files, short, files.logDriver)) return;
       }
       this.skipped.add(files.id);
       this.note(
@@ -180,15 +179,17 @@ export class DockerContainers implements StreamSource {
     files: ContainerFiles,
     short: string,
     driver: string,
-  ): Promise<void> {
+  ): Promise<boolean> {
     let tty = false;
     try {
       tty = (await engine.inspect(files.id)).tty;
-    } catch {
-      // Gone or unanswered: a later scan offers it again.
-      return;
+    } catch (error) {
+      // The daemon answered (the container is gone, say): a later scan offers it again. Not reachable: skipped.
+      if (error instanceof EngineApiError && error.status !== undefined) return true;
+      this.engineFailed(engine, error);
+      return false;
     }
-    if (this.closed || this.known.has(files.id)) return;
+    if (this.closed || this.known.has(files.id)) return true;
     const name = this.nameFor(files.name, short);
     const container: Container = { id: files.id, name, state: files.state };
     this.known.set(files.id, container);
@@ -204,6 +205,7 @@ export class DockerContainers implements StreamSource {
       about: () => this.about(container),
     });
     this.add?.(name, backend, this.options.hostLabel);
+    return true;
   }
 
   private about(container: Container): StreamAbout {
@@ -231,7 +233,11 @@ export class DockerContainers implements StreamSource {
         const known = this.known.get(c.Id);
         if (known !== undefined) known.state = engineState(c.State);
       }
-      if (this.engineProblem !== null) this.note(`Docker Engine API at ${engine.host} answers again`);
+      if (this.engineProblem !== null) {
+        this.note(`Docker Engine API at ${engine.host} answers again`);
+        // Containers on other log drivers skipped meanwhile can now be read through it.
+        this.skipped.clear();
+      }
       this.engineProblem = null;
     } catch (error) {
       this.engineFailed(engine, error);

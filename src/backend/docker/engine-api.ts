@@ -187,9 +187,11 @@ export class EngineApi {
           res.on("end", () => {
             const text = Buffer.concat(chunks).toString("utf8");
             if (res.statusCode !== 200) {
-              reject(
-                new EngineApiError(`GET ${path} answered HTTP ${res.statusCode}: ${text.slice(0, 200)}`),
+              const error = new EngineApiError(
+                `GET ${path} answered HTTP ${res.statusCode}: ${text.slice(0, 200)}`,
               );
+              if (res.statusCode !== undefined) error.status = res.statusCode;
+              reject(error);
               return;
             }
             try {
