@@ -77,7 +77,10 @@ export class EngineLogsBackend extends RingBackend {
   override async follow(options: FollowOptions, listener: (event: FeedEvent) => void): Promise<LiveFeed> {
     const feed = await super.follow(options, listener);
     this.feeds.add(listener);
-    this.running ??= this.loop();
+    if (this.running === null) {
+      this.stopped = false;
+      this.running = this.loop();
+    }
     return {
       get cursor() {
         return feed.cursor;
@@ -95,6 +98,7 @@ export class EngineLogsBackend extends RingBackend {
     this.stopped = true;
     this.abort?.abort();
     await this.running;
+    this.running = null;
   }
 
   private async loop(): Promise<void> {
@@ -105,11 +109,13 @@ export class EngineLogsBackend extends RingBackend {
         await this.connect(this.abort.signal);
       } catch (error) {
         if (this.stopped) break;
-        this.problem =
+        const problem =
           error instanceof EngineApiError && error.status !== undefined
             ? `the Engine API refuses this container's logs (log driver ${this.logs.driver}): ${error.message}`
             : `the Engine API log stream failed: ${(error as Error).message}`;
-        this.announce({ type: "error", error: new Error(this.problem) });
+        // Said to the clients once, not at each retry.
+        if (problem !== this.problem) this.announce({ type: "error", error: new Error(problem) });
+        this.problem = problem;
       }
       if (this.stopped) break;
       const wait = this.backoff.next(this.now() - began);
@@ -148,10 +154,14 @@ export class EngineLogsBackend extends RingBackend {
       await this.logs.engine.logs(
         this.logs.id,
         query,
-        (chunk) => (this.logs.tty ? stdout.write(chunk) : frames.push(chunk)),
+        (chunk) => {
+          this.problem = null; // the stream flows again
+          if (this.logs.tty) stdout.write(chunk);
+          else frames.push(chunk);
+        },
         signal,
       );
-      this.problem = system === "" ? null : `the Docker daemon said: ${system.trim()}`;
+      if (system !== "") this.problem = `the Docker daemon said: ${system.trim()}`;
     } finally {
       stdout.end();
       stderr.end();
