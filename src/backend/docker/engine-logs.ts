@@ -109,10 +109,13 @@ export class EngineLogsBackend extends RingBackend {
         await this.connect(this.abort.signal);
       } catch (error) {
         if (this.stopped) break;
+        const status = error instanceof EngineApiError ? error.status : undefined;
         const problem =
-          error instanceof EngineApiError && error.status !== undefined
-            ? `the Engine API refuses this container's logs (log driver ${this.logs.driver}): ${error.message}`
-            : `the Engine API log stream failed: ${(error as Error).message}`;
+          status === 404
+            ? `the Engine API has no such container any more (${(error as Error).message})`
+            : status !== undefined
+              ? `the Engine API refuses this container's logs (log driver ${this.logs.driver}): ${(error as Error).message}`
+              : `the Engine API log stream failed: ${(error as Error).message}`;
         // Said to the clients once, not at each retry.
         if (problem !== this.problem) this.announce({ type: "error", error: new Error(problem) });
         this.problem = problem;
