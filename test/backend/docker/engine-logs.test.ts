@@ -255,6 +255,32 @@ describe("EngineLogsBackend against a stand-in Engine API v1.43 on a Unix socket
   });
 });
 
+describe("EngineLogsBackend: what is not a log stream", () => {
+  it("a body that is not frames ends the connection and is the note; the daemon's own error frame (type 3) too", async () => {
+    const system = Buffer.concat([Buffer.from([3, 0, 0, 0, 0, 0, 0, 11]), Buffer.from("disk full\r\n")]);
+    const script: LogsScript = (_q, res, n) => {
+      if (n === 1) res.end(`${T1} plain text, no frame header\n`);
+      else res.end(Buffer.concat([frame(1, `${T2} ok\n`), system]));
+    };
+    await withStandIn([{ name: "web", driver: "local", tty: false }], script, async (_s, api, [id]) => {
+      const backend = logsBackend(api, id as string, false);
+      const errors: string[] = [];
+      const lines: Line[] = [];
+      const feed = await backend.follow({ tail: 10 }, (e) => {
+        if (e.type === "error") errors.push(e.error.message);
+        if (e.type === "lines") lines.push(...e.lines);
+      });
+      await waitFor(() => errors.length === 1, { message: "the error event" });
+      expect(errors[0]).toMatch(/^the Engine API log stream failed: not a multiplexed log stream/);
+      await waitFor(() => lines.length === 1, { message: "the line of the second connection" });
+      expect(lines.map(seen)).toEqual([{ text: "ok", time: T2, bytes: 3 }]);
+      await waitFor(() => backend.about().note?.startsWith("the Docker daemon said"), { message: "note" });
+      expect(backend.about().note).toBe("the Docker daemon said: disk full");
+      await feed.close();
+    });
+  });
+});
+
 describe("DockerContainers: containers on other log drivers through the Engine API", () => {
   it("serves a local container from the log stream, and shows a refused driver's error as the note", async () => {
     const dir = await tempDir();
