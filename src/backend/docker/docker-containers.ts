@@ -2,8 +2,11 @@ import { type FSWatcher, watch } from "node:fs";
 import { access, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { StreamAbout, StreamSource } from "../backend.js";
+import type { BackoffOptions } from "../command/backoff.js";
+import type { RingOptions } from "../ring/ring-backend.js";
 import { CONTAINER_ID, type ContainerFiles, type ContainerState, readContainerDir } from "./container-dir.js";
-import { EngineApi, type EngineEvent } from "./engine-api.js";
+import { EngineApi, EngineApiError, type EngineEvent } from "./engine-api.js";
+import { EngineLogsBackend } from "./engine-logs.js";
 import { JsonLogBackend } from "./json-log-backend.js";
 
 export interface DockerContainersOptions {
@@ -22,6 +25,10 @@ export interface DockerContainersOptions {
   pollIntervalMs?: number;
   watch?: boolean;
   maxLineBytes?: number;
+  /** The ring of a container read through the Engine API (another log driver). Default 10,000 lines, 16 MiB. */
+  engineRing?: { maxLines: number; maxBytes: number };
+  /** Its reconnection waits. Default 1 s doubling to 30 s, back to 1 s after a 10 s connection. */
+  engineBackoff?: BackoffOptions;
   /** Something the operator should know (a container not served, the Engine API unreachable): the host says it. */
   onNote?: (message: string) => void;
 }
@@ -29,6 +36,8 @@ export interface DockerContainersOptions {
 /** Container stream names follow the server's rule for stream names. */
 const STREAM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const SHORT_ID = 12;
+const DEFAULT_ENGINE_RING = { maxLines: 10_000, maxBytes: 16 * 1024 * 1024 };
+const DEFAULT_ENGINE_BACKOFF: BackoffOptions = { initialMs: 1000, maxMs: 30_000, resetAfterMs: 10_000 };
 
 interface Container {
   id: string;
@@ -141,9 +150,12 @@ export class DockerContainers implements StreamSource {
     const short = files.id.slice(0, SHORT_ID);
     const label = `${files.name ?? short} (${short})`;
     if (files.logDriver !== undefined && files.logDriver !== "json-file") {
+      if (this.engine !== null && this.engineProblem === null) {
+        if (await this.offerEngineLogs(this.engine, files, short, files.logDriver)) return;
+      }
       this.skipped.add(files.id);
       this.note(
-        `container ${label} logs with the "${files.logDriver}" driver: not served (only json-file logs are read)`,
+        `container ${label} logs with the "${files.logDriver}" driver: not served (only json-file logs are read without the Engine API)`,
       );
       return;
     }
@@ -159,6 +171,41 @@ export class DockerContainers implements StreamSource {
       about: () => this.about(container),
     });
     this.add?.(name, backend, this.options.hostLabel);
+  }
+
+  /** A container on another log driver: its log stream through the Engine API (engine-logs.ts). */
+  private async offerEngineLogs(
+    engine: EngineApi,
+    files: ContainerFiles,
+    short: string,
+    driver: string,
+  ): Promise<boolean> {
+    let tty = false;
+    try {
+      tty = (await engine.inspect(files.id)).tty;
+    } catch (error) {
+      // The daemon answered (the container is gone, say): a later scan offers it again. Not reachable: skipped.
+      if (error instanceof EngineApiError && error.status !== undefined) return true;
+      this.engineFailed(engine, error);
+      return false;
+    }
+    if (this.closed || this.known.has(files.id)) return true;
+    const name = this.nameFor(files.name, short);
+    const container: Container = { id: files.id, name, state: files.state };
+    this.known.set(files.id, container);
+    const ring: RingOptions = { ...(this.options.engineRing ?? DEFAULT_ENGINE_RING) };
+    if (this.options.maxLineBytes !== undefined) ring.maxLineBytes = this.options.maxLineBytes;
+    const backend = new EngineLogsBackend(name, {
+      engine,
+      id: files.id,
+      driver,
+      tty,
+      ring,
+      backoff: this.options.engineBackoff ?? DEFAULT_ENGINE_BACKOFF,
+      about: () => this.about(container),
+    });
+    this.add?.(name, backend, this.options.hostLabel);
+    return true;
   }
 
   private about(container: Container): StreamAbout {
@@ -186,7 +233,11 @@ export class DockerContainers implements StreamSource {
         const known = this.known.get(c.Id);
         if (known !== undefined) known.state = engineState(c.State);
       }
-      if (this.engineProblem !== null) this.note(`Docker Engine API at ${engine.host} answers again`);
+      if (this.engineProblem !== null) {
+        this.note(`Docker Engine API at ${engine.host} answers again`);
+        // Containers on other log drivers skipped meanwhile can now be read through it.
+        this.skipped.clear();
+      }
       this.engineProblem = null;
     } catch (error) {
       this.engineFailed(engine, error);

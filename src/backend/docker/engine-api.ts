@@ -2,8 +2,9 @@ import { request } from "node:http";
 
 /**
  * The few calls of the Docker Engine API (v1.43) livetrail makes, over its Unix socket: the containers with their
- * names and state, and the stream of container events. Deliberately thin: logs are read from the json-file
- * driver's files, not through the API.
+ * names and state, the stream of container events, and (for containers on a log driver other than json-file,
+ * whose files are read directly) a container's log stream. Deliberately thin: the log stream's bytes are handed
+ * on as they come (log-frames.ts decodes them).
  */
 export const ENGINE_API_VERSION = "v1.43";
 
@@ -33,8 +34,25 @@ const EVENTS_FILTER = JSON.stringify({ type: ["container"], event: ["start", "di
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 const REQUEST_TIMEOUT_MS = 5000;
 
+/** What `GET /containers/{id}/json` says that the log stream needs. */
+export interface EngineInspect {
+  /** Config.Tty: the log stream is then raw bytes, not frames. */
+  tty: boolean;
+  /** HostConfig.LogConfig.Type. */
+  logDriver: string | undefined;
+}
+
+/** The query of `GET /containers/{id}/logs` (always follow, stdout, stderr, timestamps). */
+export interface EngineLogsQuery {
+  tail: number;
+  /** A UNIX time in seconds with a fraction ("1733355986.123456789"), or none. */
+  since?: string;
+}
+
 export class EngineApiError extends Error {
   override name = "EngineApiError";
+  /** The HTTP status of a refusal (the daemon's answer), when there was one. */
+  status?: number;
 }
 
 /** The socket of a `--docker-host unix:///path`; only Unix sockets are supported (no TCP, no TLS). */
@@ -92,6 +110,68 @@ export class EngineApi {
     });
   }
 
+  async inspect(id: string): Promise<EngineInspect> {
+    const body = (await this.get(`/${ENGINE_API_VERSION}/containers/${encodeURIComponent(id)}/json`)) as {
+      Config?: { Tty?: unknown };
+      HostConfig?: { LogConfig?: { Type?: unknown } };
+    } | null;
+    const driver = body?.HostConfig?.LogConfig?.Type;
+    return { tty: body?.Config?.Tty === true, logDriver: typeof driver === "string" ? driver : undefined };
+  }
+
+  /**
+   * Follows a container's log stream (`docker logs -f`), handing each chunk of the body to `onChunk` as it
+   * arrives; resolves when the stream ends (the container stopped) or `signal` aborts, rejects when the daemon
+   * refuses (an EngineApiError with its message and status: "configured logging driver does not support reading").
+   * `onChunk` may throw to end the stream with that error.
+   */
+  logs(
+    id: string,
+    query: EngineLogsQuery,
+    onChunk: (chunk: Buffer) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const params = new URLSearchParams({ follow: "1", stdout: "1", stderr: "1", timestamps: "1" });
+    params.set("tail", String(query.tail));
+    if (query.since !== undefined) params.set("since", query.since);
+    const path = `/${ENGINE_API_VERSION}/containers/${encodeURIComponent(id)}/logs?${params}`;
+    return new Promise((resolve, reject) => {
+      const req = request({ socketPath: this.socketPath, path, method: "GET", signal }, (res) => {
+        if (res.statusCode !== 200) {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on("data", (chunk: Buffer) => {
+            size += chunk.length;
+            if (size <= 64 * 1024) chunks.push(chunk);
+          });
+          res.on("end", () => {
+            const error = new EngineApiError(
+              daemonMessage(Buffer.concat(chunks).toString("utf8"), res.statusCode),
+            );
+            if (res.statusCode !== undefined) error.status = res.statusCode;
+            reject(error);
+          });
+          res.on("error", reject);
+          return;
+        }
+        let failure: Error | null = null;
+        res.on("data", (chunk: Buffer) => {
+          if (failure !== null) return;
+          try {
+            onChunk(chunk);
+          } catch (error) {
+            failure = error as Error;
+            req.destroy();
+          }
+        });
+        res.on("error", () => undefined); // a cut connection ends the stream like its end: the caller reconnects
+        res.on("close", () => (failure === null ? resolve() : reject(failure)));
+      });
+      req.on("error", (error) => (signal.aborted ? resolve() : reject(error)));
+      req.end();
+    });
+  }
+
   private get(path: string): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const req = request(
@@ -107,9 +187,11 @@ export class EngineApi {
           res.on("end", () => {
             const text = Buffer.concat(chunks).toString("utf8");
             if (res.statusCode !== 200) {
-              reject(
-                new EngineApiError(`GET ${path} answered HTTP ${res.statusCode}: ${text.slice(0, 200)}`),
+              const error = new EngineApiError(
+                `GET ${path} answered HTTP ${res.statusCode}: ${text.slice(0, 200)}`,
               );
+              if (res.statusCode !== undefined) error.status = res.statusCode;
+              reject(error);
               return;
             }
             try {
@@ -128,6 +210,17 @@ export class EngineApi {
       req.end();
     });
   }
+}
+
+/** The daemon's error body is `{"message": "..."}`. */
+function daemonMessage(text: string, status: number | undefined): string {
+  try {
+    const message = (JSON.parse(text) as { message?: unknown } | null)?.message;
+    if (typeof message === "string" && message !== "") return message;
+  } catch {
+    // not JSON: the text itself
+  }
+  return `HTTP ${status}: ${text.slice(0, 200)}`;
 }
 
 function isContainer(value: unknown): value is EngineContainer {
