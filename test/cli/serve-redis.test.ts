@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { appendLines } from "../../src/backend/redis/redis-append.js";
 import { commandConnection } from "../../src/backend/redis/redis-connection.js";
-import { freePort, startRedis } from "../helpers/redis-server.js";
+import { freePort } from "../helpers/free-port.js";
+import { startRedis } from "../helpers/redis-server.js";
 import { waitFor } from "../helpers/wait-for.js";
 import { makeLines, TestClient } from "../server/harness.js";
 import { CLI, finished, killStrays, runCli, start } from "./run-cli.js";

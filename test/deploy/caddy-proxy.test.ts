@@ -1,15 +1,17 @@
 import { execFile } from "node:child_process";
 import type { LookupAddress } from "node:dns";
-import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer as createHttpServer, request as httpRequest } from "node:http";
 import { request } from "node:https";
-import { createServer, type LookupFunction } from "node:net";
+import type { LookupFunction } from "node:net";
 import { promisify } from "node:util";
 import { describe, expect, it, vi } from "vitest";
 import { WebSocket } from "ws";
 import { CLI, finished, killStrays, start, withoutLivetrailEnv } from "../cli/run-cli.js";
+import { freePort } from "../helpers/free-port.js";
 import { type TempDir, useTempDirs } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
+import { documentedBlock, expectLiveThroughProxy, substitute } from "./proxy-example.js";
 
 /**
  * The Caddy example of docs/deploy.md, taken from the docs themselves, in front of a real `livetrail serve`
@@ -41,29 +43,6 @@ const installed = await run(CADDY, ["version"]).then(
 const TOKEN = "read-token-caddy-0123456789abcdef";
 const HOST = "logs.example.com";
 
-/** The ```caddyfile block of docs/deploy.md. */
-async function documentedConfig(): Promise<string> {
-  const docs = await readFile(new URL("../../docs/deploy.md", import.meta.url), "utf8");
-  const block = /```caddyfile\n([\s\S]*?)```/.exec(docs)?.[1];
-  if (block === undefined) throw new Error("docs/deploy.md has no ```caddyfile block");
-  return block;
-}
-
-/** Replaces `pattern` in `text`, failing when the docs no longer contain it (so the test follows the docs). */
-function substitute(text: string, pattern: RegExp, replacement: string): string {
-  if (!pattern.test(text)) throw new Error(`docs/deploy.md's Caddy example no longer matches ${pattern}`);
-  return text.replace(pattern, replacement);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
-
 /** Every name resolves to loopback: the client reaches Caddy as https://logs.example.com:PORT. */
 const toLoopback: LookupFunction = (_hostname, options, callback) => {
   const address: LookupAddress = { address: "127.0.0.1", family: 4 };
@@ -81,9 +60,10 @@ async function caddyEnv(dir: string): Promise<NodeJS.ProcessEnv> {
 /** The docs' site block with the upstream port substituted, behind global options that keep it on loopback. */
 async function caddyfile(upstream: string, httpsPort: number, httpPort: number): Promise<string> {
   const site = substitute(
-    await documentedConfig(),
+    await documentedBlock("caddyfile"),
     /reverse_proxy 127\.0\.0\.1:8080 \{/,
     `reverse_proxy ${upstream} {`,
+    "Caddy",
   );
   const globals = [
     "admin off",
@@ -174,7 +154,7 @@ describe.skipIf(!installed)("docs/deploy.md's Caddy example in front of livetrai
   it("is valid as written (caddy validate)", async () => {
     const dir = await tempDir();
     const file = dir.file("Caddyfile");
-    await writeFile(file, await documentedConfig());
+    await writeFile(file, await documentedBlock("caddyfile"));
     const { stdout, stderr } = await run(CADDY, ["validate", "--config", file, "--adapter", "caddyfile"], {
       env: await caddyEnv(dir.path),
     });
@@ -321,62 +301,16 @@ describe.skipIf(!installed)("docs/deploy.md's Caddy example in front of livetrai
         refused.terminate();
         expect(refusedStatus).toBe(403);
 
-        // WebSocket through Caddy's Upgrade handling, from the page's own origin.
-        const ws = new WebSocket(`${proxied.replace(/^https/, "wss")}/ws`, {
-          ca,
-          lookup: toLoopback,
-          headers: { ...auth, origin: proxied },
-          perMessageDeflate: false,
+        // WebSocket (through Caddy's Upgrade handling, from the page's own origin) and SSE.
+        await expectLiveThroughProxy({
+          proxied,
+          log,
+          name: "caddy",
+          headers: auth,
+          origin: proxied,
+          request,
+          options: { ca, lookup: toLoopback },
         });
-        const frames: string[] = [];
-        ws.on("message", (data) => frames.push(data.toString()));
-        await new Promise<void>((resolve, reject) => {
-          ws.once("open", () => resolve());
-          ws.once("unexpected-response", (_req, res) =>
-            reject(new Error(`WebSocket upgrade: ${res.statusCode}`)),
-          );
-          ws.once("error", reject);
-        });
-        // SSE through Caddy: the response stays open and each event must arrive while it does.
-        let sse = "";
-        let sseStatus = 0;
-        const sseRequest = request(`${proxied}/api/streams/audit/events?tail=0`, {
-          ca,
-          lookup: toLoopback,
-          headers: { ...auth, accept: "text/event-stream" },
-        });
-        sseRequest.on("response", (res) => {
-          sseStatus = res.statusCode ?? 0;
-          res.setEncoding("utf8");
-          res.on("data", (chunk: string) => {
-            sse += chunk;
-          });
-          res.on("error", () => undefined);
-        });
-        sseRequest.on("error", () => undefined);
-        sseRequest.end();
-        try {
-          await waitFor(() => frames.some((f) => f.includes('"hello"')), { message: "hello over the proxy" });
-          ws.send(JSON.stringify({ type: "subscribe", stream: "audit", tail: 0 }));
-          await waitFor(() => frames.some((f) => f.includes('"live"')), { message: "live over the proxy" });
-          await waitFor(() => sseStatus === 200, { message: "the SSE response" });
-          // Its first bytes (`retry:`) came through before any line: Caddy flushes them, and the line below is live.
-          await waitFor(() => sse.length > 0, { message: "the SSE stream's first bytes" });
-          const marker = "[2025-12-17T17:40:38Z] through caddy, live";
-          await appendFile(log, `${marker}\n`);
-          await waitFor(() => frames.some((f) => f.includes(marker)), {
-            timeoutMs: 20_000,
-            message: "the line over the WebSocket through Caddy",
-          });
-          await waitFor(() => sse.includes(marker), {
-            timeoutMs: 20_000,
-            message: "the line as an SSE event through Caddy (flushed at once)",
-          });
-          expect(sse).toMatch(/^data: .*through caddy, live/m);
-        } finally {
-          sseRequest.destroy();
-          ws.terminate();
-        }
       } finally {
         await caddy.stop();
       }

@@ -1,9 +1,10 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer, Socket } from "node:net";
+import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { freePort } from "./free-port.js";
 
 /**
  * A real `redis-server` (Debian's package; `scripts/test-all.sh` installs it) on a free loopback port with its
@@ -29,15 +30,6 @@ export interface RedisServerOptions {
   dir?: string;
   /** More `--name value` arguments, e.g. ["--cluster-enabled", "yes"]. */
   args?: string[];
-}
-
-/** A port the kernel just gave out and took back: free unless another process grabs it in between. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 async function answers(port: number): Promise<boolean> {

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { REGISTRY_KEY } from "../../src/backend/redis/entry.js";
 import { killStrays } from "../cli/run-cli.js";
-import { freePort, type RedisServer, startRedis } from "../helpers/redis-server.js";
+import { freePort } from "../helpers/free-port.js";
+import { type RedisServer, startRedis } from "../helpers/redis-server.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
 import {

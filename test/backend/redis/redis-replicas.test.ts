@@ -4,7 +4,8 @@ import { appendLines } from "../../../src/backend/redis/redis-append.js";
 import { commandConnection } from "../../../src/backend/redis/redis-connection.js";
 import { RedisStreams } from "../../../src/backend/redis/redis-streams.js";
 import { useClosers } from "../../helpers/closer.js";
-import { freePort, type RedisServer, startRedis } from "../../helpers/redis-server.js";
+import { freePort } from "../../helpers/free-port.js";
+import { type RedisServer, startRedis } from "../../helpers/redis-server.js";
 import { waitFor } from "../../helpers/wait-for.js";
 import { makeLines, startServer, TestClient } from "../../server/harness.js";
 
