@@ -1,4 +1,5 @@
 import { createServer, type Server } from "node:http";
+import { containerSummary } from "../backend/docker/container-summary.js";
 
 /** What the stand-in knows of a container; `stats` picks how its stats request is answered. */
 export interface StandInContainer {
@@ -44,7 +45,7 @@ export class EngineStatsStandIn {
       const stats = /^\/v1\.43\/containers\/([0-9a-f]+)\/stats$/.exec(url.pathname);
       if (url.pathname === "/v1.43/containers/json") {
         res.writeHead(200, { "Content-Type": "application/json" });
-        res.end(JSON.stringify(this.containers.map(summary)));
+        res.end(JSON.stringify(this.containers.map(containerSummary)));
         return;
       }
       const c = stats === null ? undefined : this.containers.find((x) => x.id === stats[1]);
@@ -118,22 +119,4 @@ export class EngineStatsStandIn {
     const server = this.server;
     if (server !== null) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
-}
-
-function summary(c: StandInContainer) {
-  return {
-    Id: c.id,
-    Names: [`/${c.name}`],
-    Image: "alpine:3.20",
-    ImageID: "sha256:0000000000000000000000000000000000000000000000000000000000000000",
-    Command: "/bin/sh -c 'while true; do date; sleep 1; done'",
-    Created: 1796385600,
-    Ports: [],
-    Labels: {},
-    State: c.state,
-    Status: c.state === "running" ? "Up 5 minutes" : "Exited (0) 2 minutes ago",
-    HostConfig: { NetworkMode: "default" },
-    NetworkSettings: { Networks: {} },
-    Mounts: [],
-  };
 }

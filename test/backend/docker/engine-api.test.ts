@@ -5,6 +5,7 @@ import { DockerContainers } from "../../../src/backend/docker/docker-containers.
 import { EngineApi, type EngineEvent } from "../../../src/backend/docker/engine-api.js";
 import { useTempDirs } from "../../helpers/temp-dir.js";
 import { waitFor } from "../../helpers/wait-for.js";
+import { containerSummary } from "./container-summary.js";
 import { makeContainer } from "./docker-dir.js";
 import { toJsonLog } from "./json-file.js";
 
@@ -34,7 +35,7 @@ class EngineStandIn {
       const url = new URL(req.url ?? "/", "http://docker");
       if (url.pathname === "/v1.43/containers/json" && url.searchParams.get("all") === "1") {
         res.writeHead(200, { "Content-Type": "application/json" });
-        res.end(JSON.stringify(this.containers.map((c) => summary(c))));
+        res.end(JSON.stringify(this.containers.map((c) => containerSummary(c))));
       } else if (url.pathname === "/v1.43/events") {
         res.writeHead(200, { "Content-Type": "application/json" });
         res.flushHeaders();
@@ -75,24 +76,6 @@ class EngineStandIn {
     const server = this.server;
     if (server !== null) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
-}
-
-function summary(c: { id: string; name: string; state: string }) {
-  return {
-    Id: c.id,
-    Names: [`/${c.name}`],
-    Image: "alpine:3.20",
-    ImageID: "sha256:0000000000000000000000000000000000000000000000000000000000000000",
-    Command: "/bin/sh -c 'while true; do date; sleep 1; done'",
-    Created: 1796385600,
-    Ports: [],
-    Labels: {},
-    State: c.state,
-    Status: c.state === "running" ? "Up 5 minutes" : "Exited (0) 2 minutes ago",
-    HostConfig: { NetworkMode: "default" },
-    NetworkSettings: { Networks: {} },
-    Mounts: [],
-  };
 }
 
 describe("EngineApi against a stand-in of Engine API v1.43 on a Unix socket", () => {
