@@ -1,4 +1,3 @@
-import type { ChildProcess } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { connect as connectTcp } from "node:net";
@@ -6,43 +5,13 @@ import { connect } from "node:tls";
 import { describe, expect, test } from "vitest";
 import { TlsMaterial } from "../../src/server/security/tls-material.js";
 import { RENEW_BEFORE_MS, SELF_SIGNED_VALIDITY_MS } from "../../src/server/security/tls-store.js";
-import { CLI, finished, killStrays, start, withoutLivetrailEnv } from "../cli/run-cli.js";
+import { killStrays } from "../cli/run-cli.js";
+import { startServe, stopServe } from "../cli/serve-child.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 const tempDir = useTempDirs("livetrail-tls-kept-");
 killStrays();
-
-async function serve(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
-  const child = start(process.execPath, [CLI, "serve", "--port", "0", ...args], {
-    env: withoutLivetrailEnv(env),
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.setEncoding("utf8").on("data", (d: string) => {
-    stdout += d;
-  });
-  child.stderr?.setEncoding("utf8").on("data", (d: string) => {
-    stderr += d;
-  });
-  const url = await waitFor(
-    () => {
-      if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}: ${stderr}`);
-      return /at (https?:\/\/\S+)/.exec(stdout)?.[1];
-    },
-    { timeoutMs: 30_000, message: "serve to print its URL" },
-  );
-  return { child, url, stderr: () => stderr };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  const done = finished(child, 30_000);
-  child.kill("SIGTERM");
-  await done;
-}
 
 function peerFingerprint(url: string): Promise<string> {
   const { hostname, port } = new URL(url);
@@ -76,7 +45,7 @@ describe("--tls-self-signed keeps its certificate", () => {
     const dir = await tempDir();
     await writeFile(dir.file("audit.log"), "[2025-12-17T17:40:37Z] hello\n");
     const args = [dir.file("audit.log"), "--tls-self-signed", "--state-dir", dir.file("state")];
-    const first = await serve(args, {});
+    const first = await startServe(args, {});
     let fingerprint: string;
     try {
       fingerprint = await peerFingerprint(first.url);
@@ -86,25 +55,25 @@ describe("--tls-self-signed keeps its certificate", () => {
       expect(answer).toMatch(/^HTTP\/1\.1 400 /);
       expect(answer).toContain("use https://");
     } finally {
-      await stop(first.child);
+      await stopServe(first.child);
     }
     expect((await stat(dir.file("state/tls/self-signed-key.pem"))).mode & 0o777).toBe(0o600);
     expect((await stat(dir.file("state/tls/self-signed-cert.pem"))).mode & 0o777).toBe(0o600);
     expect((await stat(dir.file("state/tls"))).mode & 0o777).toBe(0o700);
 
-    const second = await serve(args, {});
+    const second = await startServe(args, {});
     try {
       expect(await peerFingerprint(second.url)).toBe(fingerprint);
       await waitFor(() => second.stderr().includes("(reused from "), { message: "stderr to say reused" });
     } finally {
-      await stop(second.child);
+      await stopServe(second.child);
     }
   });
 
   test("without --state-dir it is kept under $XDG_STATE_HOME/livetrail", async () => {
     const dir = await tempDir();
     await writeFile(dir.file("audit.log"), "[2025-12-17T17:40:37Z] hello\n");
-    const { child, url } = await serve([dir.file("audit.log"), "--tls-self-signed"], {
+    const { child, url } = await startServe([dir.file("audit.log"), "--tls-self-signed"], {
       XDG_STATE_HOME: dir.path,
     });
     try {
@@ -113,7 +82,7 @@ describe("--tls-self-signed keeps its certificate", () => {
       );
       expect(await peerFingerprint(url)).toBe(kept.fingerprint256);
     } finally {
-      await stop(child);
+      await stopServe(child);
     }
   });
 

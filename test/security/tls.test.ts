@@ -1,11 +1,11 @@
-import type { ChildProcess } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { connect } from "node:tls";
 import { generate } from "selfsigned";
 import { describe, expect, test } from "vitest";
 import { createServer } from "../../src/server/app.js";
-import { CLI, finished, killStrays, start, withoutLivetrailEnv } from "../cli/run-cli.js";
+import { CLI, finished, killStrays, start } from "../cli/run-cli.js";
+import { startServe, stopServe } from "../cli/serve-child.js";
 import { useClosers } from "../helpers/closer.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -17,37 +17,6 @@ const track = useClosers();
 killStrays();
 
 /** Starts `livetrail serve ...` and resolves with its URL and what it printed so far. */
-async function serve(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
-  const child = start(process.execPath, [CLI, "serve", "--port", "0", ...args], {
-    env: withoutLivetrailEnv(env),
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.setEncoding("utf8").on("data", (d: string) => {
-    stdout += d;
-  });
-  child.stderr?.setEncoding("utf8").on("data", (d: string) => {
-    stderr += d;
-  });
-  const url = await waitFor(
-    () => {
-      if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}: ${stderr}`);
-      return /at (https?:\/\/\S+)/.exec(stdout)?.[1];
-    },
-    { timeoutMs: 30_000, message: "serve to print its URL" },
-  );
-  return { child, url, stderr: () => stderr };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  const done = finished(child, 30_000);
-  child.kill("SIGTERM");
-  await done;
-}
-
 /** The SHA-256 fingerprint of the certificate a TLS server presents. */
 function peerFingerprint(url: string): Promise<string> {
   const { hostname, port } = new URL(url);
@@ -108,7 +77,7 @@ describe("TLS", () => {
     await writeFile(dir.file("cert.pem"), made.cert);
     await writeFile(dir.file("key.pem"), made.private, { mode: 0o600 });
     await writeFile(dir.file("audit.log"), "[2025-12-17T17:40:37Z] hello\n");
-    const { child, url } = await serve(
+    const { child, url } = await startServe(
       [dir.file("audit.log"), "--tls-cert", dir.file("cert.pem"), "--tls-key", dir.file("key.pem")],
       { LIVETRAIL_READ_TOKENS: `${READ},other-token-000000000000` },
     );
@@ -120,7 +89,7 @@ describe("TLS", () => {
       expect(ok.headers["strict-transport-security"]).toMatch(/max-age=\d+/);
       expect(await peerFingerprint(url)).toBe(new X509Certificate(made.cert).fingerprint256);
     } finally {
-      await stop(child);
+      await stopServe(child);
     }
   });
 
@@ -128,7 +97,7 @@ describe("TLS", () => {
     const dir = await tempDir();
     await writeFile(dir.file("audit.log"), "[2025-12-17T17:40:37Z] hello\n");
     // Its key is kept under $XDG_STATE_HOME/livetrail: a temp one, not the user's.
-    const { child, url, stderr } = await serve([dir.file("audit.log"), "--tls-self-signed"], {
+    const { child, url, stderr } = await startServe([dir.file("audit.log"), "--tls-self-signed"], {
       XDG_STATE_HOME: dir.path,
     });
     try {
@@ -137,7 +106,7 @@ describe("TLS", () => {
       });
       expect(await peerFingerprint(url)).toBe(printed);
     } finally {
-      await stop(child);
+      await stopServe(child);
     }
   });
 
