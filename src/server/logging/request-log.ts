@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { WebSocket } from "ws";
 import { redactUrl } from "../security/server-options.js";
@@ -39,32 +40,34 @@ export function registerRequestLog(app: FastifyInstance, now: () => number = Dat
       bytesBefore: request.raw.socket?.bytesWritten ?? 0,
     };
   };
-  const bytesSince = (request: IncomingMessage, s: Started): number =>
-    Math.max(0, (request.socket?.bytesWritten ?? s.bytesBefore) - s.bytesBefore);
+  const bytesSince = (socket: Socket | undefined, s: Started): number =>
+    Math.max(0, (socket?.bytesWritten ?? s.bytesBefore) - s.bytesBefore);
 
   app.addHook("onRequest", async (request, reply) => {
     const s = started(request);
     if (request.ws) upgrades.set(request.raw, s);
+    // The listener holds what it logs, not the request: a WebSocket session lives as long as its response
+    // object, and must not keep its upgrade request (headers and all) alive with it.
+    const method = request.method;
+    const socket = request.raw.socket;
+    const res = reply.raw;
     // "close" also comes for hijacked responses (SSE), which never reach onResponse.
-    reply.raw.once("close", () => {
+    res.once("close", () => {
       if (s.upgraded === true) return;
-      const status = reply.raw.statusCode;
+      const status = res.statusCode;
       const fields = {
-        method: request.method,
+        method,
         route: s.route,
         url: s.url,
         status,
         ms: now() - s.at,
-        bytes: bytesSince(request.raw, s),
+        bytes: bytesSince(socket, s),
         remoteAddress: s.remoteAddress,
         ...(s.stream === undefined ? {} : { stream: s.stream }),
-        ...(reply.raw.writableFinished ? {} : { aborted: true }),
+        ...(res.writableFinished ? {} : { aborted: true }),
       };
       if (s.route === SSE_ROUTE && status === 200) {
-        app.log.info(
-          { session: "sse", ...fields, lines: tallyOf(reply.raw)?.lines ?? 0 },
-          "SSE session ended",
-        );
+        app.log.info({ session: "sse", ...fields, lines: tallyOf(res)?.lines ?? 0 }, "SSE session ended");
       } else if (status >= 500) app.log.error(fields, "request");
       else if (status === 401 || status === 403 || status === 429) app.log.warn(fields, "request refused");
       else app.log.info(fields, "request");
@@ -76,6 +79,9 @@ export function registerRequestLog(app: FastifyInstance, now: () => number = Dat
       const s = upgrades.get(request);
       if (s === undefined) return;
       s.upgraded = true;
+      upgrades.delete(request);
+      // The socket, not the request: a session must not keep its upgrade request (headers and all) alive.
+      const socket = request.socket;
       ws.once("close", (code: number) => {
         const tally = tallyOf(ws);
         app.log.info(
@@ -85,7 +91,7 @@ export function registerRequestLog(app: FastifyInstance, now: () => number = Dat
             url: s.url,
             status: 101,
             ms: now() - s.at,
-            bytes: bytesSince(request, s),
+            bytes: bytesSince(socket, s),
             closeCode: code,
             streams: tally === undefined ? [] : [...tally.streams],
             lines: tally?.lines ?? 0,
