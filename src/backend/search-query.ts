@@ -1,14 +1,15 @@
 import { type SearchQuery, SearchQueryError } from "./backend.js";
+import { checkPattern } from "./pattern.js";
 
-/** Validates the query up front so a bad regex is the caller's error (400), not a failed scan. */
+export { escapeRegExp } from "./pattern.js";
+
+/**
+ * Validates the query up front so a bad regex is the caller's error (400), not a failed scan: a regex must be
+ * RE2 syntax (backend/pattern.ts; lookaround and backreferences are not).
+ */
 export function checkQuery(query: SearchQuery): void {
   if (query.q.length === 0) throw new SearchQueryError("empty query");
-  if (!query.regex) return;
-  try {
-    new RegExp(query.q, query.caseSensitive ? "u" : "iu");
-  } catch (error) {
-    throw new SearchQueryError(`invalid regular expression: ${(error as Error).message}`);
-  }
+  if (query.regex) checkPattern(query.q, !query.caseSensitive);
 }
 
 /** Why a search stopped before its end: its caller went away (SearchQuery.signal). */
@@ -30,9 +31,4 @@ export function onAbort(query: SearchQuery, stop: (error: Error) => void): () =>
   }
   signal.addEventListener("abort", abort, { once: true });
   return () => signal.removeEventListener("abort", abort);
-}
-
-/** The query as a regex source matching it literally. */
-export function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -1,6 +1,8 @@
 import { writeFile } from "node:fs/promises";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { searchFile } from "../../src/backend/file/search.js";
+import { patternEngine } from "../../src/backend/pattern.js";
+import { searchTexts } from "../../src/backend/ring/ring-search.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
 
 const tempDir = useTempDirs("livetrail-search-");
@@ -43,6 +45,18 @@ function randomLines(seed: number, count: number): string[] {
   );
 }
 
+/** Forces re2js (LIVETRAIL_NATIVE_RE2=0) or lets the native module load, for the rest of the test. */
+function useEngine(engine: "re2" | "re2js"): void {
+  const before = process.env.LIVETRAIL_NATIVE_RE2;
+  if (engine === "re2js") process.env.LIVETRAIL_NATIVE_RE2 = "0";
+  else delete process.env.LIVETRAIL_NATIVE_RE2;
+  onTestFinished(() => {
+    if (before === undefined) delete process.env.LIVETRAIL_NATIVE_RE2;
+    else process.env.LIVETRAIL_NATIVE_RE2 = before;
+  });
+  expect(patternEngine()).toBe(engine);
+}
+
 describe("searchFile against a line-by-line reference", () => {
   const queries: { q: string; regex: boolean; caseSensitive: boolean }[] = [
     { q: "error", regex: false, caseSensitive: true },
@@ -56,7 +70,8 @@ describe("searchFile against a line-by-line reference", () => {
     { q: "fail\\s+\\S", regex: true, caseSensitive: true },
     { q: "\\s$", regex: true, caseSensitive: true },
     { q: "[^z]*zz", regex: true, caseSensitive: true },
-    { q: "(?<!x)y", regex: true, caseSensitive: true },
+    { q: "(?:^|[^x])y", regex: true, caseSensitive: true },
+    { q: "\\u00e9", regex: true, caseSensitive: true },
     { q: "é", regex: true, caseSensitive: false },
     { q: "x*", regex: true, caseSensitive: true },
     { q: "status", regex: false, caseSensitive: false },
@@ -67,8 +82,15 @@ describe("searchFile against a line-by-line reference", () => {
     { q: "\\s", regex: false, caseSensitive: false },
   ];
 
-  for (const eol of ["\n", "\r\n"]) {
-    it(`finds exactly the matching lines with exact offsets and line numbers (${JSON.stringify(eol)} lines)`, async () => {
+  // Native RE2 over raw bytes, and re2js (what runs when the native module cannot be loaded).
+  for (const [engine, eol] of [
+    ["re2", "\n"],
+    ["re2", "\r\n"],
+    ["re2js", "\n"],
+    ["re2js", "\r\n"],
+  ] as const) {
+    it(`finds exactly the matching lines with exact offsets and line numbers (${engine}, ${JSON.stringify(eol)} lines)`, async () => {
+      useEngine(engine);
       const dir = await tempDir();
       const file = dir.file("s.log");
       const lines = randomLines(eol.length, 3000);
@@ -129,5 +151,37 @@ describe("searchFile against a line-by-line reference", () => {
     expect(head.matches).toHaveLength(1);
     expect(head.matches[0]).toMatchObject({ seq: 2, start: 13, end: 13 + Buffer.byteLength(long) + 1 });
     expect(head.matches[0]?.truncatedFrom).toBe(Buffer.byteLength(long));
+  });
+});
+
+describe("catastrophic patterns run in linear time", () => {
+  for (const engine of ["re2", "re2js"] as const) {
+    it(`completes (a+)+$ over long lines of a's with the right answer (${engine})`, async () => {
+      useEngine(engine);
+      const dir = await tempDir();
+      const file = dir.file("evil.log");
+      const evil = `${"a".repeat(60_000)}!`;
+      await writeFile(file, `${evil}\nplain\n${"a".repeat(60_000)}\n${evil}\n`);
+      const query = { regex: true, caseSensitive: true, limit: 100, timeoutMs: 60_000 };
+      const none = await searchFile(file, { ...query, q: "(a+)+!x$" });
+      expect(none).toMatchObject({ matches: [], timedOut: false, limited: false });
+      const ends = await searchFile(file, { ...query, q: "^(a+)+$" });
+      expect(ends.matches.map((m) => m.seq)).toEqual([3]);
+      const bang = await searchFile(file, { ...query, q: "(a|aa)+!$", caseSensitive: false });
+      expect(bang.matches.map((m) => m.seq)).toEqual([1, 4]);
+      const ring = await searchTexts([evil, "plain", evil.slice(0, -1)], { ...query, q: "^(a+)+$" });
+      expect(ring).toMatchObject({ indexes: [2], timedOut: false });
+    });
+  }
+
+  it("rejects lookaround and backreferences as a query error", async () => {
+    const dir = await tempDir();
+    const file = dir.file("x.log");
+    await writeFile(file, "ab\n");
+    for (const q of ["a(?=b)", "(a)\\1"]) {
+      await expect(
+        searchFile(file, { q, regex: true, caseSensitive: true, limit: 1, timeoutMs: 5000 }),
+      ).rejects.toThrow(/invalid regular expression: .*RE2 syntax/);
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { cursorTail, prefixOf } from "../../core/cursor.js";
 import type { Line } from "../../core/line.js";
 import type { SearchOutcome, SearchQuery } from "../backend.js";
+import { PATTERN_WORKER_SOURCE, patternSpec } from "../pattern.js";
 import { checkQuery, escapeRegExp } from "../search-query.js";
 import { runSearchWorker } from "../search-worker.js";
 
@@ -14,13 +15,14 @@ const MAX_RECORD_BYTES = 128 * 1024;
  * joins partial records as record-joiner.ts does (consecutive parts of one stream), and tests each line's text
  * (its head within maxLineBytes) with the query's regex. Escapes in the file (`\"`, `\u003c` for "<") make a
  * byte search on the raw file wrong, so there is no raw fast path. Runs in a worker (backend/search-worker.ts)
- * so a pathological regex can be stopped.
+ * so a search past its time limit can be stopped.
  */
-const WORKER_SOURCE = `
+const WORKER_SOURCE = `${PATTERN_WORKER_SOURCE}
 const { parentPort, workerData } = require("node:worker_threads");
 const fs = require("node:fs");
-const { path, pattern, flags, limit, chunkBytes, maxRecordBytes, maxLineBytes, size } = workerData;
-const re = new RegExp(pattern, flags);
+const { path, spec, pattern, flags, limit, chunkBytes, maxRecordBytes, maxLineBytes, size } = workerData;
+// A regex on RE2 (backend/pattern.ts, linear time); a literal on an escaped V8 regex, which cannot backtrack.
+const re = spec !== null ? compilePattern(spec) : new RegExp(pattern, flags);
 const decoder = new TextDecoder("utf-8");
 const NL = 10;
 let found = 0;
@@ -182,7 +184,8 @@ export function searchJsonLog(
     source: WORKER_SOURCE,
     workerData: {
       path,
-      pattern: query.regex ? query.q : escapeRegExp(query.q),
+      spec: query.regex ? patternSpec(query.q, true, !query.caseSensitive) : null,
+      pattern: escapeRegExp(query.q),
       flags: query.caseSensitive ? "u" : "iu",
       limit: query.limit,
       chunkBytes: CHUNK_BYTES,

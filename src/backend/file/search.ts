@@ -1,5 +1,6 @@
 import type { Line } from "../../core/line.js";
 import type { SearchOutcome, SearchQuery } from "../backend.js";
+import { PATTERN_WORKER_SOURCE, patternSpec } from "../pattern.js";
 import { checkQuery, escapeRegExp } from "../search-query.js";
 import { runSearchWorker } from "../search-worker.js";
 import { encodeCursor } from "./file-cursor.js";
@@ -12,23 +13,28 @@ const CHUNK_BYTES = 1 << 20;
 const MAX_LINE_BYTES = 65536;
 
 /**
- * The scan runs in a worker thread (backend/search-worker.ts) so a pathological regex can be stopped. Literal
- * case-sensitive queries use Buffer.indexOf on raw bytes and decode only matching lines. Any-case ASCII literals
- * run a regex over the chunk read as Latin-1 (one character per byte, no UTF-8 decoding; see latin1Pattern) and
- * decode only the candidate lines. The others run one regex over each decoded chunk. Candidates are re-checked
- * line by line.
+ * The scan runs in a worker thread (backend/search-worker.ts) so a scan whose caller went away or whose time is up
+ * can be stopped. Every pattern runs on a linear-time RE2 engine (backend/pattern.ts). Literal case-sensitive
+ * queries use Buffer.indexOf on raw bytes and decode only matching lines. With native RE2 the others (regexes,
+ * any-case literals) run one multi-line RE2 over each chunk's raw UTF-8 bytes and decode only candidate lines
+ * (scanBytes). Without it (re2js), any-case literals run an escaped-literal V8 regex, which cannot backtrack, over
+ * the chunk read as Latin-1 (one character per byte, no UTF-8 decoding; see latin1Pattern) or decoded (scanChunk);
+ * regexes test each line with re2js. Candidates are re-checked line by line.
  */
-const WORKER_SOURCE = `
+const WORKER_SOURCE = `${PATTERN_WORKER_SOURCE}
 const { parentPort, workerData } = require("node:worker_threads");
 const fs = require("node:fs");
-const { path, gz, q, pattern, flags, literalBytes, latin1Pattern, limit, chunkBytes, maxLineBytes } = workerData;
+const { path, gz, q, spec, literal, jsPattern, literalBytes, latin1Pattern, limit, chunkBytes, maxLineBytes } =
+  workerData;
 const NL = 10;
 const decoder = new TextDecoder("utf-8");
 const needle = Buffer.from(q, "utf8");
-// re tests one line (the query's meaning); reChunk finds candidates in a whole chunk of lines at once.
-const re = literalBytes ? null : new RegExp(pattern, flags);
-const reChunk = literalBytes ? null : new RegExp(pattern, flags + "gm");
-const reLatin1 = latin1Pattern === null ? null : new RegExp(latin1Pattern, "gi");
+// matcher tests one line (the query's meaning); matcher.chunk (native RE2) finds candidates in a chunk's bytes.
+const matcher = literalBytes ? null : compilePattern(spec);
+// Without native RE2, an any-case literal finds candidates with V8: an escaped literal cannot backtrack.
+const jsLiteral = matcher !== null && matcher.chunk === null && literal;
+const reChunk = jsLiteral ? new RegExp(jsPattern, "gium") : null;
+const reLatin1 = jsLiteral && latin1Pattern !== null ? new RegExp(latin1Pattern, "gi") : null;
 let found = 0;
 let lineNo = 0;
 let pending = [];
@@ -39,7 +45,15 @@ function textOf(buf, start, end) {
   return decoder.decode(buf.subarray(start, stop));
 }
 function test(text) {
-  return re.test(text);
+  return matcher.test(text);
+}
+// Whether the line at buf[start..end) (no newline) matches, on its head within maxLineBytes like every mode.
+function lineMatches(buf, start, end) {
+  if (matcher.chunk === null) return test(textOf(buf, start, end));
+  let stop = end;
+  if (stop > start && buf[stop - 1] === 13) stop--;
+  if (stop - start > maxLineBytes) stop = start + maxLineBytes;
+  return matcher.testBytes(buf.subarray(start, stop));
 }
 function headOf(line) {
   if (line.length * 3 <= maxLineBytes) return line;
@@ -69,7 +83,7 @@ function scanChunk(buf, stop, base) {
     let le = text.indexOf("\\n", m.index);
     if (le < 0) le = text.length;
     const line = text.slice(ls, le);
-    if (re.test(line)) {
+    if (test(line)) {
       for (let i = text.indexOf("\\n", counted); i >= 0 && i < ls; i = text.indexOf("\\n", i + 1)) lineNo++;
       lineNo++;
       counted = le + 1;
@@ -95,7 +109,7 @@ function scanLatin1(buf, stop, base) {
     const ls = m.index === 0 ? 0 : text.lastIndexOf("\\n", m.index - 1) + 1;
     const le = text.indexOf("\\n", m.index);
     const line = textOf(buf, ls, le);
-    if (re.test(line)) {
+    if (test(line)) {
       countLines(buf, counted, ls);
       lineNo++;
       counted = le + 1;
@@ -105,6 +119,48 @@ function scanLatin1(buf, stop, base) {
     reLatin1.lastIndex = le + 1;
   }
   countLines(buf, counted, stop);
+  return false;
+}
+// Native RE2 over the chunk's bytes, offsets in bytes: candidate lines are decoded only when they match. A CR
+// before LF would fool $ in multi-line mode, so such a chunk goes line by line.
+function scanBytes(buf, stop, base) {
+  const cr = buf.indexOf(13);
+  if (cr >= 0 && cr < stop) return scanLines(buf, stop, base);
+  const data = buf.subarray(0, stop);
+  const re = matcher.chunk;
+  let counted = 0;
+  re.lastIndex = 0;
+  for (;;) {
+    const m = re.exec(data);
+    // The end of the data is after the last newline: no line starts there.
+    if (m === null || m.index >= stop) break;
+    const ls = m.index === 0 ? 0 : buf.lastIndexOf(NL, m.index - 1) + 1;
+    const le = buf.indexOf(NL, m.index);
+    if (lineMatches(buf, ls, le)) {
+      countLines(buf, counted, ls);
+      lineNo++;
+      counted = le + 1;
+      emit(base + ls, base + le + 1, textOf(buf, ls, le));
+      if (found >= limit) return true;
+    }
+    re.lastIndex = le + 1;
+  }
+  countLines(buf, counted, stop);
+  return false;
+}
+// Every line tested on its own.
+function scanLines(buf, stop, base) {
+  let pos = 0;
+  while (pos < stop) {
+    const lineEnd = buf.indexOf(NL, pos);
+    if (lineEnd < 0 || lineEnd >= stop) break;
+    lineNo++;
+    if (lineMatches(buf, pos, lineEnd)) {
+      emit(base + pos, base + lineEnd + 1, textOf(buf, pos, lineEnd));
+      if (found >= limit) return true;
+    }
+    pos = lineEnd + 1;
+  }
   return false;
 }
 function emit(start, end, text) {
@@ -142,21 +198,11 @@ function scan(buf, stop, base) {
     countLines(buf, pos, stop);
     return false;
   }
+  if (matcher.chunk !== null) return scanBytes(buf, stop, base);
   if (reLatin1 !== null) return scanLatin1(buf, stop, base);
   const cr = buf.indexOf(13);
-  if (cr < 0 || cr >= stop) return scanChunk(buf, stop, base);
-  while (pos < stop) {
-    const lineEnd = buf.indexOf(NL, pos);
-    if (lineEnd < 0 || lineEnd >= stop) break;
-    lineNo++;
-    const text = textOf(buf, pos, lineEnd);
-    if (test(text)) {
-      emit(base + pos, base + lineEnd + 1, text);
-      if (found >= limit) return true;
-    }
-    pos = lineEnd + 1;
-  }
-  return false;
+  if (reChunk !== null && (cr < 0 || cr >= stop)) return scanChunk(buf, stop, base);
+  return scanLines(buf, stop, base);
 }
 // A .gz is read as its uncompressed bytes, inflated in a stream: positions are uncompressed offsets.
 let inflated = null;
@@ -313,15 +359,17 @@ export async function searchFile(path: string, query: SearchQuery, gz?: GzSearch
 
   const matches: Line[] = [];
   let scanned = 0;
+  const literalBytes = !query.regex && query.caseSensitive;
   return runSearchWorker<SearchOutcome>({
     source: WORKER_SOURCE,
     workerData: {
       path,
       gz: gz !== undefined,
       q: query.q,
-      pattern: query.regex ? query.q : escapeRegExp(query.q),
-      flags: query.caseSensitive ? "u" : "iu",
-      literalBytes: !query.regex && query.caseSensitive,
+      spec: literalBytes ? null : patternSpec(query.q, query.regex, !query.caseSensitive),
+      literal: !query.regex,
+      jsPattern: escapeRegExp(query.q),
+      literalBytes,
       latin1Pattern: !query.regex && !query.caseSensitive ? latin1Pattern(query.q) : null,
       limit: query.limit,
       chunkBytes: CHUNK_BYTES,

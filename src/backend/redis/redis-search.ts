@@ -1,6 +1,7 @@
 import { Worker } from "node:worker_threads";
 import type { Line } from "../../core/line.js";
 import type { SearchOutcome, SearchQuery } from "../backend.js";
+import { PATTERN_WORKER_SOURCE, type PatternSpec, patternSpec } from "../pattern.js";
 import { checkQuery, escapeRegExp, onAbort } from "../search-query.js";
 import { type LineRecord, lineText } from "./entry.js";
 import { type StreamRecords, toLine } from "./redis-records.js";
@@ -11,8 +12,8 @@ const CHUNK_ENTRIES = 5000;
 /**
  * Whole-stream search, oldest first: the stream is read in chunks (XRANGE … COUNT) and each chunk's lines are
  * matched, with the checks every backend makes (search-query.ts). A literal query (either case) runs here: its
- * matching time is linear, a chunk takes about a millisecond. A regex runs in one worker thread for the whole
- * search, chunk after chunk, so a pathological one is stopped at the deadline by terminating the worker instead
+ * matching time is linear, a chunk takes about a millisecond. A regex runs on RE2 (backend/pattern.ts, linear time) in one worker
+ * thread for the whole search, chunk after chunk, so a long one is stopped at the deadline by terminating the worker instead
  * of blocking the server (as file/search.ts and ring-search.ts do). Memory: one chunk plus the matches.
  */
 export async function searchStream(
@@ -23,7 +24,7 @@ export async function searchStream(
   checkQuery(query);
   const flags = query.caseSensitive ? "u" : "iu";
   const matcher: Matcher = query.regex
-    ? new RegexWorker(query.q, flags)
+    ? new RegexWorker(patternSpec(query.q, true, !query.caseSensitive))
     : literalMatcher(query.caseSensitive ? query.q : new RegExp(escapeRegExp(query.q), flags));
   let finish: () => void = () => {};
   const done = new Promise<void>((resolve) => {
@@ -100,9 +101,9 @@ function matchTexts(texts: string[], test: (text: string) => boolean, limit: num
   return { indexes, limited: false };
 }
 
-const WORKER_SOURCE = `
+const WORKER_SOURCE = `${PATTERN_WORKER_SOURCE}
 const { parentPort, workerData } = require("node:worker_threads");
-const re = new RegExp(workerData.pattern, workerData.flags);
+const re = compilePattern(workerData.spec);
 parentPort.on("message", ({ texts, limit }) => {
   const indexes = [];
   let limited = false;
@@ -120,10 +121,10 @@ class RegexWorker implements Matcher {
   private readonly worker: Worker;
   private pending: { resolve: (r: ChunkResult) => void; reject: (e: Error) => void } | null = null;
 
-  constructor(pattern: string, flags: string) {
+  constructor(spec: PatternSpec) {
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { pattern, flags },
+      workerData: { spec },
       resourceLimits: { maxOldGenerationSizeMb: 256 },
       stdout: false,
       stderr: false,

@@ -1,15 +1,17 @@
 import type { SearchQuery } from "../backend.js";
+import { PATTERN_WORKER_SOURCE, patternSpec } from "../pattern.js";
 import { checkQuery, escapeRegExp } from "../search-query.js";
 import { runSearchWorker } from "../search-worker.js";
 
 /**
- * Searches lines held in memory in a worker thread, like the file search (backend/file/search.ts), so a
- * pathological regex is stopped at the time limit by terminating the worker instead of blocking the server.
+ * Searches lines held in memory in a worker thread, like the file search (backend/file/search.ts), so a search
+ * past its time limit is stopped by terminating the worker instead of blocking the server. A regex runs on RE2
+ * (backend/pattern.ts, linear time); an any-case literal on an escaped V8 regex, which cannot backtrack.
  */
-const WORKER_SOURCE = `
+const WORKER_SOURCE = `${PATTERN_WORKER_SOURCE}
 const { parentPort, workerData } = require("node:worker_threads");
-const { texts, pattern, flags, literal, limit } = workerData;
-const re = literal === null ? new RegExp(pattern, flags) : null;
+const { texts, spec, pattern, literal, limit } = workerData;
+const re = literal !== null ? null : spec !== null ? compilePattern(spec) : new RegExp(pattern, "iu");
 const indexes = [];
 let scanned = 0;
 let limited = false;
@@ -38,8 +40,8 @@ export function searchTexts(texts: string[], query: SearchQuery): Promise<TextSe
     source: WORKER_SOURCE,
     workerData: {
       texts,
-      pattern: query.regex ? query.q : escapeRegExp(query.q),
-      flags: query.caseSensitive ? "u" : "iu",
+      spec: query.regex ? patternSpec(query.q, true, !query.caseSensitive) : null,
+      pattern: escapeRegExp(query.q),
       literal: !query.regex && query.caseSensitive ? query.q : null,
       limit: query.limit,
     },
