@@ -2,9 +2,13 @@
  * 7. History search: the server's search API over the whole 1 GB file for a rare word (literal) and for a
  * regex, in MB/s of file scanned. The peers have no server-side search; GNU grep on the same file is shown
  * as a yardstick of what the disk cache and one core allow. Every answer must hold every rare line.
+ * Then a catastrophic pattern, `(a+)+$`, over a file of lines of a's ending in "!" (a backtracking engine needs
+ * 2^n steps per line), against a plain regex over the same file: the ratio of their times (≈ 1 when no pattern
+ * takes longer than a scan; a backtracking engine hits the 5 s search limit instead).
  */
 import { execFileSync } from "node:child_process";
-import { basename } from "node:path";
+import { writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { bigFile, RARE } from "../lib/big-file.js";
 import { nowMs } from "../lib/proc.js";
 import { summarizeRecords } from "../lib/stats.js";
@@ -23,8 +27,13 @@ export async function search(ctx) {
     literalCase: { q: RARE, regex: "0", case: "1" },
     regex: { q: `zanz[a-z]+qu{2}x`, regex: "1", case: "0" },
   };
+  const evilPath = join(ctx.tmp, "evil.log");
+  const evilLines = ctx.quick ? 100_000 : 500_000;
+  writeFileSync(evilPath, `${"a".repeat(99)}!\n`.repeat(evilLines));
+  const evilMB = (evilLines * 101) / 1e6;
+  const evilQueries = { plain: "zanz[a-z]+qu{2}x", catastrophic: "(a+)+$" };
   const server = ctx.systems.includes("livetrail")
-    ? await systems.livetrail?.start({ file: big.path })
+    ? await systems.livetrail?.start({ file: big.path, args: [evilPath] })
     : null;
   try {
     for (let run = 0; run < ctx.runs; run++) {
@@ -49,6 +58,25 @@ export async function search(ctx) {
             ctx.fail(`search ${kind}: livetrail found ${found} of ${big.rareCount} lines`);
           }
         }
+        /** @type {Record<string, number>} */
+        const evilSeconds = {};
+        for (const [kind, q] of Object.entries(evilQueries)) {
+          const url = `http://127.0.0.1:${server.port}/api/streams/${encodeURIComponent(basename(evilPath))}/search?q=${encodeURIComponent(q)}&regex=1&case=1&limit=100`;
+          const t0 = nowMs();
+          const res = await fetch(url);
+          const body = /** @type {any} */ (await res.json());
+          const s = (nowMs() - t0) / 1000;
+          evilSeconds[kind] = body.timedOut || res.status !== 200 ? Number.NaN : s;
+          ctx.log(
+            `  search livetrail ${kind} ${q} over ${evilMB.toFixed(0)} MB of a's: HTTP ${res.status} in ${s.toFixed(2)} s ` +
+              `(${(evilMB / s).toFixed(0)} MB/s)${body.timedOut ? ", TIMED OUT" : ""}`,
+          );
+          if (res.status === 200 && !body.timedOut && body.matches?.length !== 0) {
+            ctx.fail(`search ${kind}: livetrail found ${body.matches?.length} lines where none match`);
+          }
+        }
+        rec.catastrophicMBps = evilMB / (evilSeconds.catastrophic ?? Number.NaN);
+        rec.catastrophicVsScan = (evilSeconds.catastrophic ?? Number.NaN) / (evilSeconds.plain ?? Number.NaN);
         records.livetrail?.push(rec);
       }
       /** @type {Record<string, number>} */
@@ -75,7 +103,15 @@ export async function search(ctx) {
     await server?.stop();
   }
   return {
-    params: { fileBytes: big.bytes, word: RARE, regex: queries.regex.q, runs: ctx.runs, pageCache: "warm" },
+    params: {
+      fileBytes: big.bytes,
+      word: RARE,
+      regex: queries.regex.q,
+      catastrophic: evilQueries.catastrophic,
+      catastrophicFileBytes: evilLines * 101,
+      runs: ctx.runs,
+      pageCache: "warm",
+    },
     systems: Object.fromEntries(Object.entries(records).map(([k, recs]) => [k, summarizeRecords(recs)])),
   };
 }

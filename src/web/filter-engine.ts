@@ -1,9 +1,9 @@
-import { matchRanges, type RegexSpec } from "./matcher.js";
+import { compileRegexMatcher, type Matcher, type RegexSpec } from "./matcher.js";
 import { spliceIn } from "./splice-in.js";
 
 /**
  * What the filter worker (filter-worker.ts) does, without the worker: it holds a mirror of one stream's texts
- * and runs regular expressions over them, so a pattern that backtracks for ever stalls the worker (which the page
+ * and runs regular expressions (re2js, linear time) over them, so a slow pattern stalls the worker (which the page
  * terminates, see filter-channel.ts) and never the page. The page sends the store's changes in order, so the
  * mirror's rows are the store's rows; each job that runs a pattern is answered once, in order.
  *
@@ -50,7 +50,7 @@ export class FilterEngine {
   private texts: MirrorText[] = [];
   private head = 0; // rows before this index were evicted (released, dropped at the next compaction)
   private base = 0;
-  private compiled: { key: string; probe: RegExp; global: RegExp } | null = null;
+  private compiled: { key: string; matcher: Matcher } | null = null;
 
   get length(): number {
     return this.texts.length - this.head;
@@ -101,7 +101,7 @@ export class FilterEngine {
           t: "ranges",
           id: msg.job.id,
           gen: msg.job.gen,
-          ranges: msg.texts.map((text) => matchRanges(re.global, text)),
+          ranges: msg.texts.map((text) => re.ranges(text)),
         };
       }
     }
@@ -112,7 +112,7 @@ export class FilterEngine {
     if (typeof re === "string") return { t: "failed", id: job.id, gen: job.gen, message: re };
     const shown: number[] = [];
     const gaps: number[] = [];
-    const { probe } = re;
+    const probe = re;
     for (let i = from; i < to; i++) {
       const text = this.texts[this.head + i];
       if (text === null || text === undefined) {
@@ -139,19 +139,13 @@ export class FilterEngine {
   }
 
   /** The job's pattern, compiled once while it stays the same; a string when it does not compile. */
-  private compile(job: JobHead): { probe: RegExp; global: RegExp } | string {
+  private compile(job: JobHead): Matcher | string {
     const key = `${job.spec.flags}/${job.spec.source}`;
     if (this.compiled?.key !== key) {
-      try {
-        this.compiled = {
-          key,
-          probe: new RegExp(job.spec.source, job.spec.flags),
-          global: new RegExp(job.spec.source, `${job.spec.flags}g`),
-        };
-      } catch (e) {
-        return e instanceof Error ? e.message : String(e);
-      }
+      const matcher = compileRegexMatcher(job.spec);
+      if (typeof matcher === "string") return matcher;
+      this.compiled = { key, matcher };
     }
-    return this.compiled;
+    return this.compiled.matcher;
   }
 }

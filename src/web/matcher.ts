@@ -1,6 +1,10 @@
+import { compileRegex } from "../core/regex-dialect.js";
+
 /**
  * The filter's matching, with no DOM and no state: used by the page for literal filters and by the filter worker
- * (filter-worker.ts) for regular expressions.
+ * (filter-worker.ts) for regular expressions. A regex is the server's dialect (core/regex-dialect.ts: RE2 syntax)
+ * and runs on re2js, linear in the line: no pattern can stall the worker (its time budget stays as a backstop).
+ * Literals run on V8 as an escaped regex, which cannot backtrack and is ~10x faster than re2js.
  */
 
 /** What the user typed and toggled. */
@@ -14,7 +18,7 @@ export interface FilterSpec {
 
 export const EMPTY_FILTER: FilterSpec = { text: "", caseSensitive: false, regex: false, onlyMatching: true };
 
-/** A pattern as the worker takes it: a RegExp source and its flags ("" or "i"; never "g"). */
+/** A pattern as the worker takes it: a source (RE2 syntax for a regex) and its flags ("" or "i"; never "g"). */
 export interface RegexSpec {
   source: string;
   flags: string;
@@ -45,6 +49,10 @@ export function regexOf(spec: FilterSpec): RegexSpec {
  */
 export function compileFilter(spec: FilterSpec): CompiledFilter {
   if (spec.text === "") return { ok: true, matcher: null };
+  if (spec.regex) {
+    const matcher = compileRegexMatcher(regexOf(spec));
+    return typeof matcher === "string" ? { ok: false, error: matcher } : { ok: true, matcher };
+  }
   const { source, flags } = regexOf(spec);
   let probe: RegExp;
   let global: RegExp;
@@ -59,6 +67,25 @@ export function compileFilter(spec: FilterSpec): CompiledFilter {
     matcher: {
       test: (text) => probe.test(text),
       ranges: (text) => matchRanges(global, text),
+    },
+  };
+}
+
+/** A regex spec (RE2 syntax) on re2js, as the filter worker runs it; its error message when it does not compile. */
+export function compileRegexMatcher(spec: RegexSpec): Matcher | string {
+  let re: ReturnType<typeof compileRegex>;
+  try {
+    re = compileRegex(spec.source, spec.flags.includes("i"));
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+  return {
+    test: (text) => re.test(text),
+    ranges: (text) => {
+      const out: number[] = [];
+      const m = re.matcher(text);
+      while (m.find()) if (m.end() > m.start()) out.push(m.start(), m.end());
+      return out;
     },
   };
 }

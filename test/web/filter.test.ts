@@ -35,7 +35,25 @@ describe("compileFilter", () => {
   it("returns an invalid regex as an error and never throws", () => {
     const c = compileFilter(spec("(", { regex: true }));
     expect(c.ok).toBe(false);
-    if (!c.ok) expect(c.error).toMatch(/regular expression|unterminated|group/i);
+    if (!c.ok) expect(c.error).toMatch(/missing closing \).*RE2 syntax/);
+    // Lookaround and backreferences are not RE2 (the server's dialect too): the same kind of error.
+    for (const p of ["a(?=b)", "(a)\\1"]) {
+      const bad = compileFilter(spec(p, { regex: true }));
+      expect(bad.ok, p).toBe(false);
+      if (!bad.ok) expect(bad.error).toMatch(/RE2 syntax: no lookaround or backreferences/);
+    }
+  });
+
+  it("runs a catastrophic pattern in linear time with the right matches and ranges (re2js)", () => {
+    const line = `${"a".repeat(50_000)}!`;
+    const none = compileFilter(spec("(a+)+$", { regex: true, caseSensitive: true }));
+    if (!none.ok || !none.matcher) throw new Error("expected a matcher");
+    expect(none.matcher.test(line)).toBe(false);
+    expect(none.matcher.test("aaa")).toBe(true);
+    const bang = compileFilter(spec("(A+)+!", { regex: true }));
+    if (!bang.ok || !bang.matcher) throw new Error("expected a matcher");
+    expect(bang.matcher.ranges(line)).toEqual([0, 50_001]);
+    expect(bang.matcher.ranges("xaa! a!")).toEqual([1, 4, 5, 7]);
   });
 
   it("skips empty matches without looping", () => {
