@@ -14,12 +14,14 @@ const MAX_LINE_BYTES = 65536;
 
 /**
  * The scan runs in a worker thread (backend/search-worker.ts) so a scan whose caller went away or whose time is up
- * can be stopped. Every pattern runs on a linear-time RE2 engine (backend/pattern.ts). Literal case-sensitive
- * queries use Buffer.indexOf on raw bytes and decode only matching lines. With native RE2 the others (regexes,
- * any-case literals) run one multi-line RE2 over each chunk's raw UTF-8 bytes and decode only candidate lines
- * (scanBytes). Without it (re2js), any-case literals run an escaped-literal V8 regex, which cannot backtrack, over
- * the chunk read as Latin-1 (one character per byte, no UTF-8 decoding; see latin1Pattern) or decoded (scanChunk);
- * regexes test each line with re2js. Candidates are re-checked line by line.
+ * can be stopped. Every regex runs on a linear-time RE2 engine (backend/pattern.ts). Literal case-sensitive
+ * queries use Buffer.indexOf on raw bytes and decode only matching lines. Any-case ASCII literals run an
+ * escaped-literal V8 regex (it cannot backtrack) over the chunk read as Latin-1 (one character per byte, no UTF-8
+ * decoding; see latin1Pattern): 2.6-2.9 GB/s against 2.4 for native RE2 on the bytes, line counting included.
+ * With native RE2 the others (regexes, non-ASCII any-case literals) run one multi-line RE2 over each chunk's raw
+ * UTF-8 bytes and decode only candidate lines (scanBytes). Without it (re2js), a non-ASCII any-case literal runs
+ * its V8 regex over the decoded chunk (scanChunk) and a regex tests each line with re2js. Candidates are
+ * re-checked line by line.
  */
 const WORKER_SOURCE = `${PATTERN_WORKER_SOURCE}
 const { parentPort, workerData } = require("node:worker_threads");
@@ -31,10 +33,10 @@ const decoder = new TextDecoder("utf-8");
 const needle = Buffer.from(q, "utf8");
 // matcher tests one line (the query's meaning); matcher.chunk (native RE2) finds candidates in a chunk's bytes.
 const matcher = literalBytes ? null : compilePattern(spec);
-// Without native RE2, an any-case literal finds candidates with V8: an escaped literal cannot backtrack.
-const jsLiteral = matcher !== null && matcher.chunk === null && literal;
-const reChunk = jsLiteral ? new RegExp(jsPattern, "gium") : null;
-const reLatin1 = jsLiteral && latin1Pattern !== null ? new RegExp(latin1Pattern, "gi") : null;
+// An any-case ASCII literal finds candidates with V8 over Latin-1 text (faster than RE2 on bytes, measured); a
+// non-ASCII one, without native RE2, over the decoded chunk. An escaped literal cannot backtrack.
+const reLatin1 = literal && latin1Pattern !== null ? new RegExp(latin1Pattern, "gi") : null;
+const reChunk = literal && matcher !== null && matcher.chunk === null ? new RegExp(jsPattern, "gium") : null;
 let found = 0;
 let lineNo = 0;
 let pending = [];
@@ -198,8 +200,8 @@ function scan(buf, stop, base) {
     countLines(buf, pos, stop);
     return false;
   }
-  if (matcher.chunk !== null) return scanBytes(buf, stop, base);
   if (reLatin1 !== null) return scanLatin1(buf, stop, base);
+  if (matcher.chunk !== null) return scanBytes(buf, stop, base);
   const cr = buf.indexOf(13);
   if (reChunk !== null && (cr < 0 || cr >= stop)) return scanChunk(buf, stop, base);
   return scanLines(buf, stop, base);
