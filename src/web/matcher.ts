@@ -84,7 +84,11 @@ export function compileRegexMatcher(spec: RegexSpec): Matcher | string {
     ranges: (text) => {
       const out: number[] = [];
       const m = re.matcher(text);
-      while (m.find()) if (m.end() > m.start()) out.push(m.start(), m.end());
+      while (m.find()) {
+        const from = m.start();
+        const to = m.end();
+        if (to !== from) out.push(from, to);
+      }
       return out;
     },
   };
