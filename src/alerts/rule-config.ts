@@ -1,8 +1,8 @@
 import { isAbsolute, resolve } from "node:path";
 import { parseDuration } from "../core/duration.js";
 import type { EntryLevel } from "../core/entry.js";
+import { regexProblem } from "../core/regex-dialect.js";
 import type { RuleKind, Severity } from "./alert.js";
-import { checkRegex } from "./line-filter.js";
 
 /**
  * Alert rules as the config file holds them (`alerts.rules: [...]`), validated into RuleSpecs with every
@@ -303,7 +303,7 @@ function parseFilter(
     bad("pattern", `a ${kind} rule needs a pattern, a regex or a level`);
   }
   if (pattern !== null && hasRegex) {
-    const error = checkRegex(pattern, caseOption === "insensitive");
+    const error = regexProblem(pattern, caseOption === "insensitive");
     if (error !== null) bad("regex", `not a valid RE2 regular expression: ${error}`);
   }
   return { pattern, regex: hasRegex, caseSensitive: caseOption !== "insensitive", levels };
