@@ -45,7 +45,7 @@ describe("the binary lines frame", () => {
     const batch = new Batch("audit", lines);
     const binary = batch.frame("binary");
     expect(binary[0]).toBe(0x4c);
-    expect(binary[2] & FLAG_ASCII).toBe(0);
+    expect((binary[2] as number) & FLAG_ASCII).toBe(0);
     const decoded = decodeBinaryLines(binary);
     expect(decoded).toEqual(json(batch));
     expect(decoded.trunc).toEqual({ 5: Buffer.byteLength(long) });
@@ -58,7 +58,7 @@ describe("the binary lines frame", () => {
   it("flags an all-ASCII frame, whose text lengths are then string lengths", () => {
     const lines = linesOf(makeLines(0, 50));
     const binary = new Batch("s", lines).frame("binary");
-    expect(binary[2] & FLAG_ASCII).toBe(FLAG_ASCII);
+    expect((binary[2] as number) & FLAG_ASCII).toBe(FLAG_ASCII);
     expect(decodeBinaryLines(binary).text).toEqual(lines.map((l) => l.text));
     // A sub-array at any offset of a larger buffer (how `ws` may hand a message over) decodes the same.
     const shifted = Buffer.concat([Buffer.from([1, 2, 3]), binary]).subarray(3);
