@@ -11,15 +11,16 @@ import type { LinesFrame } from "./messages.js";
  *   3  u8   0
  *   4  u32  n, the number of lines (at least 1)
  *   8  u32  m, the byte length of the meta JSON
- *   12 m    meta JSON: { stream, seq, cursor, trunc?, err?, ts? } as in the JSON frame
- *   .. n×u32 sizes: bytes each line occupies in its source (the JSON frame's `sizes`)
+ *   12 n×u32 sizes: bytes each line occupies in its source (the JSON frame's `sizes`)
  *   .. n×u32 text lengths in bytes
+ *   .. m    meta JSON: { stream, seq, cursor, trunc?, err?, ts? } as in the JSON frame
  *   .. the texts' UTF-8 bytes one after another: exactly the sum of the text lengths, to the end of the message
+ * The columns start at offset 12, so a message that starts 4-aligned (an ArrayBuffer) can be read as a Uint32Array.
  */
 export const BINARY_LINES_MAGIC = 0x4c;
 export const BINARY_LINES_VERSION = 1;
 export const FLAG_ASCII = 1;
-/** Bytes before the meta JSON. */
+/** Bytes before the columns. */
 export const BINARY_LINES_HEAD = 12;
 
 /** What a client puts in `subscribe.frames` to receive binary lines frames (and what `hello.frames` offers). */
@@ -48,17 +49,17 @@ export function decodeBinaryLines(bytes: Uint8Array): LinesFrame {
   const ascii = ((bytes[2] as number) & FLAG_ASCII) !== 0;
   const n = view.getUint32(4, true);
   const m = view.getUint32(8, true);
-  const columns = BINARY_LINES_HEAD + m;
-  const block = columns + 8 * n;
+  const metaAt = BINARY_LINES_HEAD + 8 * n;
+  const block = metaAt + m;
   if (n === 0 || block > total)
     throw new BinaryFrameError(`${n} lines and ${m} bytes of meta overrun the frame`);
-  const meta = parseMeta(bytes.subarray(BINARY_LINES_HEAD, columns));
+  const meta = parseMeta(bytes.subarray(metaAt, block));
   const sizes = new Array<number>(n);
   const lengths = new Array<number>(n);
   let textBytes = 0;
   for (let i = 0; i < n; i++) {
-    sizes[i] = view.getUint32(columns + 4 * i, true);
-    const length = view.getUint32(columns + 4 * (n + i), true);
+    sizes[i] = view.getUint32(BINARY_LINES_HEAD + 4 * i, true);
+    const length = view.getUint32(BINARY_LINES_HEAD + 4 * (n + i), true);
     lengths[i] = length;
     textBytes += length;
   }

@@ -67,7 +67,9 @@ describe("the binary lines frame", () => {
 
   it("refuses bytes that do not follow the layout, with a clear error", () => {
     const good = Buffer.from(new Batch("s", linesOf(["one", "two"])).frame("binary"));
-    const meta = good.readUInt32LE(8);
+    // Two lines: the text lengths at 12 + 4 × 2, the meta at 12 + 8 × 2.
+    const lengthsAt = BINARY_LINES_HEAD + 8;
+    const metaAt = BINARY_LINES_HEAD + 16;
     const edit = (f: (b: Buffer) => void): Buffer => {
       const b = Buffer.from(good);
       f(b);
@@ -80,8 +82,8 @@ describe("the binary lines frame", () => {
       ["no lines", edit((b) => b.writeUInt32LE(0, 4)), /overrun/],
       ["too many lines", edit((b) => b.writeUInt32LE(2 ** 31, 4)), /overrun/],
       ["meta past the end", edit((b) => b.writeUInt32LE(2 ** 32 - 1, 8)), /overrun/],
-      ["meta not JSON", edit((b) => (b[BINARY_LINES_HEAD] = 0x21)), /meta is not JSON/],
-      ["text lengths too long", edit((b) => b.writeUInt32LE(4, BINARY_LINES_HEAD + meta + 8)), /add up/],
+      ["meta not JSON", edit((b) => (b[metaAt] = 0x21)), /meta is not JSON/],
+      ["text lengths too long", edit((b) => b.writeUInt32LE(4, lengthsAt)), /add up/],
       ["text cut off", good.subarray(0, good.length - 1), /add up/],
       ["not UTF-8", edit((b) => (b[b.length - 1] = 0xff)), /not valid UTF-8/],
       ["a false ASCII flag", lie(), /do not match/],

@@ -101,8 +101,8 @@ function binaryLines(buf, onText) {
     throw new Error("livetrail: not a binary lines frame");
   const ascii = /** @type {number} */ (buf[2] & 1) !== 0;
   const n = buf.readUInt32LE(4);
-  const lengths = 12 + buf.readUInt32LE(8) + 4 * n;
-  let at = lengths + 4 * n;
+  const lengths = 12 + 4 * n;
+  let at = lengths + 4 * n + buf.readUInt32LE(8);
   if (ascii) {
     const all = buf.toString("latin1", at);
     let from = 0;
