@@ -25,7 +25,8 @@ export function warmHotPath(): void {
     text += `[2026-01-01T00:00:${String(i % 60).padStart(2, "0")}Z] seq=${i} user=warm action=${i % 7 === 0 ? "ünïcode" : "read"}${i % 5 === 0 ? "\r" : ""}\n`;
   }
   const bytes = Buffer.from(text);
-  const continues = (prev: Line, next: Line): boolean => prev.end === next.start;
+  // One source, nothing skipped: every line continues the one before.
+  const continues = (prev: Line, next: Line): boolean => next.seq === prev.seq + 1;
   for (let round = 0; round < ROUNDS; round++) {
     const splitter = new LineSplitter();
     const lines: Line[] = [];
