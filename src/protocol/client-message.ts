@@ -50,7 +50,10 @@ export function parseClientMessage(raw: string): ParsedClientMessage {
         tail = m.tail;
       }
       if (since !== undefined && tail !== undefined) return fail(`give either "since" or "tail", not both`);
+      if (m.frames !== undefined && m.frames !== "json" && m.frames !== "binary")
+        return fail(`"frames" must be "json" or "binary"`);
       const message: ClientMessage = { type: "subscribe", stream: m.stream };
+      if (m.frames !== undefined) message.frames = m.frames;
       if (since !== undefined) message.since = since;
       if (tail !== undefined) message.tail = tail;
       if (id !== undefined) message.id = id;

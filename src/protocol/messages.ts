@@ -26,6 +26,9 @@ export interface WireLine {
   ch?: "stderr";
 }
 
+/** How a subscription's `lines` arrive: JSON text frames, or binary lines frames (docs/protocol.md). */
+export type LinesFrames = "json" | "binary";
+
 export interface StreamInfo {
   name: string;
   default: boolean;
@@ -85,7 +88,15 @@ export interface IntegrityInfo {
 
 // ---- client -> server ----
 export type ClientMessage =
-  | { type: "subscribe"; stream: string; since?: string; tail?: number; id?: string }
+  | {
+      type: "subscribe";
+      stream: string;
+      since?: string;
+      tail?: number;
+      id?: string;
+      /** "binary": `lines` come as binary lines frames (protocol/lines-frame-binary.ts); default "json". */
+      frames?: LinesFrames;
+    }
   | { type: "unsubscribe"; stream: string; id?: string }
   | { type: "ping"; t?: number }
   /** Metrics samples from now on (docs/metrics.md), after a snapshot of the last `history` seconds (default 3600). */
@@ -104,6 +115,8 @@ export type ServerMessage =
       heartbeatMs: number;
       /** Present when the server samples metrics (a client may then send `metrics-subscribe`). */
       metrics?: { sources: string[]; intervalMs: number };
+      /** The kinds of `lines` frames a subscribe may ask for (`frames`); absent from servers that have only JSON. */
+      frames?: LinesFrames[];
     }
   /** Subscription accepted; `cursor` is where delivery starts (the `since` cursor, or null for "before the tail"). */
   | { type: "subscribed"; stream: string; id?: string; cursor: string | null }

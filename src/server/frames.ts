@@ -2,9 +2,13 @@ import { parseEntry } from "../core/entry.js";
 import { type Line, lineBytes } from "../core/line.js";
 import { DISPLAY_LINE_BYTES, lineHead } from "../core/line-head.js";
 import type { LinesFrame, ServerMessage, WireLine } from "../protocol/messages.js";
+import { encodeBinaryLines } from "./binary-lines-frame.js";
 
-/** How a client receives a stream: `/ws` JSON frames, Server-Sent Events, or the old `/ws/audit` raw text. */
-export type Format = "json" | "sse" | "text";
+/**
+ * How a client receives a stream: `/ws` JSON frames, `/ws` binary lines frames (asked for in `subscribe`, with
+ * JSON for everything else), Server-Sent Events, or the old `/ws/audit` raw text.
+ */
+export type Format = "json" | "binary" | "sse" | "text";
 
 /**
  * A line as the HTTP API's pages and search carry it: one object with its own cursor and parsed timestamp, and
@@ -56,7 +60,10 @@ export class Batch {
   frame(format: Format): Buffer {
     let buf = this.encoded[format];
     if (buf === undefined) {
-      buf = Buffer.from(encodeLines(format, this.stream, this.lines));
+      buf =
+        format === "binary"
+          ? encodeBinaryLines(linesFrame(this.stream, this.lines))
+          : Buffer.from(encodeLines(format, this.stream, this.lines));
       this.encoded[format] = buf;
     }
     return buf;
@@ -76,7 +83,7 @@ export class Batch {
   }
 }
 
-function encodeLines(format: Format, stream: string, lines: readonly Line[]): string {
+function encodeLines(format: Exclude<Format, "binary">, stream: string, lines: readonly Line[]): string {
   switch (format) {
     case "json":
       return JSON.stringify(linesFrame(stream, lines));
@@ -97,7 +104,7 @@ function encodeLines(format: Format, stream: string, lines: readonly Line[]): st
  * The `/ws` frame for consecutive lines: columns, so the work per line is one string and one number to
  * serialise (and to parse at the other end); truncation only where it occurs. No level: clients guess it from
  * the text when they need it (the dashboard does, like timestamps), which spares the server a regex scan of every
- * line it relays.
+ * line it relays. The binary frame carries the same columns (binary-lines-frame.ts).
  */
 function linesFrame(stream: string, lines: readonly Line[]): LinesFrame {
   const n = lines.length;
@@ -151,6 +158,7 @@ function linesFrame(stream: string, lines: readonly Line[]): LinesFrame {
 export function controlFrame(format: Format, message: ServerMessage): string | null {
   switch (format) {
     case "json":
+    case "binary":
       return JSON.stringify(message);
     case "text":
       return null;

@@ -4,6 +4,7 @@ import type { ServerMessage } from "../protocol/messages.js";
 import { ReadGate } from "./delivery/read-gate.js";
 import { Batch, frameGroups } from "./frames.js";
 import { RecentWindow } from "./recent-window.js";
+import { warmHotPath } from "./warm-up.js";
 
 export interface HubOptions {
   /** Recent lines kept in memory for instant catch-up (count and byte budget). */
@@ -104,6 +105,7 @@ export class Hub {
   }
 
   async start(): Promise<void> {
+    warmHotPath();
     const feed = await this.backend.follow(
       { tail: this.options.windowLines, pace: () => this.pace() },
       (event) => this.onFeedEvent(event),

@@ -44,7 +44,9 @@ export class WsSession extends WsConnection {
   readonly transport = "ws" as const;
   private closed = false;
   private readonly subscriptions = new Map<string, Subscription>();
+  /** JSON for everything; lines of subscriptions that asked for binary frames go through binarySink. */
   private readonly sink: WsSink;
+  private binarySink: WsSink | null = null;
   private stopAlerts: (() => void) | null = null;
   private alertsBehind = false;
   /** Made on the first `metrics-subscribe`: sockets that never ask hold nothing for metrics. */
@@ -56,7 +58,17 @@ export class WsSession extends WsConnection {
     private readonly options: WsSessionOptions,
   ) {
     super(ws, options.onHeartbeatTimeout);
-    this.sink = new WsSink(ws, "json", options.maxBufferedBytes, () =>
+    this.sink = this.newSink("json");
+  }
+
+  private binaryLinesSink(): WsSink {
+    this.binarySink ??= this.newSink("binary");
+    return this.binarySink;
+  }
+
+  private newSink(format: "json" | "binary"): WsSink {
+    const ws = this.ws;
+    return new WsSink(ws, format, this.options.maxBufferedBytes, () =>
       ws.close(CloseCode.slowClient, "slow client"),
     );
   }
@@ -82,6 +94,7 @@ export class WsSession extends WsConnection {
         return info;
       }),
       heartbeatMs: this.options.heartbeatMs,
+      frames: ["json", "binary"],
     });
     const alerts = this.options.alerts;
     if (alerts !== null) {
@@ -162,7 +175,9 @@ export class WsSession extends WsConnection {
             return;
           }
         }
-        const subscription = new Subscription(hub, this.sink, {
+        // Both sinks are the same socket (one queue, one budget); only how lines frames are sent differs.
+        const sink = message.frames === "binary" ? this.binaryLinesSink() : this.sink;
+        const subscription = new Subscription(hub, sink, {
           delivery: this.options.delivery,
           ...(message.id === undefined ? {} : { id: message.id }),
           onEnd: () => {

@@ -3,8 +3,12 @@ import type { Format } from "./frames.js";
 import type { Sink } from "./sink.js";
 
 const TEXT_FRAME = { binary: false } as const;
+const BINARY_FRAME = { binary: true } as const;
 
-/** A WebSocket as a Sink: frames are sent as text; `bufferedAmount` is the backpressure signal. */
+/**
+ * A WebSocket as a Sink: strings are sent as text frames, and so are encoded lines unless the format is
+ * "binary" (binary lines frames); `bufferedAmount` is the backpressure signal.
+ */
 export class WsSink implements Sink {
   private draining: Promise<void> | null = null;
 
@@ -24,7 +28,8 @@ export class WsSink implements Sink {
   }
 
   send(data: Buffer | string): void {
-    if (this.open) this.ws.send(data, TEXT_FRAME);
+    if (!this.open) return;
+    this.ws.send(data, this.format === "binary" && typeof data !== "string" ? BINARY_FRAME : TEXT_FRAME);
   }
 
   bufferedBytes(): number {

@@ -1,10 +1,13 @@
+import { BINARY_FRAMES, decodeBinaryLines } from "../protocol/lines-frame-binary.js";
 import type { ClientMessage, ServerMessage } from "../protocol/messages.js";
 
 /**
  * The one WebSocket to the server: connects, reconnects with exponential backoff and jitter (at once when the
  * tab becomes visible or the browser comes back online), measures round-trip time with protocol pings, treats
  * a silent socket as dead, and counts lines per second. What to subscribe to is the caller's business: it is
- * told about every message, including each new `hello`, and resumes from its own cursors.
+ * told about every message, including each new `hello`, and resumes from its own cursors. Subscriptions ask for
+ * binary lines frames when the server offers them; they are decoded here into the same `lines` messages a JSON
+ * frame gives, so callers see one kind.
  */
 
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "offline" | "closed";
@@ -28,6 +31,8 @@ export interface ConnectionStatus {
 }
 
 type SocketLike = Pick<WebSocket, "send" | "close" | "readyState"> & {
+  /** Set to "arraybuffer" so binary lines frames arrive as bytes to decode at once (not as Blobs). */
+  binaryType?: BinaryType | string;
   onopen: ((ev: Event) => unknown) | null;
   onmessage: ((ev: MessageEvent) => unknown) | null;
   onclose: ((ev: CloseEvent) => unknown) | null;
@@ -64,6 +69,8 @@ export class Connection {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private pingTimer: ReturnType<typeof setInterval> | null = null;
   private closed = false;
+  /** The current server's hello offered binary lines frames (subscribes then ask for them). */
+  private binaryFrames = false;
   private readonly rate: { at: number; n: number }[] = [];
   private readonly removers: (() => void)[] = [];
   private readonly opts: Required<Omit<ConnectionOptions, "onStatus">> & Pick<ConnectionOptions, "onStatus">;
@@ -117,7 +124,11 @@ export class Connection {
   /** Sends if connected; returns false otherwise (the caller resends on the next hello). */
   send(msg: ClientMessage): boolean {
     if (!this.socket || this.socket.readyState !== OPEN) return false;
-    this.socket.send(JSON.stringify(msg));
+    const out: ClientMessage =
+      msg.type === "subscribe" && this.binaryFrames && msg.frames === undefined
+        ? { ...msg, frames: BINARY_FRAMES }
+        : msg;
+    this.socket.send(JSON.stringify(out));
     return true;
   }
 
@@ -152,6 +163,8 @@ export class Connection {
       return;
     }
     this.socket = socket;
+    this.binaryFrames = false;
+    socket.binaryType = "arraybuffer";
     socket.onopen = () => {
       this.opts.log("connected: live streaming active");
       this.setState("open");
@@ -174,11 +187,20 @@ export class Connection {
     const now = Date.now();
     this.status.lastMessageAt = now;
     let msg: ServerMessage;
-    try {
-      msg = JSON.parse(String(data)) as ServerMessage;
-    } catch {
-      this.opts.log("ignored a frame that is not JSON");
-      return;
+    if (data instanceof ArrayBuffer) {
+      try {
+        msg = decodeBinaryLines(new Uint8Array(data));
+      } catch (error) {
+        this.opts.log(`ignored a binary frame: ${(error as Error).message}`);
+        return;
+      }
+    } else {
+      try {
+        msg = JSON.parse(String(data)) as ServerMessage;
+      } catch {
+        this.opts.log("ignored a frame that is not JSON");
+        return;
+      }
     }
     if (msg.type === "pong") {
       if (typeof msg.t === "number") this.status.rttMs = Math.max(0, Math.round(performance.now() - msg.t));
@@ -190,6 +212,7 @@ export class Connection {
       // keeps the backoff growing.
       this.status.attempt = 0;
       this.status.server = msg.server;
+      this.binaryFrames = msg.frames?.includes(BINARY_FRAMES) ?? false;
       this.opts.log(
         `server ${msg.server} speaks protocol v${msg.v}; streams: ${msg.streams.map((s) => s.name).join(", ")}`,
       );

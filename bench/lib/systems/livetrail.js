@@ -51,6 +51,9 @@ export const livetrail = {
     let stream = target.stream;
     const ws = await openWs(`ws://127.0.0.1:${target.port}/ws`, {
       onClose,
+      onBinary(data, recv) {
+        binaryLines(data, (text) => onLine(text, recv));
+      },
       onMessage(data, recv, sock) {
         const msg = JSON.parse(data);
         switch (msg.type) {
@@ -65,7 +68,9 @@ export const livetrail = {
               stream && msg.streams.some((/** @type {{name: string}} */ s) => s.name === stream)
                 ? stream
                 : def?.name;
-            sock.send(JSON.stringify({ type: "subscribe", stream, tail: tailLines }));
+            // Binary lines frames where the server offers them (protocol.md, "The binary lines frame").
+            const frames = msg.frames?.includes("binary") ? { frames: "binary" } : {};
+            sock.send(JSON.stringify({ type: "subscribe", stream, tail: tailLines, ...frames }));
             return false;
           }
           case "subscribed":
@@ -83,6 +88,37 @@ export const livetrail = {
     return { close: () => closeWs(ws), pause: () => ws.pause(), resume: () => ws.resume() };
   },
 };
+
+/**
+ * The texts of a binary lines frame (docs/protocol.md), decoded here rather than by the build under test, as a
+ * JSON frame is by JSON.parse: one decode of the text block, then a slice per line (byte offsets are string
+ * offsets when the frame says every byte is ASCII).
+ * @param {Buffer} buf
+ * @param {(text: string) => void} onText
+ */
+function binaryLines(buf, onText) {
+  if (buf.length < 12 || buf[0] !== 0x4c || buf[1] !== 1)
+    throw new Error("livetrail: not a binary lines frame");
+  const ascii = /** @type {number} */ (buf[2] & 1) !== 0;
+  const n = buf.readUInt32LE(4);
+  const lengths = 12 + 4 * n;
+  let at = lengths + 4 * n + buf.readUInt32LE(8);
+  if (ascii) {
+    const all = buf.toString("latin1", at);
+    let from = 0;
+    for (let i = 0; i < n; i++) {
+      const to = from + buf.readUInt32LE(lengths + 4 * i);
+      onText(all.slice(from, to));
+      from = to;
+    }
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const to = at + buf.readUInt32LE(lengths + 4 * i);
+    onText(buf.toString("utf8", at, to));
+    at = to;
+  }
+}
 
 /** @param {string} out */
 function fail(out) {

@@ -4,9 +4,11 @@ import { nowMs } from "../proc.js";
 
 /**
  * Open a WebSocket and resolve once `ready(msg)` says the handshake of the app protocol is done.
- * Every received text frame goes to `onMessage(data, recvMs)` first.
+ * Every received text frame goes to `onMessage(data, recvMs)` first; binary frames too (as text), unless
+ * `onBinary(bytes, recvMs)` takes them.
  * @param {string} url
  * @param {{ onMessage: (data: string, recvMs: number, ws: WebSocket) => boolean | void, onClose?: (code: number) => void,
+ *   onBinary?: (data: Buffer, recvMs: number) => void,
  *   onOpen?: (ws: WebSocket) => void, onError?: (e: Error) => void, readyOnOpen?: boolean, timeoutMs?: number }} o
  *   onMessage returns true when the app-level handshake has completed (or readyOnOpen: the socket opening is enough).
  * @returns {Promise<WebSocket>}
@@ -15,6 +17,7 @@ export function openWs(
   url,
   {
     onMessage,
+    onBinary,
     onClose,
     onOpen,
     onError = (e) => console.error(e.message),
@@ -41,6 +44,14 @@ export function openWs(
     });
     ws.on("message", (data, isBinary) => {
       const recv = nowMs();
+      if (isBinary && onBinary) {
+        try {
+          onBinary(/** @type {Buffer} */ (data), recv);
+        } catch (err) {
+          onError(/** @type {Error} */ (err));
+        }
+        return;
+      }
       const text = isBinary ? Buffer.from(/** @type {Buffer} */ (data)).toString() : data.toString();
       try {
         if (onMessage(text, recv, ws) && !ready) {
