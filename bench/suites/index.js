@@ -6,6 +6,7 @@ import { churn } from "./churn.js";
 import { coldStart } from "./cold-start.js";
 import { docker } from "./docker.js";
 import { fanout } from "./fanout.js";
+import { idleClients } from "./idle-clients.js";
 import { integrity } from "./integrity.js";
 import { latency } from "./latency.js";
 import { pausedCatchUp } from "./paused-catch-up.js";
@@ -22,6 +23,7 @@ export const suites = {
   alerts,
   fanout,
   churn,
+  "idle-clients": idleClients,
   "slow-clients": slowClients,
   "paused-catch-up": pausedCatchUp,
   "cold-start": coldStart,

@@ -12,6 +12,7 @@ import { Connections } from "./connections.js";
 import type { ServerContext } from "./context.js";
 import { Heartbeat } from "./heartbeat.js";
 import { registerCompression } from "./http/compression.js";
+import { lazySchemaCompilers } from "./http/lazy-schema-compilers.js";
 import { Hub } from "./hub.js";
 import { serverIntegrity } from "./integrity/sealing.js";
 import { loggingServerOptions } from "./logging/log-settings.js";
@@ -89,6 +90,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
   const app = Fastify({
     ...securityServerOptions(options.security, false),
     ...loggingServerOptions(options.logger),
+    ...lazySchemaCompilers(),
     // Long-lived SSE responses must not hold shutdown hostage; idle keep-alive sockets are closed on close().
     forceCloseConnections: "idle",
   });
