@@ -1,10 +1,8 @@
-import { type FrameLine, frameLines, samePosition } from "../protocol/lines-frame.js";
+import { samePosition } from "../protocol/lines-frame.js";
 import type { ServerMessage, StreamInfo, WireLine } from "../protocol/messages.js";
 import { AlertsPanel } from "./alerts-panel.js";
 import { ActivityChart } from "./chart.js";
 import { copyText } from "./clipboard.js";
-import { Connection } from "./connection.js";
-import { exitedText } from "./exit-marker.js";
 import { download, type ExportFormat, exportBlob } from "./export-lines.js";
 import type { FilterEvent, FilterSpec } from "./filter.js";
 import { ApiError, fetchLines, fetchWholeLine, listStreams, searchStream } from "./history-api.js";
@@ -15,6 +13,7 @@ import { MetricsPanel } from "./metrics-panel.js";
 import { safeText } from "./safe-text.js";
 import { StatusView } from "./status-view.js";
 import { DEFAULT_CAP, Lvl } from "./store.js";
+import { StreamClient } from "./stream-client.js";
 import { StreamTab } from "./stream-tab.js";
 import { allTabButton, layoutTabs, setTabKind } from "./tab-bar.js";
 import { formatTime, type TimeMode } from "./time-format.js";
@@ -64,7 +63,7 @@ export class App {
   private readonly view: LogView;
   private readonly chart: ActivityChart;
   private readonly status: StatusView;
-  private readonly conn: Connection;
+  private readonly client: StreamClient<StreamTab>;
   private readonly integrity = new IntegrityView((name) => this.tabs.get(name)?.button);
   private readonly alerts = new AlertsPanel({
     banner: $("alert-banner"),
@@ -91,7 +90,7 @@ export class App {
       disk: $("metrics-disk"),
     },
     {
-      send: (m) => this.conn.send(m),
+      send: (m) => this.client.send(m),
       onPick: (ms) => void this.jumpToTime(ms),
       store: () => this.active?.store ?? null,
     },
@@ -154,13 +153,28 @@ export class App {
     });
     const wsUrl = new URL("ws", document.baseURI);
     wsUrl.protocol = wsUrl.protocol === "https:" ? "wss:" : "ws:";
-    this.conn = new Connection({
+    this.client = new StreamClient<StreamTab>({
       url: wsUrl.href,
-      onMessage: (msg) => this.onMessage(msg),
-      onStatus: (s) => {
-        if (s.state !== "open") for (const t of this.tabs.values()) t.live = false;
-        if (s.state === "reconnecting") this.checkSignedIn();
-        this.status.update(s);
+      tail: TAIL,
+      hooks: {
+        hello: (streams, msg) => {
+          this.onHello(streams);
+          this.integrity.onHello(streams);
+          this.metrics.onHello(msg.metrics);
+        },
+        lines: (tab, n, news) => this.onLines(tab, n, news),
+        live: (tab) => {
+          if (tab === this.active) this.onActiveLive();
+        },
+        missing: (tab) => {
+          if (tab === this.active) this.notice(`Waiting for the file of "${tab.name}" to appear`);
+        },
+        gap: (tab) => this.changed(tab),
+        message: (msg) => this.onMessage(msg),
+        status: (s) => {
+          if (s.state === "reconnecting") this.checkSignedIn();
+          this.status.update(s);
+        },
       },
     });
   }
@@ -176,11 +190,11 @@ export class App {
     const savedMode = localStorage.getItem("livetrail.timeMode");
     if (savedMode === "local") this.setTimeMode("local");
     this.bindControls();
-    this.conn.start();
+    this.client.start();
   }
 
   close(): void {
-    this.conn.close();
+    this.client.close();
     this.view.close();
     this.chart.close();
     this.metrics.close();
@@ -206,7 +220,7 @@ export class App {
     return this.paused;
   }
   get connectionStatus() {
-    return { ...this.conn.status };
+    return { ...this.client.status };
   }
   streamNames(): string[] {
     return [...this.tabs.keys()];
@@ -230,13 +244,9 @@ export class App {
 
   // ---- messages ----
 
+  /** The messages that are not a stream's delivery (the stream client handles those). */
   private onMessage(msg: ServerMessage): void {
     switch (msg.type) {
-      case "hello":
-        this.onHello(msg.streams);
-        this.integrity.onHello(msg.streams);
-        this.metrics.onHello(msg.metrics);
-        return;
       case "metrics":
       case "metrics-snapshot":
       case "metrics-unsubscribed":
@@ -247,11 +257,6 @@ export class App {
         return;
       case "error":
         this.notice(`Server: ${msg.message}`);
-        if (msg.code === "bad_cursor" && msg.stream) this.restartStream(msg.stream);
-        return;
-      case "pong":
-      case "unsubscribed":
-      case "subscribed":
         return;
       case "alerts":
         this.alerts.onSnapshot(msg.firing, msg.recent);
@@ -259,50 +264,6 @@ export class App {
       case "alert":
         this.alerts.onAlert(msg.alert);
         return;
-    }
-    const tab = this.tabs.get(msg.stream);
-    if (!tab) return;
-    switch (msg.type) {
-      case "live":
-        tab.live = true;
-        // An empty file delivers no line to take the resume cursor from; without this one a reconnect would ask
-        // for the tail again and silently miss whatever was written beyond it meanwhile. (A missing file has no
-        // cursor yet: null.)
-        if (tab.store.resumeCursor === null && msg.cursor !== null) tab.store.resumeCursor = msg.cursor;
-        if (tab === this.active) this.onActiveLive();
-        break;
-      case "lines":
-        this.onLines(tab, frameLines(msg));
-        break;
-      case "gap":
-        tab.store.appendGap({ from: msg.from, to: msg.to, skipped: msg.skipped, reason: msg.reason });
-        this.changed(tab);
-        break;
-      case "truncated":
-      case "rotated":
-      case "restarted":
-        tab.store.appendGap({
-          from: msg.cursor,
-          to: msg.cursor,
-          reason: `marker-${msg.type}`,
-          unavailable: true,
-        });
-        this.changed(tab);
-        break;
-      case "exited":
-        tab.store.appendGap({
-          from: msg.cursor,
-          to: msg.cursor,
-          reason: "marker-exited",
-          unavailable: true,
-          note: exitedText(msg),
-        });
-        this.changed(tab);
-        break;
-      case "missing":
-        tab.missing = true;
-        if (tab === this.active) this.notice(`Waiting for the file of "${tab.name}" to appear`);
-        break;
     }
   }
 
@@ -321,6 +282,7 @@ export class App {
       tab.setSource(s.source);
       tab.filter.onUpdate((e) => this.onFilterUpdate(tab, e));
       this.tabs.set(s.name, tab);
+      this.client.add(tab);
     }
     layoutTabs(this.ui.tabs, [...this.tabs.values()], this.allButton);
     const merge = this.pendingMerge;
@@ -338,40 +300,10 @@ export class App {
       }
       if (first) this.activate(first);
     }
-    // A new socket: (re)subscribe every stream, resuming after the last line each one holds.
-    for (const tab of this.tabs.values()) {
-      const since = tab.store.resumeCursor;
-      this.conn.send(
-        since !== null
-          ? { type: "subscribe", stream: tab.name, since }
-          : { type: "subscribe", stream: tab.name, tail: Math.min(TAIL, this.cap) },
-      );
-    }
   }
 
-  /**
-   * The server cannot read our resume cursor (e.g. a cursor format from another version): start the stream
-   * over from its tail rather than show nothing. What was held is dropped, so nothing shows twice.
-   */
-  private restartStream(name: string): void {
-    const tab = this.tabs.get(name);
-    if (!tab) return;
-    tab.store.clear();
-    tab.store.resumeCursor = null;
-    this.conn.send({ type: "subscribe", stream: name, tail: Math.min(TAIL, this.cap) });
-    this.changed(tab);
-  }
-
-  private onLines(tab: StreamTab, lines: FrameLine[]): void {
-    // The protocol resumes exactly after our cursor; this only guards against a repeated boundary line.
-    const first = lines[0];
-    const fresh = first && samePosition(first.c, tab.store.resumeCursor) ? lines.slice(1) : lines;
-    if (fresh.length === 0) return;
-    tab.missing = false;
-    // The first tail of a stream is what was there, not news; lines after it (live or resumed) are.
-    const news = tab.live || tab.store.resumeCursor !== null;
-    tab.store.appendLive(fresh);
-    if (news && !this.shows(tab)) this.countUnread(tab, fresh.length);
+  private onLines(tab: StreamTab, n: number, news: boolean): void {
+    if (news && !this.shows(tab)) this.countUnread(tab, n);
     if (this.active instanceof MergedTab && this.active.members.includes(tab))
       this.status.linesArrived(Date.now());
     if (tab === this.active) {
