@@ -1,18 +1,18 @@
-import { samePosition } from "../protocol/lines-frame.js";
-import type { ServerMessage, StreamInfo, WireLine } from "../protocol/messages.js";
+import type { ServerMessage, StreamInfo } from "../protocol/messages.js";
 import { AlertsPanel } from "./alerts-panel.js";
 import { ActivityChart } from "./chart.js";
 import { copyText } from "./clipboard.js";
 import { download, type ExportFormat, exportBlob } from "./export-lines.js";
 import type { FilterEvent, FilterSpec } from "./filter.js";
-import { ApiError, fetchLines, fetchWholeLine, listStreams, searchStream } from "./history-api.js";
+import { ApiError, fetchWholeLine, listStreams, searchStream } from "./history-api.js";
+import { HistoryLoader } from "./history-loader.js";
 import { IntegrityView } from "./integrity-view.js";
 import { installKeyboard } from "./keyboard.js";
 import { MergedTab } from "./merged-tab.js";
 import { MetricsPanel } from "./metrics-panel.js";
 import { safeText } from "./safe-text.js";
 import { StatusView } from "./status-view.js";
-import { DEFAULT_CAP, Lvl } from "./store.js";
+import { DEFAULT_CAP, type GapInfo, Lvl } from "./store.js";
 import { StreamClient } from "./stream-client.js";
 import { StreamTab } from "./stream-tab.js";
 import { allTabButton, layoutTabs, setTabKind } from "./tab-bar.js";
@@ -96,8 +96,9 @@ export class App {
     },
   );
   private readonly cap: number;
-  /** History page size: a page must fit in memory beside what is held. */
-  private readonly page: number;
+  private readonly loader: HistoryLoader;
+  /** Gap fills running, to stop one when its row is clicked again. */
+  private readonly fills = new Map<GapInfo, AbortController>();
   private readonly ui = {
     tabs: $("tabs"),
     search: $<HTMLInputElement>("search"),
@@ -137,7 +138,8 @@ export class App {
 
   constructor(options: AppOptions = {}) {
     this.cap = options.cap ?? DEFAULT_CAP;
-    this.page = Math.max(1, Math.min(MAX_PAGE, Math.floor(this.cap / 4)));
+    // History page size: a page must fit in memory beside what is held.
+    this.loader = new HistoryLoader({ page: Math.max(1, Math.min(MAX_PAGE, Math.floor(this.cap / 4))) });
     this.view = new LogView($("log"), {
       onSelect: (row) => this.select(row),
       onFillGap: (row) => void this.fillGap(row),
@@ -169,7 +171,10 @@ export class App {
         missing: (tab) => {
           if (tab === this.active) this.notice(`Waiting for the file of "${tab.name}" to appear`);
         },
-        gap: (tab) => this.changed(tab),
+        gap: (tab) => {
+          this.changed(tab);
+          this.gapsChanged(tab);
+        },
         message: (msg) => this.onMessage(msg),
         status: (s) => {
           if (s.state === "reconnecting") this.checkSignedIn();
@@ -682,24 +687,6 @@ export class App {
 
   // ---- history ----
 
-  /** Makes sure the store knows the position before its first row (needed to page back from it). */
-  private async ensureHeadCursor(tab: StreamTab): Promise<void> {
-    const s = tab.store;
-    if (s.headCursor !== null || s.atFileStart || s.length === 0 || s.isGap(0)) return;
-    const first = s.cursor(0);
-    const page = await fetchLines(tab.name, { before: first }, 1);
-    const last = page.lines[page.lines.length - 1];
-    if (!last) {
-      s.atFileStart = true;
-      return;
-    }
-    // `before` may include the line ending at the cursor (then page.before is our answer) or stop short of it.
-    if (samePosition(last.c, first)) {
-      s.headCursor = page.before;
-      if (!page.more) s.atFileStart = true;
-    } else s.headCursor = last.c;
-  }
-
   private async history<T>(tab: StreamTab, what: string, run: () => Promise<T>): Promise<T | undefined> {
     if (tab.busy) return undefined;
     tab.busy = true;
@@ -728,18 +715,10 @@ export class App {
       });
       return;
     }
-    await this.history(tab, "Loading older lines", async () => {
-      await this.ensureHeadCursor(tab);
-      const s = tab.store;
-      if (s.atFileStart && s.headCursor === null) return;
-      const from = s.headCursor;
-      if (from === null) return;
-      const page = await fetchLines(tab.name, { before: from }, this.page);
-      s.prepend(page.lines, page.before, !page.more || page.lines.length === 0);
-      this.changed(tab);
-    });
+    await this.history(tab, "Loading older lines", () => this.loader.loadOlder(tab.name, tab.store));
   }
 
+  /** "Load them" on a gap row streams its lines in; on a gap being loaded it stops the load. */
   private async fillGap(row: number, tab = this.active): Promise<void> {
     if (!tab) return;
     if (tab instanceof MergedTab) {
@@ -751,19 +730,37 @@ export class App {
     }
     const info = tab.store.gap(row);
     if (!info) return;
-    await this.history(tab, "Loading skipped lines", async () => {
-      const page = await fetchLines(tab.name, { after: info.from }, this.page);
-      const end = page.lines.findIndex((l) => samePosition(l.c, info.to));
-      const lines = end >= 0 ? page.lines.slice(0, end + 1) : page.lines;
-      // The gap row may have moved while we waited (lines dropped or prepended): find it again.
-      const at = tab.store.gap(row) === info ? row : findGapRow(tab, info);
-      if (at < 0) return;
-      tab.store.fillGap(at, lines, end >= 0);
-      if (end < 0 && !page.more) {
-        const again = findGapRow(tab, info);
-        if (again >= 0) tab.store.fillGap(again, [], false);
-      }
-      this.changed(tab);
+    const running = this.fills.get(info);
+    if (running) {
+      running.abort();
+      return;
+    }
+    const stop = new AbortController();
+    this.fills.set(info, stop);
+    const end = await this.history(tab, "Loading skipped lines", () =>
+      this.loader.fillGap(tab.name, tab.store, info, {
+        signal: stop.signal,
+        onProgress: (done, total) =>
+          this.notice(
+            `Loading skipped lines: ${done.toLocaleString("en")}${total === null ? "" : ` of ${total.toLocaleString("en")}`}…`,
+          ),
+      }),
+    );
+    this.fills.delete(info);
+    if (end === "budget")
+      this.notice(
+        `Stopped at the page's line budget (${tab.store.cap.toLocaleString("en")} lines): the rest stays a gap`,
+      );
+    else if (end === "cancelled") this.notice("Loading stopped: the rest stays a gap");
+    this.gapsChanged(tab);
+  }
+
+  /** Gap rows were added or changed: ask for the counts not known yet, and draw the rows again. */
+  private gapsChanged(tab: StreamTab): void {
+    if (this.shows(tab)) this.view.refresh();
+    if (tab instanceof MergedTab) return;
+    void this.loader.countGaps(tab.name, tab.store).then((learned) => {
+      if (learned && this.shows(tab)) this.view.refresh();
     });
   }
 
@@ -785,16 +782,14 @@ export class App {
       return;
     }
     await this.history(tab, "Loading history", async () => {
-      await this.ensureHeadCursor(tab);
-      const page = await fetchLines(tab.name, { at: new Date(ms).toISOString() }, this.page);
-      if (page.lines.length === 0) {
+      const row = await this.loader.loadAt(tab.name, s, ms);
+      this.gapsChanged(tab);
+      if (row === null) {
         this.view.scrollToBottom();
         return;
       }
-      this.placeBlock(tab, page.lines, page.before);
-      const row = tab.store.rowAtTime(ms);
-      this.view.scrollToRow(Math.min(row, tab.store.length - 1), true);
-      this.select(Math.min(row, tab.store.length - 1));
+      this.view.scrollToRow(row, true);
+      this.select(row);
     });
   }
 
@@ -810,39 +805,13 @@ export class App {
       return;
     }
     await this.history(tab, "Loading the linked line", async () => {
-      await this.ensureHeadCursor(tab);
-      const page = await fetchLines(tab.name, { before: cursor }, 200);
-      const end = page.lines.findIndex((l) => samePosition(l.c, cursor));
-      if (end < 0) throw new Error("that line is no longer in the file");
-      if (!this.placeBlock(tab, page.lines.slice(0, end + 1), page.before)) {
-        throw new Error("that line lies in a skipped range: load the skipped lines first");
-      }
-      const at = tab.store.rowOfCursor(cursor);
+      const at = await this.loader.loadThrough(tab.name, tab.store, cursor);
+      this.gapsChanged(tab);
       if (at >= 0) {
         this.view.scrollToRow(at, true);
         this.select(at);
       }
     });
-  }
-
-  /**
-   * Puts a block of history older than the first row in memory: joined to it when they touch, else in front
-   * with a gap row between. Returns false when the block is not older than what is held.
-   */
-  private placeBlock(tab: StreamTab, lines: WireLine[], before: string | null): boolean {
-    const s = tab.store;
-    const overlap = lines.findIndex((l) => s.rowOfCursor(l.c) >= 0);
-    if (overlap === 0) return true; // already held
-    const older = overlap > 0 ? lines.slice(0, overlap) : lines;
-    const last = older[older.length - 1];
-    const [oldest] = s.timeRange();
-    const lastMs = last?.ts ? Date.parse(last.ts) : Number.NaN;
-    if (overlap < 0 && s.length > 0 && !(lastMs <= oldest)) return false;
-    if (overlap > 0 || (last && samePosition(last.c, s.headCursor)))
-      s.prepend(older, before, before === null);
-    else s.prependDetached(older, before, before === null);
-    this.changed(tab);
-    return true;
   }
 
   // ---- server search ----
@@ -1165,10 +1134,4 @@ function setText(el: HTMLElement, text: string): void {
 
 function setHidden(el: HTMLElement, hidden: boolean): void {
   if (el.hidden !== hidden) el.hidden = hidden;
-}
-
-function findGapRow(tab: StreamTab, info: object): number {
-  const s = tab.store;
-  for (let i = s.length - 1; i >= 0; i--) if (s.gap(i) === info) return i;
-  return -1;
 }
