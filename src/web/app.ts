@@ -600,6 +600,7 @@ export class App {
       return;
     }
     await this.history(tab, "Loading older lines", () => this.loader.loadOlder(tab.name, tab.store));
+    this.gapsChanged(tab); // beyond the cap, the newest rows became a gap row
   }
 
   /** "Load them" on a gap row streams its lines in; on a gap being loaded it stops the load. */
@@ -621,7 +622,7 @@ export class App {
     }
     const stop = new AbortController();
     this.fills.set(info, stop);
-    const end = await this.history(tab, "Loading skipped lines", () =>
+    const pending = this.history(tab, "Loading skipped lines", () =>
       this.loader.fillGap(tab.name, tab.store, info, {
         signal: stop.signal,
         onProgress: (done, total) =>
@@ -630,6 +631,8 @@ export class App {
           ),
       }),
     );
+    this.view.refresh(); // the row shows the load running (and its Stop button) before the first page is in
+    const end = await pending;
     this.fills.delete(info);
     if (end === "budget")
       this.notice(
