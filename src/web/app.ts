@@ -26,7 +26,7 @@ import { readUrlState, type UrlState, UrlSync } from "./url-state.js";
 import { LogView } from "./view/log-view.js";
 import { appendHighlighted } from "./view/row-renderer.js";
 
-/** Lines asked for on first subscribe, per history page, and per gap fill. */
+/** Lines asked for on a stream's first subscribe, and most lines per page of older history. */
 const TAIL = 5_000;
 const MAX_PAGE = 1_000;
 /** Most long lines an export loads whole (one request each, in turn); beyond them it exports their heads. */
@@ -37,7 +37,10 @@ export interface AppOptions {
   cap?: number;
 }
 
-/** Wires the page: connection -> stores -> filter -> view, and the controls around them. */
+/**
+ * Wires the page: the stream client and history loader fill the stores, the filter and view (and the chart) follow
+ * them; the tabs, the selection and the notices live here, the toolbar, detail panel and URL in their modules.
+ */
 export class App {
   private readonly tabs = new Map<string, StreamTab>();
   private active: StreamTab | null = null;
