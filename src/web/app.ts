@@ -1,58 +1,46 @@
-import { type FrameLine, frameLines, samePosition } from "../protocol/lines-frame.js";
-import type { ServerMessage, StreamInfo, WireLine } from "../protocol/messages.js";
+import type { ServerMessage, StreamInfo } from "../protocol/messages.js";
 import { AlertsPanel } from "./alerts-panel.js";
 import { ActivityChart } from "./chart.js";
+import { ChartFeed } from "./chart-feed.js";
 import { copyText } from "./clipboard.js";
-import { Connection } from "./connection.js";
-import { exitedText } from "./exit-marker.js";
+import { Controls } from "./controls.js";
+import { DetailPanel } from "./detail-panel.js";
+import { $ } from "./dom.js";
 import { download, type ExportFormat, exportBlob } from "./export-lines.js";
 import type { FilterEvent, FilterSpec } from "./filter.js";
-import { ApiError, fetchLines, fetchWholeLine, listStreams, searchStream } from "./history-api.js";
+import { ApiError, fetchWholeLine, listStreams, searchStream } from "./history-api.js";
+import { HistoryLoader } from "./history-loader.js";
 import { IntegrityView } from "./integrity-view.js";
 import { installKeyboard } from "./keyboard.js";
 import { MergedTab } from "./merged-tab.js";
 import { MetricsPanel } from "./metrics-panel.js";
 import { safeText } from "./safe-text.js";
 import { StatusView } from "./status-view.js";
-import { DEFAULT_CAP, Lvl } from "./store.js";
+import { DEFAULT_CAP, type GapInfo, Lvl } from "./store.js";
+import { StreamClient } from "./stream-client.js";
 import { StreamTab } from "./stream-tab.js";
 import { allTabButton, layoutTabs, setTabKind } from "./tab-bar.js";
-import { formatTime, type TimeMode } from "./time-format.js";
+import type { TimeMode } from "./time-format.js";
 import { UnreadBadges } from "./unread-badge.js";
-import { formatUrlState, readUrlState } from "./url-state.js";
+import { readUrlState, type UrlState, UrlSync } from "./url-state.js";
 import { LogView } from "./view/log-view.js";
-import { appendHighlighted, formatBytes } from "./view/row-renderer.js";
+import { appendHighlighted } from "./view/row-renderer.js";
 
-/** Lines asked for on first subscribe, per history page, and per gap fill. */
+/** Lines asked for on a stream's first subscribe, and most lines per page of older history. */
 const TAIL = 5_000;
 const MAX_PAGE = 1_000;
-const FILTER_DEBOUNCE_MS = 150;
 /** Most long lines an export loads whole (one request each, in turn); beyond them it exports their heads. */
 const MAX_WHOLE_FETCHES = 200;
-
-/** The whole text of a cut row (the store holds its head), loaded from `GET /api/streams/:name/line`. */
-interface WholeLine {
-  tab: StreamTab;
-  cursor: string;
-  promise: Promise<string>;
-  text?: string;
-  /** Set when even the whole line was longer than the server keeps (maxLineBytes): its real length. */
-  trunc?: number | undefined;
-  error?: string;
-}
 
 export interface AppOptions {
   /** Most lines held per stream (default 1,000,000). */
   cap?: number;
 }
 
-const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`page is missing #${id}`);
-  return el as T;
-};
-
-/** Wires the page: connection -> stores -> filter -> view, and the controls around them. */
+/**
+ * Wires the page: the stream client and history loader fill the stores, the filter and view (and the chart) follow
+ * them; the tabs, the selection and the notices live here, the toolbar, detail panel and URL in their modules.
+ */
 export class App {
   private readonly tabs = new Map<string, StreamTab>();
   private active: StreamTab | null = null;
@@ -64,7 +52,7 @@ export class App {
   private readonly view: LogView;
   private readonly chart: ActivityChart;
   private readonly status: StatusView;
-  private readonly conn: Connection;
+  private readonly client: StreamClient<StreamTab>;
   private readonly integrity = new IntegrityView((name) => this.tabs.get(name)?.button);
   private readonly alerts = new AlertsPanel({
     banner: $("alert-banner"),
@@ -91,60 +79,73 @@ export class App {
       disk: $("metrics-disk"),
     },
     {
-      send: (m) => this.conn.send(m),
+      send: (m) => this.client.send(m),
       onPick: (ms) => void this.jumpToTime(ms),
       store: () => this.active?.store ?? null,
     },
   );
   private readonly cap: number;
-  /** History page size: a page must fit in memory beside what is held. */
-  private readonly page: number;
+  private readonly loader: HistoryLoader;
+  /** Gap fills running, to stop one when its row is clicked again. */
+  private readonly fills = new Map<GapInfo, AbortController>();
   private readonly ui = {
     tabs: $("tabs"),
-    search: $<HTMLInputElement>("search"),
-    optCase: $("opt-case"),
-    optRegex: $("opt-regex"),
-    optOnly: $("opt-only"),
-    matchCount: $("match-count"),
-    pause: $("pause"),
-    timeMode: $("time-mode"),
-    jumpTime: $<HTMLInputElement>("jump-time"),
-    loadOlder: $<HTMLButtonElement>("load-older"),
     notice: $("notice"),
-    newLines: $<HTMLButtonElement>("new-lines"),
-    toEnd: $<HTMLButtonElement>("to-end"),
-    detail: $("detail"),
-    detailMeta: $("detail-meta"),
-    detailText: $("detail-text"),
-    detailStatus: $("detail-status"),
     results: $<HTMLDialogElement>("results"),
     resultsSummary: $("results-summary"),
     resultsList: $("results-list"),
     exportMenu: $<HTMLDetailsElement>("export-menu"),
   };
+  private readonly controls = new Controls(
+    {
+      filter: (spec) => {
+        if (this.active) this.setSpec(this.active, spec);
+      },
+      step: (dir) => this.stepMatch(dir),
+      togglePause: () => this.togglePause(),
+      toggleTimeMode: () => this.setTimeMode(this.timeMode === "utc" ? "local" : "utc"),
+      jump: (ms) => void this.jumpToTime(ms),
+      loadOlder: () => void this.loadOlder(),
+      newLines: () => this.view.scrollToBottom(),
+      toEnd: () => this.toEnd(),
+      export: (format) => void this.exportLines(format),
+    },
+    () => this.active,
+  );
+  private readonly detail = new DetailPanel(
+    {
+      detail: $("detail"),
+      detailMeta: $("detail-meta"),
+      detailText: $("detail-text"),
+      detailStatus: $("detail-status"),
+    },
+    () => {
+      const row = this.selectedRow();
+      return this.active && row !== null ? { tab: this.active, row } : null;
+    },
+  );
+  private readonly url = new UrlSync((state) => this.onHashChange(state));
+  private readonly chartFeed: ChartFeed;
   private paused = false;
-  /** The selected cut row's whole line (loading, loaded or failed). */
-  private whole: WholeLine | null = null;
   private exporting = false;
   private timeMode: TimeMode = "utc";
-  private filterTimer: ReturnType<typeof setTimeout> | null = null;
-  private chartTimer: ReturnType<typeof setTimeout> | null = null;
   /** A line named in the URL, selected once its stream has caught up. */
   private pendingLine: string | null = null;
-  private lastHash = "";
   private removeKeyboard: () => void = () => {};
   /** Duration of the last full filter pass (ms), for the debug hook. */
   lastFilterMs = 0;
 
   constructor(options: AppOptions = {}) {
     this.cap = options.cap ?? DEFAULT_CAP;
-    this.page = Math.max(1, Math.min(MAX_PAGE, Math.floor(this.cap / 4)));
+    // History page size: a page must fit in memory beside what is held.
+    this.loader = new HistoryLoader({ page: Math.max(1, Math.min(MAX_PAGE, Math.floor(this.cap / 4))) });
     this.view = new LogView($("log"), {
       onSelect: (row) => this.select(row),
       onFillGap: (row) => void this.fillGap(row),
       onRendered: () => this.afterRender(),
     });
     this.chart = new ActivityChart($("chart"), (ms) => void this.jumpToTime(ms));
+    this.chartFeed = new ChartFeed(this.chart);
     this.status = new StatusView({
       root: $("status"),
       label: $("status-label"),
@@ -154,40 +155,55 @@ export class App {
     });
     const wsUrl = new URL("ws", document.baseURI);
     wsUrl.protocol = wsUrl.protocol === "https:" ? "wss:" : "ws:";
-    this.conn = new Connection({
+    this.client = new StreamClient<StreamTab>({
       url: wsUrl.href,
-      onMessage: (msg) => this.onMessage(msg),
-      onStatus: (s) => {
-        if (s.state !== "open") for (const t of this.tabs.values()) t.live = false;
-        if (s.state === "reconnecting") this.checkSignedIn();
-        this.status.update(s);
+      tail: TAIL,
+      hooks: {
+        hello: (streams, msg) => {
+          this.onHello(streams);
+          this.integrity.onHello(streams);
+          this.metrics.onHello(msg.metrics);
+        },
+        lines: (tab, n, news) => this.onLines(tab, n, news),
+        live: (tab) => {
+          if (tab === this.active) this.onActiveLive();
+        },
+        missing: (tab) => {
+          if (tab === this.active) this.notice(`Waiting for the file of "${tab.name}" to appear`);
+        },
+        gap: (tab) => this.gapsChanged(tab),
+        message: (msg) => this.onMessage(msg),
+        status: (s) => {
+          if (s.state === "reconnecting") this.checkSignedIn();
+          this.status.update(s);
+        },
       },
     });
   }
 
   start(): void {
-    const url = readUrlState(location.hash);
-    this.lastHash = location.hash;
+    const url = this.url.start();
     this.pendingLine = url.line;
     this.pendingStream = url.stream;
     this.pendingMerge = url.merge ?? null;
     this.pendingSpec = url.filter;
-    this.applySpecToControls(url.filter);
+    this.controls.applySpec(url.filter);
     const savedMode = localStorage.getItem("livetrail.timeMode");
     if (savedMode === "local") this.setTimeMode("local");
     this.bindControls();
-    this.conn.start();
+    this.client.start();
   }
 
   close(): void {
-    this.conn.close();
+    this.client.close();
     this.view.close();
+    this.chartFeed.close();
     this.chart.close();
     this.metrics.close();
     this.status.close();
+    this.controls.close();
+    this.url.close();
     this.removeKeyboard();
-    if (this.filterTimer) clearTimeout(this.filterTimer);
-    if (this.chartTimer) clearTimeout(this.chartTimer);
     for (const t of this.tabs.values()) t.close();
     this.merged?.close();
   }
@@ -206,7 +222,7 @@ export class App {
     return this.paused;
   }
   get connectionStatus() {
-    return { ...this.conn.status };
+    return { ...this.client.status };
   }
   streamNames(): string[] {
     return [...this.tabs.keys()];
@@ -230,13 +246,9 @@ export class App {
 
   // ---- messages ----
 
+  /** The messages that are not a stream's delivery (the stream client handles those). */
   private onMessage(msg: ServerMessage): void {
     switch (msg.type) {
-      case "hello":
-        this.onHello(msg.streams);
-        this.integrity.onHello(msg.streams);
-        this.metrics.onHello(msg.metrics);
-        return;
       case "metrics":
       case "metrics-snapshot":
       case "metrics-unsubscribed":
@@ -247,11 +259,6 @@ export class App {
         return;
       case "error":
         this.notice(`Server: ${msg.message}`);
-        if (msg.code === "bad_cursor" && msg.stream) this.restartStream(msg.stream);
-        return;
-      case "pong":
-      case "unsubscribed":
-      case "subscribed":
         return;
       case "alerts":
         this.alerts.onSnapshot(msg.firing, msg.recent);
@@ -259,50 +266,6 @@ export class App {
       case "alert":
         this.alerts.onAlert(msg.alert);
         return;
-    }
-    const tab = this.tabs.get(msg.stream);
-    if (!tab) return;
-    switch (msg.type) {
-      case "live":
-        tab.live = true;
-        // An empty file delivers no line to take the resume cursor from; without this one a reconnect would ask
-        // for the tail again and silently miss whatever was written beyond it meanwhile. (A missing file has no
-        // cursor yet: null.)
-        if (tab.store.resumeCursor === null && msg.cursor !== null) tab.store.resumeCursor = msg.cursor;
-        if (tab === this.active) this.onActiveLive();
-        break;
-      case "lines":
-        this.onLines(tab, frameLines(msg));
-        break;
-      case "gap":
-        tab.store.appendGap({ from: msg.from, to: msg.to, skipped: msg.skipped, reason: msg.reason });
-        this.changed(tab);
-        break;
-      case "truncated":
-      case "rotated":
-      case "restarted":
-        tab.store.appendGap({
-          from: msg.cursor,
-          to: msg.cursor,
-          reason: `marker-${msg.type}`,
-          unavailable: true,
-        });
-        this.changed(tab);
-        break;
-      case "exited":
-        tab.store.appendGap({
-          from: msg.cursor,
-          to: msg.cursor,
-          reason: "marker-exited",
-          unavailable: true,
-          note: exitedText(msg),
-        });
-        this.changed(tab);
-        break;
-      case "missing":
-        tab.missing = true;
-        if (tab === this.active) this.notice(`Waiting for the file of "${tab.name}" to appear`);
-        break;
     }
   }
 
@@ -321,6 +284,7 @@ export class App {
       tab.setSource(s.source);
       tab.filter.onUpdate((e) => this.onFilterUpdate(tab, e));
       this.tabs.set(s.name, tab);
+      this.client.add(tab);
     }
     layoutTabs(this.ui.tabs, [...this.tabs.values()], this.allButton);
     const merge = this.pendingMerge;
@@ -338,47 +302,16 @@ export class App {
       }
       if (first) this.activate(first);
     }
-    // A new socket: (re)subscribe every stream, resuming after the last line each one holds.
-    for (const tab of this.tabs.values()) {
-      const since = tab.store.resumeCursor;
-      this.conn.send(
-        since !== null
-          ? { type: "subscribe", stream: tab.name, since }
-          : { type: "subscribe", stream: tab.name, tail: Math.min(TAIL, this.cap) },
-      );
-    }
   }
 
-  /**
-   * The server cannot read our resume cursor (e.g. a cursor format from another version): start the stream
-   * over from its tail rather than show nothing. What was held is dropped, so nothing shows twice.
-   */
-  private restartStream(name: string): void {
-    const tab = this.tabs.get(name);
-    if (!tab) return;
-    tab.store.clear();
-    tab.store.resumeCursor = null;
-    this.conn.send({ type: "subscribe", stream: name, tail: Math.min(TAIL, this.cap) });
-    this.changed(tab);
-  }
-
-  private onLines(tab: StreamTab, lines: FrameLine[]): void {
-    // The protocol resumes exactly after our cursor; this only guards against a repeated boundary line.
-    const first = lines[0];
-    const fresh = first && samePosition(first.c, tab.store.resumeCursor) ? lines.slice(1) : lines;
-    if (fresh.length === 0) return;
-    tab.missing = false;
-    // The first tail of a stream is what was there, not news; lines after it (live or resumed) are.
-    const news = tab.live || tab.store.resumeCursor !== null;
-    tab.store.appendLive(fresh);
-    if (news && !this.shows(tab)) this.countUnread(tab, fresh.length);
+  private onLines(tab: StreamTab, n: number, news: boolean): void {
+    if (news && !this.shows(tab)) this.countUnread(tab, n);
     if (this.active instanceof MergedTab && this.active.members.includes(tab))
       this.status.linesArrived(Date.now());
     if (tab === this.active) {
       this.status.linesArrived(Date.now());
       if (this.pendingLine && tab.live) void this.restoreLine();
     }
-    this.changed(tab);
   }
 
   /** Whether the tab's lines are on screen: it is shown, or it is a member of the merged view shown. */
@@ -393,14 +326,6 @@ export class App {
     let errors = 0;
     for (let i = Math.max(0, s.length - n); i < s.length; i++) if (s.level(i) === Lvl.error) errors++;
     this.unread.arrived(tab.button, n, errors);
-  }
-
-  private changed(tab: StreamTab): void {
-    const a = this.active;
-    if (a instanceof MergedTab && a.members.includes(tab)) this.scheduleChart(); // its store tells the view itself
-    if (tab !== a) return;
-    this.view.invalidate();
-    this.scheduleChart();
   }
 
   private onActiveLive(): void {
@@ -444,15 +369,15 @@ export class App {
     tab.button.setAttribute("aria-selected", "true");
     for (const t of tab instanceof MergedTab ? tab.members : [tab]) this.unread.seen(t.button);
     this.metrics.redraw();
-    this.applySpecToControls(tab.spec);
+    this.controls.applySpec(tab.spec);
     this.view.setSource(
       this.viewSource(tab),
       tab.viewState ?? { follow: true, anchor: null, selectedAbs: null },
     );
-    this.updateDetail();
-    this.updateMatchCount();
+    this.detail.update();
+    this.controls.showCount();
     this.notice(tab.missing ? `Waiting for the file of "${tab.name}" to appear` : "");
-    this.chart.update(tab.store);
+    this.chartFeed.show(tab.store);
     this.syncUrl();
   }
 
@@ -508,30 +433,6 @@ export class App {
 
   // ---- filter ----
 
-  private readSpecFromControls(): FilterSpec {
-    return {
-      text: this.ui.search.value,
-      caseSensitive: this.ui.optCase.getAttribute("aria-pressed") === "true",
-      regex: this.ui.optRegex.getAttribute("aria-pressed") === "true",
-      onlyMatching: this.ui.optOnly.getAttribute("aria-pressed") === "true",
-    };
-  }
-
-  private applySpecToControls(spec: FilterSpec): void {
-    this.ui.search.value = spec.text;
-    this.ui.optCase.setAttribute("aria-pressed", String(spec.caseSensitive));
-    this.ui.optRegex.setAttribute("aria-pressed", String(spec.regex));
-    this.ui.optOnly.setAttribute("aria-pressed", String(spec.onlyMatching));
-  }
-
-  private scheduleFilter(delay = FILTER_DEBOUNCE_MS): void {
-    if (this.filterTimer) clearTimeout(this.filterTimer);
-    this.filterTimer = setTimeout(() => {
-      this.filterTimer = null;
-      if (this.active) this.setSpec(this.active, this.readSpecFromControls());
-    }, delay);
-  }
-
   private setSpec(tab: StreamTab, spec: FilterSpec): void {
     const prev = tab.spec;
     tab.spec = spec;
@@ -549,7 +450,9 @@ export class App {
     tab.keepForFilter = tab.filter.pending && keep ? keep : null;
     if (tab === this.active && keep) {
       this.reframe(tab, keep);
-      this.updateMatchCount();
+      this.controls.showCount();
+      // The selected line's panel shows the new filter's highlights (or none), not the previous one's.
+      this.detail.update();
       this.syncUrl();
     }
   }
@@ -571,32 +474,17 @@ export class App {
       tab.keepForFilter = null;
       if (tab !== this.active) return;
       this.reframe(tab, keep && tab.spec.onlyMatching ? keep : this.view.saveState());
-      this.updateMatchCount();
+      this.controls.showCount();
+      this.detail.update();
       return;
     }
     if (tab !== this.active) return;
     if (e === "matches") this.view.invalidate();
     else {
       this.view.refresh();
-      this.updateDetail();
+      this.detail.update();
       if (this.ui.results.open && this.hits?.tab === tab) this.renderHits();
     }
-  }
-
-  private updateMatchCount(): void {
-    const tab = this.active;
-    const el = this.ui.matchCount;
-    if (!tab) return;
-    const f = tab.filter;
-    el.classList.toggle("error", f.error !== null);
-    el.dataset.state = f.state;
-    this.ui.search.setAttribute("aria-invalid", String(f.error !== null));
-    const n = tab.store.length.toLocaleString("en");
-    if (f.state === "invalid") setText(el, `Invalid regex: ${f.error}`);
-    else if (f.error !== null) setText(el, f.error);
-    else if (f.pending) setText(el, `Filtering ${n} lines…`);
-    else if (f.active) setText(el, `${f.matchCount.toLocaleString("en")} matches in ${n} lines`);
-    else setText(el, `${n} lines`);
   }
 
   /** Selects the next (dir 1) or previous (-1) matching line after the selection or the top of the view. */
@@ -605,11 +493,19 @@ export class App {
     if (!tab?.filter.active) return;
     const f = tab.filter;
     const s = tab.store;
+    // From the live bottom with nothing selected, either way goes to the newest match (there is nothing later, and
+    // the top of the view would skip every match on screen).
+    const fromBottom = this.view.follow && this.view.selectedAbs === null;
+    const step = fromBottom ? -1 : dir;
     const fromAbs = this.view.selectedAbs ?? s.base + Math.max(0, this.view.topRow());
-    let k = dir === 1 ? f.countBelow(fromAbs + 1) : f.countBelow(fromAbs) - 1;
-    while (k >= 0 && k < f.count && s.isGap(f.matchAbs(k) - s.base)) k += dir;
+    let k = fromBottom ? f.count - 1 : dir === 1 ? f.countBelow(fromAbs + 1) : f.countBelow(fromAbs) - 1;
+    while (k >= 0 && k < f.count && s.isGap(f.matchAbs(k) - s.base)) k += step;
     if (k < 0 || k >= f.count) {
-      this.notice(dir === 1 ? "No later match in memory" : "No earlier match in memory (try Search file)");
+      this.notice(
+        dir === 1 && !fromBottom
+          ? "No later match in memory"
+          : "No earlier match in memory (try Search file)",
+      );
       return;
     }
     this.notice("");
@@ -625,9 +521,9 @@ export class App {
     if (!tab) return;
     this.view.selectedAbs = row === null ? null : tab.store.base + row;
     // Choosing a line again retries a whole line that failed to load.
-    if (this.whole?.error !== undefined) this.whole = null;
+    this.detail.retryFailed();
     this.view.refresh();
-    this.updateDetail();
+    this.detail.update();
     this.syncUrl();
   }
 
@@ -638,102 +534,30 @@ export class App {
     return row >= 0 && row < tab.store.length && !tab.store.isGap(row) ? row : null;
   }
 
-  private updateDetail(): void {
+  /** The view as the URL says it: stream or merged streams, filter and the selected line (null: none). */
+  private urlState(line: string | null): UrlState {
     const tab = this.active;
-    const row = this.selectedRow();
-    this.ui.detail.hidden = row === null;
-    if (!tab || row === null) return;
-    const s = tab.store;
-    const ms = s.time(row);
-    const level = ["info", "ok", "warn", "error"][s.level(row)] ?? "info";
-    const when = Number.isNaN(ms)
-      ? "no timestamp"
-      : `${new Date(ms).toISOString()} UTC · ${formatTime(ms, "local").join(" ")} local`;
-    const mark = tab instanceof MergedTab ? tab.markOf(row) : null;
-    this.ui.detailMeta.textContent = `${mark ? `${mark.title} · ` : ""}${level} · ${when}`;
-    let text = s.text(row);
-    let status = "";
-    let failed = false;
-    const cut = s.trunc(row);
-    if (cut !== undefined) {
-      // The store holds the line's head only: show it whole once loaded, the head meanwhile or on failure.
-      const w = this.wholeLine(tab, s.cursor(row), tab.streamOf(row));
-      if (w.text !== undefined) {
-        text = w.text;
-        if (w.trunc !== undefined)
-          status = `This line is ${formatBytes(w.trunc)}, longer than the server keeps whole: it is cut at ${formatBytes(new TextEncoder().encode(w.text).length)}.`;
-      } else if (w.error !== undefined) {
-        status = `Could not load the whole line (${formatBytes(cut)}): ${w.error}. Showing only its start.`;
-        failed = true;
-      } else status = `Loading the whole line (${formatBytes(cut)})…`;
-    }
-    setText(this.ui.detailStatus, status);
-    setHidden(this.ui.detailStatus, status === "");
-    this.ui.detailStatus.classList.toggle("failed", failed);
-    this.ui.detailText.replaceChildren();
-    appendHighlighted(this.ui.detailText, text, 0, tab.filter.highlighter);
-  }
-
-  /** The whole line at `cursor` of a tab: loaded once (the selected one is kept); the panel is redrawn when it arrives. */
-  private wholeLine(tab: StreamTab, cursor: string, stream = tab.name): WholeLine {
-    const w = this.whole;
-    if (w && w.tab === tab && w.cursor === cursor) return w;
-    const entry = { tab, cursor } as WholeLine;
-    entry.promise = fetchWholeLine(stream, cursor)
-      .then(
-        (line) => {
-          entry.text = line.text;
-          entry.trunc = line.trunc;
-          return line.text;
-        },
-        (e: unknown) => {
-          entry.error = e instanceof Error ? e.message : String(e);
-          throw e;
-        },
-      )
-      .finally(() => {
-        if (this.whole === entry) this.updateDetail();
-      });
-    entry.promise.catch(() => {}); // reported in the panel (and by Copy line)
-    this.whole = entry;
-    return entry;
-  }
-
-  private linkFor(cursor: string | null): string {
-    const tab = this.active;
-    const hash = formatUrlState({
+    return {
       stream: tab?.name ?? null,
       merge: tab instanceof MergedTab ? tab.names : null,
       filter: tab?.spec ?? readUrlState("").filter,
-      line: cursor,
-    });
-    return `${location.origin}${location.pathname}${location.search}${hash}`;
+      line,
+    };
   }
 
   private syncUrl(): void {
-    const tab = this.active;
-    if (!tab) return;
+    if (!this.active) return;
     const row = this.selectedRow();
-    const hash = formatUrlState({
-      stream: tab.name,
-      merge: tab instanceof MergedTab ? tab.names : null,
-      filter: tab.spec,
-      line: row === null ? null : tab.store.cursor(row),
-    });
-    if (hash === this.lastHash) return;
-    this.lastHash = hash;
-    history.replaceState(null, "", `${location.pathname}${location.search}${hash}`);
+    this.url.write(this.urlState(row === null ? null : this.active.store.cursor(row)));
   }
 
-  private onHashChange(): void {
-    if (location.hash === this.lastHash) return;
-    this.lastHash = location.hash;
-    const url = readUrlState(location.hash);
+  /** The user changed the hash (pasted a link into this page): show what it names. */
+  private onHashChange(url: UrlState): void {
     if (url.merge) this.openMerged(url.merge);
     const tab = url.merge ? this.active : url.stream ? this.tabs.get(url.stream) : this.active;
     if (!tab) return;
     this.activate(tab);
-    this.applySpecToControls(url.filter);
+    this.controls.applySpec(url.filter);
     this.setSpec(tab, url.filter);
     this.pendingLine = url.line;
     if (this.pendingLine) void this.restoreLine();
@@ -749,24 +573,6 @@ export class App {
   }
 
   // ---- history ----
-
-  /** Makes sure the store knows the position before its first row (needed to page back from it). */
-  private async ensureHeadCursor(tab: StreamTab): Promise<void> {
-    const s = tab.store;
-    if (s.headCursor !== null || s.atFileStart || s.length === 0 || s.isGap(0)) return;
-    const first = s.cursor(0);
-    const page = await fetchLines(tab.name, { before: first }, 1);
-    const last = page.lines[page.lines.length - 1];
-    if (!last) {
-      s.atFileStart = true;
-      return;
-    }
-    // `before` may include the line ending at the cursor (then page.before is our answer) or stop short of it.
-    if (samePosition(last.c, first)) {
-      s.headCursor = page.before;
-      if (!page.more) s.atFileStart = true;
-    } else s.headCursor = last.c;
-  }
 
   private async history<T>(tab: StreamTab, what: string, run: () => Promise<T>): Promise<T | undefined> {
     if (tab.busy) return undefined;
@@ -796,18 +602,11 @@ export class App {
       });
       return;
     }
-    await this.history(tab, "Loading older lines", async () => {
-      await this.ensureHeadCursor(tab);
-      const s = tab.store;
-      if (s.atFileStart && s.headCursor === null) return;
-      const from = s.headCursor;
-      if (from === null) return;
-      const page = await fetchLines(tab.name, { before: from }, this.page);
-      s.prepend(page.lines, page.before, !page.more || page.lines.length === 0);
-      this.changed(tab);
-    });
+    await this.history(tab, "Loading older lines", () => this.loader.loadOlder(tab.name, tab.store));
+    this.gapsChanged(tab); // beyond the cap, the newest rows became a gap row
   }
 
+  /** "Load them" on a gap row streams its lines in; on a gap being loaded it stops the load. */
   private async fillGap(row: number, tab = this.active): Promise<void> {
     if (!tab) return;
     if (tab instanceof MergedTab) {
@@ -819,19 +618,39 @@ export class App {
     }
     const info = tab.store.gap(row);
     if (!info) return;
-    await this.history(tab, "Loading skipped lines", async () => {
-      const page = await fetchLines(tab.name, { after: info.from }, this.page);
-      const end = page.lines.findIndex((l) => samePosition(l.c, info.to));
-      const lines = end >= 0 ? page.lines.slice(0, end + 1) : page.lines;
-      // The gap row may have moved while we waited (lines dropped or prepended): find it again.
-      const at = tab.store.gap(row) === info ? row : findGapRow(tab, info);
-      if (at < 0) return;
-      tab.store.fillGap(at, lines, end >= 0);
-      if (end < 0 && !page.more) {
-        const again = findGapRow(tab, info);
-        if (again >= 0) tab.store.fillGap(again, [], false);
-      }
-      this.changed(tab);
+    const running = this.fills.get(info);
+    if (running) {
+      running.abort();
+      return;
+    }
+    const stop = new AbortController();
+    this.fills.set(info, stop);
+    const pending = this.history(tab, "Loading skipped lines", () =>
+      this.loader.fillGap(tab.name, tab.store, info, {
+        signal: stop.signal,
+        onProgress: (done, total) =>
+          this.notice(
+            `Loading skipped lines: ${done.toLocaleString("en")}${total === null ? "" : ` of ${total.toLocaleString("en")}`}…`,
+          ),
+      }),
+    );
+    this.view.refresh(); // the row shows the load running (and its Stop button) before the first page is in
+    const end = await pending;
+    this.fills.delete(info);
+    if (end === "budget")
+      this.notice(
+        `Stopped at the page's line budget (${tab.store.cap.toLocaleString("en")} lines): the rest stays a gap`,
+      );
+    else if (end === "cancelled") this.notice("Loading stopped: the rest stays a gap");
+    this.gapsChanged(tab);
+  }
+
+  /** Gap rows were added or changed: ask for the counts not known yet, and draw the rows again. */
+  private gapsChanged(tab: StreamTab): void {
+    if (this.shows(tab)) this.view.refresh();
+    if (tab instanceof MergedTab) return;
+    void this.loader.countGaps(tab.name, tab.store).then((learned) => {
+      if (learned && this.shows(tab)) this.view.refresh();
     });
   }
 
@@ -853,16 +672,14 @@ export class App {
       return;
     }
     await this.history(tab, "Loading history", async () => {
-      await this.ensureHeadCursor(tab);
-      const page = await fetchLines(tab.name, { at: new Date(ms).toISOString() }, this.page);
-      if (page.lines.length === 0) {
+      const row = await this.loader.loadAt(tab.name, s, ms);
+      this.gapsChanged(tab);
+      if (row === null) {
         this.view.scrollToBottom();
         return;
       }
-      this.placeBlock(tab, page.lines, page.before);
-      const row = tab.store.rowAtTime(ms);
-      this.view.scrollToRow(Math.min(row, tab.store.length - 1), true);
-      this.select(Math.min(row, tab.store.length - 1));
+      this.view.scrollToRow(row, true);
+      this.select(row);
     });
   }
 
@@ -878,39 +695,13 @@ export class App {
       return;
     }
     await this.history(tab, "Loading the linked line", async () => {
-      await this.ensureHeadCursor(tab);
-      const page = await fetchLines(tab.name, { before: cursor }, 200);
-      const end = page.lines.findIndex((l) => samePosition(l.c, cursor));
-      if (end < 0) throw new Error("that line is no longer in the file");
-      if (!this.placeBlock(tab, page.lines.slice(0, end + 1), page.before)) {
-        throw new Error("that line lies in a skipped range: load the skipped lines first");
-      }
-      const at = tab.store.rowOfCursor(cursor);
+      const at = await this.loader.loadThrough(tab.name, tab.store, cursor);
+      this.gapsChanged(tab);
       if (at >= 0) {
         this.view.scrollToRow(at, true);
         this.select(at);
       }
     });
-  }
-
-  /**
-   * Puts a block of history older than the first row in memory: joined to it when they touch, else in front
-   * with a gap row between. Returns false when the block is not older than what is held.
-   */
-  private placeBlock(tab: StreamTab, lines: WireLine[], before: string | null): boolean {
-    const s = tab.store;
-    const overlap = lines.findIndex((l) => s.rowOfCursor(l.c) >= 0);
-    if (overlap === 0) return true; // already held
-    const older = overlap > 0 ? lines.slice(0, overlap) : lines;
-    const last = older[older.length - 1];
-    const [oldest] = s.timeRange();
-    const lastMs = last?.ts ? Date.parse(last.ts) : Number.NaN;
-    if (overlap < 0 && s.length > 0 && !(lastMs <= oldest)) return false;
-    if (overlap > 0 || (last && samePosition(last.c, s.headCursor)))
-      s.prepend(older, before, before === null);
-    else s.prependDetached(older, before, before === null);
-    this.changed(tab);
-    return true;
   }
 
   // ---- server search ----
@@ -922,7 +713,7 @@ export class App {
       this.notice("Search file searches one stream on the server: open its tab");
       return;
     }
-    const spec = this.readSpecFromControls();
+    const spec = this.controls.readSpec();
     const { results, resultsSummary, resultsList } = this.ui;
     resultsList.replaceChildren();
     this.hits = null;
@@ -977,7 +768,7 @@ export class App {
     this.paused = !this.paused;
     for (const t of [...this.tabs.values(), ...(this.merged ? [this.merged] : [])])
       t.pauseAbs = this.paused ? t.store.base + t.store.length : null;
-    this.ui.pause.setAttribute("aria-pressed", String(this.paused));
+    this.controls.showPaused(this.paused);
     if (this.active) {
       const keep = this.view.saveState();
       this.view.setSource(this.viewSource(this.active), keep);
@@ -989,14 +780,13 @@ export class App {
     this.timeMode = mode;
     this.view.timeMode = mode;
     this.status.timeMode = mode;
-    this.ui.timeMode.textContent = mode === "utc" ? "UTC" : "Local";
-    this.ui.timeMode.setAttribute("aria-pressed", String(mode === "local"));
+    this.controls.showTimeMode(mode);
     localStorage.setItem("livetrail.timeMode", mode);
     this.chart.utc = mode === "utc";
     this.chart.restyle();
     this.metrics.utc = mode === "utc";
     this.view.refresh();
-    this.updateDetail();
+    this.detail.update();
   }
 
   private async exportLines(format: ExportFormat): Promise<void> {
@@ -1088,35 +878,15 @@ export class App {
   private afterRender(): void {
     const tab = this.active;
     if (!tab) return;
-    const newBelow = this.view.newBelow();
-    setHidden(this.ui.newLines, newBelow === 0 || this.paused);
-    setHidden(this.ui.toEnd, this.view.follow && !this.paused);
-    if (newBelow > 0)
-      setText(this.ui.newLines, `${newBelow.toLocaleString("en")} new line${newBelow === 1 ? "" : "s"} ↓`);
-    if (this.paused) {
-      const held = tab.pauseAbs === null ? 0 : tab.store.base + tab.store.length - tab.pauseAbs;
-      setText(this.ui.pause, held > 0 ? `Resume (${held.toLocaleString("en")} new)` : "Resume");
-    } else setText(this.ui.pause, "Pause");
-    const s = tab.store;
-    const disabled = tab.busy || s.length === 0 || (s.atFileStart && s.headCursor === null) || s.isGap(0);
-    if (this.ui.loadOlder.disabled !== disabled) this.ui.loadOlder.disabled = disabled;
-    setText(this.ui.loadOlder, s.atFileStart && s.headCursor === null ? "Start of file" : "Load older lines");
-    // The line count changes with every batch; rewriting it each frame costs a toolbar layout: 4 times a second.
-    const now = performance.now();
-    if (now - this.countShownAt > 250) {
-      this.countShownAt = now;
-      this.updateMatchCount();
-    }
-  }
-
-  private countShownAt = 0;
-
-  private scheduleChart(): void {
-    if (this.chartTimer) return;
-    this.chartTimer = setTimeout(() => {
-      this.chartTimer = null;
-      if (this.active) this.chart.update(this.active.store);
-    }, 1000);
+    this.controls.showList({
+      newBelow: this.view.newBelow(),
+      follow: this.view.follow,
+      paused: this.paused,
+      held: tab.pauseAbs === null ? 0 : tab.store.base + tab.store.length - tab.pauseAbs,
+      busy: tab.busy,
+      store: tab.store,
+    });
+    this.controls.countChanged();
   }
 
   private notice(text: string): void {
@@ -1137,51 +907,15 @@ export class App {
       const tab = name ? this.tabs.get(name) : undefined;
       if (tab) this.activate(tab);
     });
-    ui.search.addEventListener("input", () => this.scheduleFilter());
-    ui.search.addEventListener("keydown", (ev) => {
-      if (ev.key === "Enter") {
-        ev.preventDefault();
-        if (this.filterTimer) this.scheduleFilter(0);
-        else this.stepMatch(ev.shiftKey ? -1 : 1);
-      }
-    });
-    for (const b of [ui.optCase, ui.optRegex, ui.optOnly]) {
-      b.addEventListener("click", () => {
-        b.setAttribute("aria-pressed", String(b.getAttribute("aria-pressed") !== "true"));
-        this.scheduleFilter(0);
-      });
-    }
-    $("match-prev").addEventListener("click", () => this.stepMatch(-1));
-    $("match-next").addEventListener("click", () => this.stepMatch(1));
     $("search-file").addEventListener("click", () => void this.searchFile());
     $("results-close").addEventListener("click", () => ui.results.close());
-    ui.pause.addEventListener("click", () => this.togglePause());
-    ui.timeMode.addEventListener("click", () => this.setTimeMode(this.timeMode === "utc" ? "local" : "utc"));
-    $("jump-go").addEventListener("click", () => {
-      // datetime-local is in local time; UTC mode reads the same digits as UTC.
-      const v = ui.jumpTime.value;
-      if (!v) return;
-      const ms =
-        this.timeMode === "utc" ? Date.parse(`${v.length === 16 ? `${v}:00` : v}Z`) : new Date(v).getTime();
-      void this.jumpToTime(ms);
-    });
-    ui.loadOlder.addEventListener("click", () => void this.loadOlder());
-    ui.newLines.addEventListener("click", () => this.view.scrollToBottom());
-    ui.toEnd.addEventListener("click", () => this.toEnd());
-    $("export-log").addEventListener("click", () => void this.exportLines("log"));
-    $("export-json").addEventListener("click", () => void this.exportLines("json"));
     $("copy-line").addEventListener("click", () => {
       const row = this.selectedRow();
       const tab = this.active;
       if (row === null || !tab) return;
-      const s = tab.store;
-      // A cut row is copied whole (loaded when the row was selected; waited for if still on its way).
-      const text =
-        s.trunc(row) === undefined
-          ? Promise.resolve(s.text(row))
-          : this.wholeLine(tab, s.cursor(row), tab.streamOf(row)).promise;
-      // The line as shown: control and bidi characters escaped, so a paste cannot carry them on.
-      void text.then(
+      // A cut row is copied whole (loaded when the row was selected; waited for if still on its way). The line as
+      // shown: control and bidi characters escaped, so a paste cannot carry them on.
+      void this.detail.text(tab, row).then(
         (t) => copyText(safeText(t)).then((ok) => this.notice(ok ? "Line copied" : "Copy failed")),
         (e: unknown) =>
           this.notice(
@@ -1193,27 +927,20 @@ export class App {
       const row = this.selectedRow();
       if (row !== null && this.active) {
         // Percent-encoded already (URLSearchParams); escaping is a guard, not a change.
-        void copyText(safeText(this.linkFor(this.active.store.cursor(row)))).then((ok) =>
+        void copyText(safeText(this.url.link(this.urlState(this.active.store.cursor(row))))).then((ok) =>
           this.notice(ok ? "Link copied" : "Copy failed"),
         );
       }
     });
     $("detail-close").addEventListener("click", () => this.select(null));
-    window.addEventListener("hashchange", () => this.onHashChange());
     matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
       this.chart.restyle();
       this.metrics.restyle();
     });
     this.removeKeyboard = installKeyboard({
-      focusSearch: () => {
-        ui.search.focus();
-        ui.search.select();
-      },
+      focusSearch: () => this.controls.focusSearch(),
       clearSearch: () => {
-        if (ui.results.open) return;
-        ui.search.value = "";
-        this.scheduleFilter(0);
-        ui.search.blur();
+        if (!ui.results.open) this.controls.clearSearch();
       },
       togglePause: () => this.togglePause(),
       toEnd: () => this.toEnd(),
@@ -1224,19 +951,4 @@ export class App {
     if (this.paused) this.togglePause();
     this.view.scrollToBottom();
   }
-}
-
-/** DOM writes only when something changed: an unchanged write still costs a layout. */
-function setText(el: HTMLElement, text: string): void {
-  if (el.textContent !== text) el.textContent = text;
-}
-
-function setHidden(el: HTMLElement, hidden: boolean): void {
-  if (el.hidden !== hidden) el.hidden = hidden;
-}
-
-function findGapRow(tab: StreamTab, info: object): number {
-  const s = tab.store;
-  for (let i = s.length - 1; i >= 0; i--) if (s.gap(i) === info) return i;
-  return -1;
 }

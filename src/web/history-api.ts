@@ -19,8 +19,16 @@ export class ApiError extends Error {
   }
 }
 
-async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
-  const res = await fetch(new URL(path, document.baseURI), {
+/** How requests are made: the page's fetch relative to its base URL by default; a test passes its own. */
+export interface HttpContext {
+  fetch: typeof fetch;
+  base: string;
+}
+
+const pageHttp = (): HttpContext => ({ fetch: (input, init) => fetch(input, init), base: document.baseURI });
+
+async function getJson<T>(path: string, signal?: AbortSignal, http: HttpContext = pageHttp()): Promise<T> {
+  const res = await http.fetch(new URL(path, http.base), {
     signal: signal ?? null,
     credentials: "same-origin",
   });
@@ -56,12 +64,42 @@ export function fetchLines(
   query: PageQuery,
   limit: number,
   signal?: AbortSignal,
+  http?: HttpContext,
 ): Promise<LinesPage> {
   const params = new URLSearchParams({ limit: String(limit) });
   if ("before" in query) params.set("before", query.before);
   else if ("at" in query) params.set("at", query.at);
   else params.set("after", query.after ?? "start");
-  return getJson<LinesPage>(`api/streams/${enc(stream)}/lines?${params}`, signal);
+  return getJson<LinesPage>(`api/streams/${enc(stream)}/lines?${params}`, signal, http);
+}
+
+/** `GET /api/streams/:name/count`: the lines strictly between two cursors (null: from the start / to the end). */
+export interface RangeCount {
+  lines: number;
+  errors: number;
+  warnings: number;
+  firstTime: string | null;
+  lastTime: string | null;
+  /** False when the server estimated (e.g. from a time index still being built). */
+  exact: boolean;
+}
+
+/** The count of a range, or null when the server cannot count (an older server answers 404). */
+export async function fetchCount(
+  stream: string,
+  range: { after: string | null; before: string | null },
+  signal?: AbortSignal,
+  http?: HttpContext,
+): Promise<RangeCount | null> {
+  const params = new URLSearchParams();
+  if (range.after !== null) params.set("after", range.after);
+  if (range.before !== null) params.set("before", range.before);
+  try {
+    return await getJson<RangeCount>(`api/streams/${enc(stream)}/count?${params}`, signal, http);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) return null;
+    throw e;
+  }
 }
 
 export interface SearchQuery {

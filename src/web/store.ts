@@ -32,6 +32,15 @@ export interface GapInfo {
   unavailable?: boolean;
   /** A marker row's own words (a command's exit: its code and restart), shown instead of the reason's. */
   note?: string;
+  /** What the server's count says the gap holds (`GET /api/streams/:name/count`), once asked; times in epoch ms. */
+  lines?: number;
+  errors?: number;
+  firstTime?: number;
+  lastTime?: number;
+  /** False when the count is the server's estimate. */
+  countExact?: boolean;
+  /** Set while the gap is being loaded: lines loaded so far, of how many (null: unknown). */
+  filling?: { done: number; total: number | null };
 }
 
 export type StoreChange =

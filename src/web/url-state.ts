@@ -41,3 +41,41 @@ export function formatUrlState(state: UrlState): string {
   const s = p.toString();
   return s ? `#${s}` : "";
 }
+
+/**
+ * Keeps the page's hash in step with the view (replaceState: no history entry per selection) and reports a hash
+ * the user changed (pasted or edited), never one written here.
+ */
+export class UrlSync {
+  private last = "";
+  private readonly onHash = () => {
+    if (location.hash === this.last) return;
+    this.last = location.hash;
+    this.onChange(readUrlState(location.hash));
+  };
+
+  constructor(private readonly onChange: (state: UrlState) => void) {}
+
+  /** The state the page was opened with; from here on, hash changes are reported. */
+  start(): UrlState {
+    this.last = location.hash;
+    window.addEventListener("hashchange", this.onHash);
+    return readUrlState(location.hash);
+  }
+
+  write(state: UrlState): void {
+    const hash = formatUrlState(state);
+    if (hash === this.last) return;
+    this.last = hash;
+    history.replaceState(null, "", `${location.pathname}${location.search}${hash}`);
+  }
+
+  /** A link to a state of this page (to copy). */
+  link(state: UrlState): string {
+    return `${location.origin}${location.pathname}${location.search}${formatUrlState(state)}`;
+  }
+
+  close(): void {
+    window.removeEventListener("hashchange", this.onHash);
+  }
+}

@@ -2,6 +2,7 @@ import type { Highlighter } from "../filter.js";
 import { forEachPart } from "../safe-text.js";
 import { Lvl, type LvlCode, type StreamStore } from "../store.js";
 import { formatTime, type TimeMode } from "../time-format.js";
+import { gapCountText, gapLoadingText, gapSpanText } from "./gap-text.js";
 
 /**
  * Builds one row's DOM from a store row. Text only ever goes in as text nodes: lines are never HTML. Control and
@@ -47,7 +48,7 @@ export function fillRow(el: HTMLElement, store: StreamStore, row: number, ctx: R
   const base = store.stderr(row) ? `${LEVEL_CLASS[level]} stderr` : LEVEL_CLASS[level];
   el.className = ctx.selected ? `${base} selected` : base;
   if (level === Lvl.gap) {
-    fillGapRow(el, store, row);
+    fillGapRow(el, store, row, ctx.timeMode);
     if (ctx.mark) el.prepend(chip(ctx.mark));
     return;
   }
@@ -148,7 +149,7 @@ export function appendSafe(parent: HTMLElement, text: string): void {
   );
 }
 
-function fillGapRow(el: HTMLElement, store: StreamStore, row: number): void {
+function fillGapRow(el: HTMLElement, store: StreamStore, row: number, mode: TimeMode): void {
   const info = store.gap(row);
   const label = document.createElement("span");
   label.className = "gap-label";
@@ -166,7 +167,6 @@ function fillGapRow(el: HTMLElement, store: StreamStore, row: number): void {
     el.replaceChildren(label);
     return;
   }
-  const n = info.skipped !== undefined ? `${info.skipped.toLocaleString("en")} lines` : "Lines";
   const why: Record<string, string> = {
     "slow-client": "skipped while this page fell behind",
     "memory-cap": "not held in memory",
@@ -177,7 +177,7 @@ function fillGapRow(el: HTMLElement, store: StreamStore, row: number): void {
     restarted: "skipped: the stream started over",
     trimmed: "no longer held by the server",
   };
-  label.textContent = `${n} ${why[info.reason] ?? "skipped"}`;
+  label.textContent = `${gapCountText(info)} ${why[info.reason] ?? "skipped"}${gapSpanText(info, mode)}`;
   if (info.unavailable) {
     label.textContent += " (no longer in the file)";
     el.replaceChildren(label);
@@ -187,5 +187,10 @@ function fillGapRow(el: HTMLElement, store: StreamStore, row: number): void {
   button.type = "button";
   button.className = "gap-fill";
   button.textContent = "Load them";
+  // While loading: the progress, and the same button stops it.
+  if (info.filling) {
+    label.textContent = gapLoadingText(info.filling);
+    button.textContent = "Stop";
+  }
   el.replaceChildren(label, button);
 }
