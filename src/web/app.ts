@@ -7,17 +7,23 @@ import { Connection } from "./connection.js";
 import { exitedText } from "./exit-marker.js";
 import { download, type ExportFormat, exportBlob } from "./export-lines.js";
 import type { FilterEvent, FilterSpec } from "./filter.js";
+import { HelpOverlay } from "./help-overlay.js";
 import { ApiError, fetchLines, fetchWholeLine, listStreams, searchStream } from "./history-api.js";
 import { IntegrityView } from "./integrity-view.js";
 import { installKeyboard } from "./keyboard.js";
 import { MergedTab } from "./merged-tab.js";
 import { MetricsPanel } from "./metrics-panel.js";
+import { invalidRegexText } from "./regex-error-text.js";
 import { safeText } from "./safe-text.js";
 import { StatusView } from "./status-view.js";
 import { DEFAULT_CAP, Lvl } from "./store.js";
+import { StreamStateView } from "./stream-state-view.js";
 import { StreamTab } from "./stream-tab.js";
 import { allTabButton, layoutTabs, setTabKind } from "./tab-bar.js";
+import { installThemeToggle } from "./theme-toggle.js";
 import { formatTime, type TimeMode } from "./time-format.js";
+import { TimeModeToggle } from "./time-mode-toggle.js";
+import { installToolbarCollapse } from "./toolbar-collapse.js";
 import { UnreadBadges } from "./unread-badge.js";
 import { formatUrlState, readUrlState } from "./url-state.js";
 import { LogView } from "./view/log-view.js";
@@ -64,6 +70,14 @@ export class App {
   private readonly view: LogView;
   private readonly chart: ActivityChart;
   private readonly status: StatusView;
+  private readonly streamState: StreamStateView;
+  private readonly timeToggle = new TimeModeToggle($("time-mode"), (mode) => this.setTimeMode(mode));
+  private readonly help = new HelpOverlay({
+    dialog: $<HTMLDialogElement>("help"),
+    list: $("help-list"),
+    open: $("help-open"),
+    close: $("help-close"),
+  });
   private readonly conn: Connection;
   private readonly integrity = new IntegrityView((name) => this.tabs.get(name)?.button);
   private readonly alerts = new AlertsPanel({
@@ -107,7 +121,6 @@ export class App {
     optOnly: $("opt-only"),
     matchCount: $("match-count"),
     pause: $("pause"),
-    timeMode: $("time-mode"),
     jumpTime: $<HTMLInputElement>("jump-time"),
     loadOlder: $<HTMLButtonElement>("load-older"),
     notice: $("notice"),
@@ -152,6 +165,7 @@ export class App {
       details: $("status-details"),
       meter: $("status-meter"),
     });
+    this.streamState = new StreamStateView($("stream-state"), this.status);
     const wsUrl = new URL("ws", document.baseURI);
     wsUrl.protocol = wsUrl.protocol === "https:" ? "wss:" : "ws:";
     this.conn = new Connection({
@@ -301,7 +315,7 @@ export class App {
         break;
       case "missing":
         tab.missing = true;
-        if (tab === this.active) this.notice(`Waiting for the file of "${tab.name}" to appear`);
+        if (tab === this.active) this.afterRender();
         break;
     }
   }
@@ -404,7 +418,7 @@ export class App {
   }
 
   private onActiveLive(): void {
-    if (this.ui.notice.textContent?.startsWith("Waiting")) this.notice("");
+    this.afterRender();
     if (this.pendingLine) void this.restoreLine();
   }
 
@@ -451,7 +465,7 @@ export class App {
     );
     this.updateDetail();
     this.updateMatchCount();
-    this.notice(tab.missing ? `Waiting for the file of "${tab.name}" to appear` : "");
+    this.notice("");
     this.chart.update(tab.store);
     this.syncUrl();
   }
@@ -592,7 +606,7 @@ export class App {
     el.dataset.state = f.state;
     this.ui.search.setAttribute("aria-invalid", String(f.error !== null));
     const n = tab.store.length.toLocaleString("en");
-    if (f.state === "invalid") setText(el, `Invalid regex: ${f.error}`);
+    if (f.state === "invalid") setText(el, invalidRegexText(f.error ?? ""));
     else if (f.error !== null) setText(el, f.error);
     else if (f.pending) setText(el, `Filtering ${n} lines…`);
     else if (f.active) setText(el, `${f.matchCount.toLocaleString("en")} matches in ${n} lines`);
@@ -989,8 +1003,7 @@ export class App {
     this.timeMode = mode;
     this.view.timeMode = mode;
     this.status.timeMode = mode;
-    this.ui.timeMode.textContent = mode === "utc" ? "UTC" : "Local";
-    this.ui.timeMode.setAttribute("aria-pressed", String(mode === "local"));
+    this.timeToggle.show(mode);
     localStorage.setItem("livetrail.timeMode", mode);
     this.chart.utc = mode === "utc";
     this.chart.restyle();
@@ -1087,6 +1100,7 @@ export class App {
 
   private afterRender(): void {
     const tab = this.active;
+    this.streamState.show(tab);
     if (!tab) return;
     const newBelow = this.view.newBelow();
     setHidden(this.ui.newLines, newBelow === 0 || this.paused);
@@ -1156,7 +1170,6 @@ export class App {
     $("search-file").addEventListener("click", () => void this.searchFile());
     $("results-close").addEventListener("click", () => ui.results.close());
     ui.pause.addEventListener("click", () => this.togglePause());
-    ui.timeMode.addEventListener("click", () => this.setTimeMode(this.timeMode === "utc" ? "local" : "utc"));
     $("jump-go").addEventListener("click", () => {
       // datetime-local is in local time; UTC mode reads the same digits as UTC.
       const v = ui.jumpTime.value;
@@ -1200,10 +1213,11 @@ export class App {
     });
     $("detail-close").addEventListener("click", () => this.select(null));
     window.addEventListener("hashchange", () => this.onHashChange());
-    matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
+    installThemeToggle($<HTMLSelectElement>("theme"), () => {
       this.chart.restyle();
       this.metrics.restyle();
     });
+    installToolbarCollapse($("toolbar"), $<HTMLButtonElement>("tools-toggle"));
     this.removeKeyboard = installKeyboard({
       focusSearch: () => {
         ui.search.focus();
@@ -1217,6 +1231,7 @@ export class App {
       },
       togglePause: () => this.togglePause(),
       toEnd: () => this.toEnd(),
+      showHelp: () => this.help.show(),
     });
   }
 
