@@ -1,4 +1,4 @@
-import { writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import type { BrowserContextOptions, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { appendEntries } from "../../src/append/appender.js";
@@ -94,6 +94,15 @@ describe("rough edges a new user meets", () => {
     await waitFor(async () => !(await stateShown(page)), { message: "the notice to go" });
     await waitFor(async () => (await page.locator("#status-label").textContent()) === "Live");
     expect(await dot()).toBe("rgb(26, 127, 55)");
+
+    // Deleted while its lines are shown: a strip says so over them, and the status waits again.
+    await rm(file);
+    await waitFor(async () => (await page.locator("#stream-state").getAttribute("data-state")) === "gone", {
+      message: "the file-gone strip",
+    });
+    expect(await stateText(page)).toContain("The file of stream “audit” on web-1 is not there now");
+    expect(await page.locator("#status-label").textContent()).toBe("Waiting for file");
+    expect(await countText(page, "the file appeared")).toBe(1);
   });
 
   it("toolbar: Only matches unpressed-looking until a filter, UTC|Local a two-state control, one short regex error", async () => {
