@@ -606,7 +606,7 @@ export class App {
     el.dataset.state = f.state;
     this.ui.search.setAttribute("aria-invalid", String(f.error !== null));
     const n = tab.store.length.toLocaleString("en");
-    if (f.state === "invalid") setText(el, invalidRegexText(f.error ?? ""));
+    if (f.state === "invalid") setText(el, invalidRegexText(f.error ?? "", tab.spec.text));
     else if (f.error !== null) setText(el, f.error);
     else if (f.pending) setText(el, `Filtering ${n} lines…`);
     else if (f.active) setText(el, `${f.matchCount.toLocaleString("en")} matches in ${n} lines`);

@@ -25,6 +25,13 @@ describe("invalidRegexText", () => {
 
   it("leaves other engines' reasons whole and never says it twice", () => {
     expect(invalidRegexText("missing closing ): needle(")).toBe("Invalid regex: missing closing ): needle(");
+    // RE2 (re2js): its prefix goes, and the whole pattern repeated at the end; a part of it naming the spot stays.
+    expect(invalidRegexText("error parsing regexp: missing closing ): `needle(`", "needle(")).toBe(
+      "Invalid regex: missing closing )",
+    );
+    expect(invalidRegexText("error parsing regexp: invalid repeat count: `{2,1}`", "a{2,1}")).toBe(
+      "Invalid regex: invalid repeat count: `{2,1}`",
+    );
     expect(invalidRegexText("Invalid regex: Invalid regexp: bad escape")).toBe("Invalid regex: bad escape");
     expect(invalidRegexText("Invalid regular expression")).toBe("Invalid regex");
   });
