@@ -8,6 +8,7 @@ import { DetailPanel } from "./detail-panel.js";
 import { $ } from "./dom.js";
 import { download, type ExportFormat, exportBlob } from "./export-lines.js";
 import type { FilterEvent, FilterSpec } from "./filter.js";
+import { HelpOverlay } from "./help-overlay.js";
 import { ApiError, fetchWholeLine, listStreams, searchStream } from "./history-api.js";
 import { HistoryLoader } from "./history-loader.js";
 import { IntegrityView } from "./integrity-view.js";
@@ -18,9 +19,12 @@ import { safeText } from "./safe-text.js";
 import { StatusView } from "./status-view.js";
 import { DEFAULT_CAP, type GapInfo, Lvl } from "./store.js";
 import { StreamClient } from "./stream-client.js";
+import { StreamStateView } from "./stream-state-view.js";
 import { StreamTab } from "./stream-tab.js";
 import { allTabButton, layoutTabs, setTabKind } from "./tab-bar.js";
+import { installThemeToggle } from "./theme-toggle.js";
 import type { TimeMode } from "./time-format.js";
+import { installToolbarCollapse } from "./toolbar-collapse.js";
 import { UnreadBadges } from "./unread-badge.js";
 import { readUrlState, type UrlState, UrlSync } from "./url-state.js";
 import { LogView } from "./view/log-view.js";
@@ -53,6 +57,13 @@ export class App {
   private readonly chart: ActivityChart;
   private readonly status: StatusView;
   private readonly client: StreamClient<StreamTab>;
+  private readonly streamState: StreamStateView;
+  private readonly help = new HelpOverlay({
+    dialog: $<HTMLDialogElement>("help"),
+    list: $("help-list"),
+    open: $("help-open"),
+    close: $("help-close"),
+  });
   private readonly integrity = new IntegrityView((name) => this.tabs.get(name)?.button);
   private readonly alerts = new AlertsPanel({
     banner: $("alert-banner"),
@@ -103,7 +114,7 @@ export class App {
       },
       step: (dir) => this.stepMatch(dir),
       togglePause: () => this.togglePause(),
-      toggleTimeMode: () => this.setTimeMode(this.timeMode === "utc" ? "local" : "utc"),
+      setTimeMode: (mode) => this.setTimeMode(mode),
       jump: (ms) => void this.jumpToTime(ms),
       loadOlder: () => void this.loadOlder(),
       newLines: () => this.view.scrollToBottom(),
@@ -153,6 +164,7 @@ export class App {
       details: $("status-details"),
       meter: $("status-meter"),
     });
+    this.streamState = new StreamStateView($("stream-state"), this.status);
     const wsUrl = new URL("ws", document.baseURI);
     wsUrl.protocol = wsUrl.protocol === "https:" ? "wss:" : "ws:";
     this.client = new StreamClient<StreamTab>({
@@ -169,7 +181,7 @@ export class App {
           if (tab === this.active) this.onActiveLive();
         },
         missing: (tab) => {
-          if (tab === this.active) this.notice(`Waiting for the file of "${tab.name}" to appear`);
+          if (tab === this.active) this.afterRender();
         },
         gap: (tab) => this.gapsChanged(tab),
         message: (msg) => this.onMessage(msg),
@@ -329,7 +341,7 @@ export class App {
   }
 
   private onActiveLive(): void {
-    if (this.ui.notice.textContent?.startsWith("Waiting")) this.notice("");
+    this.afterRender();
     if (this.pendingLine) void this.restoreLine();
   }
 
@@ -376,7 +388,7 @@ export class App {
     );
     this.detail.update();
     this.controls.showCount();
-    this.notice(tab.missing ? `Waiting for the file of "${tab.name}" to appear` : "");
+    this.notice("");
     this.chartFeed.show(tab.store);
     this.syncUrl();
   }
@@ -877,6 +889,7 @@ export class App {
 
   private afterRender(): void {
     const tab = this.active;
+    this.streamState.show(tab);
     if (!tab) return;
     this.controls.showList({
       newBelow: this.view.newBelow(),
@@ -933,10 +946,11 @@ export class App {
       }
     });
     $("detail-close").addEventListener("click", () => this.select(null));
-    matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
+    installThemeToggle($<HTMLSelectElement>("theme"), () => {
       this.chart.restyle();
       this.metrics.restyle();
     });
+    installToolbarCollapse($("toolbar"), $<HTMLButtonElement>("tools-toggle"));
     this.removeKeyboard = installKeyboard({
       focusSearch: () => this.controls.focusSearch(),
       clearSearch: () => {
@@ -944,6 +958,7 @@ export class App {
       },
       togglePause: () => this.togglePause(),
       toEnd: () => this.toEnd(),
+      showHelp: () => this.help.show(),
     });
   }
 

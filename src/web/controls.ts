@@ -1,8 +1,10 @@
 import { $, setHidden, setText } from "./dom.js";
 import type { ExportFormat } from "./export-lines.js";
 import type { FilterIndex, FilterSpec } from "./filter.js";
+import { invalidRegexText } from "./regex-error-text.js";
 import type { StreamStore } from "./store.js";
 import type { TimeMode } from "./time-format.js";
+import { TimeModeToggle } from "./time-mode-toggle.js";
 
 /**
  * The toolbar: the filter box and its options (debounced into a FilterSpec), the match count, match stepping,
@@ -19,7 +21,7 @@ export interface ControlsHooks {
   filter(spec: FilterSpec): void;
   step(dir: 1 | -1): void;
   togglePause(): void;
-  toggleTimeMode(): void;
+  setTimeMode(mode: TimeMode): void;
   jump(ms: number): void;
   loadOlder(): void;
   newLines(): void;
@@ -31,6 +33,7 @@ export interface ControlsHooks {
 export interface CountSource {
   store: StreamStore;
   filter: FilterIndex;
+  spec: FilterSpec;
 }
 
 /** What the buttons around the list show. */
@@ -52,7 +55,7 @@ export class Controls {
   private readonly optOnly = $("opt-only");
   private readonly matchCount = $("match-count");
   private readonly pause = $("pause");
-  private readonly timeModeButton = $("time-mode");
+  private readonly timeMode: TimeModeToggle;
   private readonly jumpTime = $<HTMLInputElement>("jump-time");
   private readonly loadOlder = $<HTMLButtonElement>("load-older");
   private readonly newLines = $<HTMLButtonElement>("new-lines");
@@ -67,6 +70,7 @@ export class Controls {
     /** The shown tab's rows and filter, read when the count is drawn. */
     private readonly counted: () => CountSource | null,
   ) {
+    this.timeMode = new TimeModeToggle($("time-mode"), (mode) => hooks.setTimeMode(mode));
     this.bind();
   }
 
@@ -110,8 +114,7 @@ export class Controls {
 
   showTimeMode(mode: TimeMode): void {
     this.mode = mode;
-    this.timeModeButton.textContent = mode === "utc" ? "UTC" : "Local";
-    this.timeModeButton.setAttribute("aria-pressed", String(mode === "local"));
+    this.timeMode.show(mode);
   }
 
   showPaused(paused: boolean): void {
@@ -162,7 +165,7 @@ export class Controls {
     el.dataset.state = f.state;
     this.search.setAttribute("aria-invalid", String(f.error !== null));
     const n = src.store.length.toLocaleString("en");
-    if (f.state === "invalid") setText(el, `Invalid regex: ${f.error}`);
+    if (f.state === "invalid") setText(el, invalidRegexText(f.error ?? "", src.spec.text));
     else if (f.error !== null) setText(el, f.error);
     else if (f.pending) setText(el, `Filtering ${n} lines…`);
     else if (f.active) setText(el, `${f.matchCount.toLocaleString("en")} matches in ${n} lines`);
@@ -193,7 +196,6 @@ export class Controls {
     $("match-prev").addEventListener("click", () => hooks.step(-1));
     $("match-next").addEventListener("click", () => hooks.step(1));
     this.pause.addEventListener("click", () => hooks.togglePause());
-    this.timeModeButton.addEventListener("click", () => hooks.toggleTimeMode());
     $("jump-go").addEventListener("click", () => {
       // datetime-local is in local time; UTC mode reads the same digits as UTC.
       const v = this.jumpTime.value;

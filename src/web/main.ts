@@ -1,4 +1,5 @@
 import { App } from "./app.js";
+import { installSignOut } from "./sign-out.js";
 
 /**
  * Entry point. Also exposes a small read-only debug hook for benchmarks and troubleshooting:
@@ -8,6 +9,7 @@ const params = new URLSearchParams(location.search);
 const capParam = Number(params.get("cap"));
 const app = new App(Number.isInteger(capParam) && capParam > 0 ? { cap: capParam } : {});
 app.start();
+installSignOut(document.getElementById("sign-out") as HTMLButtonElement);
 
 const hook = Object.freeze({
   version: 1,

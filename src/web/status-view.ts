@@ -3,12 +3,15 @@ import { formatTime, type TimeMode } from "./time-format.js";
 
 /**
  * The connection indicator: a coloured dot and a word (live / reconnecting in Ns / offline), the time of the
- * last line, and a tooltip with round-trip time, lines per second and a small quality meter.
+ * last line, and a tooltip with round-trip time, lines per second and a small quality meter. While the shown
+ * stream's file is missing, an open connection says "Waiting for file" (amber), not a green "Live".
  */
 export class StatusView {
   private status: ConnectionStatus | null = null;
   private lastLineAt: number | null = null;
   private ticker: ReturnType<typeof setInterval> | null = null;
+  /** The shown stream, when its file does not exist (yet). */
+  private waitingFor: string | null = null;
   timeMode: TimeMode = "utc";
 
   constructor(
@@ -39,15 +42,23 @@ export class StatusView {
     if (last === null || Math.floor(last / 1000) !== Math.floor(at / 1000)) this.render();
   }
 
+  /** The shown stream's file is missing (its name), or not (null). */
+  setWaiting(stream: string | null): void {
+    if (stream === this.waitingFor) return;
+    this.waitingFor = stream;
+    this.render();
+  }
+
   render(): void {
     const s = this.status;
     if (!s) return;
     const { root, label, updated, details, meter } = this.el;
-    root.dataset.state = s.state;
+    const waiting = s.state === "open" && this.waitingFor !== null;
+    root.dataset.state = waiting ? "waiting" : s.state;
     let text: string;
     switch (s.state) {
       case "open":
-        text = "Live";
+        text = waiting ? "Waiting for file" : "Live";
         break;
       case "connecting":
         text = "Connecting…";
@@ -70,7 +81,7 @@ export class StatusView {
     meter.dataset.quality = String(quality);
     meter.setAttribute("aria-label", `connection quality ${quality} of 3`);
     const lines = [
-      `State: ${text}`,
+      waiting ? `State: connected; the file of “${this.waitingFor}” does not exist yet` : `State: ${text}`,
       `Round trip: ${s.rttMs === null ? "–" : `${s.rttMs} ms`}`,
       `Lines/s: ${s.linesPerSec}`,
       `Server: ${s.server ?? "–"}`,

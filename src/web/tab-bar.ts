@@ -25,6 +25,11 @@ export function setTabKind(tab: StreamTab, kind: unknown): void {
   kinds.set(tab, streamKind(kind));
 }
 
+/** A tab's kind as hello said ("files" when it said none). */
+export function tabKind(tab: StreamTab): StreamKind {
+  return kinds.get(tab) ?? "files";
+}
+
 export interface KindGroup<T> {
   kind: StreamKind;
   tabs: T[];

@@ -14,6 +14,7 @@ import { dockerFromSettings } from "../docker-flags.js";
 import { globStreams } from "../glob-flags.js";
 import { integrityFromSettings } from "../integrity-flags.js";
 import { loggingFromLevel } from "../logging-flags.js";
+import { missingFileWarnings } from "../missing-files.js";
 import { addSecurityFiles } from "../security-flags.js";
 import { applySettings } from "../settings/apply-settings.js";
 import { type ConfigFile, readConfigFile } from "../settings/config-file.js";
@@ -245,6 +246,7 @@ export function registerServe(program: Command): void {
               "reach this port can read these logs\n",
           );
         }
+        for (const warning of await missingFileWarnings(options.streams)) process.stderr.write(warning);
         const lineStreams =
           redisLabel !== null
             ? ["the Redis streams"]
