@@ -22,7 +22,9 @@ vi.setConfig({ testTimeout: 120_000, hookTimeout: 300_000 });
 killStrays();
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const MAX_UNPACKED_BYTES = 1_500_000;
+// re2js (the linear-time regex filter, in the page and in its filter worker: two bundles, each with .gz and .br
+// copies) is ~0.55 MB of it; 1.5 MB before.
+const MAX_UNPACKED_BYTES = 2_000_000;
 const exec = promisify(execFile);
 
 interface PackReport {
@@ -117,7 +119,7 @@ describe("the npm package", () => {
     const semver = createRequire(join(prefix, "node_modules/"))("semver") as {
       satisfies(version: string, range: string): boolean;
     };
-    const versions = ["20.19.0", "22.0.0", "24.0.0", "26.0.0"];
+    const versions = ["20.19.0", "22.12.0", "24.0.0", "26.0.0"];
     for (const version of versions) expect(semver.satisfies(version, claimed), version).toBe(true);
     const excluding: string[] = [];
     const manifests = (await readdir(join(prefix, "node_modules"), { recursive: true })).filter((p) =>

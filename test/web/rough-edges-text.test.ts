@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { compileFilter } from "../../src/web/matcher.js";
 import { invalidRegexText } from "../../src/web/regex-error-text.js";
 import { authRequired } from "../../src/web/sign-out.js";
 import { readTheme } from "../../src/web/theme-toggle.js";
@@ -34,6 +35,17 @@ describe("invalidRegexText", () => {
     );
     expect(invalidRegexText("Invalid regex: Invalid regexp: bad escape")).toBe("Invalid regex: bad escape");
     expect(invalidRegexText("Invalid regular expression")).toBe("Invalid regex");
+  });
+
+  it("shortens the filter's own error (the dialect's hint and the (?i) of a caseless pattern go)", () => {
+    const spec = { text: "needle(((", caseSensitive: false, regex: true, onlyMatching: true };
+    const compiled = compileFilter(spec);
+    if (compiled.ok) throw new Error("needle((( compiled");
+    expect(compiled.error).toContain("(?i)needle(((");
+    expect(invalidRegexText(compiled.error, spec.text)).toBe("Invalid regex: missing closing )");
+    const lookahead = compileFilter({ ...spec, text: "a(?=b)" });
+    if (lookahead.ok) throw new Error("a lookahead compiled");
+    expect(invalidRegexText(lookahead.error, "a(?=b)")).toMatch(/^Invalid regex: .*\(\?=/);
   });
 });
 
