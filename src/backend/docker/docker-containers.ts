@@ -68,6 +68,11 @@ export class DockerContainers implements StreamSource {
   private engineProblem: string | null = null;
   private add: Parameters<StreamSource["start"]>[0] | null = null;
   private watcher: FSWatcher | null = null;
+  /**
+   * Container directories seen before Docker finished writing them, each watched until it is configured: the
+   * files land inside the directory, which the watch on containers/ (not recursive) does not see.
+   */
+  private readonly unconfigured = new Map<string, FSWatcher>();
   private timer: NodeJS.Timeout | null = null;
   private scanning: Promise<void> | null = null;
   private rescan = false;
@@ -94,6 +99,8 @@ export class DockerContainers implements StreamSource {
     this.closed = true;
     this.events.abort();
     this.watcher?.close();
+    for (const w of this.unconfigured.values()) w.close();
+    this.unconfigured.clear();
     if (this.timer !== null) clearTimeout(this.timer);
     await this.scanning;
   }
@@ -126,6 +133,11 @@ export class DockerContainers implements StreamSource {
       ids = (await readdir(this.containersDir)).filter((id) => CONTAINER_ID.test(id)).sort();
       if (this.dirProblem !== null) this.note(`${this.containersDir} is readable again`);
       this.dirProblem = null;
+      for (const [id, w] of this.unconfigured)
+        if (!ids.includes(id)) {
+          w.close();
+          this.unconfigured.delete(id);
+        }
     } catch (error) {
       const problem = `cannot read ${this.containersDir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); containers appear when it can be read`;
       if (problem !== this.dirProblem) this.note(problem);
@@ -160,7 +172,12 @@ export class DockerContainers implements StreamSource {
       return;
     }
     // Not configured yet (hostconfig.json is written after the directory): wait for a later scan.
-    if (files.logDriver === undefined && !(await exists(files.logPath))) return;
+    if (files.logDriver === undefined && !(await exists(files.logPath))) {
+      this.watchUnconfigured(files.id);
+      return;
+    }
+    this.unconfigured.get(files.id)?.close();
+    this.unconfigured.delete(files.id);
     const name = this.nameFor(files.name, short);
     const container: Container = { id: files.id, name, state: files.state };
     this.known.set(files.id, container);
@@ -290,6 +307,22 @@ export class DockerContainers implements StreamSource {
       // No directory yet, or no inotify: the periodic scan finds containers.
       this.watcher = null;
     }
+  }
+
+  private watchUnconfigured(id: string): void {
+    if (this.options.watch === false || this.closed || this.unconfigured.has(id)) return;
+    try {
+      const w = watch(join(this.containersDir, id), () => void this.scan());
+      w.on("error", () => {
+        w.close();
+        this.unconfigured.delete(id);
+      });
+      this.unconfigured.set(id, w);
+    } catch {
+      return; // gone already, or no inotify: the periodic scan
+    }
+    // A file written between this scan's read and the watch: read again now that the watch is armed.
+    void this.scan();
   }
 
   private schedule(): void {

@@ -1,4 +1,5 @@
-import { rm, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { StreamBackend } from "../../../src/backend/backend.js";
@@ -70,6 +71,24 @@ describe("DockerContainers: one stream per json-file container, as containers ap
       await makeContainer(dir.path, { name: "first", log: toJsonLog(["1"]) });
       await waitFor(() => streams.has("first"), { message: "the first container" });
       expect(notes.at(-1)).toMatch(/readable again/);
+    } finally {
+      await source.close();
+    }
+  });
+
+  it("a container directory seen before Docker wrote its files becomes a stream once they are written", async () => {
+    const dir = await tempDir();
+    const id = randomBytes(32).toString("hex");
+    await mkdir(join(dir.path, "containers", id), { recursive: true });
+    const streams = new Map<string, StreamBackend>();
+    // The rescan is a minute away: only a watch can find the files written into the directory.
+    const source = new DockerContainers({ root: dir.path, host: null, rescanMs: 60_000 });
+    try {
+      await source.start((name, backend) => void streams.set(name, backend));
+      expect(streams.size).toBe(0);
+      await makeContainer(dir.path, { id, name: "slow", log: toJsonLog(["s"]) });
+      await waitFor(() => streams.has("slow"), { message: "the container once configured" });
+      expect((await streams.get("slow")?.tail(5))?.lines.map((l) => l.text)).toEqual(["s"]);
     } finally {
       await source.close();
     }
