@@ -326,6 +326,21 @@ export interface SearchResult {
   scannedBytes: number;
 }
 
+/**
+ * `GET /api/streams/:name/count?after=C&before=C` response: the lines strictly after `after` and up to `before`
+ * (either omitted: from the start / to the end), as a gap row tells them.
+ */
+export interface RangeCount {
+  lines: number;
+  errors: number;
+  warnings: number;
+  /** The first and last counted lines' times (null: none had one; `lastTime` also when the count was cut). */
+  firstTime: string | null;
+  lastTime: string | null;
+  /** False when counting stopped at the time limit: the numbers are a lower bound. */
+  exact: boolean;
+}
+
 /** `GET /api/alerts` response. */
 export interface AlertsReport {
   /** False when the server has no alert rules configured (then everything else is empty). */

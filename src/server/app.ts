@@ -25,6 +25,7 @@ import { type ResolvedOptions, resolveOptions, type ServerOptions } from "./opti
 import { registerAlertsRoute } from "./routes/alerts.js";
 import { registerApiRoutes } from "./routes/api.js";
 import { registerCompatRoutes } from "./routes/compat.js";
+import { registerCountRoute } from "./routes/count.js";
 import { registerDashboard } from "./routes/dashboard.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerErrorHandler, sendError } from "./routes/http-errors.js";
@@ -232,6 +233,7 @@ export function createServer(input: ServerOptions): LivetrailServer {
     registerApiRoutes(app, ctx);
     registerAlertsRoute(app, ctx);
     registerLineRoute(app, ctx);
+    registerCountRoute(app, ctx);
     registerSseRoute(app, ctx);
     registerCompatRoutes(app, ctx);
     registerHealthRoutes(app, ctx);

@@ -2,6 +2,7 @@ import type {
   AlertsReport,
   HttpError,
   LinesPage,
+  RangeCount,
   SearchResult,
   StreamSummary,
   WireLine,
@@ -73,18 +74,7 @@ export function fetchLines(
   return getJson<LinesPage>(`api/streams/${enc(stream)}/lines?${params}`, signal, http);
 }
 
-/** `GET /api/streams/:name/count`: the lines strictly between two cursors (null: from the start / to the end). */
-export interface RangeCount {
-  lines: number;
-  errors: number;
-  warnings: number;
-  firstTime: string | null;
-  lastTime: string | null;
-  /** False when the server estimated (e.g. from a time index still being built). */
-  exact: boolean;
-}
-
-/** The count of a range, or null when the server cannot count (an older server answers 404). */
+/** `GET /api/streams/:name/count`: a range's count, or null when the server cannot count (an older one: 404). */
 export async function fetchCount(
   stream: string,
   range: { after: string | null; before: string | null },

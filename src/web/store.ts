@@ -37,7 +37,7 @@ export interface GapInfo {
   errors?: number;
   firstTime?: number;
   lastTime?: number;
-  /** False when the count is the server's estimate. */
+  /** False when the server stopped counting at its time limit: the numbers are a lower bound. */
   countExact?: boolean;
   /** Set while the gap is being loaded: lines loaded so far, of how many (null: unknown). */
   filling?: { done: number; total: number | null };

@@ -68,7 +68,7 @@ describe("gap rows, the line counter and match stepping in a real browser", () =
     await waitFor(async () => !(await page.locator("#notice").textContent())?.startsWith("Loading"));
   });
 
-  // Needs `GET /api/streams/:name/count` (the timeline branch): without it the row says "Lines not loaded".
+  // From `GET /api/streams/:name/count`; a server without it (404) leaves the row saying "Lines not loaded".
   it("says how many lines and errors a gap hides and over what time, from the server's count", async () => {
     // A tail of 5,000 (3,000-7,999); the jump loads 100-1,099: the gap hides 1,100-2,999.
     const s = await stack(entries(8000));

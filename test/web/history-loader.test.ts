@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { samePosition } from "../../src/protocol/lines-frame.js";
-import type { LinesPage } from "../../src/protocol/messages.js";
-import type { HttpContext, RangeCount } from "../../src/web/history-api.js";
+import type { LinesPage, RangeCount } from "../../src/protocol/messages.js";
+import type { HttpContext } from "../../src/web/history-api.js";
 import { HistoryLoader } from "../../src/web/history-loader.js";
 import { type GapInfo, StreamStore } from "../../src/web/store.js";
 import { useClosers } from "../helpers/closer.js";

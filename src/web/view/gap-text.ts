@@ -9,10 +9,10 @@ import { formatTime, type TimeMode } from "../time-format.js";
 const n = (x: number) => x.toLocaleString("en");
 const plural = (x: number, one: string) => `${n(x)} ${one}${x === 1 ? "" : "s"}`;
 
-/** "2,200 lines (220 errors)", "about 1.2M lines", "18 lines", or "Lines" when nothing says. */
+/** "2,200 lines (220 errors)", "more than 1,200,000 lines" (a count cut at the server's time limit), or "Lines". */
 export function gapCountText(info: GapInfo): string {
   if (info.lines !== undefined) {
-    const about = info.countExact === false ? "about " : "";
+    const about = info.countExact === false ? "more than " : "";
     const errors = info.errors ? ` (${plural(info.errors, "error")})` : "";
     return `${about}${plural(info.lines, "line")}${errors}`;
   }
