@@ -38,6 +38,8 @@ interface Packed {
   /** Rows' texts, each followed by "\n"; row j is text[toff[j], toff[j+1] - 1). */
   readonly text: string;
   readonly toff: Uint32Array;
+  /** Instead, the rows' own strings (a block of another store's rows: they stay shared, not copied). */
+  readonly texts: string[] | null;
   readonly cpre: string;
   readonly ctail: string;
   readonly coff: Uint32Array | Uint16Array;
@@ -63,8 +65,11 @@ export class PackedBlock implements RowSource {
     this.n = hi - lo;
   }
 
-  /** Packs rows [from, to) of src (copied: src may change afterwards). */
-  static pack(src: RowSource, from: number, to: number): PackedBlock {
+  /**
+   * Packs rows [from, to) of src (copied: src may change afterwards). With `share`, the texts stay the strings src
+   * gives (a merged view's rows are another store's: their text is not held twice).
+   */
+  static pack(src: RowSource, from: number, to: number, share = false): PackedBlock {
     const n = to - from;
     const texts: string[] = [];
     const tails: string[] = [];
@@ -137,8 +142,9 @@ export class PackedBlock implements RowSource {
     }
     const packed: Packed = {
       // One flat string: join copies the rows' texts (often slices of a frame's text) into it.
-      text: n > 0 ? `${texts.join("\n")}\n` : "",
+      text: share || n === 0 ? "" : `${texts.join("\n")}\n`,
       toff,
+      texts: share ? texts : null,
       cpre: first.slice(0, cpreLen),
       ctail: tails.join(""),
       coff,
@@ -165,7 +171,8 @@ export class PackedBlock implements RowSource {
 
   text(j: number): string {
     const k = this.lo + j;
-    const { toff } = this.p;
+    const { toff, texts } = this.p;
+    if (texts !== null) return texts[k] ?? "";
     return this.p.text.slice(toff[k] as number, (toff[k + 1] as number) - 1);
   }
   cursor(j: number): string {
@@ -204,7 +211,12 @@ export class PackedBlock implements RowSource {
 
   /** The packed text and offsets: this view's row j is text[offsets[first + j], offsets[first + j + 1] - 1). */
   packedText(): { text: string; offsets: Uint32Array; first: number } {
-    return { text: this.p.text, offsets: this.p.toff, first: this.lo };
+    const { texts, toff } = this.p;
+    if (texts === null) return { text: this.p.text, offsets: toff, first: this.lo };
+    // Shared texts: joined for the scan only (toff holds their offsets as if joined; rebased to this view).
+    const from = toff[this.lo] as number;
+    const offsets = toff.subarray(this.lo, this.hi + 1).map((v) => v - from);
+    return { text: `${texts.slice(this.lo, this.hi).join("\n")}\n`, offsets, first: 0 };
   }
 
   /** False when no cursor of the block can start with `key` (their shared prefix says so): a cheap reject. */

@@ -85,6 +85,11 @@ export class StreamStore {
   /** The block of the last lookup (rows are mostly read in runs), and the row within it. */
   private hint = 0;
   private j = 0;
+  /**
+   * Set once rows are copied in from other stores (a merged view): blocks keep those rows' strings rather than
+   * packing a copy of their text, so a merged row costs its columns, not its text again.
+   */
+  private shareTexts = false;
   private listeners = new Set<StoreListener>();
   /** Absolute index of row 0. */
   base = 0;
@@ -291,6 +296,7 @@ export class StreamStore {
   ): void {
     const n = rows.length;
     if (n === 0) return;
+    this.shareTexts = true;
     const batch = new OpenBlock();
     for (let k = 0; k < n; k++) {
       const r = rows[k] as number;
@@ -446,7 +452,7 @@ export class StreamStore {
     if (o.n === 0) return;
     this.open = new OpenBlock();
     const at = this.blocks.length;
-    for (const b of packRuns(o)) {
+    for (const b of packRuns(o, this.shareTexts)) {
       this.starts.push(this.base + this.packedRows);
       this.blocks.push(b);
       this.packedRows += b.n;
@@ -468,7 +474,7 @@ export class StreamStore {
       return;
     }
     const k = this.splitAt(row);
-    const fresh = packRuns(rows);
+    const fresh = packRuns(rows, this.shareTexts);
     if (row === 0) this.base -= n;
     else for (let m = k; m < this.blocks.length; m++) this.starts[m] = (this.starts[m] as number) + n;
     let at = this.base + row;
@@ -523,7 +529,7 @@ export class StreamStore {
       const b = blocks[m] as PackedBlock;
       copyRows(b, 0, b.n, merged);
     }
-    blocks.splice(lo, hi - lo + 1, PackedBlock.pack(merged, 0, merged.n));
+    blocks.splice(lo, hi - lo + 1, PackedBlock.pack(merged, 0, merged.n, this.shareTexts));
     this.starts.splice(lo + 1, hi - lo);
   }
 
@@ -617,14 +623,14 @@ export class StreamStore {
 }
 
 /** The rows of an open block packed into blocks of at most BLOCK_ROWS rows and about BLOCK_CHARS characters. */
-function packRuns(rows: OpenBlock): PackedBlock[] {
+function packRuns(rows: OpenBlock, share: boolean): PackedBlock[] {
   const out: PackedBlock[] = [];
   let from = 0;
   let chars = 0;
   for (let j = 0; j < rows.n; j++) {
     chars += rows.text(j).length + 1;
     if (j + 1 - from >= BLOCK_ROWS || chars >= BLOCK_CHARS || j + 1 === rows.n) {
-      out.push(PackedBlock.pack(rows, from, j + 1));
+      out.push(PackedBlock.pack(rows, from, j + 1, share));
       from = j + 1;
       chars = 0;
     }

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseEntry } from "../../src/core/entry.js";
 import { FilterIndex } from "../../src/web/filter.js";
 import { BLOCK_ROWS } from "../../src/web/line-block.js";
+import { MergedStore } from "../../src/web/merged-store.js";
 import { type GapInfo, type InLine, Lvl, StreamStore } from "../../src/web/store.js";
 
 /**
@@ -269,6 +270,51 @@ describe("StreamStore, packed", () => {
     expect(s.trunc(40)).toBeUndefined();
     expect(s.text(40 + BLOCK_ROWS - 1)).toBe(`short ${BLOCK_ROWS - 1}`);
     expect(s.cutRows()).toEqual(Array.from({ length: 40 }, (_, k) => k));
+  });
+});
+
+describe("MergedStore over packed members", () => {
+  it("holds the members' rows in time order across blocks, their texts unchanged, and filters them", () => {
+    const at = (k: number) =>
+      new Date(Date.UTC(2025, 11, 17, 17, 0, 0) + k * 1000).toISOString().slice(0, 19);
+    const a = new StreamStore();
+    const b = new StreamStore();
+    const merged = new MergedStore(new StreamStore(), [a, b]);
+    const n = BLOCK_ROWS + 1500;
+    for (let from = 0; from < n; from += 1000) {
+      const count = Math.min(1000, n - from);
+      a.appendLive(
+        Array.from({ length: count }, (_, k) => ({
+          seq: from + k,
+          text: `[${at(2 * (from + k))}Z] a ü${from + k}`,
+          c: `a${from + k}`,
+        })),
+      );
+      b.appendLive(
+        Array.from({ length: count }, (_, k) => ({
+          seq: from + k,
+          text: `[${at(2 * (from + k) + 1)}Z] b 😀${from + k}`,
+          c: `b${from + k}`,
+        })),
+      );
+    }
+    const s = merged.store;
+    expect(s.length).toBe(2 * n);
+    for (let i = 0; i < s.length; i++) {
+      const k = i >> 1;
+      const want = i % 2 === 0 ? `[${at(i)}Z] a ü${k}` : `[${at(i)}Z] b 😀${k}`;
+      if (s.text(i) !== want) expect(s.text(i), `row ${i}`).toBe(want);
+      if (s.cursor(i) !== `${i % 2 === 0 ? "a" : "b"}${k}`)
+        expect(s.cursor(i)).toBe(`${i % 2 === 0 ? "a" : "b"}${k}`);
+    }
+    const f = new FilterIndex(s);
+    f.setSpec({ text: "😀1", caseSensitive: false, regex: false, onlyMatching: true });
+    const want: number[] = [];
+    for (let i = 0; i < s.length; i++) if (s.text(i).includes("😀1")) want.push(s.base + i);
+    expect(want.length).toBeGreaterThan(1000);
+    expect(shownRows(f)).toEqual(want);
+    f.close();
+    merged.close();
   });
 });
 
