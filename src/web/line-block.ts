@@ -142,7 +142,7 @@ export class PackedBlock implements RowSource {
     }
     const packed: Packed = {
       // One flat string: join copies the rows' texts (often slices of a frame's text) into it.
-      text: share || n === 0 ? "" : `${texts.join("\n")}\n`,
+      text: share || n === 0 ? "" : offHeap(`${texts.join("\n")}\n`),
       toff,
       texts: share ? texts : null,
       cpre: first.slice(0, cpreLen),
@@ -313,6 +313,21 @@ export class OpenBlock implements RowSource {
   gapInfo(j: number): GapInfo | undefined {
     return this.gaps[j];
   }
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * A block's text as a TextDecoder gives it back: in Chromium that string is held in Blink's memory, outside the
+ * V8 heap, so the collector neither scans nor moves a block's text (and the heap limit does not count it), as for
+ * a binary frame's decoded text. Text that is not well-formed UTF-16 (a lone surrogate, possible in a JSON frame)
+ * would change in the round trip: it stays as it is.
+ */
+function offHeap(text: string): string {
+  const wellFormed = (text as unknown as { isWellFormed?: () => boolean }).isWellFormed;
+  if (wellFormed === undefined || !wellFormed.call(text)) return text;
+  return decoder.decode(encoder.encode(text));
 }
 
 function commonPrefix(a: string, b: string, max: number): number {
