@@ -2,10 +2,13 @@
  * 8. The browser: the dashboard in headless Chromium (playwright-core driving /usr/bin/chromium).
  * livetrail: stream 1,000,000 lines in, then read JS heap (after a GC) and DOM node count, time a filter
  * over them, time the render after scrolling to the middle, and measure how fast the page answers an
- * evaluate() call while 5,000 lines/s keep streaming in. frontail: the same responsiveness test on its page.
+ * evaluate() call while 5,000 lines/s keep streaming in. Then stream on to 5,000,000 lines and read again what the
+ * page holds, its heap, its renderer's memory (the JS heap leaves out strings and buffers held outside it) and a
+ * filter over all of it. frontail: the same responsiveness test on its page.
  * Uses the dashboard's read-only `window.__livetrail` debug hook (src/web/main.ts).
+ * BENCH_BROWSER_CAP=N opens the page with `?cap=N` (e.g. an older build at the line budget the new one ships with).
  */
-import { appendFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { buildBurst, makeLine, writeBurst, writePaced } from "../lib/lines.js";
@@ -24,10 +27,13 @@ const CHROMIUM_ARGS = [
 ];
 const STREAM_RATE = 5000;
 const INGEST_CHUNK = 5_000; // lines appended every 100 ms while filling the page
+const MANY = 5_000_000; // lines streamed in the second part
+const MANY_CHUNK = 10_000; // lines appended every 100 ms on the way to MANY
 
 /** @param {import("../lib/context.js").Context} ctx */
 export async function browser(ctx) {
   const total = ctx.quick ? 100_000 : 1_000_000;
+  const many = ctx.quick ? 200_000 : MANY;
   const streamSeconds = ctx.quick ? 3 : 8;
   /** @type {Record<string, Record<string, number>[]>} */
   const records = {};
@@ -39,7 +45,7 @@ export async function browser(ctx) {
       for (const s of ctx.systems.filter((x) => x !== "websocketd")) {
         const rec =
           s === "livetrail"
-            ? await livetrailRun(ctx, chrome, run, total, streamSeconds)
+            ? await livetrailRun(ctx, chrome, run, total, many, streamSeconds)
             : await frontailRun(ctx, chrome, run, streamSeconds);
         records[s] = [...(records[s] ?? []), rec];
       }
@@ -50,6 +56,8 @@ export async function browser(ctx) {
   return {
     params: {
       lines: total,
+      manyLines: many,
+      manyLinesPerSec: MANY_CHUNK * 10,
       ingestLinesPerSec: INGEST_CHUNK * 10,
       streamLinesPerSec: STREAM_RATE,
       streamSeconds,
@@ -112,80 +120,79 @@ async function heapAndNodes(page) {
   await cdp.detach();
   const m = Object.fromEntries(metrics.map((x) => [x.name, x.value]));
   const domNodes = await page.evaluate(() => document.getElementsByTagName("*").length);
-  return { heapMB: (m.JSHeapUsedSize ?? Number.NaN) / 2 ** 20, domNodes };
+  return { heapMB: (m.JSHeapUsedSize ?? Number.NaN) / 2 ** 20, domNodes, rendererMB: await rendererMB(page) };
 }
 
 /**
- * @param {import("../lib/context.js").Context} ctx
- * @param {import("playwright-core").Browser} chrome
- * @param {number} run
- * @param {number} total
- * @param {number} streamSeconds
+ * Resident memory of the browser's renderer processes (one page is open): what the page costs in all, with the
+ * strings and buffers V8 keeps outside its heap (a TextDecoder's output, typed arrays).
+ * @param {import("playwright-core").Page} page
  */
-async function livetrailRun(ctx, chrome, run, total, streamSeconds) {
-  const file = join(ctx.tmp, `browser-livetrail-${run}.log`);
-  writeFileSync(file, "");
-  const server = await /** @type {import("../lib/systems/types.js").System} */ (systems.livetrail).start({
-    file,
-  });
-  const page = await chrome.newPage({ viewport: { width: 1280, height: 800 } });
+async function rendererMB(page) {
+  const browser = page.context().browser();
+  if (!browser) return Number.NaN;
+  const cdp = await browser.newBrowserCDPSession();
   try {
-    await page.goto(`http://127.0.0.1:${server.port}/`);
-    // Subscribed once a primer line written now shows up.
-    await waitFor(
-      async () => {
-        appendFileSync(file, makeLine(-1));
-        return page.evaluate(() => /** @type {any} */ (window).__livetrail?.lastLine()?.includes("seq=-1 "));
-      },
-      { timeoutMs: 30_000, intervalMs: 250, what: "the dashboard to show a primer line" },
+    const { processInfo } = /** @type {{ processInfo: { type: string, id: number }[] }} */ (
+      await cdp.send("SystemInfo.getProcessInfo")
     );
-    // Stream the lines in: 10,000-line appends every 100 ms (100k lines/s).
-    const chunk = INGEST_CHUNK;
-    const t0 = nowMs();
-    for (let first = 0; first < total; first += chunk) {
-      writeBurst(file, buildBurst(Math.min(chunk, total - first), first));
-      await sleep(100);
+    let kb = 0;
+    for (const p of processInfo.filter((x) => x.type === "renderer")) {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p.id}/status`, "utf8"));
+      kb += Number(m?.[1] ?? Number.NaN);
     }
-    const lastText = `seq=${total - 1} `;
-    await page.waitForFunction(
-      (t) => /** @type {any} */ (window).__livetrail.lastLine()?.includes(t),
-      lastText,
-      {
-        timeout: 180_000,
-        polling: 200,
-      },
-    );
-    const ingestSeconds = (nowMs() - t0) / 1000;
-    ctx.log(
-      `  browser livetrail run ${run + 1}: ${total} lines in the page after ${ingestSeconds.toFixed(1)} s`,
-    );
-    const linesHeld = await ev(page, () => /** @type {any} */ (window).__livetrail.lineCount());
-    // What the page holds: gap rows ("N lines skipped") and distinct bench lines among the rows.
-    const held = await ev(page, () => {
-      const texts = /** @type {any} */ (window).__livetrail.lineTexts(2_000_000);
+    return kb / 1024;
+  } finally {
+    await cdp.detach();
+  }
+}
+
+/**
+ * What the page holds: gap rows ("N lines skipped") and distinct bench lines among the rows.
+ * @param {import("playwright-core").Page} page
+ * @param {number} total lines streamed
+ */
+function heldLines(page, total) {
+  return ev(
+    page,
+    (n) => {
+      const texts = /** @type {any} */ (window).__livetrail.lineTexts(n + 1_000_000);
       let gaps = 0;
-      const seen = new Set();
+      let distinct = 0;
+      const seen = new Uint8Array(n + 1);
       for (const t of texts) {
         if (t === null) gaps++;
         else {
           const m = / seq=(\d+) /.exec(t);
-          if (m) seen.add(m[1]);
+          const seq = m ? Number(m[1]) : -1;
+          if (seq >= 0 && seq <= n && seen[seq] === 0) {
+            seen[seq] = 1;
+            distinct++;
+          }
         }
       }
-      return { gaps, distinct: seen.size };
-    });
-    ctx.log(
-      `  browser livetrail run ${run + 1}: ${linesHeld} rows: ${held.distinct} distinct lines, ${held.gaps} gap rows`,
-    );
-    const mem = await heapAndNodes(page);
+      return { gaps, distinct };
+    },
+    total,
+    180_000,
+  );
+}
 
-    const filter = await ev(page, async () => {
+/**
+ * Types `text` into the filter box and waits for its rows: the pass as the page timed it, keystroke to painted.
+ * @param {import("playwright-core").Page} page
+ * @param {string} text
+ */
+function timeFilter(page, text) {
+  return ev(
+    page,
+    async (t) => {
       const h = /** @type {any} */ (window).__livetrail;
       const input = /** @type {HTMLInputElement} */ (document.getElementById("search"));
       const before = h.lastFilterMs();
       const beforeMatches = h.matchCount();
-      const t = performance.now();
-      input.value = "action=deploy";
+      const t0 = performance.now();
+      input.value = t;
       input.dispatchEvent(new Event("input", { bubbles: true }));
       await new Promise((resolve) => {
         const tick = () =>
@@ -194,14 +201,83 @@ async function livetrailRun(ctx, chrome, run, total, streamSeconds) {
             : setTimeout(tick, 1);
         tick();
       });
-      return { wallMs: performance.now() - t, passMs: h.lastFilterMs(), matches: h.matchCount() };
-    });
-    await ev(page, async () => {
-      const input = /** @type {HTMLInputElement} */ (document.getElementById("search"));
-      input.value = "";
-      input.dispatchEvent(new Event("input", { bubbles: true }));
-      await new Promise((r) => setTimeout(r, 400));
-    });
+      return { wallMs: performance.now() - t0, passMs: h.lastFilterMs(), matches: h.matchCount() };
+    },
+    text,
+  );
+}
+
+/** @param {import("playwright-core").Page} page */
+function clearFilter(page) {
+  return ev(page, async () => {
+    const input = /** @type {HTMLInputElement} */ (document.getElementById("search"));
+    input.value = "";
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+    await new Promise((r) => setTimeout(r, 400));
+  });
+}
+
+/**
+ * Appends lines [from, to) in chunks, one every 100 ms, and waits for the page to show the last one.
+ * @param {import("playwright-core").Page} page
+ * @param {string} file
+ * @param {number} from
+ * @param {number} to
+ * @param {number} chunk
+ */
+async function ingest(page, file, from, to, chunk) {
+  const t0 = nowMs();
+  for (let first = from; first < to; first += chunk) {
+    writeBurst(file, buildBurst(Math.min(chunk, to - first), first));
+    await sleep(100);
+  }
+  await page.waitForFunction(
+    (t) => /** @type {any} */ (window).__livetrail.lastLine()?.includes(t),
+    `seq=${to - 1} `,
+    { timeout: 600_000, polling: 200 },
+  );
+  return (nowMs() - t0) / 1000;
+}
+
+/**
+ * @param {import("../lib/context.js").Context} ctx
+ * @param {import("playwright-core").Browser} chrome
+ * @param {number} run
+ * @param {number} total
+ * @param {number} many
+ * @param {number} streamSeconds
+ */
+async function livetrailRun(ctx, chrome, run, total, many, streamSeconds) {
+  const file = join(ctx.tmp, `browser-livetrail-${run}.log`);
+  writeFileSync(file, "");
+  const server = await /** @type {import("../lib/systems/types.js").System} */ (systems.livetrail).start({
+    file,
+  });
+  const page = await chrome.newPage({ viewport: { width: 1280, height: 800 } });
+  try {
+    const cap = process.env.BENCH_BROWSER_CAP;
+    await page.goto(`http://127.0.0.1:${server.port}/${cap ? `?cap=${cap}` : ""}`);
+    // Subscribed once a primer line written now shows up.
+    await waitFor(
+      async () => {
+        appendFileSync(file, makeLine(-1));
+        return page.evaluate(() => /** @type {any} */ (window).__livetrail?.lastLine()?.includes("seq=-1 "));
+      },
+      { timeoutMs: 30_000, intervalMs: 250, what: "the dashboard to show a primer line" },
+    );
+    // Stream the lines in: INGEST_CHUNK-line appends every 100 ms.
+    const ingestSeconds = await ingest(page, file, 0, total, INGEST_CHUNK);
+    ctx.log(
+      `  browser livetrail run ${run + 1}: ${total} lines in the page after ${ingestSeconds.toFixed(1)} s`,
+    );
+    const linesHeld = await ev(page, () => /** @type {any} */ (window).__livetrail.lineCount());
+    const held = await heldLines(page, total);
+    ctx.log(
+      `  browser livetrail run ${run + 1}: ${linesHeld} rows: ${held.distinct} distinct lines, ${held.gaps} gap rows`,
+    );
+    const mem = await heapAndNodes(page);
+    const filter = await timeFilter(page, "action=deploy");
+    await clearFilter(page);
 
     const scroll = await ev(
       page,
@@ -252,6 +328,21 @@ async function livetrailRun(ctx, chrome, run, total, streamSeconds) {
       }),
     );
     const after = await heapAndNodes(page);
+
+    // On to MANY lines (the stream's seqs continue after the paced part's).
+    const manyFrom = total + (STREAM_RATE / 100) * streamSeconds * (STREAM_RATE / 100);
+    const manySeconds = await ingest(page, file, manyFrom, manyFrom + many - total, MANY_CHUNK);
+    const manyRows = await ev(page, () => /** @type {any} */ (window).__livetrail.lineCount());
+    const heldMany = await heldLines(page, manyFrom + many);
+    const memMany = await heapAndNodes(page);
+    const filterMany = await timeFilter(page, "action=deploy");
+    await clearFilter(page);
+    ctx.log(
+      `  browser livetrail run ${run + 1}: ${many} lines streamed (${manySeconds.toFixed(1)} s for the last ` +
+        `${many - total}): ${manyRows} rows, ${heldMany.distinct} distinct lines, ${heldMany.gaps} gap rows; heap ` +
+        `${memMany.heapMB.toFixed(0)} MB, renderer ${memMany.rendererMB.toFixed(0)} MB; filter pass ` +
+        `${filterMany.passMs.toFixed(0)} ms (${filterMany.matches} matches)`,
+    );
     const rec = {
       ingestSeconds,
       linesHeld: held.distinct,
@@ -267,10 +358,17 @@ async function livetrailRun(ctx, chrome, run, total, streamSeconds) {
       evalP99Ms: eval_.p99,
       evalMaxMs: eval_.max,
       heapAfterStreamMB: after.heapMB,
+      rendererMB: mem.rendererMB,
+      manyLinesHeld: heldMany.distinct,
+      manyGapRows: heldMany.gaps,
+      manyHeapMB: memMany.heapMB,
+      manyRendererMB: memMany.rendererMB,
+      manyFilterMs: filterMany.passMs,
+      manyFilterMatches: filterMany.matches,
     };
     ctx.log(
       `  browser livetrail run ${run + 1}: ${held.distinct} lines held after ${ingestSeconds.toFixed(1)} s, heap ` +
-        `${rec.heapMB.toFixed(0)} MB, ${rec.domNodes} DOM nodes; filter pass ${rec.filterMs.toFixed(0)} ms ` +
+        `${rec.heapMB.toFixed(0)} MB (renderer ${rec.rendererMB.toFixed(0)} MB), ${rec.domNodes} DOM nodes; filter pass ${rec.filterMs.toFixed(0)} ms ` +
         `(keystroke→painted ${rec.filterWallMs.toFixed(0)} ms, ${filter.matches} matches); scroll-to-middle render ` +
         `${rec.scrollRenderMs.toFixed(1)} ms; evaluate() at ${STREAM_RATE} lines/s p50/p99/max ` +
         `${eval_.p50.toFixed(1)}/${eval_.p99.toFixed(1)}/${eval_.max.toFixed(1)} ms`,

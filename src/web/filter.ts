@@ -72,6 +72,8 @@ export class FilterIndex {
   /** Duration of the last full pass, ms (for a regex: from setSpec to its rows). */
   lastPassMs = 0;
   private matcher: Matcher | null = null; // literal filter
+  /** The literal as a global regex over a block's packed text (null: test row by row, see collect). */
+  private blockRe: RegExp | null = null;
   private regex: RegexSpec | null = null; // regex filter (the worker runs it)
   private hl: WorkerHighlighter | null = null;
   private abs: number[] = [];
@@ -118,6 +120,7 @@ export class FilterIndex {
     this.gen++;
     this.clearRows();
     this.matcher = null;
+    this.blockRe = null;
     this.regex = null;
     this.hl = null;
     this.error = null;
@@ -138,6 +141,7 @@ export class FilterIndex {
     }
     if (!spec.regex) {
       this.matcher = compiled.matcher;
+      this.blockRe = blockRegex(spec);
       this.state = "ready";
       this.scanHere(0, this.store.length);
       this.lastPassMs = performance.now() - t0;
@@ -220,15 +224,7 @@ export class FilterIndex {
 
   /** Literal filter: tests rows [from, to) here and appends the shown ones. */
   private scanHere(from: number, to: number): void {
-    const m = this.matcher;
-    if (!m) return;
-    const s = this.store;
-    for (let i = from; i < to; i++) {
-      if (s.isGap(i)) {
-        this.abs.push(s.base + i);
-        this.gapAbs.push(s.base + i);
-      } else if (m.test(s.text(i))) this.abs.push(s.base + i);
-    }
+    this.collect(from, to, this.abs, this.gapAbs);
   }
 
   /**
@@ -250,14 +246,54 @@ export class FilterIndex {
     }
     const shown: number[] = [];
     const gaps: number[] = [];
-    for (let i = at; i < at + count; i++) {
-      if (s.isGap(i)) {
-        shown.push(s.base + i);
-        gaps.push(s.base + i);
-      } else if (m.test(s.text(i))) shown.push(s.base + i);
-    }
+    this.collect(at, at + count, shown, gaps);
     if (shown.length > 0) spliceIn(this.abs, k, shown);
     if (gaps.length > 0) spliceIn(this.gapAbs, g, gaps);
+  }
+
+  /**
+   * Literal filter: pushes the absolute rows among [from, to) that are shown (matches and gaps, ascending) to
+   * `shown`, the gaps also to `gaps`. The literal runs over each block's packed text at once (a call per match,
+   * not per line); rows are joined by "\n", which the literal does not hold, so no match spans two rows.
+   */
+  private collect(from: number, to: number, shown: number[], gaps: number[]): void {
+    const m = this.matcher;
+    if (!m) return;
+    const s = this.store;
+    const base = s.base;
+    const gapRows = s.gapRows(from, to);
+    let g = 0;
+    const upTo = (row: number) => {
+      while (g < gapRows.length && (gapRows[g] as number) < row) {
+        shown.push(base + (gapRows[g] as number));
+        gaps.push(base + (gapRows[g] as number));
+        g++;
+      }
+    };
+    const re = this.blockRe;
+    if (re === null) {
+      for (let i = from; i < to; i++) {
+        if (s.isGap(i)) continue;
+        if (m.test(s.text(i))) {
+          upTo(i);
+          shown.push(base + i);
+        }
+      }
+    } else {
+      s.textRuns(from, to, (text, offsets, first, row, count) => {
+        const end = offsets[first + count] as number;
+        let k = first;
+        re.lastIndex = offsets[first] as number;
+        for (let hit = re.exec(text); hit !== null && hit.index < end; hit = re.exec(text)) {
+          while ((offsets[k + 1] as number) <= hit.index) k++;
+          const r = row + k - first;
+          upTo(r);
+          shown.push(base + r);
+          re.lastIndex = offsets[k + 1] as number; // one hit per row is enough
+        }
+      });
+    }
+    upTo(Number.POSITIVE_INFINITY);
   }
 
   private emit(e: FilterEvent): void {
@@ -575,6 +611,12 @@ export class FilterIndex {
       this.emit("highlights");
     }
   }
+}
+
+/** The literal of a spec as a global regex for block scans, or null when it holds the rows' separator. */
+function blockRegex(spec: FilterSpec): RegExp | null {
+  const { source, flags } = regexOf(spec);
+  return source.includes("\n") ? null : new RegExp(source, `${flags}g`);
 }
 
 const MIRROR_CHUNK = 20_000;

@@ -1,11 +1,12 @@
 import { parseEntry } from "../core/entry.js";
 import { positionKey } from "../protocol/lines-frame.js";
 import type { WireLine } from "../protocol/messages.js";
-import { spliceIn } from "./splice-in.js";
+import { BLOCK_CHARS, BLOCK_ROWS, type Code, OpenBlock, PackedBlock, type RowSource } from "./line-block.js";
 
 /**
- * One stream's lines in memory, held compactly in parallel arrays (no object per line), so a million lines
- * cost little more than their text. Rows are lines or "gap" rows (lines known to exist but not loaded).
+ * One stream's lines in memory, packed in blocks (line-block.ts: a few thousand lines' texts in one string with
+ * offsets, cursors as tails of a shared prefix, typed columns for time, level and sequence number), so a line
+ * costs its text and about a dozen bytes. Rows are lines or "gap" rows (lines known to exist but not loaded).
  *
  * Rows have an absolute index (`base + i`) that does not change when lines are appended, the oldest are
  * dropped, or older lines are prepended; only an insert in the middle (filling a gap) renumbers rows, and
@@ -61,8 +62,10 @@ export interface StoreOptions {
   cap?: number;
 }
 
-export const DEFAULT_CAP = 1_000_000;
+export const DEFAULT_CAP = 5_000_000;
 const MINUTE = 60_000;
+/** Blocks smaller than this are packed again with a neighbour (see mergeSmall). */
+const SMALL_BLOCK = BLOCK_ROWS / 8;
 
 /** A line as handed to the store: the wire shape. */
 /**
@@ -73,20 +76,20 @@ export type InLine = Pick<WireLine, "seq" | "text" | "c" | "trunc" | "ch" | "ts"
 
 export class StreamStore {
   readonly cap: number;
-  // Parallel columns; row i lives at column index start + i. Dropped rows are released lazily (compaction).
-  private texts: string[] = [];
-  private cursors: string[] = [];
-  private seqs: number[] = [];
-  private times: number[] = [];
-  private levels: number[] = [];
-  private start = 0;
-  private gapInfo = new Map<number, GapInfo>();
+  /** Packed rows, oldest first; starts[k] is the absolute index of blocks[k]'s first row. */
+  private blocks: PackedBlock[] = [];
+  private starts: number[] = [];
+  /** Rows held in blocks; the rows after them are in `open`. */
+  private packedRows = 0;
+  private open = new OpenBlock();
+  /** The block of the last lookup (rows are mostly read in runs), and the row within it. */
+  private hint = 0;
+  private j = 0;
   /**
-   * Rows whose text is only the head of a longer line (pages and `/ws` frames carry a line's first 64 KiB), by
-   * absolute row: the line's real length in bytes. Sparse: most lines are short.
+   * Set once rows are copied in from other stores (a merged view): blocks keep those rows' strings rather than
+   * packing a copy of their text, so a merged row costs its columns, not its text again.
    */
-  private cuts = new Map<number, number>();
-  private nextGapId = 1;
+  private shareTexts = false;
   private listeners = new Set<StoreListener>();
   /** Absolute index of row 0. */
   base = 0;
@@ -107,7 +110,7 @@ export class StreamStore {
   }
 
   get length(): number {
-    return this.texts.length - this.start;
+    return this.packedRows + this.open.n;
   }
 
   onChange(listener: StoreListener): () => void {
@@ -116,40 +119,97 @@ export class StreamStore {
   }
 
   text(i: number): string {
-    return this.texts[this.start + i] ?? "";
+    return this.find(i)?.text(this.j) ?? "";
   }
   cursor(i: number): string {
-    return this.cursors[this.start + i] ?? "";
+    return this.find(i)?.cursor(this.j) ?? "";
   }
   seq(i: number): number {
-    return this.seqs[this.start + i] ?? -1;
+    return this.find(i)?.seq(this.j) ?? -1;
   }
   /** Epoch ms, NaN when the line has no timestamp. */
   time(i: number): number {
-    return this.times[this.start + i] ?? Number.NaN;
+    return this.find(i)?.time(this.j) ?? Number.NaN;
   }
   level(i: number): LvlCode {
-    return ((this.levels[this.start + i] ?? Lvl.info) & LEVEL_BITS) as LvlCode;
+    return ((this.find(i)?.code(this.j) ?? Lvl.info) & LEVEL_BITS) as LvlCode;
   }
   /** The line came on stderr (a container's or a command's). */
   stderr(i: number): boolean {
-    return ((this.levels[this.start + i] ?? 0) & STDERR) !== 0;
+    return ((this.find(i)?.code(this.j) ?? 0) & STDERR) !== 0;
   }
-  /** The line's real length in bytes when the row holds only its head (see `cuts`), else undefined. */
+  /** The line's real length in bytes when the row holds only its head (pages and frames carry 64 KiB), else undefined. */
   trunc(i: number): number | undefined {
-    return this.cuts.size === 0 ? undefined : this.cuts.get(this.base + i);
+    return this.find(i)?.trunc(this.j);
   }
   /** Rows (relative) whose text is only a head, in order. */
   cutRows(): number[] {
     const rows: number[] = [];
-    for (const abs of this.cuts.keys()) rows.push(abs - this.base);
-    return rows.sort((a, b) => a - b);
+    this.blocks.forEach((b, k) => {
+      const at = (this.starts[k] as number) - this.base;
+      for (const j of b.marked("cuts")) rows.push(at + j);
+    });
+    this.open.cuts.forEach((c, j) => {
+      if (c !== undefined) rows.push(this.packedRows + j);
+    });
+    return rows;
   }
   isGap(i: number): boolean {
     return this.level(i) === Lvl.gap;
   }
   gap(i: number): GapInfo | undefined {
-    return this.isGap(i) ? this.gapInfo.get(this.seq(i)) : undefined;
+    return this.find(i)?.gapInfo(this.j);
+  }
+
+  /**
+   * The texts of rows [from, to) as packed runs, in order: visit gets a string in which row `row + k` is
+   * text[offsets[first + k], offsets[first + k + 1] - 1) for k < count, each row followed by "\n" (gap rows are
+   * empty). Lets a scan search whole blocks instead of a string per row.
+   */
+  textRuns(
+    from: number,
+    to: number,
+    visit: (text: string, offsets: ArrayLike<number>, first: number, row: number, count: number) => void,
+  ): void {
+    let i = Math.max(0, from);
+    const end = Math.min(to, this.length);
+    while (i < end && i < this.packedRows) {
+      const b = this.find(i) as PackedBlock;
+      const j = this.j;
+      const count = Math.min(b.n - j, end - i);
+      const { text, offsets, first } = b.packedText();
+      visit(text, offsets, first + j, i, count);
+      i += count;
+    }
+    if (i < end) {
+      // The open block's rows are strings of their own: joined for the scan (at most one block's worth).
+      const o = this.open;
+      const parts: string[] = [];
+      const offsets = [0];
+      let at = 0;
+      for (let r = i; r < end; r++) {
+        const t = o.text(r - this.packedRows);
+        parts.push(t);
+        at += t.length + 1;
+        offsets.push(at);
+      }
+      visit(`${parts.join("\n")}\n`, offsets, 0, i, end - i);
+    }
+  }
+
+  /** Rows (relative) among [from, to) that are gap rows, ascending. */
+  gapRows(from = 0, to = this.length): number[] {
+    const rows: number[] = [];
+    this.blocks.forEach((b, k) => {
+      const at = (this.starts[k] as number) - this.base;
+      if (at + b.n <= from || at >= to) return;
+      for (const j of b.marked("gaps")) if (at + j >= from && at + j < to) rows.push(at + j);
+    });
+    this.open.gaps.forEach((g, j) => {
+      const r = this.packedRows + j;
+      if (g !== undefined && r >= from && r < to) rows.push(r);
+    });
+    return rows;
   }
 
   /** Live lines: appended at the end; they advance the resume cursor. */
@@ -157,19 +217,16 @@ export class StreamStore {
     const last = lines[lines.length - 1];
     if (!last) return;
     this.resumeCursor = last.c;
-    this.pushRows(lines);
+    for (const l of lines) this.pushLine(this.open, l);
+    this.sealIfFull();
+    this.afterPush(lines.length);
   }
 
   /** A server-reported gap in live delivery: shown as a row; live delivery continues at `to`. */
   appendGap(info: GapInfo): void {
     this.resumeCursor = info.to;
-    const id = this.nextGapId++;
-    this.gapInfo.set(id, info);
-    this.texts.push("");
-    this.cursors.push(info.to);
-    this.seqs.push(id);
-    this.times.push(Number.NaN);
-    this.levels.push(Lvl.gap);
+    this.open.push("", info.to, -1, Number.NaN, Lvl.gap, undefined, info);
+    this.sealIfFull();
     this.afterPush(1);
   }
 
@@ -180,7 +237,7 @@ export class StreamStore {
   prepend(lines: readonly InLine[], headCursor: string | null, reachedStart: boolean): void {
     this.headCursor = headCursor;
     this.atFileStart = reachedStart;
-    this.insertRows(0, lines);
+    this.insertLines(0, lines);
     this.trimTail();
   }
 
@@ -193,9 +250,13 @@ export class StreamStore {
     if (!last) return;
     const gapTo = this.headCursor;
     if (this.length > 0 && gapTo !== null) {
-      const id = this.nextGapId++;
-      this.gapInfo.set(id, { from: last.c, to: gapTo, reason: "not-loaded" });
-      this.insertColumns(0, [""], [gapTo], [id], [Number.NaN], [Lvl.gap]);
+      const rows = new OpenBlock();
+      rows.push("", gapTo, -1, Number.NaN, Lvl.gap, undefined, {
+        from: last.c,
+        to: gapTo,
+        reason: "not-loaded",
+      });
+      this.insertBlock(0, rows);
       this.notify({ kind: "insert", at: 0, count: 1 });
     }
     this.prepend(lines, headCursor, reachedStart);
@@ -210,7 +271,6 @@ export class StreamStore {
     if (!info) throw new RangeError(`row ${row} is not a gap`);
     const last = lines[lines.length - 1];
     if (complete) {
-      this.gapInfo.delete(this.seq(row));
       this.removeRows(row, 1);
     } else if (last) {
       info.from = last.c;
@@ -218,15 +278,15 @@ export class StreamStore {
     } else {
       info.unavailable = true;
     }
-    if (lines.length > 0) this.insertRows(row, lines);
+    if (lines.length > 0) this.insertLines(row, lines);
     else this.notify({ kind: "remove", at: row, count: 0 });
     this.trimTail();
   }
 
   /**
-   * Rows of another store (a merged view's members) put at `row`, copied column by column (no re-parse): lines
-   * keep their text, cursor, time, level and cut mark; a gap row shares its GapInfo with the source, so filling it
-   * there can be found from here. Beyond the cap the oldest rows are dropped, as for live lines.
+   * Rows of another store (a merged view's members) put at `row`, copied (no re-parse): lines keep their text,
+   * cursor, time, level and cut mark; a gap row shares its GapInfo with the source, so filling it there can be
+   * found from here. Beyond the cap the oldest rows are dropped, as for live lines.
    */
   insertCopied(
     row: number,
@@ -236,51 +296,32 @@ export class StreamStore {
   ): void {
     const n = rows.length;
     if (n === 0) return;
-    // Filled by push, not preallocated: V8 keeps a large `new Array(n)` as a slow dictionary (a rebuild copies
-    // up to a million rows).
-    const texts: string[] = [];
-    const cursors: string[] = [];
-    const seqs: number[] = [];
-    const times: number[] = [];
-    const levels: number[] = [];
-    const cut: [number, number][] = [];
+    this.shareTexts = true;
+    const batch = new OpenBlock();
     for (let k = 0; k < n; k++) {
       const r = rows[k] as number;
       const from = stores[srcs[k] as number] as StreamStore;
-      const lvl = from.level(r);
-      const time = from.time(r);
-      texts.push(from.text(r));
-      cursors.push(from.cursor(r));
-      times.push(time);
-      levels.push(from.stderr(r) ? lvl | STDERR : lvl);
-      if (lvl === Lvl.gap) {
-        const id = this.nextGapId++;
-        this.gapInfo.set(id, from.gap(r) ?? { from: null, to: from.cursor(r), reason: "not-loaded" });
-        seqs.push(id);
+      const src = from.find(r);
+      const j = from.j;
+      if (!src) continue;
+      const code = src.code(j);
+      const time = src.time(j);
+      if ((code & LEVEL_BITS) === Lvl.gap) {
+        const info = src.gapInfo(j) ?? { from: null, to: src.cursor(j), reason: "not-loaded" };
+        batch.push("", src.cursor(j), -1, Number.NaN, code, undefined, info);
       } else {
-        seqs.push(from.seq(r));
-        const t = from.trunc(r);
-        if (t !== undefined) cut.push([k, t]);
-        this.count(time, lvl, 1);
+        batch.push(src.text(j), src.cursor(j), src.seq(j), time, code, src.trunc(j), undefined);
+        this.count(time, code, 1);
       }
     }
     if (row >= this.length) {
-      const at = this.base + this.length;
-      // A loop, not push(...rows): a rebuild copies up to the cap, past the engine's argument limit.
-      for (let k = 0; k < n; k++) {
-        this.texts.push(texts[k] as string);
-        this.cursors.push(cursors[k] as string);
-        this.seqs.push(seqs[k] as number);
-        this.times.push(times[k] as number);
-        this.levels.push(levels[k] as number);
-      }
-      for (const [k, bytes] of cut) this.cuts.set(at + k, bytes);
-      this.afterPush(n);
+      this.open.insert(this.open.n, batch);
+      this.sealIfFull();
+      this.afterPush(batch.n);
       return;
     }
-    this.insertColumns(row, texts, cursors, seqs, times, levels);
-    for (const [k, bytes] of cut) this.cuts.set(this.base + row + k, bytes);
-    this.notify({ kind: "insert", at: row, count: n });
+    this.insertBlock(row, batch);
+    this.notify({ kind: "insert", at: row, count: batch.n });
     const excess = this.length - this.cap;
     if (excess > 0) this.evict(excess);
   }
@@ -307,22 +348,25 @@ export class StreamStore {
     // The position part of the cursor, computed once rather than per row.
     const key = positionKey(cursor);
     const dot = key.endsWith(".") ? key.length - 1 : -1;
-    for (let i = this.length - 1; i >= 0; i--) {
-      const c = this.cursors[this.start + i] as string;
-      if (c.startsWith(key) && c.lastIndexOf(".") === dot && !this.isGap(i)) return i;
+    const hit = (c: string, code: Code) =>
+      c.startsWith(key) && c.lastIndexOf(".") === dot && (code & LEVEL_BITS) !== Lvl.gap;
+    const o = this.open;
+    for (let j = o.n - 1; j >= 0; j--) if (hit(o.cursor(j), o.code(j))) return this.packedRows + j;
+    for (let k = this.blocks.length - 1; k >= 0; k--) {
+      const b = this.blocks[k] as PackedBlock;
+      if (!b.mayHoldKey(key)) continue;
+      const at = (this.starts[k] as number) - this.base;
+      for (let j = b.n - 1; j >= 0; j--) if (hit(b.cursor(j), b.code(j))) return at + j;
     }
     return -1;
   }
 
   clear(): void {
-    this.texts = [];
-    this.cursors = [];
-    this.seqs = [];
-    this.times = [];
-    this.levels = [];
-    this.start = 0;
-    this.gapInfo.clear();
-    this.cuts.clear();
+    this.blocks = [];
+    this.starts = [];
+    this.packedRows = 0;
+    this.open = new OpenBlock();
+    this.hint = 0;
     this.minutes.clear();
     this.headCursor = null;
     this.atFileStart = false;
@@ -330,6 +374,39 @@ export class StreamStore {
   }
 
   // ---- internals ----
+
+  /** The block holding row i (and this.j set to the row within it), or null outside the rows. */
+  private find(i: number): RowSource | null {
+    if (!(i >= 0 && i < this.length)) return null;
+    if (i >= this.packedRows) {
+      this.j = i - this.packedRows;
+      return this.open;
+    }
+    const abs = this.base + i;
+    const { blocks, starts } = this;
+    let k = this.hint;
+    if (!this.inBlock(k, abs)) {
+      if (this.inBlock(k + 1, abs)) k++;
+      else {
+        let lo = 0;
+        let hi = blocks.length - 1;
+        while (lo < hi) {
+          const mid = (lo + hi + 1) >>> 1;
+          if ((starts[mid] as number) <= abs) lo = mid;
+          else hi = mid - 1;
+        }
+        k = lo;
+      }
+      this.hint = k;
+    }
+    this.j = abs - (starts[k] as number);
+    return blocks[k] as PackedBlock;
+  }
+
+  private inBlock(k: number, abs: number): boolean {
+    const s = this.starts[k];
+    return s !== undefined && s <= abs && abs < s + (this.blocks[k] as PackedBlock).n;
+  }
 
   private nearTime(i: number): number {
     // Scan a little each way for a timestamp; lines without one sit at their neighbour's time.
@@ -342,20 +419,21 @@ export class StreamStore {
     return Number.NaN;
   }
 
-  private pushRows(lines: readonly InLine[]): void {
-    for (const l of lines) {
-      const { tsMs, level } = parseEntry(l.text);
-      const t = timeOf(l, tsMs);
-      const lvl = LEVEL_CODE[level] ?? Lvl.info;
-      if (l.trunc !== undefined) this.cuts.set(this.base + this.length, l.trunc);
-      this.texts.push(l.text);
-      this.cursors.push(l.c);
-      this.seqs.push(l.seq);
-      this.times.push(t);
-      this.levels.push(l.ch === "stderr" ? lvl | STDERR : lvl);
-      this.count(t, lvl, 1);
-    }
-    this.afterPush(lines.length);
+  /** Parses a line (level from its text, time from the source or the text) into `rows`, counted by minute. */
+  private pushLine(rows: OpenBlock, l: InLine): void {
+    const { tsMs, level } = parseEntry(l.text);
+    const t = timeOf(l, tsMs);
+    const lvl = LEVEL_CODE[level] ?? Lvl.info;
+    rows.push(l.text, l.c, l.seq, t, l.ch === "stderr" ? lvl | STDERR : lvl, l.trunc, undefined);
+    this.count(t, lvl, 1);
+  }
+
+  private insertLines(row: number, lines: readonly InLine[]): void {
+    if (lines.length === 0) return;
+    const rows = new OpenBlock();
+    for (const l of lines) this.pushLine(rows, l);
+    this.insertBlock(row, rows);
+    this.notify({ kind: "insert", at: row, count: rows.n });
   }
 
   private afterPush(count: number): void {
@@ -364,102 +442,146 @@ export class StreamStore {
     if (excess > 0) this.evict(excess);
   }
 
-  private evict(n: number): void {
-    const end = this.start + n;
-    // The cursor after the last dropped row is where row 0 starts: "load older" pages back from it.
-    this.headCursor = this.cursors[end - 1] ?? null;
-    for (let j = this.start; j < end; j++) {
-      this.count(this.times[j] ?? Number.NaN, this.levels[j] ?? 0, -1);
-      if (this.levels[j] === Lvl.gap) this.gapInfo.delete(this.seqs[j] ?? 0);
-      this.texts[j] = ""; // release the strings now; the slots go at the next compaction
-      this.cursors[j] = "";
+  private sealIfFull(): void {
+    if (this.open.full) this.seal();
+  }
+
+  /** Packs the open block's rows (in blocks of BLOCK_ROWS / BLOCK_CHARS) after the packed ones. */
+  private seal(): void {
+    const o = this.open;
+    if (o.n === 0) return;
+    this.open = new OpenBlock();
+    const at = this.blocks.length;
+    for (const b of packRuns(o, this.shareTexts)) {
+      this.starts.push(this.base + this.packedRows);
+      this.blocks.push(b);
+      this.packedRows += b.n;
     }
+    this.mergeSmall(at);
+  }
+
+  /**
+   * Rows put at `row` (not counted or notified here). Into the open block when they land among its rows, else
+   * packed and put between blocks (the block they land in split in two views).
+   */
+  private insertBlock(row: number, rows: OpenBlock): void {
+    const n = rows.n;
+    if (n === 0) return;
+    if (row >= this.packedRows) {
+      this.open.insert(row - this.packedRows, rows);
+      if (row === 0) this.base -= n;
+      this.sealIfFull();
+      return;
+    }
+    const k = this.splitAt(row);
+    const fresh = packRuns(rows, this.shareTexts);
+    if (row === 0) this.base -= n;
+    else for (let m = k; m < this.blocks.length; m++) this.starts[m] = (this.starts[m] as number) + n;
+    let at = this.base + row;
+    const starts: number[] = [];
+    for (const b of fresh) {
+      starts.push(at);
+      at += b.n;
+    }
+    this.blocks.splice(k, 0, ...fresh);
+    this.starts.splice(k, 0, ...starts);
+    this.packedRows += n;
+    this.mergeSmall(k + fresh.length);
+    this.mergeSmall(k);
+  }
+
+  /** Makes a block start at relative row `row` (< packedRows): returns its index. */
+  private splitAt(row: number): number {
+    if (row >= this.packedRows) return this.blocks.length;
+    const b = this.find(row) as PackedBlock;
+    const k = this.hint;
+    const j = this.j;
+    if (j === 0) return k;
+    this.blocks.splice(k, 1, b.view(0, j), b.view(j, b.n));
+    this.starts.splice(k + 1, 0, (this.starts[k] as number) + j);
+    return k + 1;
+  }
+
+  /**
+   * Packs the blocks around index k again together while they are small (splits and inserts leave them so) and
+   * fit one block; a small view alone on a much bigger storage is packed on its own, so that storage can go.
+   */
+  private mergeSmall(at: number): void {
+    const blocks = this.blocks;
+    const k = Math.min(at, blocks.length - 1);
+    if (k < 0) return;
+    const small = (m: number) => (blocks[m] as PackedBlock).n < SMALL_BLOCK;
+    let lo = k;
+    let hi = k;
+    let rows = (blocks[k] as PackedBlock).n;
+    const take = (m: number, from: number) => {
+      const n = (blocks[m] as PackedBlock).n;
+      if (rows + n > BLOCK_ROWS || !(small(m) || small(from))) return false;
+      rows += n;
+      return true;
+    };
+    while (lo > 0 && take(lo - 1, lo)) lo--;
+    while (hi + 1 < blocks.length && take(hi + 1, hi)) hi++;
+    const one = blocks[k] as PackedBlock;
+    if (lo === hi && !(small(k) && one.stored > 2 * one.n)) return;
+    const merged = new OpenBlock();
+    for (let m = lo; m <= hi; m++) {
+      const b = blocks[m] as PackedBlock;
+      copyRows(b, 0, b.n, merged);
+    }
+    blocks.splice(lo, hi - lo + 1, PackedBlock.pack(merged, 0, merged.n, this.shareTexts));
+    this.starts.splice(lo + 1, hi - lo);
+  }
+
+  private evict(n: number): void {
+    // The cursor after the last dropped row is where row 0 starts: "load older" pages back from it.
+    this.headCursor = this.cursor(n - 1);
+    for (let i = 0; i < n; i++) {
+      const src = this.find(i);
+      if (src) this.count(src.time(this.j), src.code(this.j), -1);
+    }
+    let left = n;
+    let drop = 0;
+    while (drop < this.blocks.length && (this.blocks[drop] as PackedBlock).n <= left) {
+      left -= (this.blocks[drop] as PackedBlock).n;
+      drop++;
+    }
+    this.blocks.splice(0, drop);
+    this.starts.splice(0, drop);
+    this.packedRows -= n - left;
+    const first = this.blocks[0];
+    if (first && left > 0) {
+      this.blocks[0] = first.view(left, first.n);
+      this.starts[0] = (this.starts[0] as number) + left;
+      this.packedRows -= left;
+      left = 0;
+    }
+    if (left > 0) this.open.remove(0, left);
+    this.hint = 0;
     this.atFileStart = false;
-    this.start = end;
     this.base += n;
-    if (this.cuts.size > 0) for (const abs of this.cuts.keys()) if (abs < this.base) this.cuts.delete(abs);
-    if (this.start > 4096 && this.start * 2 > this.texts.length) this.compact();
     this.notify({ kind: "evict", count: n });
   }
 
-  private compact(): void {
-    this.texts.splice(0, this.start);
-    this.cursors.splice(0, this.start);
-    this.seqs.splice(0, this.start);
-    this.times.splice(0, this.start);
-    this.levels.splice(0, this.start);
-    this.start = 0;
-  }
-
-  private insertRows(row: number, lines: readonly InLine[]): void {
-    if (lines.length === 0) return;
-    const n = lines.length;
-    const texts = new Array<string>(n);
-    const cursors = new Array<string>(n);
-    const seqs = new Array<number>(n);
-    const times = new Array<number>(n);
-    const levels = new Array<number>(n);
-    const cut: [number, number][] = [];
-    for (let k = 0; k < n; k++) {
-      const l = lines[k] as InLine;
-      const { tsMs, level } = parseEntry(l.text);
-      const t = timeOf(l, tsMs);
-      const lvl = LEVEL_CODE[level] ?? Lvl.info;
-      texts[k] = l.text;
-      cursors[k] = l.c;
-      seqs[k] = l.seq;
-      times[k] = t;
-      levels[k] = l.ch === "stderr" ? lvl | STDERR : lvl;
-      if (l.trunc !== undefined) cut.push([k, l.trunc]);
-      this.count(t, lvl, 1);
-    }
-    this.insertColumns(row, texts, cursors, seqs, times, levels);
-    // After insertColumns: base is final (moved down for a prepend), rows at and after `row` renumbered.
-    for (const [k, bytes] of cut) this.cuts.set(this.base + row + k, bytes);
-    this.notify({ kind: "insert", at: row, count: n });
-  }
-
-  private insertColumns(
-    row: number,
-    texts: string[],
-    cursors: string[],
-    seqs: number[],
-    times: number[],
-    levels: number[],
-  ): void {
-    if (row === 0) this.base -= texts.length;
-    // Rows after an insert in the middle move up by its size (a prepend renumbers nothing: base moved instead).
-    else this.shiftCuts(this.base + row, texts.length);
-    const at = this.start + row;
-    spliceIn(this.texts, at, texts);
-    spliceIn(this.cursors, at, cursors);
-    spliceIn(this.seqs, at, seqs);
-    spliceIn(this.times, at, times);
-    spliceIn(this.levels, at, levels);
-  }
-
   private removeRows(row: number, n: number): void {
-    const at = this.start + row;
-    for (let j = at; j < at + n; j++) this.count(this.times[j] ?? Number.NaN, this.levels[j] ?? 0, -1);
-    this.texts.splice(at, n);
-    this.cursors.splice(at, n);
-    this.seqs.splice(at, n);
-    this.times.splice(at, n);
-    this.levels.splice(at, n);
-    if (this.cuts.size > 0) {
-      for (let k = 0; k < n; k++) this.cuts.delete(this.base + row + k);
-      this.shiftCuts(this.base + row + n, -n);
+    if (n <= 0) return;
+    for (let i = row; i < row + n; i++) {
+      const src = this.find(i);
+      if (src) this.count(src.time(this.j), src.code(this.j), -1);
+    }
+    if (row >= this.packedRows) this.open.remove(row - this.packedRows, n);
+    else {
+      if (row + n > this.packedRows) this.seal();
+      const k = this.splitAt(row);
+      const end = this.splitAt(row + n);
+      this.blocks.splice(k, end - k);
+      this.starts.splice(k, end - k);
+      for (let m = k; m < this.blocks.length; m++) this.starts[m] = (this.starts[m] as number) - n;
+      this.packedRows -= n;
+      this.hint = 0;
+      this.mergeSmall(k);
     }
     this.notify({ kind: "remove", at: row, count: n });
-  }
-
-  /** Moves the cut marks of absolute rows >= `from` by `delta` (rows were inserted or removed before them). */
-  private shiftCuts(from: number, delta: number): void {
-    if (this.cuts.size === 0) return;
-    const moved: [number, number][] = [];
-    for (const [abs, bytes] of this.cuts) if (abs >= from) moved.push([abs, bytes]);
-    for (const [abs] of moved) this.cuts.delete(abs);
-    for (const [abs, bytes] of moved) this.cuts.set(abs + delta, bytes);
   }
 
   /** Over the cap after an insert: drop the newest rows into one gap row (the live end stays resumable). */
@@ -474,19 +596,9 @@ export class StreamStore {
       const g = this.gap(i);
       skipped += g ? (g.skipped ?? 0) : 1;
     }
-    const n = this.length - keep;
-    for (let i = keep; i < this.length; i++) {
-      const g = this.isGap(i);
-      if (g) this.gapInfo.delete(this.seq(i));
-    }
-    this.removeRows(keep, n);
-    const id = this.nextGapId++;
-    this.gapInfo.set(id, { from, to, skipped, reason: "memory-cap" });
-    this.texts.push("");
-    this.cursors.push(to);
-    this.seqs.push(id);
-    this.times.push(Number.NaN);
-    this.levels.push(Lvl.gap);
+    this.removeRows(keep, this.length - keep);
+    this.open.push("", to, -1, Number.NaN, Lvl.gap, undefined, { from, to, skipped, reason: "memory-cap" });
+    this.sealIfFull();
     this.notify({ kind: "append", count: 1 });
   }
 
@@ -507,6 +619,28 @@ export class StreamStore {
 
   private notify(change: StoreChange): void {
     for (const l of this.listeners) l(change);
+  }
+}
+
+/** The rows of an open block packed into blocks of at most BLOCK_ROWS rows and about BLOCK_CHARS characters. */
+function packRuns(rows: OpenBlock, share: boolean): PackedBlock[] {
+  const out: PackedBlock[] = [];
+  let from = 0;
+  let chars = 0;
+  for (let j = 0; j < rows.n; j++) {
+    chars += rows.text(j).length + 1;
+    if (j + 1 - from >= BLOCK_ROWS || chars >= BLOCK_CHARS || j + 1 === rows.n) {
+      out.push(PackedBlock.pack(rows, from, j + 1, share));
+      from = j + 1;
+      chars = 0;
+    }
+  }
+  return out;
+}
+
+function copyRows(src: RowSource, from: number, to: number, into: OpenBlock): void {
+  for (let j = from; j < to; j++) {
+    into.push(src.text(j), src.cursor(j), src.seq(j), src.time(j), src.code(j), src.trunc(j), src.gapInfo(j));
   }
 }
 
