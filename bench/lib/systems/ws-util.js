@@ -42,8 +42,11 @@ export function openWs(
         resolve(ws);
       }
     });
-    ws.on("message", (data, isBinary) => {
+    ws.on("message", (data, isBinaryFlag) => {
       const recv = nowMs();
+      // ws 8 says which frames are binary; ws 7 (what bench/node_modules resolves, frontail's) has no flag and
+      // gives text frames as strings.
+      const isBinary = isBinaryFlag ?? typeof data !== "string";
       if (isBinary && onBinary) {
         try {
           onBinary(/** @type {Buffer} */ (data), recv);
