@@ -1,5 +1,4 @@
 import { hostname } from "node:os";
-import { setFlagsFromString } from "node:v8";
 import { type Command, Option } from "commander";
 import type { StreamSource } from "../../backend/backend.js";
 import { joinSources } from "../../backend/joined-sources.js";
@@ -146,7 +145,6 @@ export function registerServe(program: Command): void {
   addSettingOptions(serve)
     .addHelpText("after", HELP + settingsHelp() + HELP_AFTER_SETTINGS)
     .action(async (args: string[], flags: ServeFlags, command: Command) => {
-      keepYoungGenerationSmall();
       const given = givenFlags(command);
       if (flags.poll === true) given.watch = false;
       const config = flags.config === undefined ? null : await readConfigFile(flags.config);
@@ -290,16 +288,6 @@ export function registerServe(program: Command): void {
         if (stdin !== null) process.stdin.destroy();
       }
     });
-}
-
-/**
- * V8 doubles the young generation (up to 2 x 16 MiB) whenever much of it survives a scavenge, as connecting
- * clients and start-up do, and keeps those pages: 10-20 MB of RSS that a server mostly idle never needs back.
- * Held at its first size (1 MiB semi-spaces), measured: RSS per idle connection at 1,000 clients 26-31 -> 13-14 KB,
- * RSS before any client 80 -> 70 MB. The growth factor is one of the few heap flags V8 reads after start-up.
- */
-function keepYoungGenerationSmall(): void {
-  setFlagsFromString("--semi-space-growth-factor=1");
 }
 
 /** The settings from flags, environment and the config file; any problem is a usage error (exit 2), all listed. */
