@@ -139,7 +139,6 @@ export class App {
   private readonly chartFeed: ChartFeed;
   private paused = false;
   private exporting = false;
-  private timeMode: TimeMode = "utc";
   /** A line named in the URL, selected once its stream has caught up. */
   private pendingLine: string | null = null;
   private removeKeyboard: () => void = () => {};
@@ -789,7 +788,6 @@ export class App {
   }
 
   private setTimeMode(mode: TimeMode): void {
-    this.timeMode = mode;
     this.view.timeMode = mode;
     this.status.timeMode = mode;
     this.controls.showTimeMode(mode);
