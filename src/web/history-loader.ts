@@ -129,13 +129,15 @@ export class HistoryLoader {
    * again). A server without the count endpoint leaves the gaps as they were.
    */
   async countGaps(name: string, s: StreamStore, signal?: AbortSignal): Promise<boolean> {
-    const asks: Promise<boolean>[] = [];
+    const gaps: GapInfo[] = [];
     for (let i = 0; i < s.length; i++) {
       const info = s.gap(i);
-      if (info && countable(info) && !this.counted.has(info)) asks.push(this.count(name, info, signal));
+      if (info && countable(info) && !this.counted.has(info)) gaps.push(info);
     }
-    const learned = await Promise.all(asks);
-    return learned.includes(true);
+    // One at a time: the server runs only a few counts at once and answers more with 503.
+    let learned = false;
+    for (const info of gaps) if (await this.count(name, info, signal)) learned = true;
+    return learned;
   }
 
   /** Counts one gap (again: after a partial fill its range changed). */
